@@ -1,0 +1,175 @@
+"""Calendars on which targets are measured: around the clock, or weekly hours in a time zone with holidays."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_MAX_DAYS = 3660  # a target further away than ten years of calendar days is a matrix mistake
+
+Interval = tuple[time, time | None]  # None as the end means midnight at the end of the day
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name`; ValueError when it does not exist."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone `{name}` (use an IANA name such as Europe/Berlin)") from None
+
+
+def parse_days(spec: str) -> list[int]:
+    """`mon-fri`, `sat`, `mon,wed` -> weekday numbers (Monday is 0)."""
+    days: list[int] = []
+    for part in spec.lower().split(","):
+        part = part.strip()
+        if "-" in part:
+            first, _, last = part.partition("-")
+            if first not in DAYS or last not in DAYS:
+                raise ValueError(f"`{spec}` is not a day or day range (write mon-fri, sat, mon,wed)")
+            a, b = DAYS.index(first), DAYS.index(last)
+            days.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+        elif part in DAYS:
+            days.append(DAYS.index(part))
+        else:
+            raise ValueError(f"`{spec}` is not a day or day range (write mon-fri, sat, mon,wed)")
+    return days
+
+
+def parse_hours(spec: str) -> list[Interval]:
+    """`09:00-17:00`, `08:00-12:00, 13:00-17:00`, `closed` -> ordered, non-overlapping intervals."""
+    if spec.strip().lower() == "closed":
+        return []
+    out: list[Interval] = []
+    for part in spec.split(","):
+        m = _RANGE.match(part)
+        if not m:
+            raise ValueError(f'`{spec}` is not a time range (write "09:00-17:00" or "closed")')
+        h1, m1, h2, m2 = (int(x) for x in m.groups())
+        if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
+            raise ValueError(f"`{part.strip()}` is not a valid time of day")
+        start = time(h1, m1)
+        end = None if h2 == 24 else time(h2, m2)
+        if end is not None and end <= start:
+            raise ValueError(f"`{part.strip()}` ends before it starts")
+        if out and (out[-1][1] is None or start < out[-1][1]):  # type: ignore[operator]
+            raise ValueError(f"`{spec}`: ranges overlap or are out of order")
+        out.append((start, end))
+    return out
+
+
+class Calendar(Protocol):
+    name: str
+    timezone: ZoneInfo | None
+
+    def add(self, start: datetime, duration: timedelta) -> datetime: ...
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class AlwaysOpen:
+    """Around the clock: a duration is elapsed real time."""
+
+    name: str
+    timezone: ZoneInfo | None = None
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        return (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        return max(end - start, timedelta(0))
+
+    def describe(self) -> str:
+        return "around the clock, every day"
+
+
+@dataclass
+class WeeklyHours:
+    """Opening hours per weekday in one time zone, with closed and partial holidays."""
+
+    name: str
+    timezone: ZoneInfo
+    week: dict[int, list[Interval]]
+    holidays: dict[date, list[Interval]] = field(default_factory=dict)
+    holiday_names: dict[date, str] = field(default_factory=dict)
+    public: Any = None  # a `holidays.HolidayBase`, or None
+
+    def open_on(self, day: date) -> list[Interval]:
+        if day in self.holidays:
+            return self.holidays[day]
+        if self.public is not None and day in self.public:
+            return []
+        return self.week.get(day.weekday(), [])
+
+    def _intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        out = []
+        for start, end in self.open_on(day):
+            s = datetime.combine(day, start, self.timezone)
+            e = (datetime.combine(day + timedelta(days=1), time(0), self.timezone) if end is None
+                 else datetime.combine(day, end, self.timezone))
+            out.append((s.astimezone(UTC), e.astimezone(UTC)))
+        return out
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        if duration <= timedelta(0):
+            return start
+        remaining = duration
+        now = start.astimezone(UTC)
+        day = now.astimezone(self.timezone).date()
+        for _ in range(_MAX_DAYS):
+            for s, e in self._intervals(day):
+                if e <= now:
+                    continue
+                begin = max(now, s)
+                available = e - begin
+                if remaining <= available:
+                    return (begin + remaining).astimezone(start.tzinfo)
+                remaining -= available
+                now = e
+            day += timedelta(days=1)
+        raise ValueError(f"calendar `{self.name}` has no open hours within ten years of {start.isoformat()}")
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        a, b = start.astimezone(UTC), end.astimezone(UTC)
+        if b <= a:
+            return timedelta(0)
+        total = timedelta(0)
+        day = a.astimezone(self.timezone).date()
+        last = b.astimezone(self.timezone).date()
+        while day <= last:
+            for s, e in self._intervals(day):
+                lo, hi = max(s, a), min(e, b)
+                if hi > lo:
+                    total += hi - lo
+            day += timedelta(days=1)
+        return total
+
+    def describe(self) -> str:
+        parts = []
+        for d in range(7):
+            hours = self.week.get(d, [])
+            if hours:
+                text = ", ".join(f"{s:%H:%M}-{'24:00' if e is None else format(e, '%H:%M')}" for s, e in hours)
+                parts.append(f"{DAYS[d].capitalize()} {text}")
+        return f"{'; '.join(parts) or 'never open'} ({self.timezone.key})"
+
+
+def public_holidays(country: str, subdivision: str | None) -> Any:
+    """Public holidays from the `holidays` package (imported only for calendars that use it)."""
+    import holidays
+
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        raise ValueError(f"no public holidays known for country `{country}`"
+                         + (f" subdivision `{subdivision}`" if subdivision else "")) from None

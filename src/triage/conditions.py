@@ -1,0 +1,77 @@
+"""Structured conditions over answers: checking them against the questionnaire and matching them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SET_TESTS = ("any_of", "all_of", "none_of")
+
+
+def normalise(condition: Mapping[str, Any], kinds: Mapping[str, tuple[str, tuple[str, ...]]]
+              ) -> tuple[dict[str, Any], list[tuple[tuple[Any, ...], str, str]]]:
+    """Check a condition against question kinds and choices; return a canonical form and problems.
+
+    Canonical form: yes/no -> bool; one-of -> frozenset of choice ids; any-of -> (test, frozenset).
+    Problems are (sub-path, message, code).
+    """
+    out: dict[str, Any] = {}
+    problems: list[tuple[tuple[Any, ...], str, str]] = []
+    for qid, expected in condition.items():
+        if qid not in kinds:
+            problems.append(((qid,), f"unknown question `{qid}`", "R303"))
+            continue
+        kind, choices = kinds[qid]
+
+        def bad_choices(values: list[Any], path: tuple[Any, ...]) -> bool:
+            wrong = [v for v in values if v not in choices]
+            for v in wrong:
+                problems.append((path, f"`{v}` is not a choice of `{qid}` (choices: {', '.join(choices)})", "R304"))
+            return bool(wrong)
+
+        if kind == "yes_no":
+            if not isinstance(expected, bool):
+                problems.append(((qid,), f"`{qid}` is a yes/no question: write true or false", "R308"))
+                continue
+            out[qid] = expected
+        elif kind == "one_of":
+            values = [expected] if isinstance(expected, str) else expected
+            if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+                problems.append(((qid,), f"`{qid}` is a one-of question: write a choice id or a list of them", "R308"))
+                continue
+            if not bad_choices(values, (qid,)):
+                out[qid] = frozenset(values)
+        else:
+            if isinstance(expected, list):
+                expected = {"any_of": expected}
+            if (not isinstance(expected, dict) or len(expected) != 1 or next(iter(expected)) not in SET_TESTS
+                    or not isinstance(next(iter(expected.values())), list)):
+                problems.append(((qid,), f"`{qid}` is an any-of question: write {{any_of|all_of|none_of: [choices]}}",
+                                 "R308"))
+                continue
+            test, values = next(iter(expected.items()))
+            if not bad_choices(values, (qid, test)):
+                out[qid] = (test, frozenset(values))
+    return out, problems
+
+
+def matches(condition: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
+    """True when every clause of a canonical condition holds for the answers."""
+    for qid, expected in condition.items():
+        value = answers[qid]
+        if isinstance(expected, bool):
+            if value is not expected:
+                return False
+        elif isinstance(expected, frozenset):
+            if value not in expected:
+                return False
+        else:
+            test, values = expected
+            chosen = set(value)
+            if test == "any_of" and not chosen & values:
+                return False
+            if test == "all_of" and not values <= chosen:
+                return False
+            if test == "none_of" and chosen & values:
+                return False
+    return True

@@ -1,0 +1,53 @@
+"""Durations as matrix authors write them (`15m`, `2h`, `1d 4h`) and as ISO 8601 (`PT15M`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_PART = re.compile(r"(\d+)\s*(w|d|h|m|s)")
+_WHOLE = re.compile(r"^\s*(?:\d+\s*[wdhms]\s*)+$")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse `90m`, `1h 30m`, `2d`; raise ValueError on anything else."""
+    if not isinstance(text, str) or not _WHOLE.match(text):
+        raise ValueError(f"not a duration: {text!r} (write it like 15m, 2h, 1d 4h)")
+    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
+    return timedelta(seconds=seconds)
+
+
+def iso_duration(delta: timedelta) -> str:
+    """ISO 8601 duration with hours and minutes only (`PT1H30M`); days stay hours, so the
+    figure reads the same on a business-hours calendar, where a day is not 24 hours."""
+    total = int(delta.total_seconds())
+    if total == 0:
+        return "PT0M"
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    out = "PT"
+    if hours:
+        out += f"{hours}H"
+    if minutes:
+        out += f"{minutes}M"
+    if seconds:
+        out += f"{seconds}S"
+    return out
+
+
+def human_duration(delta: timedelta) -> str:
+    """Short human form: `25 min`, `2 h`, `1 h 30 min`, `3 d 2 h`."""
+    total = int(round(delta.total_seconds() / 60))
+    if total < 60:
+        return f"{total} min"
+    days, rest = divmod(total, 1440)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(f"{days} d")
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes and not days:
+        parts.append(f"{minutes} min")
+    return " ".join(parts)
