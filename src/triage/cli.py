@@ -1,0 +1,213 @@
+"""The `triage` command line: parse options, call the core, render, map errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, UTC
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from . import __version__
+from .errors import ExitCode, TriageError, UsageError
+
+app = typer.Typer(
+    name="triage",
+    help="Triage support escalations with your team's escalation matrix.",
+    add_completion=False,
+    invoke_without_command=True,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+MatrixOption = Annotated[Optional[str], typer.Option(
+    "--matrix", "-m", envvar="TRIAGE_MATRIX", metavar="PATH",
+    help="Matrix file. Default: $TRIAGE_MATRIX, else ./matrix.yaml, else the built-in matrix.")]
+
+
+def _stderr(message: str) -> None:
+    from .sanitize import one_line
+
+    sys.stderr.write(f"triage: {one_line(message)}\n")
+    sys.stderr.flush()
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn domain errors and Ctrl-C into one line on stderr and the documented exit code."""
+    try:
+        yield
+    except TriageError as exc:
+        _stderr(f"error: {exc.message}")
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        _stderr("interrupted; nothing was written")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except EOFError:
+        _stderr("error: input ended while a question was open (no terminal?); use --no-input with --answer")
+        raise typer.Exit(int(ExitCode.USAGE)) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"triage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    matrix: MatrixOption = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """With no command in a terminal: the interactive triage (as `triage ask`)."""
+    if ctx.invoked_subcommand is None:
+        ask(matrix=matrix)
+
+
+def load_matrix(path: str | None) -> Any:
+    from .files import matrix_source
+    from .matrix import read_matrix
+
+    source, data = matrix_source(path)
+    return read_matrix(data, source)
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} takes NAME=VALUE, not `{item}`")
+        out[key.strip()] = value
+    return out
+
+
+def read_answers_file(path: str) -> dict[str, Any]:
+    """A YAML or JSON mapping of question id -> answer (and optionally ticket, at, packet)."""
+    from .errors import InputError
+    from .files import read_bytes
+    from .yamlsafe import decode, load
+
+    name = "<stdin>" if path == "-" else path
+    doc, problems = load(decode(read_bytes(path), name), name)
+    errors = [p for p in problems if p.level == "error" and p.code != "Y106"]
+    if errors or doc is None:
+        raise InputError((errors or problems)[0].format())
+    if not isinstance(doc.data, dict):
+        raise InputError(f"{name}: expected a mapping of question id to answer")
+    return doc.data
+
+
+@app.command()
+def ask(
+    matrix: MatrixOption = None,
+    answer: Annotated[Optional[list[str]], typer.Option("--answer", "-a", metavar="ID=VALUE",
+                      help="An answer; repeat for more. A multi-select takes comma-separated values.")] = None,
+    answers: Annotated[Optional[str], typer.Option("--answers", metavar="FILE",
+                       help="YAML or JSON mapping of answers; - reads stdin.")] = None,
+    no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; a missing answer is an error.")] = False,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="ISO-8601",
+                  help="When the triage happens (default: now). Without an offset: the matrix's time zone.")] = None,
+    ticket: Annotated[Optional[str], typer.Option("--ticket", metavar="REF", help="Ticket reference.")] = None,
+    severity: Annotated[Optional[int], typer.Option("--severity", metavar="N",
+                        help="Override the computed severity (needs --reason).")] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", metavar="TEXT", help="Why the severity was overridden.")] = None,
+    packet: Annotated[Optional[list[str]], typer.Option("--packet", metavar="FIELD=VALUE",
+                      help="A handoff packet field; repeat for more.")] = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="Result format.")] = Format.text,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE",
+                      help="Also write the result to FILE (Markdown for text format), atomically.")] = None,
+    timezone: Annotated[Optional[str], typer.Option("--timezone", metavar="ZONE",
+                        help="Show times in this IANA zone (default: the matrix's).")] = None,
+) -> None:
+    """Triage one ticket: severity with reasons, deadlines, routing, packet and update text."""
+    with reported():
+        from . import engine
+
+        the_matrix = load_matrix(matrix)
+        given: dict[str, Any] = read_answers_file(answers) if answers else {}
+        extra_packet = given.pop("packet", None) or {}
+        if not isinstance(extra_packet, dict):
+            raise UsageError("`packet` in the answers file must be a mapping of field to text")
+        ticket = ticket if ticket is not None else (str(given.pop("ticket")) if given.get("ticket") is not None else None)
+        given.pop("ticket", None)
+        at_text = at if at is not None else given.pop("at", None)
+        given.pop("at", None)
+        given.update(_pairs(answer or [], "--answer"))
+        packet_values = {k: str(v) for k, v in extra_packet.items() if v is not None}
+        packet_values.update(_pairs(packet or [], "--packet"))
+        if severity is not None and not (reason or "").strip():
+            raise UsageError("--severity needs --reason TEXT: an override is always explained")
+        if reason is not None and severity is None:
+            raise UsageError("--reason goes with --severity N")
+        override = (severity, reason or "") if severity is not None else None
+
+        from .calendars import zone
+
+        home = zone(the_matrix.model.matrix.timezone)
+        try:
+            display = zone(timezone) if timezone else home
+        except ValueError as exc:
+            raise UsageError(f"--timezone: {exc}") from None
+        moment = engine.parse_at(str(at_text), home) if at_text is not None else datetime.now(UTC)
+
+        interactive = not no_input and sys.stdin.isatty()
+        if interactive:
+            from .interactive import session
+            from .prompts import QuestionaryPrompter
+            from .render import console
+
+            answers_, skipped, ticket, override, packet_values = session(
+                the_matrix, QuestionaryPrompter(), console(stderr=True), given=given, ticket=ticket,
+                override=override, packet=packet_values, today=moment.astimezone(home).date())
+        else:
+            try:
+                answers_, skipped = engine.resolve_answers(the_matrix, given)
+            except TriageError as exc:
+                if not no_input and exc.exit_code == ExitCode.USAGE:
+                    exc.message += " (stdin is not a terminal, so nothing can be asked)"
+                raise
+        result = engine.triage(the_matrix, answers_, skipped=skipped, at=moment, ticket=ticket,
+                               override=override, packet=packet_values, display=display)
+        emit(result, output_format, output)
+
+
+def emit(result: Any, output_format: Format, output: str | None) -> None:
+    from . import render
+    from .files import write_atomic
+
+    if output_format is Format.json:
+        body = render.as_json(result)
+    elif output_format is Format.markdown:
+        body = render.markdown(result)
+    else:
+        body = None
+    if output:
+        write_atomic(output, body if body is not None else render.markdown(result))
+    if body is not None:
+        sys.stdout.write(body)
+    else:
+        render.console().print(render.text(result))
+    if output:
+        _stderr(f"wrote {output}")
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(int(ExitCode.INPUT))

@@ -1,0 +1,345 @@
+"""The decision engine: answers -> severity with reasons -> routing -> absolute deadlines -> result."""
+
+from __future__ import annotations
+
+import itertools
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from .answers import parse_answer, to_json
+from .calendars import zone
+from .conditions import matches
+from .durations import iso_duration
+from .errors import AnswerError, InputError, MissingAnswerError
+from .matrix import Matrix
+
+SCHEMA_VERSION = 1
+TARGETS = ("acknowledge", "assign_owner", "escalate", "next_update", "resolution")
+
+
+# ---------------------------------------------------------------------------------------------- answers
+
+def applies(matrix: Matrix, qid: str, answers: Mapping[str, Any]) -> bool:
+    """Whether a question is asked, given the answers to the questions before it."""
+    condition = matrix.applies.get(qid)
+    return condition is None or matches(condition, answers)
+
+
+def answer_hint(matrix: Matrix, qid: str) -> str:
+    kind, choices = matrix.kinds[qid]
+    if kind == "yes_no":
+        return f"--answer {qid}=yes|no"
+    if kind == "one_of":
+        return f"--answer {qid}={'|'.join(choices)}"
+    return f"--answer {qid}={','.join(choices[:2])} (any of: {', '.join(choices)}; empty for none)"
+
+
+def check_known(matrix: Matrix, given: Mapping[str, Any]) -> None:
+    for qid in given:
+        if qid not in matrix.kinds:
+            raise AnswerError(f"unknown question `{qid}` (questions: {', '.join(matrix.kinds)})")
+
+
+def resolve_answers(matrix: Matrix, given: Mapping[str, Any], *,
+                    ask: Callable[[Any, dict[str, Any]], Any] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Check every given answer and fill in the rest: skipped questions take their default, the
+    others are asked (when `ask` is given), defaulted, or reported missing. Returns (answers, skipped)."""
+    check_known(matrix, given)
+    answers: dict[str, Any] = {}
+    skipped: list[str] = []
+    missing: list[str] = []
+    for q in matrix.model.questions:
+        kind, choices = matrix.kinds[q.id]
+        if not applies(matrix, q.id, answers):
+            answers[q.id] = matrix.defaults[q.id]
+            skipped.append(q.id)
+        elif q.id in given:
+            answers[q.id] = parse_answer(q.id, kind, choices, given[q.id])
+        elif ask is not None:
+            answers[q.id] = ask(q, answers)
+        elif q.id in matrix.defaults:
+            answers[q.id] = matrix.defaults[q.id]
+        else:
+            missing.append(q.id)
+            answers[q.id] = None  # keeps later `applies_when` checks total; never classified
+    if missing:
+        first = missing[0]
+        others = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise MissingAnswerError(f"no answer for `{first}` ({matrix.question(first).ask}): "
+                                 f"pass {answer_hint(matrix, first)}{others}")
+    return answers, skipped
+
+
+# ---------------------------------------------------------------------------------------------- decision
+
+@dataclass(frozen=True)
+class Decision:
+    level: int
+    rules: tuple[str, ...]  # ids of every rule at the winning level
+
+
+def decision_table(matrix: Matrix) -> dict[tuple[Any, ...], Decision | None]:
+    """Every combination of the answers severity rules read, decided once (the answer space is finite)."""
+    if matrix._table is None:
+        inputs = matrix.severity_inputs
+        table: dict[tuple[Any, ...], Decision | None] = {}
+        for combo in itertools.product(*(matrix.domain(q) for q in inputs)):
+            table[combo] = evaluate(matrix, dict(zip(inputs, combo)))
+        matrix._table = table  # type: ignore[assignment]
+    return matrix._table  # type: ignore[return-value]
+
+
+def evaluate(matrix: Matrix, answers: Mapping[str, Any]) -> Decision | None:
+    """Apply every severity rule; the most severe match wins and all rules at that level are reasons."""
+    best: int | None = None
+    rules: list[str] = []
+    for rule, condition in matrix.severity_rules:
+        if matches(condition, answers):
+            if best is None or rule.at_least < best:
+                best, rules = rule.at_least, [rule.id]
+            elif rule.at_least == best:
+                rules.append(rule.id)
+    return None if best is None else Decision(best, tuple(rules))
+
+
+def decide(matrix: Matrix, answers: Mapping[str, Any]) -> Decision:
+    decision = decision_table(matrix)[tuple(answers[q] for q in matrix.severity_inputs)]
+    if decision is None:
+        raise InputError("no severity rule matches these answers; the matrix is incomplete (run `triage validate`)")
+    return decision
+
+
+# ---------------------------------------------------------------------------------------------- result
+
+@dataclass
+class Target:
+    within: timedelta | None
+    due: datetime | None
+
+
+@dataclass
+class Result:
+    """One triage, everything the renderers need."""
+
+    matrix: Matrix
+    ticket: str | None
+    at: datetime
+    display: tzinfo
+    answers: dict[str, Any]
+    skipped: list[str]
+    computed: Decision
+    level: int
+    override_reason: str | None
+    owner: str
+    steps: list[tuple[str, str, datetime]]
+    notify: list[str]
+    notices: list[tuple[str, str]]
+    routes: list[tuple[str, str, str]]  # (route id, role, reason)
+    targets: dict[str, Target]
+    packet: dict[str, str | None]
+    missing: list[str]
+    update: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def severity(self) -> Any:
+        return self.matrix.severity(self.level)
+
+    def severity_json(self, level: int) -> dict[str, Any]:
+        sev = self.matrix.severity(level)
+        return {"level": level, "id": sev.id, "label": sev.spec.label}
+
+    def to_json(self, *, parts: bool = True) -> dict[str, Any]:
+        """The contract object of DESIGN.md (schema_version 1)."""
+        rules = {r.id: r for r, _ in self.matrix.severity_rules}
+        out: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "ticket": self.ticket,
+            "at": self.stamp(self.at),
+            "matrix": {"name": self.matrix.model.matrix.name, "version": self.matrix.model.matrix.version,
+                       "sha256": self.matrix.sha256},
+            "answers": {k: to_json(v) for k, v in self.answers.items()},
+            "skipped": list(self.skipped),
+            "severity": self.severity_json(self.level),
+            "computed_severity": self.severity_json(self.computed.level),
+            "override": None if self.override_reason is None else {"level": self.level, "reason": self.override_reason},
+            "reasons": [{"rule": rid, "text": rules[rid].because} for rid in self.computed.rules],
+            "routing": {
+                "owner": self.owner,
+                "steps": [{"role": role, "action": action, "due": self.stamp(due)} for role, action, due in self.steps],
+                "notify": list(self.notify),
+                "routes": [{"id": rid, "role": role, "reason": reason} for rid, role, reason in self.routes],
+            },
+            "targets": {name: {"within": None if t.within is None else iso_duration(t.within),
+                               "due": None if t.due is None else self.stamp(t.due)}
+                        for name, t in self.targets.items()},
+        }
+        out["calendar"] = self.severity.spec.targets.calendar
+        if parts:
+            out["packet"] = {"fields": dict(self.packet), "missing": list(self.missing)}
+            out["update"] = dict(self.update)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+    def stamp(self, moment: datetime) -> str:
+        return moment.astimezone(self.display).isoformat(timespec="seconds")
+
+
+def local_time(moment: datetime, display: tzinfo) -> str:
+    return moment.astimezone(display).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def next_update_after(matrix: Matrix, level: int, start: datetime, since: datetime) -> tuple[timedelta, datetime]:
+    """The cadence interval in force at `since` (cadences can change over the life of a ticket) and the
+    due time of the update after `since`, both measured on the severity's calendar."""
+    targets = matrix.severity(level).spec.targets
+    calendar = matrix.calendars[targets.calendar]
+    age = calendar.elapsed(start, since)
+    elapsed = timedelta(0)
+    for step in targets.update_every:
+        if step.for_ is None or age < elapsed + step.for_:
+            return step.every, calendar.add(since, step.every)
+        elapsed += step.for_
+    last = targets.update_every[-1].every
+    return last, calendar.add(since, last)
+
+
+def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: list[str] | None = None,
+           ticket: str | None = None, override: tuple[int, str] | None = None,
+           packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None) -> Result:
+    """Decide, route and schedule one ticket from complete answers."""
+    if at.tzinfo is None:
+        raise InputError("the triage time needs a UTC offset or Z")
+    display = display or zone(matrix.model.matrix.timezone)
+    computed = decide(matrix, answers)
+    level, reason = computed.level, None
+    if override is not None:
+        level, reason = override
+        reason = reason.strip()
+        if level not in matrix.levels:
+            raise AnswerError(f"severity {level} does not exist (levels: {', '.join(map(str, sorted(matrix.levels)))})")
+        if not reason:
+            raise AnswerError("an override needs a reason (--reason TEXT)")
+        if level == computed.level:
+            raise AnswerError(f"the matrix already gives severity {level}; an override must change it")
+    spec = matrix.severity(level).spec
+    calendar = matrix.calendars[spec.targets.calendar]
+    routing = spec.routing
+
+    routes = [(route.id, route.role, route.reason) for route, cond in matrix.routes if matches(cond, answers)]
+    notify: list[str] = []
+    notices: list[tuple[str, str]] = []
+    for notice in routing.notify:
+        if notice.role not in notify:
+            notify.append(notice.role)
+            notices.append((notice.role, notice.when))
+    for route, cond in matrix.routes:
+        if route.notify and route.role not in notify and matches(cond, answers):
+            notify.append(route.role)
+            notices.append((route.role, f"At triage: {route.reason}"))
+    steps = [(step.role, step.action, calendar.add(at, step.after)) for step in routing.steps]
+
+    t = spec.targets
+    cadence, next_update = next_update_after(matrix, level, at, at)
+    targets = {
+        "acknowledge": Target(t.acknowledge, calendar.add(at, t.acknowledge)),
+        "assign_owner": Target(t.assign_owner, calendar.add(at, t.assign_owner)),
+        "escalate": Target(t.escalate, calendar.add(at, t.escalate)),
+        "next_update": Target(cadence, next_update),
+        "resolution": Target(t.resolution.within,
+                             None if t.resolution.within is None else calendar.add(at, t.resolution.within)),
+    }
+
+    severity_text = f"Severity {level} ({spec.label})"
+    given = dict(packet or {})
+    fields: dict[str, str | None] = {}
+    for f in matrix.model.handoff_packet:
+        if f.filled_from == "severity":
+            fields[f.id] = severity_text
+        elif f.filled_from == "ticket":
+            fields[f.id] = ticket
+        else:
+            value = given.get(f.id)
+            fields[f.id] = value.strip() if isinstance(value, str) and value.strip() else None
+    unknown = set(given) - set(fields)
+    if unknown:
+        raise AnswerError(f"unknown packet field `{sorted(unknown)[0]}` (fields: {', '.join(fields)})")
+    missing = [k for k, v in fields.items() if v is None]
+
+    result = Result(matrix, ticket, at, display, answers, list(skipped or []), computed, level, reason,
+                    routing.owner, steps, notify, notices, routes, targets, fields, missing, {})
+    result.update = fill_update(result)
+    return result
+
+
+def _label(matrix: Matrix, qid: str, value: Any) -> str:
+    q = matrix.question(qid)
+    return q.choices.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+def describe_impact(result: Result) -> str:
+    m, a = result.matrix, result.answers
+    parts = []
+    for qid in ("scope", "impact"):
+        if qid in a and m.kinds[qid][0] == "one_of":
+            parts.append(_label(m, qid, a[qid]))
+    if "workaround" in a and "workaround" not in result.skipped and m.kinds["workaround"][0] == "one_of":
+        parts.append(f"workaround: {_label(m, 'workaround', a['workaround']).lower()}")
+    return "; ".join(parts) if parts else result.severity.spec.definition
+
+
+def placeholder_values(result: Result) -> dict[str, str]:
+    m = result.matrix
+    when = lambda moment: local_time(moment, result.display)  # noqa: E731
+    severity_text = f"Severity {result.level} ({result.severity.spec.label})"
+    a = result.answers
+    derived = (f"{_label(m, 'impact', a['impact'])} ({_label(m, 'scope', a['scope']).lower()})"
+               if {"impact", "scope"} <= set(a) else result.severity.spec.label)
+    summary = result.packet.get("impact_summary") or derived
+    actions = f"Triaged as {severity_text} at {when(result.at)}"
+    if result.override_reason:
+        actions += f" (changed from severity {result.computed.level}: {result.override_reason})"
+    if result.routes:
+        actions += "; brought in " + ", ".join(dict.fromkeys(m.role_name(r) for _, r, _ in result.routes))
+    pending = [s for s in result.steps if s[2] > result.at] or result.steps
+    role, action, due = pending[0]
+    resolution = result.severity.spec.targets.resolution
+    res_text = resolution.expect + (f" by {when(result.targets['resolution'].due)}"
+                                    if result.targets["resolution"].due else "")
+    return {
+        "ticket": result.ticket or "(no reference yet)",
+        "severity": severity_text,
+        "summary": summary,
+        "impact": describe_impact(result),
+        "actions": actions + ".",
+        "next_step": f"{m.role_name(role)}: {action} (by {when(due)})",
+        "next_update_at": when(result.targets["next_update"].due),  # type: ignore[arg-type]
+        "owner": m.role_name(result.owner),
+        "channel": m.model.communication.internal_updates.where,
+        "acknowledge_by": when(result.targets["acknowledge"].due),  # type: ignore[arg-type]
+        "resolution": res_text,
+    }
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """Plain `$name` substitution; nothing in a template is ever evaluated."""
+    return string.Template(template).safe_substitute(values)
+
+
+def fill_update(result: Result) -> dict[str, str]:
+    values = placeholder_values(result)
+    templates = result.matrix.model.communication.templates
+    return {"customer": fill(templates["update"], values), "internal": fill(templates["internal_update"], values)}
+
+
+def parse_at(text: str, default_zone: tzinfo) -> datetime:
+    """An ISO 8601 moment; one without an offset is read in the matrix's time zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"--at: `{text}` is not an ISO 8601 time (like 2026-11-27T10:00:00Z)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=default_zone)

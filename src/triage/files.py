@@ -1,0 +1,69 @@
+"""Reading input files and writing output files for the shell: size caps, clear errors, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from .errors import InputError
+from .yamlsafe import MAX_BYTES
+
+DEFAULT_MATRIX = "matrix.yaml"
+
+
+def read_bytes(path: str, *, limit: int = MAX_BYTES) -> bytes:
+    """Read a whole (small) file, or stdin for `-`, refusing oversize input before reading it all."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than the {limit:,}-byte limit for this kind of file")
+    return data
+
+
+def matrix_source(path: str | None) -> tuple[str, bytes]:
+    """The matrix to use: --matrix / $TRIAGE_MATRIX, else ./matrix.yaml, else the one in the package."""
+    if path:
+        return path, read_bytes(path)
+    if Path(DEFAULT_MATRIX).is_file():
+        return DEFAULT_MATRIX, read_bytes(DEFAULT_MATRIX)
+    return "(built-in matrix.yaml)", resources.files("triage").joinpath("data/matrix.yaml").read_bytes()
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write a file so that readers see either the old content or the new, never a part."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{path}: is a directory")
+    directory = target.parent if str(target.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -1,0 +1,71 @@
+"""The interactive triage session: header, questionnaire, decision, override, packet."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from .engine import decide
+from .matrix import Matrix
+from .prompts import Prompter, interview
+from .render import SEVERITY_STYLE, T
+
+
+def review_overdue(matrix: Matrix, today: date) -> date | None:
+    """The date the matrix's review fell due, if that is in the past."""
+    info = matrix.model.matrix
+    due = info.revised + timedelta(days=info.review_every_days)
+    return due if due < today else None
+
+
+def header(matrix: Matrix, err: Console, today: date) -> None:
+    info = matrix.model.matrix
+    err.print(Text.assemble(T(info.name, "bold"), T(f"  version {info.version}, owned by {matrix.role_name(info.owner)}", "dim")))
+    overdue = review_overdue(matrix, today)
+    if overdue:
+        err.print(T(f"Warning: this matrix was due for review on {overdue.isoformat()} "
+                    f"(revised {info.revised.isoformat()}, reviewed every {info.review_every_days} days).", "yellow"))
+    err.print(T("Answer each question; choose 'Back' to change an earlier answer. Ctrl-C stops without saving.", "dim"))
+
+
+def session(matrix: Matrix, prompter: Prompter, err: Console, *, given: dict[str, Any], ticket: str | None,
+            override: tuple[int, str] | None, packet: dict[str, str], today: date
+            ) -> tuple[dict[str, Any], list[str], str | None, tuple[int, str] | None, dict[str, str]]:
+    """Ask whatever the flags did not give. Returns answers, skipped, ticket, override, packet."""
+    header(matrix, err, today)
+    if ticket is None:
+        ticket = prompter.text("Ticket reference", instruction="(Enter to skip)").strip() or None
+    answers, skipped = interview(matrix, prompter, given,
+                                 show_help=lambda help_text: err.print(T(help_text, "dim italic")))
+    decision = decide(matrix, answers)
+    sev = matrix.severity(decision.level).spec
+    rules = {r.id: r for r, _ in matrix.severity_rules}
+    lines = [Text.assemble((f" SEVERITY {decision.level} ", SEVERITY_STYLE.get(decision.level, "reverse")), " ",
+                           T(sev.label, "bold")), T(sev.definition)]
+    lines += [Text.assemble("  • ", T(rules[rid].because)) for rid in decision.rules]
+    err.print(Panel(Text("\n").join(lines), title="The matrix says"))
+    if override is None:
+        choice = prompter.choose("Use this severity?", [
+            (f"Yes, severity {decision.level} ({sev.label})", "accept"), ("No, change it (a reason is required)", "change")])
+        if choice == "change":
+            levels = [(f"Severity {lvl.level} ({lvl.spec.label}): {lvl.spec.definition[:60]}...", lvl.level)
+                      for lvl in sorted(matrix.levels.values(), key=lambda s: s.level) if lvl.level != decision.level]
+            level = prompter.choose("Which severity?", levels)
+            reason = ""
+            while not reason.strip():
+                reason = prompter.text("Why? (kept with the ticket)", instruction="(required)")
+            override = (level, reason.strip())
+    packet = dict(packet)
+    for field in matrix.model.handoff_packet:
+        if field.filled_from or field.id in packet:
+            continue
+        if field.help:
+            err.print(T(field.help, "dim italic"))
+        value = prompter.text(field.label, instruction="(Enter to skip)").strip()
+        if value:
+            packet[field.id] = value
+    return answers, skipped, ticket, override, packet

@@ -1,0 +1,36 @@
+"""Making text from files and customers safe to show: no control sequences, no markup."""
+
+from __future__ import annotations
+
+import re
+
+# C0/C1 controls (except tab and newline), DEL, and the bidirectional overrides and isolates that
+# can make a terminal or a page show text in a different order than it is stored.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def visible(text: str) -> str:
+    """Replace every unsafe character with a visible escape such as `\\x1b` or `\\u202e`."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
+
+
+def one_line(text: str) -> str:
+    """Visible and on a single line (for error messages and table cells)."""
+    return visible(text).replace("\r", "\\r").replace("\n", "\\n")
+
+
+def markdown(text: str) -> str:
+    """Text as literal Markdown: markup characters escaped, HTML neutralised."""
+    text = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def has_unsafe(text: str) -> bool:
+    return bool(_UNSAFE.search(text))
+
+
+def json_text(serialised: str) -> str:
+    """Serialised JSON with every unsafe character written as a \\u escape (the value is unchanged)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", serialised)
