@@ -211,3 +211,68 @@ def main() -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(int(ExitCode.INPUT))
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+@app.command()
+def validate(
+    paths: Annotated[Optional[list[str]], typer.Argument(metavar="[PATH]...",
+                     help="Matrix files (default: the matrix that other commands use).")] = None,
+    matrix: MatrixOption = None,
+    output_format: Annotated[LintFormat, typer.Option("--format", "-f", help="text, json, or GitHub annotations.")] = LintFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+) -> None:
+    """Check matrices: every problem at once, each as file:line:col: level: message [CODE]."""
+    with reported():
+        import json
+
+        from .files import matrix_source
+        from .sanitize import json_text, one_line
+        from .validate import github, lint
+
+        today = datetime.now(UTC).date()
+        sources = []
+        for path in paths or [None]:
+            try:
+                sources.append(matrix_source(path if path is not None else matrix))
+            except TriageError as exc:
+                from .errors import Problem
+
+                sources.append((path or "", Problem(path or "", 0, 0, "error",
+                                                    exc.message.removeprefix(f"{path}: "), "F001")))
+        report = []
+        for source, data in sources:
+            problems = [data] if not isinstance(data, bytes) else lint(data, source, today=today)
+            report.append((source, problems))
+        errors = sum(p.level == "error" for _, ps in report for p in ps)
+        warnings = sum(p.level == "warning" for _, ps in report for p in ps)
+        if output_format is LintFormat.json:
+            body = {"schema_version": 1, "errors": errors, "warnings": warnings,
+                    "files": [{"path": s, "problems": [p.__dict__ | {"location": p.location()} for p in ps]}
+                              for s, ps in report]}
+            sys.stdout.write(json_text(json.dumps(body, ensure_ascii=False, indent=2)) + "\n")
+        else:
+            for _, problems in report:
+                for p in problems:
+                    sys.stdout.write((github(p) if output_format is LintFormat.github else one_line(p.format())) + "\n")
+            if output_format is LintFormat.text:
+                verdict = "valid" if not errors and not (strict and warnings) else "not valid"
+                names = ", ".join(one_line(s) for s, _ in report)
+                _stderr(f"{names}: {verdict} ({errors} error{'s' * (errors != 1)}, "
+                        f"{warnings} warning{'s' * (warnings != 1)})")
+        if errors or (strict and warnings):
+            raise typer.Exit(int(ExitCode.INPUT))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of matrix.yaml (for editors and CI)."""
+    with reported():
+        from .schema import matrix_schema_json
+
+        sys.stdout.write(matrix_schema_json())

@@ -87,6 +87,8 @@ class Question(Model):
     default: Any = Field(default=None, description="used when the question does not apply or is not answered")
     applies_when: Condition | None = None
     affects: Literal["severity", "routing"] = "severity"
+    ordered: bool = Field(default=False, description="choices run from least to most serious; "
+                                                       "validate checks that a worse answer never lowers severity")
 
 
 class SeverityRule(Model):
