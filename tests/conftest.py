@@ -1,0 +1,43 @@
+"""Shared fixtures: an isolated environment, the shipped matrix, and helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from triage.engine import resolve_answers, triage
+from triage.matrix import Matrix, read_matrix
+
+ROOT = Path(__file__).resolve().parent.parent
+MATRIX_PATH = ROOT / "matrix.yaml"
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No user settings leak in: fixed terminal size, no colour, no matrix from the environment."""
+    monkeypatch.delenv("TRIAGE_MATRIX", raising=False)
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("LINES", "40")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def matrix() -> Matrix:
+    return read_matrix(MATRIX_PATH.read_bytes(), str(MATRIX_PATH))
+
+
+def shipped_text() -> str:
+    return MATRIX_PATH.read_text(encoding="utf-8")
+
+
+def run(matrix: Matrix, at: datetime, **given):  # noqa: ANN001, ANN201
+    answers, skipped = resolve_answers(matrix, given)
+    return triage(matrix, answers, skipped=skipped, at=at)

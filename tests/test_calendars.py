@@ -1,0 +1,99 @@
+"""Calendars: business hours, holidays (whole and partial days), daylight-saving changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from triage import calendars as cal
+
+from .conftest import NEW_YORK, run
+
+BASE = {"confirmed": "yes", "security": "no", "scope": "one_user", "impact": "inconvenient", "workaround": "available"}
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NEW_YORK)
+
+
+@pytest.mark.parametrize(("start", "hours", "due"), [
+    # Friday 16:00, one hour left; Monday 18 January 2027 is a holiday, so the rest lands on Tuesday.
+    (ny(2027, 1, 15, 16, 0), 4, ny(2027, 1, 19, 12, 0)),
+    # Friday before the spring-forward weekend: Monday's 09:00 is EDT, not EST.
+    (ny(2027, 3, 12, 16, 0), 4, ny(2027, 3, 15, 12, 0)),
+    # Christmas Eve is open 09:00-13:00 only, Christmas Day is closed.
+    (ny(2026, 12, 23, 16, 0), 4, ny(2026, 12, 24, 12, 0)),
+    (ny(2026, 12, 23, 16, 0), 8, ny(2026, 12, 28, 12, 0)),
+    # Triaged at night: the clock starts when business opens.
+    (ny(2026, 12, 1, 22, 30), 4, ny(2026, 12, 2, 13, 0)),
+    # Triaged on a Saturday.
+    (ny(2026, 12, 5, 11, 0), 1, ny(2026, 12, 7, 10, 0)),
+    # Exactly at closing time.
+    (ny(2026, 12, 4, 17, 0), 1, ny(2026, 12, 7, 10, 0)),
+])
+def test_business_hours(matrix, start, hours, due):
+    business = matrix.calendars["business_hours"]
+    got = business.add(start, timedelta(hours=hours))
+    assert got == due
+    assert got.utcoffset() == due.utcoffset()
+    assert business.elapsed(start, got) == timedelta(hours=hours)
+
+
+def test_severity3_on_friday_afternoon_is_acknowledged_next_business_day_after_a_holiday(matrix):
+    result = run(matrix, ny(2027, 1, 15, 15, 30), **BASE)
+    assert result.level == 3
+    assert result.targets["acknowledge"].due == ny(2027, 1, 19, 11, 30)
+    assert result.to_json()["targets"]["acknowledge"] == {"within": "PT4H", "due": "2027-01-19T11:30:00-05:00"}
+
+
+def test_due_times_across_daylight_saving(matrix):
+    result = run(matrix, ny(2027, 3, 12, 16, 0), **BASE)
+    assert result.to_json()["targets"]["acknowledge"]["due"] == "2027-03-15T12:00:00-04:00"
+    # Around the clock, 30 minutes are 30 real minutes even when the wall clock falls back an hour.
+    sev1 = run(matrix, datetime(2026, 11, 1, 5, 45, tzinfo=UTC), confirmed="yes", security="yes",
+               scope="one_user", impact="none")
+    assert sev1.to_json()["targets"]["assign_owner"]["due"] == "2026-11-01T01:15:00-05:00"
+    assert sev1.to_json()["at"] == "2026-11-01T01:45:00-04:00"
+
+
+def test_around_the_clock():
+    always = cal.AlwaysOpen("always")
+    start = datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
+    assert always.add(start, timedelta(hours=1)) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    assert always.elapsed(start, start - timedelta(hours=1)) == timedelta(0)
+
+
+def test_public_holidays_from_the_holidays_package():
+    week = {d: cal.parse_hours("09:00-17:00") for d in range(5)}
+    calendar = cal.WeeklyHours("us", NEW_YORK, week, public=cal.public_holidays("US", None))
+    assert calendar.open_on(date(2027, 7, 5)) == []  # Independence Day observed
+    assert calendar.add(ny(2027, 7, 2, 16, 0), timedelta(hours=2)) == ny(2027, 7, 6, 10, 0)
+    with pytest.raises(ValueError, match="no public holidays"):
+        cal.public_holidays("XX", None)
+
+
+@pytest.mark.parametrize(("spec", "days"), [("mon-fri", [0, 1, 2, 3, 4]), ("sat", [5]), ("fri-mon", [4, 5, 6, 0]),
+                                            ("mon,wed", [0, 2])])
+def test_day_ranges(spec, days):
+    assert cal.parse_days(spec) == days
+
+
+@pytest.mark.parametrize("spec", ["17:00-09:00", "25:00-26:00", "9-5", "09:00-12:00, 11:00-13:00"])
+def test_bad_hours_are_refused(spec):
+    with pytest.raises(ValueError):
+        cal.parse_hours(spec)
+
+
+def test_split_and_all_day_hours():
+    assert cal.parse_hours("08:00-12:00, 13:00-24:00")[-1][1] is None
+    week = {d: cal.parse_hours("00:00-24:00") for d in range(7)}
+    calendar = cal.WeeklyHours("all", NEW_YORK, week)
+    start = ny(2026, 11, 1, 0, 30)  # the night the clocks go back: 25 hours long
+    assert calendar.add(start, timedelta(hours=2)) == start.astimezone(UTC).__add__(timedelta(hours=2)).astimezone(NEW_YORK)
+
+
+def test_a_calendar_that_never_opens_fails_cleanly():
+    calendar = cal.WeeklyHours("never", NEW_YORK, {})
+    with pytest.raises(ValueError, match="no open hours"):
+        calendar.add(ny(2026, 1, 1, 9, 0), timedelta(hours=1))
