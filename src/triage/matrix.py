@@ -159,7 +159,15 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
 
 def _structure_problems(doc: Document, exc: Any) -> list[Problem]:
     problems = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # An unknown key that is a misspelling of a missing one is one mistake: report the misspelling only.
+    misspelt = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            loc = tuple(err["loc"])
+            for hint in difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc[:-1]), n=1):
+                misspelt.add(loc[:-1] + (hint,))
+    for err in errors:
         loc = tuple(err["loc"])
         kind = err["type"]
         where = ".".join(str(x) for x in loc) or "(top level)"
@@ -169,7 +177,9 @@ def _structure_problems(doc: Document, exc: Any) -> list[Problem]:
             message = f"unknown key `{key}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
             problems.append(doc.problem(loc, message, "M201", key=True))
         elif kind == "missing":
-            problems.append(doc.problem(loc[:-1], f"missing required key `{loc[-1]}` in {'.'.join(map(str, loc[:-1])) or 'the matrix'}", "M203"))
+            if loc in misspelt:
+                continue
+            problems.append(doc.problem(loc[:-1], f"missing required key `{loc[-1]}` in {'.'.join(map(str, loc[:-1])) or 'the matrix'}", "M203", key=True))
         elif kind == "string_pattern_mismatch":
             problems.append(doc.problem(loc, f"{where}: `{err['input']}` is not a valid id "
                                              "(lowercase letters, digits and _, starting with a letter)", "M204"))
@@ -343,7 +353,7 @@ def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem
                 hint = difflib.get_close_matches(name, list(PLACEHOLDERS), n=1)
                 problem(("communication", "templates", stage), f"unknown placeholder `${name}`"
                         + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(PLACEHOLDERS)})"),
-                        "R305")
+                        "R305", needle=f"${name}")
     packet_ids: set[str] = set()
     for i, f in enumerate(model.handoff_packet):
         if f.id in packet_ids:

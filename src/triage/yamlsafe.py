@@ -96,6 +96,7 @@ class Document:
 
     source: str
     data: Any
+    text: str = ""
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
@@ -112,8 +113,16 @@ class Document:
                 return (1, 1)
             path = path[:-1]
 
-    def problem(self, path: Path, message: str, code: str, *, level: str = "error", key: bool = False) -> Problem:
+    def problem(self, path: Path, message: str, code: str, *, level: str = "error", key: bool = False,
+                needle: str | None = None) -> Problem:
         line, column = self.locate(path, key=key)
+        if needle:  # point inside a long text (a template) at the part the message is about
+            lines = self.text.splitlines()
+            for number in range(line, min(len(lines), line + 200) + 1):
+                found = lines[number - 1].find(needle, column - 1 if number == line else 0)
+                if found >= 0:
+                    line, column = number, found + 1
+                    break
         return Problem(self.source, line, column, level, message, code)
 
 
@@ -168,7 +177,7 @@ def load(text: str, source: str) -> tuple[Document | None, list[Problem]]:
         if loader is not None:
             loader.dispose()
 
-    doc = Document(source, None)
+    doc = Document(source, None, text)
 
     def mark_of(node: Any) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
