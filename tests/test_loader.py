@@ -74,13 +74,13 @@ def mutated(old: str, new: str) -> bytes:
 
 
 def line_of(needle: str) -> int:
-    return shipped_text().split(needle)[0].count("\n") + 1
+    return shipped_text().split(needle)[0].count("\n") + 1 + needle.startswith("\n")
 
 
 @pytest.mark.parametrize(("old", "new", "code", "needle"), [
     ("  review_every_days: 90\n", "  review_every_day: 90\n", "M201", "review_every_days"),
     ("      acknowledge: 15m\n", "      acknowledge: soon\n", "M202", "acknowledge: 15m"),
-    ("  revised: 2026-11-01\n", "", "M203", "matrix:"),
+    ("  revised: 2026-11-01\n", "", "M203", "\nmatrix:"),
     ("  - id: friction\n", "  - id: Friction\n", "M204", "id: friction"),
     ("    owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot",
      "    owner: front_line\n      steps:\n        - {role: frontline, action: Troubleshoot", "R301", "owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot"),
