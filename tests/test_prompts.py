@@ -1,0 +1,140 @@
+"""The interactive questionnaire with the real questionary widgets, driven through a pipe."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import pytest
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
+from rich.console import Console
+
+from triage.interactive import session
+from triage.matrix import read_matrix
+from triage.prompts import QuestionaryPrompter
+
+from .conftest import shipped_text
+
+DOWN, UP, LEFT, ENTER, SPACE, CTRL_C = "\x1b[B", "\x1b[A", "\x1b[D", "\r", " ", "\x03"
+
+
+class Keys(QuestionaryPrompter):
+    """Real widgets; each prompt gets its keystrokes just before it opens, as a person would type them."""
+
+    def __init__(self, pipe: Any, keys: list[str], output: Any = None) -> None:
+        super().__init__(input=pipe, output=output or DummyOutput())
+        self.pipe, self.keys, self.asked = pipe, list(keys), []
+
+    def _feed(self, message: str) -> None:
+        self.asked.append(message)
+        self.pipe.send_text(self.keys.pop(0))
+
+    def choose(self, message, choices, *, default=None):  # noqa: ANN001, ANN201
+        self._feed(message)
+        return super().choose(message, choices, default=default)
+
+    def choose_many(self, message, choices, *, checked, can_go_back):  # noqa: ANN001, ANN201
+        self._feed(message)
+        return super().choose_many(message, choices, checked=checked, can_go_back=can_go_back)
+
+    def text(self, message, *, instruction=""):  # noqa: ANN001, ANN201
+        self._feed(message)
+        return super().text(message, instruction=instruction)
+
+
+def interact(matrix, keys: list[str], output: Any = None, **flags: Any):  # noqa: ANN001, ANN201
+    err = Console(file=io.StringIO(), width=100, color_system=None)
+    with create_pipe_input() as pipe:
+        prompter = Keys(pipe, keys, output)
+        options = {"given": {}, "ticket": None, "override": None, "packet": {}, "today": date(2026, 11, 27)} | flags
+        result = session(matrix, prompter, err, **options)
+    assert not prompter.keys, f"unused keystrokes: {prompter.keys}"
+    return result, prompter, err.file.getvalue()
+
+
+PACKET_SKIPPED = [ENTER] * 7
+
+
+def test_one_account_blocked_with_a_risky_workaround(matrix):
+    keys = ["T-7" + ENTER,  # ticket
+            ENTER,  # confirmed: Yes
+            DOWN + ENTER,  # scope: one_account
+            DOWN * 2 + ENTER,  # impact: workflow_blocked
+            DOWN + ENTER,  # workaround: limited
+            DOWN + ENTER,  # security: No
+            ENTER,  # areas: none
+            ENTER, ENTER, ENTER,  # vendor, deadline, strategic: the default No
+            ENTER,  # accept the severity
+            "Checkout fails for Acme" + ENTER, *PACKET_SKIPPED[1:]]
+    (answers, skipped, ticket, override, packet), prompter, err = interact(matrix, keys)
+    assert ticket == "T-7"
+    assert answers["scope"] == "one_account" and answers["workaround"] == "limited" and answers["security"] is False
+    assert override is None and skipped == []
+    assert packet == {"impact_summary": "Checkout fails for Acme"}
+    assert "SEVERITY 2" in err and "One customer account is seriously disrupted" in err
+
+
+def test_questions_that_do_not_apply_are_not_asked(matrix):
+    keys = [ENTER, ENTER, ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER, ENTER, *PACKET_SKIPPED]
+    # ticket skipped, confirmed yes, scope one_user, impact none -> no workaround or deadline question
+    (answers, skipped, *_), prompter, _ = interact(matrix, keys)
+    assert skipped == ["workaround", "deadline"]
+    assert not any("another way" in m or "dated event" in m for m in prompter.asked)
+
+
+def test_back_returns_to_the_previous_question(matrix):
+    keys = [ENTER,  # ticket skipped
+            ENTER,  # confirmed: Yes
+            UP + ENTER,  # scope: the last choice is Back
+            DOWN + ENTER,  # confirmed again: No
+            DOWN * 3 + ENTER,  # scope: system_wide
+            DOWN * 4 + ENTER,  # impact: service_unavailable
+            DOWN * 2 + ENTER,  # workaround: none
+            DOWN + ENTER,  # security: No
+            LEFT,  # areas: back to security
+            UP + ENTER,  # security: Yes now (No, the earlier answer, is highlighted)
+            SPACE + ENTER,  # areas: billing
+            ENTER, ENTER, ENTER, ENTER, *PACKET_SKIPPED]
+    (answers, *_), prompter, _ = interact(matrix, keys)
+    assert answers["confirmed"] is False and answers["scope"] == "system_wide"
+    assert answers["security"] is True and answers["areas"] == ("billing",)
+    assert prompter.asked.count("Is the problem confirmed?") == 2
+
+
+def test_override_needs_a_reason(matrix):
+    keys = [ENTER, ENTER, ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER,
+            DOWN + ENTER,  # change the severity
+            ENTER,  # the first other level: severity 1
+            ENTER,  # an empty reason is asked again
+            "CEO demo in an hour" + ENTER, *PACKET_SKIPPED]
+    (_, _, _, override, _), prompter, _ = interact(matrix, keys)
+    assert override == (1, "CEO demo in an hour")
+    assert prompter.asked.count("Why? (kept with the ticket)") == 2
+
+
+def test_flags_answer_questions_in_advance(matrix):
+    keys = [ENTER, ENTER, ENTER, *PACKET_SKIPPED]  # only vendor, strategic and the decision remain
+    given = {"confirmed": "yes", "scope": "one_user", "impact": "none", "security": "no", "areas": ""}
+    (answers, *_), prompter, _ = interact(matrix, keys, given=given, ticket="T-1")
+    assert len(prompter.asked) == 3 + 7
+
+
+def test_ctrl_c_interrupts(matrix):
+    with pytest.raises(KeyboardInterrupt):
+        interact(matrix, [ENTER, CTRL_C])
+
+
+def test_matrix_text_is_shown_literally_in_the_widgets(tmp_path):
+    hostile = shipped_text().replace("ask: Who is affected?", 'ask: "[bold]Who[/bold] \\e]0;pwned\\a is affected?"')
+    matrix = read_matrix(hostile.encode(), "hostile.yaml")
+    screen = io.StringIO()
+    output = Vt100_Output(screen, lambda: Size(rows=40, columns=120), term="xterm")
+    keys = [ENTER, ENTER, ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER, ENTER, *PACKET_SKIPPED]
+    interact(matrix, keys, output=output)
+    drawn = screen.getvalue()
+    assert "[bold]Who[/bold]" in drawn
+    assert "\x1b]0;pwned" not in drawn and "\\x1b]0;pwned\\x07" in drawn

@@ -1,0 +1,76 @@
+"""End to end in a real pseudo-terminal: the agent's experience, keystroke by keystroke."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pexpect
+import pytest
+
+from .conftest import MATRIX_PATH
+
+DOWN, ENTER = "\x1b[B", "\r"
+
+
+def spawn(*args: str, tmp_path) -> pexpect.spawn:  # noqa: ANN001
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "100", "LINES": "40"}
+    env.pop("NO_COLOR", None)
+    return pexpect.spawn(sys.executable, ["-m", "triage", *args], env=env, encoding="utf-8", timeout=20,
+                         dimensions=(40, 100), cwd=str(tmp_path))
+
+
+def answer(child: pexpect.spawn, prompt: str, keys: str) -> None:
+    child.expect_exact(prompt)
+    child.send(keys)
+
+
+def test_interactive_triage_end_to_end(tmp_path):
+    out = tmp_path / "triage.md"
+    child = spawn("ask", "--matrix", str(MATRIX_PATH), "--at", "2026-11-27T10:00:00Z", "--output", str(out),
+                  tmp_path=tmp_path)
+    answer(child, "Ticket reference", "INC-42" + ENTER)
+    answer(child, "Is the problem confirmed?", ENTER)
+    answer(child, "Who is affected?", DOWN * 3 + ENTER)
+    answer(child, "What does it do to their business?", DOWN * 4 + ENTER)
+    answer(child, "Can they get the work done another way?", DOWN * 2 + ENTER)
+    answer(child, "Could this be a security event", DOWN + ENTER)
+    answer(child, "Does it touch any of these?", ENTER)
+    answer(child, "third-party vendor", ENTER)
+    answer(child, "Is a dated event at risk?", ENTER)
+    answer(child, "strategic account", ENTER)
+    answer(child, "Use this severity?", ENTER)
+    answer(child, "Impact summary", "Nobody can sign in" + ENTER)
+    for _ in range(6):
+        answer(child, "(Enter to skip)", ENTER)
+    child.expect_exact("Internal update")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    text = out.read_text()
+    assert "**Severity 1 (Critical)**" in text and "INC\\-42" in text and "Nobody can sign in" in text
+
+
+def test_ctrl_c_exits_130_and_writes_nothing(tmp_path):
+    out = tmp_path / "triage.md"
+    child = spawn("ask", "--matrix", str(MATRIX_PATH), "--output", str(out), tmp_path=tmp_path)
+    answer(child, "Ticket reference", ENTER)
+    child.expect_exact("Is the problem confirmed?")
+    child.sendintr()
+    child.expect_exact("interrupted")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [[], ["ask"]])
+def test_bare_triage_opens_the_questionnaire(tmp_path, command):
+    child = spawn(*command, "--matrix", str(MATRIX_PATH), tmp_path=tmp_path) if command else \
+        spawn("--matrix", str(MATRIX_PATH), tmp_path=tmp_path)
+    child.expect_exact("Support escalation matrix")
+    child.expect_exact("Ticket reference")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
