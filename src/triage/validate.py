@@ -81,7 +81,7 @@ def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
         example = _show(dict(zip(inputs, gaps[0])))
         total = len(reachable) * rest
         yield doc.problem(("severity_rules",), f"{len(gaps) * rest:,} of {total:,} answer combinations reach no severity, "
-                          f"for example {example}; add a rule or a catch-all (`when: {{}}`)", "L401")
+                          f"for example {example}; add a rule or a catch-all (`when: {{}}`)", "L401", key=True)
 
     # rules that never decide, levels never reached
     deciding = Counter(rid for d in reachable.values() if d for rid in d.rules)
@@ -100,7 +100,7 @@ def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
     for sid, sev in model.severities.items():
         if sev.level not in reached:
             yield doc.problem(("severities", sid), f"no answers lead to `{sid}` (level {sev.level})", "L403",
-                              level="warning")
+                              level="warning", key=True)
 
     # questions nobody reads; routing-only questions in severity rules
     route_reads = {qid for _, cond in matrix.routes for qid in cond}

@@ -1,0 +1,141 @@
+"""`triage validate`: each kind of mistake, made in a copy of the shipped matrix, found at its line."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from triage.cli import app
+from triage.validate import github, lint
+
+from .conftest import shipped_text
+
+TODAY = date(2026, 11, 27)
+EXCEPTION = """exceptions:
+  - id: launch_week
+    scope: {account: Acme}
+    changes: {notify: [leadership]}
+    reason: Launch week for the account
+"""
+
+
+def edit(old: str, new: str) -> str:
+    text = shipped_text()
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def line_of(text: str, needle: str) -> int:
+    assert needle in text, needle
+    return text.split(needle)[0].count("\n") + 1
+
+
+CASES = [
+    # (description, old, new, code, level, needle on the reported line)
+    ("no catch-all rule", "  - id: routine\n    when: {}\n    at_least: 4\n",
+     "  - id: routine\n    when: {impact: inconvenient}\n    at_least: 4\n", "L401", "error", "severity_rules:"),
+    ("a rule that is always outranked", "  - id: friction\n",
+     "  - id: shadow\n    when: {security: true}\n    at_least: 2\n    because: Shadowed.\n  - id: friction\n",
+     "L402", "warning", "at_least: 2\n    because: Shadowed."),
+    ("a level nobody reaches", "    when: {}\n    at_least: 4\n", "    when: {}\n    at_least: 3\n", "L403", "warning",
+     "  sev4:"),
+    ("a question nobody reads", "    default: false\n    affects: routing\n  - id: deadline",
+     "    default: false\n  - id: deadline", "L404", "warning", "  - id: vendor"),
+    ("a severity rule reading a routing-only question", "    when: {impact: inconvenient}",
+     "    when: {impact: inconvenient, strategic_account: true}", "L405", "error", "strategic_account: true}"),
+    ("a wider scope lowers severity", "  - id: routine\n",
+     "  - id: loud_user\n    when: {scope: one_user, impact: inconvenient}\n    at_least: 1\n    because: Loud.\n"
+     "  - id: routine\n", "L406", "warning", "  - id: scope"),
+    ("owner assigned before acknowledgement", "      acknowledge: 4h\n      assign_owner: 8h",
+     "      acknowledge: 4h\n      assign_owner: 2h", "L407", "error", "assign_owner: 2h"),
+    ("a more severe level with a slower target", "      escalate: 2h\n", "      escalate: 20h\n", "L408", "error",
+     "escalate: 20h"),
+    ("a role named like a person", "  vendor_manager: {name: Vendor manager,", "  vendor_manager: {name: Jane Smith,",
+     "L409", "warning", "Jane Smith"),
+    ("an e-mail address in a step", "action: Join the incident and start the investigation",
+     "action: Mail bob@example.com to join", "L409", "warning", "bob@example.com"),
+    ("an exception without expiry or approver", "exceptions: []\n", EXCEPTION, "L410", "error", "  - id: launch_week"),
+    ("an expired exception", "exceptions: []\n",
+     EXCEPTION + "    approver: support_lead\n    expires: 2026-01-31\n", "L411", "warning", "expires: 2026-01-31"),
+    ("markup in displayed text", "help: Count accounts, not messages.", "help: Count [bold]accounts[/bold].", "L413",
+     "error", "Count [bold]"),
+    ("a control character in displayed text", "ask: Who is affected?", 'ask: "Who \\e[2J is affected?"', "L413", "error",
+     "Who \\e[2J"),
+    ("an example that no longer holds", "    expect: {severity: 3, owner: frontline}",
+     "    expect: {severity: 2, owner: frontline}", "L414", "error", "expect: {severity: 2, owner: frontline}"),
+    ("a calendar that never opens", '      mon-fri: "09:00-17:00"', '      mon-fri: "closed"', "L415", "error",
+     'mon-fri: "closed"'),
+    ("a misspelt key", "    review_every_days: 90", "    review_every_dayz: 90", "M201", "error", "review_every_dayz"),
+]
+
+
+@pytest.mark.parametrize(("what", "old", "new", "code", "level", "needle"), CASES, ids=[c[0] for c in CASES])
+def test_each_mistake_is_reported_at_its_line(what, old, new, code, level, needle):
+    if code == "M201":
+        old, new = old.removeprefix("  "), new.removeprefix("  ")
+    text = edit(old, new)
+    problems = lint(text.encode(), "matrix.yaml", today=TODAY)
+    hits = [p for p in problems if p.code == code]
+    assert hits, [p.format() for p in problems]
+    assert hits[0].level == level
+    assert hits[0].line == line_of(text, needle), hits[0].format()
+
+
+def test_incompleteness_is_shown_with_a_reduced_example_and_a_count():
+    text = edit("    when: {}\n    at_least: 4\n", "    when: {impact: inconvenient}\n    at_least: 4\n")
+    [gap] = [p for p in lint(text.encode(), "m.yaml", today=TODAY) if p.code == "L401"]
+    assert "answer combinations reach no severity" in gap.message
+    assert "impact=none" in gap.message and "areas=" not in gap.message  # only the questions rules read
+
+
+def test_the_review_falls_overdue():
+    problems = lint(shipped_text().encode(), "m.yaml", today=date(2027, 6, 1))
+    assert [p.code for p in problems] == ["L412"]
+
+
+def test_shipped_matrix_is_clean():
+    assert lint(shipped_text().encode(), "m.yaml", today=TODAY) == []
+
+
+def test_a_failing_stage_stops_the_later_ones():
+    text = edit("    when: {}\n    at_least: 4\n", "    when: {}\n    at_least: four\n")
+    codes = {p.code for p in lint(text.encode(), "m.yaml", today=TODAY)}
+    assert codes == {"M202"}
+
+
+def test_cli_formats_and_exit_codes(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(shipped_text())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(edit("      escalate: 2h\n", "      escalate: 20h\n"))
+    runner = CliRunner()
+    result = runner.invoke(app, ["validate", str(good)])
+    assert result.exit_code == 0 and "valid (0 errors, 0 warnings)" in result.stderr
+    result = runner.invoke(app, ["validate", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{bad}:") and "[L408]" in result.stdout
+    result = runner.invoke(app, ["validate", str(bad), "--format", "json"])
+    report = json.loads(result.stdout)
+    assert report["errors"] == 1 and report["files"][0]["problems"][0]["code"] == "L408"
+    result = runner.invoke(app, ["validate", str(bad), "--format", "github"])
+    assert result.stdout.startswith(f"::error file={bad},line=")
+    assert runner.invoke(app, ["validate", "--format", "yaml"]).exit_code == 2
+
+
+def test_strict_makes_warnings_fail(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(edit("  vendor_manager: {name: Vendor manager,", "  vendor_manager: {name: Jane Smith,"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["validate", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["validate", str(path), "--strict"]).exit_code == 1
+
+
+def test_github_annotations_cannot_be_forged():
+    from triage.errors import Problem
+
+    line = github(Problem("a,b:c.yaml", 3, 4, "error", "bad\n::error::forged 100%", "L413"))
+    assert "\n" not in line
+    assert line == "::error file=a%2Cb%3Ac.yaml,line=3,col=4,title=L413::bad%0A::error::forged 100%25"
