@@ -48,7 +48,7 @@ def test_interactive_triage_end_to_end(tmp_path):
     child.close()
     assert child.exitstatus == 0
     text = out.read_text()
-    assert "**Severity 1 (Critical)**" in text and "INC\\-42" in text and "Nobody can sign in" in text
+    assert "**Severity 1 (Critical)**" in text and "INC-42" in text and "Nobody can sign in" in text
 
 
 def test_ctrl_c_exits_130_and_writes_nothing(tmp_path):

@@ -276,3 +276,82 @@ def schema() -> None:
         from .schema import matrix_schema_json
 
         sys.stdout.write(matrix_schema_json())
+
+
+class ShowFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command()
+def show(
+    matrix: MatrixOption = None,
+    output_format: Annotated[ShowFormat, typer.Option("--format", "-f", help="text, markdown or html.")] = ShowFormat.text,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE",
+                      help="Write to FILE (atomically) instead of stdout.")] = None,
+) -> None:
+    """Publish the matrix as a readable operating procedure."""
+    with reported():
+        from . import publish
+
+        the_matrix = load_matrix(matrix)
+        blocks = publish.document(the_matrix, today=datetime.now(UTC).date())
+        if output_format is ShowFormat.text and not output:
+            from .render import console
+
+            console().print(publish.to_rich(blocks))
+            return
+        body = (publish.to_html(blocks, the_matrix.model.matrix.name) if output_format is ShowFormat.html
+                else publish.to_markdown(blocks))
+        if output:
+            from .files import write_atomic
+
+            write_atomic(output, body)
+            _stderr(f"wrote {output}")
+        else:
+            sys.stdout.write(body)
+
+
+class DiffFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The earlier matrix file.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The later matrix file.")],
+    output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="markdown or json.")] = DiffFormat.markdown,
+) -> None:
+    """What changed between two revisions of a matrix, for publishing a revision."""
+    with reported():
+        import json
+
+        from . import diff as differ
+        from .sanitize import json_text
+
+        changes = differ.diff(load_matrix(old), load_matrix(new))
+        if output_format is DiffFormat.json:
+            body = {"schema_version": 1, "old": old, "new": new, "changes": differ.to_json(changes)}
+            sys.stdout.write(json_text(json.dumps(body, ensure_ascii=False, indent=2, default=str)) + "\n")
+        else:
+            sys.stdout.write(differ.to_markdown(changes, old, new))
+
+
+@app.command()
+def init(
+    path: Annotated[str, typer.Argument(metavar="[PATH]", help="Where to write the starter matrix.")] = "matrix.yaml",
+) -> None:
+    """Write a starter matrix to edit (never overwrites an existing file)."""
+    with reported():
+        from .files import create_new
+        from importlib import resources
+
+        starter = resources.files("triage").joinpath("data/matrix.yaml").read_text(encoding="utf-8")
+        today = datetime.now(UTC).date().isoformat()
+        import re
+
+        starter = re.sub(r"(?m)^  revised: \d{4}-\d{2}-\d{2}$", f"  revised: {today}", starter, count=1)
+        create_new(path, starter)
+        _stderr(f"wrote {path}; edit it, then run `triage validate {path}`")

@@ -67,3 +67,29 @@ def write_atomic(path: str, text: str) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def create_new(path: str, text: str) -> None:
+    """Write a new file atomically; refuse if anything already exists at `path`."""
+    target = Path(path)
+    if target.exists() or target.is_symlink():
+        raise InputError(f"{path}: already exists; not overwriting it")
+    directory = target.parent if str(target.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
+    except FileExistsError:
+        raise InputError(f"{path}: already exists; not overwriting it") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -175,6 +175,8 @@ def _structure_problems(doc: Document, exc: Any) -> list[Problem]:
             key = str(loc[-1])
             hint = difflib.get_close_matches(key, _allowed_keys(loc[:-1]), n=1)
             message = f"unknown key `{key}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
+            if " " in key.strip():
+                message += " (a comma inside a {...} value starts a new key: put the text in quotes)"
             problems.append(doc.problem(loc, message, "M201", key=True))
         elif kind == "missing":
             if loc in misspelt:

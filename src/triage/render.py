@@ -66,13 +66,14 @@ def text(result: Result) -> Group:
     targets.add_column("Within")
     targets.add_column("Due")
     targets.add_column("")
+    calendar = m.calendars[sev.targets.calendar]
+    business = m.model.calendars[sev.targets.calendar].kind == "weekly"
     for name, target in result.targets.items():
-        within = human_duration(target.within) if target.within is not None else "-"
+        within = human_duration(target.within, business=business) if target.within is not None else "-"
         due = when(target.due) if target.due else "-"
         rel = relative(target.due, result.at) if target.due else ""
         label = TARGET_LABELS[name] if name != "resolution" else f"Resolution: {sev.targets.resolution.expect}"
         targets.add_row(T(label), T(within), T(due), T(rel, "dim"))
-    calendar = m.calendars[sev.targets.calendar]
     targets.caption = visible(f"measured on `{sev.targets.calendar}`: {calendar.describe()}")
     parts.append(targets)
 
@@ -121,8 +122,9 @@ def markdown(result: Result) -> str:
     lines += ["## Why", ""]
     lines += [f"- {md(rules[rid].because)} (`{rid}`)" for rid in result.computed.rules]
     lines += ["", "## Deadlines", "", "| Target | Within | Due |", "|---|---|---|"]
+    business = m.model.calendars[sev.targets.calendar].kind == "weekly"
     for name, target in result.targets.items():
-        within = human_duration(target.within) if target.within is not None else "-"
+        within = human_duration(target.within, business=business) if target.within is not None else "-"
         lines.append(f"| {cell(TARGET_LABELS[name])} | {within} | {cell(when(target.due)) if target.due else '-'} |")
     lines += ["", f"Measured on the `{sev.targets.calendar}` calendar.", "", "## Escalation path", "",
               "| By | Role | Action |", "|---|---|---|"]

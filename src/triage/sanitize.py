@@ -7,7 +7,8 @@ import re
 # C0/C1 controls (except tab and newline), DEL, and the bidirectional overrides and isolates that
 # can make a terminal or a page show text in a different order than it is stored.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+_MD_LINE_START = re.compile(r"(?m)^(\s*)([#+\-=]|\d+[.)])")
 
 
 def visible(text: str) -> str:
@@ -23,8 +24,13 @@ def one_line(text: str) -> str:
 
 def markdown(text: str) -> str:
     """Text as literal Markdown: markup characters escaped, HTML neutralised."""
-    text = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_INLINE.sub(r"\\\1", visible(text))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    def line_start(m: re.Match[str]) -> str:
+        mark = m.group(2)
+        return m.group(1) + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
+
+    return _MD_LINE_START.sub(line_start, text)
 
 
 def has_unsafe(text: str) -> bool:

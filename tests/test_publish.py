@@ -1,0 +1,135 @@
+"""`triage show`, `init` and `diff`, and matrices shaped like other organisations' policies."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from triage.cli import app
+
+from .browser import rendered_dom, screenshot
+from .conftest import MATRIX_PATH, shipped_text
+
+runner = CliRunner()
+OTHERS = Path(__file__).parent / "matrices"
+
+
+def invoke(*args: str):  # noqa: ANN201
+    return runner.invoke(app, list(args))
+
+
+def test_show_markdown_has_every_part():
+    result = invoke("show", "--matrix", str(MATRIX_PATH), "--format", "markdown")
+    assert result.exit_code == 0
+    for heading in ("# Support escalation matrix", "## When to start a severity review", "## Severity levels",
+                    "## Response targets", "## Triage questions", "## How severity is decided",
+                    "## Routing and escalation", "## Cross-functional routes", "## Communication",
+                    "## Handoff packet", "## Closing the loop", "## Exceptions in force",
+                    "## Keeping this matrix current"):
+        assert heading in result.stdout
+    assert "| 1 Critical | around\\_the\\_clock | 15 min | 30 min | 30 min |" in result.stdout
+
+
+def test_show_text_fits_the_terminal():
+    result = invoke("show", "--matrix", str(MATRIX_PATH))
+    assert result.exit_code == 0 and "Severity 1: Critical" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+def test_show_html_renders_in_chromium(tmp_path):
+    page = tmp_path / "matrix.html"
+    result = invoke("show", "--matrix", str(MATRIX_PATH), "--format", "html", "--output", str(page))
+    assert result.exit_code == 0
+    dom = rendered_dom(page, tmp_path)
+    assert "<title>Support escalation matrix</title>" in dom
+    text = re.sub(r"<[^>]+>", " ", dom)
+    for phrase in ("Severity 1: Critical", "Response targets", "Engineering on-call", "Closing the loop",
+                   "Summary: $summary"):
+        assert phrase in text
+    assert screenshot(page, tmp_path).stat().st_size > 20_000  # a page with real content was painted
+
+
+def test_html_from_hostile_text_runs_nothing(tmp_path):
+    hostile = shipped_text().replace("label: Critical", 'label: "<script>document.title=\'pwned\'</script>"')
+    path = tmp_path / "m.yaml"
+    path.write_text(hostile)
+    page = tmp_path / "m.html"
+    assert invoke("show", "--matrix", str(path), "--format", "html", "--output", str(page)).exit_code == 0
+    dom = rendered_dom(page, tmp_path)
+    assert "<title>Support escalation matrix</title>" in dom
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
+
+
+def test_init_writes_a_valid_starter_and_never_overwrites(tmp_path):
+    target = tmp_path / "new.yaml"
+    assert invoke("init", str(target)).exit_code == 0
+    assert f"revised: {datetime.now(UTC).date().isoformat()}" in target.read_text()
+    assert invoke("validate", str(target), "--strict").exit_code == 0
+    target.write_text("mine")
+    result = invoke("init", str(target))
+    assert result.exit_code == 1 and "already exists" in result.stderr
+    assert target.read_text() == "mine"
+
+
+def test_diff_in_the_teams_words(tmp_path):
+    new = tmp_path / "new.yaml"
+    text = shipped_text()
+    text = text.replace("      acknowledge: 30m\n", "      acknowledge: 20m\n")
+    text = text.replace("        - {role: engineering_oncall, action: Review if the specialist",
+                        "        - {role: security, action: Review if the specialist")
+    text = text.replace("  - id: third_party\n", "  - id: outside_help\n")
+    text = text.replace("    when: {deadline: true}\n    at_least: 2", "    when: {deadline: true}\n    at_least: 1")
+    text = text.replace("Work goes on with some friction.", "Work continues, with friction.")
+    new.write_text(text)
+    result = invoke("diff", str(MATRIX_PATH), str(new))
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "acknowledge target shortened from 30 min to 20 min" in out
+    assert "Security team added to the escalation path" in out
+    assert "route \\`third\\_party\\` to Vendor manager removed" in out
+    assert "rule \\`dated\\_event\\_at\\_risk\\` raised from at least 2 to at least 1" in out
+    assert "reason of \\`friction\\` reworded" in out
+    assert "answer combinations get a different severity" in out
+    data = json.loads(invoke("diff", str(MATRIX_PATH), str(new), "--format", "json").stdout)
+    kinds = {(c["section"], c["kind"]) for c in data["changes"]}
+    assert ("routes", "removed") in kinds and ("routes", "added") in kinds
+
+
+def test_diff_of_identical_files():
+    result = invoke("diff", str(MATRIX_PATH), str(MATRIX_PATH))
+    assert result.exit_code == 0 and "No changes." in result.stdout
+
+
+@pytest.mark.parametrize("name", ["vendor_policy.yaml", "priority_grid.yaml"])
+def test_other_organisations_policies_need_no_code_changes(name):
+    result = invoke("validate", str(OTHERS / name), "--strict")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("answers", "level", "due"), [
+    # Priority 1 is answered around the clock, even late on a Friday.
+    (["environment=production", "effect=down"], 1, "2026-12-18T17:30:00+00:00"),
+    # Priority 2 waits for London office hours: Monday 08:00 plus the hour left on Friday.
+    (["environment=production", "effect=degraded"], 2, "2026-12-21T09:00:00+00:00"),
+])
+def test_vendor_policy_top_level_only_around_the_clock(answers, level, due):
+    args = [x for a in answers for x in ("-a", a)]
+    result = invoke("ask", "--matrix", str(OTHERS / "vendor_policy.yaml"), "--no-input", "--format", "json",
+                    "--at", "2026-12-18T17:00:00Z", *args)
+    data = json.loads(result.stdout)
+    assert data["severity"]["level"] == level and data["targets"]["acknowledge"]["due"] == due
+
+
+def test_priority_grid_covers_every_cell():
+    expected = {("high", "high"): 1, ("high", "medium"): 2, ("medium", "high"): 2, ("high", "low"): 3,
+                ("medium", "medium"): 3, ("low", "high"): 3, ("medium", "low"): 4, ("low", "medium"): 4,
+                ("low", "low"): 4}
+    for (impact, urgency), level in expected.items():
+        result = invoke("ask", "--matrix", str(OTHERS / "priority_grid.yaml"), "--no-input", "--format", "json",
+                        "-a", f"impact={impact}", "-a", f"urgency={urgency}", "--at", "2026-12-24T11:00:00+11:00")
+        assert json.loads(result.stdout)["severity"]["level"] == level, (impact, urgency)
