@@ -69,6 +69,25 @@ CASES = [
     ("a calendar that never opens", '      mon-fri: "09:00-17:00"', '      mon-fri: "closed"', "L415", "error",
      'mon-fri: "closed"'),
     ("a misspelt key", "    review_every_days: 90", "    review_every_dayz: 90", "M201", "error", "review_every_dayz"),
+    ("a duplicate key", "  review_every_days: 90\n", "  review_every_days: 90\n  review_every_days: 30\n", "Y109", "error",
+     "review_every_days: 30"),
+    ("an anchor and an alias", "  frontline: {name: Frontline support, where: support queue}",
+     "  frontline: &fl {name: Frontline support, where: support queue}\n  helper: *fl", "Y104", "error", "&fl"),
+    ("a python tag", "  name: Support escalation matrix\n", "  name: !!python/name:os.system\n", "Y105", "error",
+     "!!python"),
+    ("a merge key", "  specialist: {name: Product specialist, where: specialist queue}",
+     "  specialist: {<<: {a: 1}, name: Product specialist, where: specialist queue}", "Y104", "error", "<<:"),
+    ("a bare yes", "  timezone: America/New_York\n  review_triggers", "  timezone: yes\n  review_triggers", "Y106",
+     "error", "timezone: yes"),
+    ("a second document", "exceptions: []\n", "exceptions: []\n---\nmore: 1\n", "Y103", "error", "---"),
+    ("a YAML syntax error", "  timezone: America/New_York\n  review_triggers", "  timezone: [America/New_York\n  review_triggers",
+     "Y101", "error", "  review_triggers:"),
+    ("a duplicate rule id", "  - id: friction\n", "  - id: routine\n", "M205", "error", "  - id: routine\n    when: {}"),
+    ("a rule for a level that does not exist", "    at_least: 4\n", "    at_least: 5\n", "R307", "error", "at_least: 5"),
+    ("a condition of the wrong shape", "    when: {security: true}\n    at_least: 1",
+     "    when: {security: sometimes}\n    at_least: 1", "R308", "error",
+     "security: sometimes"),
+    ("an unknown role", "    posted_by: support_lead", "    posted_by: support_led", "R301", "error", "support_led"),
 ]
 
 
@@ -77,6 +96,8 @@ def test_each_mistake_is_reported_at_its_line(what, old, new, code, level, needl
     if code == "M201":
         old, new = old.removeprefix("  "), new.removeprefix("  ")
     text = edit(old, new)
+    if code == "Y101":
+        needle = needle  # the parser reports where it gave up: the line after the unclosed bracket
     problems = lint(text.encode(), "matrix.yaml", today=TODAY)
     hits = [p for p in problems if p.code == code]
     assert hits, [p.format() for p in problems]
@@ -123,6 +144,23 @@ def test_cli_formats_and_exit_codes(tmp_path):
     result = runner.invoke(app, ["validate", str(bad), "--format", "github"])
     assert result.stdout.startswith(f"::error file={bad},line=")
     assert runner.invoke(app, ["validate", "--format", "yaml"]).exit_code == 2
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "the file is empty [Y102]"),
+    (b"\x7fELF\x00\x00binary", "this is a binary file, not text (NUL byte at offset 4) [F001]"),
+    (b"name: caf\xe9\n", "not UTF-8 text (invalid byte at offset 9) [F001]"),
+    (None, "is a directory, not a file [F001]"),
+])
+def test_unreadable_files_give_one_clear_line(tmp_path, content, message):
+    path = tmp_path / "m.yaml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.count("\n") == 1 and result.stdout.strip().endswith(message), result.stdout
 
 
 def test_strict_makes_warnings_fail(tmp_path):

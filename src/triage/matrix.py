@@ -275,7 +275,9 @@ def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem
     for i, q in enumerate(model.questions):
         base = ("questions", i)
         if q.id in kinds:
-            problem(base + ("id",), f"question id `{q.id}` is used twice", "M205")
+            first = next(j for j, other in enumerate(model.questions) if other.id == q.id)
+            problem(base + ("id",), f"question id `{q.id}` is used twice (first at line "
+                    f"{doc.locate(('questions', first, 'id'))[0]})", "M205")
             continue
         if q.kind == "yes_no" and q.choices:
             problem(base + ("choices",), "a yes/no question has no choices", "M204")
@@ -322,11 +324,12 @@ def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem
 
     def conditions(section: str, items: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
         out = []
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in seen:
-                problem((section, i, "id"), f"{section} id `{item.id}` is used twice", "M205")
-            seen.add(item.id)
+                first = doc.locate((section, seen[item.id], "id"))[0]
+                problem((section, i, "id"), f"{section} id `{item.id}` is used twice (first at line {first})", "M205")
+            seen.setdefault(item.id, i)
             cond, found = normalise(item.when, kinds)
             for sub, message, code in found:
                 problem((section, i, "when") + sub, message, code)
