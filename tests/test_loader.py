@@ -26,8 +26,9 @@ from .conftest import shipped_text
     ("[" * 60 + "]" * 60, "Y107", 1),
     ("a: \x1b[2J\n", "Y101", 1),
 ])
-def test_unsafe_or_broken_yaml_is_refused_with_a_location(text, code, line):
-    doc, problems = load(text, "m.yaml")
+@pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "python"])
+def test_unsafe_or_broken_yaml_is_refused_with_a_location(text, code, line, pure):
+    doc, problems = load(text, "m.yaml", pure=pure)
     hits = [p for p in problems if p.code == code]
     assert hits, problems
     assert hits[0].line == line
@@ -52,9 +53,18 @@ def test_billion_laughs_is_refused_quickly():
     assert any(p.code == "Y104" for p in problems)
 
 
-def test_yaml_12_scalars():
-    doc, problems = load('t: 09:00\nv: "2026.11"\nn: 010\nb: true\n', "m.yaml")
+@pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "python"])
+def test_yaml_12_scalars(pure):
+    doc, problems = load('t: 09:00\nv: "2026.11"\nn: 010\nb: true\nw: caf\u00e9 \x01\n', "m.yaml", pure=pure)
+    assert problems and problems[0].format() == "m.yaml:5:9: error: control character #x0001 is not allowed in YAML [Y101]"
+    doc, problems = load('t: 09:00\nv: "2026.11"\nn: 010\nb: true\n', "m.yaml", pure=pure)
     assert doc.data == {"t": "09:00", "v": "2026.11", "n": "010", "b": True}
+
+
+def test_both_parsers_read_the_shipped_matrix_alike():
+    fast, _ = load(shipped_text(), "m.yaml")
+    slow, _ = load(shipped_text(), "m.yaml", pure=True)
+    assert fast.data == slow.data and fast.values == slow.values and fast.keys == slow.keys
 
 
 @pytest.mark.parametrize(("data", "text"), [

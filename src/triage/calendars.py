@@ -71,6 +71,8 @@ class Calendar(Protocol):
 
     def add(self, start: datetime, duration: timedelta) -> datetime: ...
 
+    def add_many(self, start: datetime, durations: list[timedelta]) -> list[datetime]: ...
+
     def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
 
     def describe(self) -> str: ...
@@ -85,6 +87,10 @@ class AlwaysOpen:
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         return (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
+
+    def add_many(self, start: datetime, durations: list[timedelta]) -> list[datetime]:
+        base = start.astimezone(UTC)
+        return [(base + d).astimezone(start.tzinfo) for d in durations]
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         return max(end - start, timedelta(0))
@@ -103,6 +109,7 @@ class WeeklyHours:
     holidays: dict[date, list[Interval]] = field(default_factory=dict)
     holiday_names: dict[date, str] = field(default_factory=dict)
     public: Any = None  # a `holidays.HolidayBase`, or None
+    _days: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
 
     def open_on(self, day: date) -> list[Interval]:
         if day in self.holidays:
@@ -112,18 +119,32 @@ class WeeklyHours:
         return self.week.get(day.weekday(), [])
 
     def _intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        """Open intervals of a local day, in UTC (cached: bulk runs ask for the same days again and again)."""
+        cached = self._days.get(day)
+        if cached is not None:
+            return cached
         out = []
         for start, end in self.open_on(day):
             s = datetime.combine(day, start, self.timezone)
             e = (datetime.combine(day + timedelta(days=1), time(0), self.timezone) if end is None
                  else datetime.combine(day, end, self.timezone))
             out.append((s.astimezone(UTC), e.astimezone(UTC)))
+        if len(self._days) > 20_000:
+            self._days.clear()
+        self._days[day] = out
         return out
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
-        if duration <= timedelta(0):
-            return start
-        remaining = duration
+        return self.add_many(start, [duration])[0]
+
+    def add_many(self, start: datetime, durations: list[timedelta]) -> list[datetime]:
+        """`start` plus each duration of open time, walking the calendar once for all of them."""
+        order = sorted(range(len(durations)), key=durations.__getitem__)
+        out: list[datetime] = [start] * len(durations)
+        pending = [i for i in order if durations[i] > timedelta(0)]
+        if not pending:
+            return out
+        used = timedelta(0)  # open time between start and `now`
         now = start.astimezone(UTC)
         day = now.astimezone(self.timezone).date()
         for _ in range(_MAX_DAYS):
@@ -132,9 +153,12 @@ class WeeklyHours:
                     continue
                 begin = max(now, s)
                 available = e - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(start.tzinfo)
-                remaining -= available
+                while pending and durations[pending[0]] - used <= available:
+                    i = pending.pop(0)
+                    out[i] = (begin + (durations[i] - used)).astimezone(start.tzinfo)
+                if not pending:
+                    return out
+                used += available
                 now = e
             day += timedelta(days=1)
         raise ValueError(f"calendar `{self.name}` has no open hours within ten years of {start.isoformat()}")

@@ -355,3 +355,110 @@ def init(
         starter = re.sub(r"(?m)^  revised: \d{4}-\d{2}-\d{2}$", f"  revised: {today}", starter, count=1)
         create_new(path, starter)
         _stderr(f"wrote {path}; edit it, then run `triage validate {path}`")
+
+
+class RecordFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+def classify(
+    file: Annotated[str, typer.Argument(metavar="[FILE|-]", help="JSON Lines or CSV of answers; - or nothing: stdin.")] = "-",
+    matrix: MatrixOption = None,
+    input_format: Annotated[Optional[RecordFormat], typer.Option("--input-format",
+                            help="Input format (default: from the extension; stdin: jsonl).")] = None,
+    output_format: Annotated[RecordFormat, typer.Option("--format", "-f", help="jsonl (the JSON result) or csv.")] = RecordFormat.jsonl,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="ISO-8601",
+                  help="Triage time for records without `at` (default: now).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Include the packet and update texts in each result.")] = False,
+    errors: Annotated[Optional[str], typer.Option("--errors", metavar="FILE",
+                      help="Also write bad records to FILE as JSON Lines.")] = None,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first bad record.")] = False,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE",
+                      help="Write results to FILE (atomically) instead of stdout.")] = None,
+    timezone: Annotated[Optional[str], typer.Option("--timezone", metavar="ZONE",
+                        help="Give times in this IANA zone (default: the matrix's).")] = None,
+) -> None:
+    """Classify many tickets: one result per input record, in input order, streaming."""
+    with reported():
+        import orjson
+
+        from . import classify as bulk
+        from .calendars import zone
+        from .engine import parse_at
+        from .files import AtomicOutput
+        from .sanitize import one_line
+
+        the_matrix = load_matrix(matrix)
+        home = zone(the_matrix.model.matrix.timezone)
+        try:
+            display = zone(timezone) if timezone else home
+        except ValueError as exc:
+            raise UsageError(f"--timezone: {exc}") from None
+        moment = parse_at(at, home) if at else datetime.now(UTC).replace(microsecond=0)
+        kind = input_format or (RecordFormat.csv if file.lower().endswith(".csv") else RecordFormat.jsonl)
+        name = "<stdin>" if file == "-" else file
+        try:
+            source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise UsageError(f"{file}: no such file") from None
+        except IsADirectoryError:
+            raise UsageError(f"{file}: is a directory, not a file") from None
+        except OSError as exc:
+            raise UsageError(f"{file}: cannot read ({exc.strerror or exc})") from None
+
+        classifier = bulk.Classifier(the_matrix, at=moment, display=display, full=full)
+        multi = frozenset(q for q, (k, _) in the_matrix.kinds.items() if k == "any_of")
+        records = (bulk.csv_records(source, multi) if kind is RecordFormat.csv else bulk.jsonl_records(source))
+        out = AtomicOutput(output) if output else None
+        bad_out = AtomicOutput(errors) if errors else None
+        sink = out.write if out else sys.stdout.buffer.write
+        batch: list[bytes] = []
+
+        def write(data: bytes) -> None:  # results leave in batches: one write per record is slow
+            batch.append(data)
+            if len(batch) >= 512:
+                sink(b"".join(batch))
+                batch.clear()
+
+        good = bad = 0
+        try:
+            if output_format is RecordFormat.csv:
+                write(bulk.csv_line(bulk.csv_header(the_matrix)))
+            for number, record, raw in records:
+                try:
+                    if isinstance(record, bulk.BadRecord):
+                        raise TriageError(record.reason)
+                    result = classifier.result(record)
+                except TriageError as exc:
+                    bad += 1
+                    _stderr(f"{name}:{number}: {exc.message}")
+                    if bad_out:
+                        bad_out.write(orjson.dumps({"line": number, "error": exc.message,
+                                                    "record": raw.decode("utf-8", "replace")[:2000].rstrip("\r\n")})
+                                      + b"\n")
+                    if fail_fast:
+                        break
+                    continue
+                good += 1
+                write(bulk.csv_line(bulk.csv_row(result, the_matrix)) if output_format is RecordFormat.csv
+                      else result + b"\n")
+        except BaseException:
+            for f in (out, bad_out):
+                if f:
+                    f.discard()
+            raise
+        finally:
+            if source is not sys.stdin.buffer:
+                source.close()
+        sink(b"".join(batch))
+        for f in (out, bad_out):
+            if f:
+                f.close()
+        if not output:
+            sys.stdout.flush()
+        _stderr(f"{one_line(name)}: {good:,} classified, {bad:,} bad record{'s' * (bad != 1)}"
+                + (" (stopped at the first, --fail-fast)" if fail_fast and bad else ""))
+        if bad:
+            raise typer.Exit(int(ExitCode.INPUT))

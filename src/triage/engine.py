@@ -154,11 +154,19 @@ class Result:
 
     def to_json(self, *, parts: bool = True) -> dict[str, Any]:
         """The contract object of DESIGN.md (schema_version 1)."""
-        rules = {r.id: r for r, _ in self.matrix.severity_rules}
+        rule = self.matrix.rule
+        stamps: dict[datetime, str] = {}
+
+        def stamp(moment: datetime) -> str:
+            text = stamps.get(moment)
+            if text is None:
+                text = stamps[moment] = self.stamp(moment)
+            return text
+
         out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "ticket": self.ticket,
-            "at": self.stamp(self.at),
+            "at": stamp(self.at),
             "matrix": {"name": self.matrix.model.matrix.name, "version": self.matrix.model.matrix.version,
                        "sha256": self.matrix.sha256},
             "answers": {k: to_json(v) for k, v in self.answers.items()},
@@ -166,15 +174,15 @@ class Result:
             "severity": self.severity_json(self.level),
             "computed_severity": self.severity_json(self.computed.level),
             "override": None if self.override_reason is None else {"level": self.level, "reason": self.override_reason},
-            "reasons": [{"rule": rid, "text": rules[rid].because} for rid in self.computed.rules],
+            "reasons": [{"rule": rid, "text": rule(rid).because} for rid in self.computed.rules],
             "routing": {
                 "owner": self.owner,
-                "steps": [{"role": role, "action": action, "due": self.stamp(due)} for role, action, due in self.steps],
+                "steps": [{"role": role, "action": action, "due": stamp(due)} for role, action, due in self.steps],
                 "notify": list(self.notify),
                 "routes": [{"id": rid, "role": role, "reason": reason} for rid, role, reason in self.routes],
             },
             "targets": {name: {"within": None if t.within is None else iso_duration(t.within),
-                               "due": None if t.due is None else self.stamp(t.due)}
+                               "due": None if t.due is None else stamp(t.due)}
                         for name, t in self.targets.items()},
         }
         out["calendar"] = self.severity.spec.targets.calendar
@@ -193,25 +201,11 @@ def local_time(moment: datetime, display: tzinfo) -> str:
     return moment.astimezone(display).strftime("%a %d %b %Y %H:%M %Z")
 
 
-def next_update_after(matrix: Matrix, level: int, start: datetime, since: datetime) -> tuple[timedelta, datetime]:
-    """The cadence interval in force at `since` (cadences can change over the life of a ticket) and the
-    due time of the update after `since`, both measured on the severity's calendar."""
-    targets = matrix.severity(level).spec.targets
-    calendar = matrix.calendars[targets.calendar]
-    age = calendar.elapsed(start, since)
-    elapsed = timedelta(0)
-    for step in targets.update_every:
-        if step.for_ is None or age < elapsed + step.for_:
-            return step.every, calendar.add(since, step.every)
-        elapsed += step.for_
-    last = targets.update_every[-1].every
-    return last, calendar.add(since, last)
-
-
 def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: list[str] | None = None,
            ticket: str | None = None, override: tuple[int, str] | None = None,
-           packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None) -> Result:
-    """Decide, route and schedule one ticket from complete answers."""
+           packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None,
+           texts: bool = True) -> Result:
+    """Decide, route and schedule one ticket from complete answers (`texts=False` skips the update texts)."""
     if at.tzinfo is None:
         raise InputError("the triage time needs a UTC offset or Z")
     display = display or zone(matrix.model.matrix.timezone)
@@ -241,17 +235,18 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
         if route.notify and route.role not in notify and matches(cond, answers):
             notify.append(route.role)
             notices.append((route.role, f"At triage: {route.reason}"))
-    steps = [(step.role, step.action, calendar.add(at, step.after)) for step in routing.steps]
-
     t = spec.targets
-    cadence, next_update = next_update_after(matrix, level, at, at)
+    cadence = t.update_every[0].every  # at triage time the first step of the cadence is in force
+    spans = [t.acknowledge, t.assign_owner, t.escalate, cadence, t.resolution.within or timedelta(0)]
+    spans += [step.after for step in routing.steps]
+    due = calendar.add_many(at, spans)
+    steps = [(step.role, step.action, moment) for step, moment in zip(routing.steps, due[5:])]
     targets = {
-        "acknowledge": Target(t.acknowledge, calendar.add(at, t.acknowledge)),
-        "assign_owner": Target(t.assign_owner, calendar.add(at, t.assign_owner)),
-        "escalate": Target(t.escalate, calendar.add(at, t.escalate)),
-        "next_update": Target(cadence, next_update),
-        "resolution": Target(t.resolution.within,
-                             None if t.resolution.within is None else calendar.add(at, t.resolution.within)),
+        "acknowledge": Target(t.acknowledge, due[0]),
+        "assign_owner": Target(t.assign_owner, due[1]),
+        "escalate": Target(t.escalate, due[2]),
+        "next_update": Target(cadence, due[3]),
+        "resolution": Target(t.resolution.within, None if t.resolution.within is None else due[4]),
     }
 
     severity_text = f"Severity {level} ({spec.label})"
@@ -272,7 +267,8 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
 
     result = Result(matrix, ticket, at, display, answers, list(skipped or []), computed, level, reason,
                     routing.owner, steps, notify, notices, routes, targets, fields, missing, {})
-    result.update = fill_update(result)
+    if texts:
+        result.update = fill_update(result)
     return result
 
 

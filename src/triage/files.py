@@ -93,3 +93,46 @@ def create_new(path: str, text: str) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+class AtomicOutput:
+    """A binary output file that appears whole at `close()`, or not at all if the run fails."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        target = Path(path)
+        if target.is_dir():
+            raise InputError(f"{path}: is a directory")
+        directory = target.parent if str(target.parent) else Path(".")
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        self.handle = os.fdopen(fd, "wb", buffering=1 << 16)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.handle.write(data)
+        except OSError as exc:
+            self.discard()
+            raise InputError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
+
+    def close(self) -> None:
+        try:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise InputError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
+
+    def discard(self) -> None:
+        try:
+            self.handle.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass

@@ -63,7 +63,20 @@ class Matrix:
         return list(self.model.questions)
 
     def question(self, qid: str) -> Any:
-        return next(q for q in self.model.questions if q.id == qid)
+        return self._questions[qid]
+
+    @property
+    def _questions(self) -> dict[str, Any]:
+        index = self.__dict__.get("_question_index")
+        if index is None:
+            index = self.__dict__["_question_index"] = {q.id: q for q in self.model.questions}
+        return index
+
+    def rule(self, rid: str) -> Any:
+        index = self.__dict__.get("_rule_index")
+        if index is None:
+            index = self.__dict__["_rule_index"] = {r.id: r for r, _ in self.severity_rules}
+        return index[rid]
 
     def severity(self, level: int) -> SeverityLevel:
         return self.levels[level]

@@ -56,12 +56,22 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
-              yaml.constructor.SafeConstructor, _Resolver):
-    def __init__(self, text: str, report: Any) -> None:
+class _PurePython(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    def __init__(self, text: str) -> None:
         yaml.reader.Reader.__init__(self, text)
         yaml.scanner.Scanner.__init__(self)
         yaml.parser.Parser.__init__(self)
+
+
+try:  # libyaml parses about ten times faster; the composing below stays ours either way
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = _PurePython  # type: ignore[misc,assignment]
+
+
+class _Composer(yaml.composer.Composer, yaml.constructor.SafeConstructor, _Resolver):
+    def __init__(self, text: str, report: Any) -> None:
+        self._parser_init(text)
         yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         _Resolver.__init__(self)
@@ -88,6 +98,16 @@ class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class _Loader(_Parser, _Composer):  # type: ignore[misc,valid-type]
+    _parser_init = _Parser.__init__
+    __init__ = _Composer.__init__
+
+
+class _PureLoader(_PurePython, _Composer):
+    _parser_init = _PurePython.__init__
+    __init__ = _Composer.__init__
 
 
 @dataclass
@@ -145,8 +165,9 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def load(text: str, source: str) -> tuple[Document | None, list[Problem]]:
-    """Parse one YAML document. Returns the document (None if unreadable) and every problem found."""
+def load(text: str, source: str, *, pure: bool = False) -> tuple[Document | None, list[Problem]]:
+    """Parse one YAML document. Returns the document (None if unreadable) and every problem found.
+    `pure` uses PyYAML's Python parser instead of libyaml (both must behave the same)."""
     problems: list[Problem] = []
 
     def report(mark: Any, message: str, code: str, level: str = "error") -> None:
@@ -154,7 +175,7 @@ def load(text: str, source: str) -> tuple[Document | None, list[Problem]]:
 
     loader = None
     try:
-        loader = _Loader(text, report)
+        loader = (_PureLoader if pure else _Loader)(text, report)
         loader.get_event()  # stream start
         if loader.check_event(StreamEndEvent):
             return None, [Problem(source, 1, 1, "error", "the file is empty", "Y102")]
@@ -165,7 +186,11 @@ def load(text: str, source: str) -> tuple[Document | None, list[Problem]]:
         report(exc.mark, f"nesting deeper than {MAX_DEPTH} levels", "Y107")
         return None, problems
     except yaml.reader.ReaderError as exc:
-        line, col = _line_col(text, exc.position)
+        # libyaml counts bytes of the UTF-8 text; the pure-Python reader counts characters
+        position = exc.position
+        if not pure and _Parser is not _PurePython:
+            position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+        line, col = _line_col(text, position)
         return None, problems + [Problem(source, line, col, "error",
                                          f"control character #x{exc.character:04x} is not allowed in YAML", "Y101")]
     except yaml.MarkedYAMLError as exc:
@@ -192,10 +217,10 @@ def load(text: str, source: str) -> tuple[Document | None, list[Problem]]:
                     report(key_node.start_mark, "a key must be plain text", "Y108")
                     continue
                 key = key_node.value
-                if key_node.style is None and key.lower() in _AMBIGUOUS | {"true", "false"}:
+                if not key_node.style and key.lower() in _AMBIGUOUS | {"true", "false"}:
                     report(key_node.start_mark,
                            f"bare `{key}` as a key: YAML 1.1 tools read it as a boolean; quote it or rename it", "Y106")
-                if key == "<<" and key_node.style is None:
+                if key == "<<" and not key_node.style:
                     report(key_node.start_mark, "merge keys (<<) are not allowed: write the keys out", "Y104")
                     continue
                 if key in seen:
@@ -208,7 +233,7 @@ def load(text: str, source: str) -> tuple[Document | None, list[Problem]]:
             return out
         if isinstance(node, SequenceNode):
             return [build(item, path + (i,)) for i, item in enumerate(node.value)]
-        if node.style is None and node.value.lower() in _AMBIGUOUS:
+        if not node.style and node.value.lower() in _AMBIGUOUS:
             report(node.start_mark,
                    f"bare `{node.value}`: YAML 1.1 tools read it as a boolean; write true/false, or quote it as text",
                    "Y106")

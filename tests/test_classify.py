@@ -1,0 +1,169 @@
+"""`triage classify`: streaming bulk classification, bad records, CSV, and equivalence with `ask`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from triage.cli import app
+from triage.engine import parse_at, resolve_answers, triage
+
+from .conftest import MATRIX_PATH, NEW_YORK
+from .test_cli import CONTRACT
+from .test_engine import every_combination
+
+runner = CliRunner()
+AT = "2026-11-27T10:00:00Z"
+GOOD = {"confirmed": "yes", "scope": "system_wide", "impact": "service_unavailable", "workaround": "none",
+        "security": "no"}
+
+
+def classify(*args: str, input: str | bytes | None = None):  # noqa: ANN201
+    return runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT, *args], input=input)
+
+
+def lines(*records: object) -> str:
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
+
+
+def test_every_combination_gives_what_ask_gives(matrix):
+    combos = list(every_combination(matrix))
+    result = classify("--full", input=lines(*combos))
+    assert result.exit_code == 0, result.stderr[-500:]
+    out = result.stdout.splitlines()
+    assert len(out) == len(combos)
+    at = parse_at(AT, NEW_YORK)
+    for given, line in zip(combos, out):
+        answers, skipped = resolve_answers(matrix, given)
+        expected = triage(matrix, answers, skipped=skipped, at=at).to_json()
+        assert orjson.loads(line) == expected, given
+    for given in combos[::997]:  # and through the `ask` command itself
+        args = [x for k, v in given.items() for x in ("-a", f"{k}={','.join(v) if isinstance(v, list) else v}")]
+        asked = runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), "--no-input", "--format", "json", "--at", AT, *args])
+        assert json.loads(asked.stdout) == orjson.loads(out[combos.index(given)])
+
+
+def test_results_follow_the_contract_in_input_order():
+    records = [{**GOOD, "ticket": f"T-{i}"} for i in range(5)]
+    result = classify(input=lines(*records))
+    assert result.exit_code == 0
+    for i, line in enumerate(result.stdout.splitlines()):
+        data = json.loads(line)
+        jsonschema.validate(data, CONTRACT)
+        assert data["ticket"] == f"T-{i}" and "packet" not in data and "update" not in data
+
+
+def test_a_record_time_beats_the_default():
+    result = classify(input=lines({**GOOD, "at": "2026-12-01T09:00:00-05:00"}, GOOD))
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["targets"]["acknowledge"]["due"] == "2026-12-01T09:15:00-05:00"
+    assert second["targets"]["acknowledge"]["due"] == "2026-11-27T05:15:00-05:00"
+
+
+BAD = [
+    ("not json", "not JSON"),
+    ('{"confirmed": "yes"', "not JSON"),
+    ('["a", "list"]', "a record must be a JSON object"),
+    (json.dumps({**GOOD, "colour": "red"}), "unknown question `colour`"),
+    (json.dumps({**GOOD, "scope": "galaxy"}), "`scope` takes one of"),
+    (json.dumps({"confirmed": "yes"}), "no answer for `scope`"),
+    (json.dumps({**GOOD, "at": "yesterday"}), "not an ISO 8601 time"),
+]
+
+
+def test_bad_records_are_reported_and_the_rest_classified(tmp_path):
+    errors = tmp_path / "errors.jsonl"
+    stream = lines(GOOD, *(text for text, _ in BAD), {**GOOD, "ticket": "last"})
+    result = classify("--errors", str(errors), input=stream)
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == 2 and json.loads(result.stdout.splitlines()[1])["ticket"] == "last"
+    reported = result.stderr.splitlines()
+    for number, (_, reason) in enumerate(BAD, start=2):
+        assert any(line.startswith(f"triage: <stdin>:{number}: ") and reason in line for line in reported), reason
+    assert reported[-1] == "triage: <stdin>: 2 classified, 7 bad records"
+    logged = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [e["line"] for e in logged] == list(range(2, 9))
+    assert logged[0] == {"line": 2, "error": logged[0]["error"], "record": "not json"}
+
+
+def test_fail_fast_stops_at_the_first_bad_record():
+    result = classify("--fail-fast", input=lines(GOOD, "oops", GOOD))
+    assert result.exit_code == 1 and len(result.stdout.splitlines()) == 1
+    assert "stopped at the first" in result.stderr
+
+
+def test_not_utf8_line_is_named():
+    result = classify(input=b'{"ticket": "caf\xe9"}\n' + lines(GOOD).encode())
+    assert result.exit_code == 1 and "<stdin>:1: not UTF-8 text" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_csv_in_and_out_with_formulas_neutralised(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("ticket,confirmed,scope,impact,workaround,security,areas\n"
+                      "=HYPERLINK(\"http://x\"),yes,one_user,none,,no,\n"
+                      "T-2,yes,one_account,workflow_blocked,limited,no,\"billing,payroll\"\n"
+                      "T-3,yes,one_user\n")
+    result = runner.invoke(app, ["classify", str(source), "--matrix", str(MATRIX_PATH), "--at", AT, "--format", "csv"])
+    assert result.exit_code == 1 and "in.csv:4: has 3 cells, the header has 7" in result.stderr
+    import csv
+
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert rows[0]["ticket"] == "'=HYPERLINK(\"http://x\")"
+    assert rows[0]["severity"] == "4" and rows[0]["answer_areas"] == ""
+    assert rows[1]["severity"] == "2" and rows[1]["routes"] == "engineering_oncall;finance"
+    assert rows[1]["answer_areas"] == "billing;payroll"
+
+
+def test_output_file_appears_whole(tmp_path):
+    target = tmp_path / "out.jsonl"
+    result = classify("--output", str(target), input=lines(GOOD, GOOD))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert len(target.read_text().splitlines()) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def test_missing_input_file():
+    result = runner.invoke(app, ["classify", "nope.jsonl", "--matrix", str(MATRIX_PATH)])
+    assert result.exit_code == 2 and "nope.jsonl: no such file" in result.stderr
+
+
+def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):
+    from triage import classify as bulk
+
+    calls = {"n": 0}
+    original = bulk.Classifier.result
+
+    def interrupt_later(self, record):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, record)
+
+    monkeypatch.setattr(bulk.Classifier, "result", interrupt_later)
+    target, errors = tmp_path / "out.jsonl", tmp_path / "errors.jsonl"
+    result = classify("--output", str(target), "--errors", str(errors), input=lines(GOOD, GOOD, GOOD, GOOD))
+    assert result.exit_code == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_empty_input(fmt):
+    result = classify("--input-format", fmt, input="")
+    assert result.exit_code == 0 and "0 classified, 0 bad records" in result.stderr
+
+
+def test_cache_stays_bounded(matrix, monkeypatch):
+    from triage import classify as bulk
+
+    monkeypatch.setattr(bulk, "_CACHE_LIMIT", 10)
+    c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
+    for minute in range(50):
+        c.result({**GOOD, "at": f"2026-11-27T10:{minute:02d}:00Z"})
+    assert len(c._results) <= 10 and len(c._times) <= 10
+    assert Path(MATRIX_PATH).exists()
