@@ -58,6 +58,16 @@ def test_results_follow_the_contract_in_input_order():
         assert data["ticket"] == f"T-{i}" and "packet" not in data and "update" not in data
 
 
+def test_repeated_answers_hit_the_cache_and_give_the_same_result():
+    records = [{**GOOD, "ticket": "A"}, {**GOOD, "ticket": "B"}, {**GOOD, "security": "yes", "ticket": "C"},
+               {**GOOD, "ticket": "D", "areas": ["billing"]}, {**GOOD, "ticket": "E", "areas": "billing"}]
+    out = [json.loads(line) for line in classify(input=lines(*records)).stdout.splitlines()]
+    assert [o["ticket"] for o in out] == ["A", "B", "C", "D", "E"]
+    assert {k: v for k, v in out[0].items() if k != "ticket"} == {k: v for k, v in out[1].items() if k != "ticket"}
+    assert out[2]["severity"]["level"] == 1 and out[2]["reasons"][0]["rule"] == "suspected_security_event"
+    assert out[3]["answers"] == out[4]["answers"]
+
+
 def test_a_record_time_beats_the_default():
     result = classify(input=lines({**GOOD, "at": "2026-12-01T09:00:00-05:00"}, GOOD))
     first, second = (json.loads(line) for line in result.stdout.splitlines())
@@ -73,6 +83,7 @@ BAD = [
     (json.dumps({**GOOD, "scope": "galaxy"}), "`scope` takes one of"),
     (json.dumps({"confirmed": "yes"}), "no answer for `scope`"),
     (json.dumps({**GOOD, "at": "yesterday"}), "not an ISO 8601 time"),
+    (json.dumps({**GOOD, "areas": [["billing"]]}), "`areas` takes any of"),
 ]
 
 
@@ -85,9 +96,9 @@ def test_bad_records_are_reported_and_the_rest_classified(tmp_path):
     reported = result.stderr.splitlines()
     for number, (_, reason) in enumerate(BAD, start=2):
         assert any(line.startswith(f"triage: <stdin>:{number}: ") and reason in line for line in reported), reason
-    assert reported[-1] == "triage: <stdin>: 2 classified, 7 bad records"
+    assert reported[-1] == "triage: <stdin>: 2 classified, 8 bad records"
     logged = [json.loads(line) for line in errors.read_text().splitlines()]
-    assert [e["line"] for e in logged] == list(range(2, 9))
+    assert [e["line"] for e in logged] == list(range(2, 10))
     assert logged[0] == {"line": 2, "error": logged[0]["error"], "record": "not json"}
 
 
@@ -165,5 +176,6 @@ def test_cache_stays_bounded(matrix, monkeypatch):
     c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
     for minute in range(50):
         c.result({**GOOD, "at": f"2026-11-27T10:{minute:02d}:00Z"})
-    assert len(c._results) <= 10 and len(c._times) <= 10
+    caches = [c._times, c._answers, c._head, c._routes, c._tail, c._stamp]
+    assert all(len(cache) <= 10 for cache in caches)
     assert Path(MATRIX_PATH).exists()

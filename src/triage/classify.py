@@ -18,12 +18,14 @@ from typing import Any
 import orjson
 
 from .calendars import zone
-from .engine import parse_at, resolve_answers, triage
+from .answers import parse_answer, to_json
+from .conditions import matches
+from .engine import decide, decision_table, parse_at, resolve_answers, triage
 from .errors import InputError, TriageError
 from .matrix import Matrix
 
 RESERVED = ("ticket", "at")
-_CACHE_LIMIT = 200_000  # entries; cleared when full so memory stays flat on any input
+_CACHE_LIMIT = 8192  # entries per cache; each empties itself when full, so memory stays flat on any input
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,12 +36,28 @@ class BadRecord:
     text: str
 
 
-def _freeze(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+class _Bounded(dict):  # type: ignore[type-arg]
+    """A cache that empties itself when full, so memory stays flat on any input."""
+
+    def put(self, key: Any, value: Any) -> Any:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        self[key] = value
+        return value
+
+
+class _Slow(Exception):
+    """The fast path met something unusual; the general path decides (and words any error)."""
 
 
 class Classifier:
-    """Classifies records against one matrix at a default triage time."""
+    """Classifies records against one matrix at a default triage time.
+
+    Results are assembled from fragments of the contract object, each cached on the few answers it
+    depends on: the decision (severity inputs) and time, the routes (route inputs) and level, the time.
+    Every fragment is cut from a result that `triage()` computed, so a classified record is always
+    what `triage ask` gives for the same answers and time.
+    """
 
     def __init__(self, matrix: Matrix, *, at: datetime, display: tzinfo, full: bool = False) -> None:
         self.matrix = matrix
@@ -49,24 +67,21 @@ class Classifier:
         self.full = full
         self.questions = tuple(matrix.kinds)
         self.allowed = frozenset(self.questions) | set(RESERVED)
-        self._answers: dict[tuple[Any, ...], Any] = {}
-        self._results: dict[tuple[Any, ...], bytes] = {}
-        self._times: dict[str, datetime] = {}
-
-    def _resolve(self, key: tuple[Any, ...], record: dict[str, Any]) -> Any:
-        found = self._answers.get(key)
-        if found is None:
-            given = {q: record[q] for q in self.questions if q in record}
-            try:
-                found = resolve_answers(self.matrix, given)
-            except TriageError as exc:
-                found = exc
-            if len(self._answers) >= _CACHE_LIMIT:
-                self._answers.clear()
-            self._answers[key] = found
-        if isinstance(found, TriageError):
-            raise found
-        return found
+        self.inputs = matrix.severity_inputs
+        self.route_inputs = tuple(q for q in self.questions if any(q in cond for _, cond in matrix.routes))
+        self._canon: dict[str, dict[Any, Any]] = {q: {} for q in self.questions}
+        missing = object()
+        self._plan = [(q, matrix.applies.get(q), matrix.defaults.get(q, missing), missing, self._canon[q])
+                      for q in self.questions]
+        self._table = decision_table(matrix)
+        self._multi = [i for i, q in enumerate(self.questions) if matrix.kinds[q][0] == "any_of"]
+        self._times = _Bounded()
+        self._answers = _Bounded()
+        self._head = _Bounded()  # (decision, at) -> severity .. routing.steps
+        self._routes = _Bounded()  # (level, route answers) -> routing.notify, routing.routes
+        self._tail = _Bounded()  # (level, at) -> targets, calendar
+        self._stamp = _Bounded()  # at -> "at", "matrix"
+        self._bodies = _Bounded()  # (raw answers, at) -> everything after the ticket
 
     def _moment(self, raw: Any) -> datetime:
         if raw is None or raw == "":
@@ -75,11 +90,45 @@ class Classifier:
             raise InputError(f"`at` must be an ISO 8601 time, not {raw!r}")
         moment = self._times.get(raw)
         if moment is None:
-            moment = parse_at(raw, self.home)
-            if len(self._times) >= _CACHE_LIMIT:
-                self._times.clear()
-            self._times[raw] = moment
+            moment = self._times.put(raw, parse_at(raw, self.home))
         return moment
+
+    def _canonical(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The answers exactly as `resolve_answers` makes them, from per-value caches; _Slow otherwise."""
+        answers: dict[str, Any] = {}
+        skipped: list[str] = []
+        kinds = self.matrix.kinds
+        for q, condition, default, missing, table in self._plan:
+            if condition is not None and not matches(condition, answers):
+                answers[q] = default
+                skipped.append(q)
+                continue
+            raw = record.get(q)
+            if raw is None:
+                if default is missing or q in record:
+                    raise _Slow
+                answers[q] = default
+                continue
+            key = tuple(raw) if type(raw) is list else raw
+            try:
+                answers[q] = table[key]
+            except KeyError:
+                try:
+                    value = parse_answer(q, *kinds[q], raw)
+                except (TriageError, TypeError):
+                    raise _Slow from None
+                if len(table) < 4096:
+                    table[key] = value
+                answers[q] = value
+            except TypeError:  # unhashable, such as a list holding a list
+                raise _Slow from None
+        return answers, skipped
+
+    def _general(self, record: dict[str, Any], at: datetime) -> dict[str, Any]:
+        given = {q: record[q] for q in self.questions if q in record}
+        answers, skipped = resolve_answers(self.matrix, given)
+        return triage(self.matrix, answers, skipped=skipped, at=at, display=self.display,
+                      texts=self.full).to_json(parts=self.full)
 
     def result(self, record: Any) -> bytes:
         """One record to its JSON result (bytes, no newline); raises TriageError for a bad record."""
@@ -89,22 +138,66 @@ class Classifier:
         if extra:
             name = sorted(extra)[0]
             raise InputError(f"unknown question `{name}` (questions: {', '.join(self.questions)})")
-        key = tuple(_freeze(record.get(q)) for q in self.questions) + (record.get("at"),)
-        body = self._results.get(key)
-        if body is None:
-            answers, skipped = self._resolve(key[:-1], record)
-            result = triage(self.matrix, answers, skipped=skipped, at=self._moment(key[-1]), display=self.display,
-                            texts=self.full)
-            data = result.to_json(parts=self.full)
-            del data["schema_version"], data["ticket"]
-            body = orjson.dumps(data)[1:]  # `"at":...}` without the opening brace
-            if len(self._results) >= _CACHE_LIMIT:
-                self._results.clear()
-            self._results[key] = body
         ticket = record.get("ticket")
         if ticket is not None and not isinstance(ticket, str):
             ticket = str(ticket)
-        return b'{"schema_version":1,"ticket":' + orjson.dumps(ticket) + b"," + body
+        at_raw = record.get("at")
+        values = list(map(record.get, self.questions))
+        for i in self._multi:
+            if type(values[i]) is list:
+                values[i] = tuple(values[i])
+        raw_key = (tuple(values), at_raw)
+        try:
+            body = self._bodies.get(raw_key)
+        except TypeError:  # an unhashable answer: the general path words the error
+            body = raw_key = None
+        if body is not None:
+            return b'{"schema_version":1,"ticket":' + orjson.dumps(ticket) + body
+        at = self._moment(at_raw)
+        if self.full:
+            data = self._general(record, at)
+            data["ticket"] = ticket
+            return orjson.dumps(data)
+        try:
+            answers, skipped = self._canonical(record)
+        except _Slow:
+            data = self._general(record, at)  # raises the precise error for a bad record
+            data["ticket"] = ticket
+            return orjson.dumps(data)
+        decision = self._table[tuple(answers[q] for q in self.inputs)]
+        if decision is None:
+            decide(self.matrix, answers)  # raises the engine's own error
+        level = decision.level
+        head_key = (decision, at_raw)
+        routes_key = (level, tuple(answers[q] for q in self.route_inputs))
+        tail_key = (level, at_raw)
+        head, routes, tail, stamp = (self._head.get(head_key), self._routes.get(routes_key),
+                                     self._tail.get(tail_key), self._stamp.get(at_raw))
+        if head is None or routes is None or tail is None or stamp is None:
+            data = triage(self.matrix, answers, skipped=skipped, at=at, display=self.display,
+                          texts=False).to_json(parts=False)
+            routing = data["routing"]
+            head = self._head.put(head_key, b"".join([
+                b'"severity":', orjson.dumps(data["severity"]),
+                b',"computed_severity":', orjson.dumps(data["computed_severity"]),
+                b',"override":null,"reasons":', orjson.dumps(data["reasons"]),
+                b',"routing":{"owner":', orjson.dumps(routing["owner"]), b',"steps":', orjson.dumps(routing["steps"])]))
+            routes = self._routes.put(routes_key, b"".join([
+                b',"notify":', orjson.dumps(routing["notify"]), b',"routes":', orjson.dumps(routing["routes"]), b"},"]))
+            tail = self._tail.put(tail_key, b"".join([
+                b'"targets":', orjson.dumps(data["targets"]), b',"calendar":', orjson.dumps(data["calendar"]), b"}"]))
+            stamp = self._stamp.put(at_raw, b"".join([
+                b'"at":', orjson.dumps(data["at"]), b',"matrix":', orjson.dumps(data["matrix"]), b","]))
+        key = tuple(answers.values())
+        body = self._answers.get(key)
+        if body is None:
+            body = self._answers.put(key, b"".join([
+                b'"answers":', orjson.dumps({q: to_json(v) for q, v in answers.items()}),
+                b',"skipped":', orjson.dumps(skipped), b","]))
+        whole = b"".join([b",", stamp, body, head, routes, tail])
+        if raw_key is not None:
+            self._bodies.put(raw_key, whole)
+        return b'{"schema_version":1,"ticket":' + orjson.dumps(ticket) + whole
 
 
 # ---------------------------------------------------------------------------------------------- readers

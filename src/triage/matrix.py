@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import itertools
 import string
@@ -85,7 +86,7 @@ class Matrix:
         spec = self.model.roles.get(role)
         return spec.name if spec else role
 
-    @property
+    @functools.cached_property
     def severity_inputs(self) -> tuple[str, ...]:
         """Question ids that severity rules read, in questionnaire order."""
         read = {qid for _, cond in self.severity_rules for qid in cond}
