@@ -130,7 +130,13 @@ def diff(old: Matrix, new: Matrix) -> list[Change]:
         if stage in a.communication.templates and a.communication.templates[stage] != b.communication.templates[stage]:
             out.append(Change("communication", "reworded", f"template `{stage}` reworded"))
     out += _lists("handoff packet", "packet field", [f.label for f in a.handoff_packet], [f.label for f in b.handoff_packet])
-    out += _lists("closure", "closure step", a.closure_checklist, b.closure_checklist)
+    out += _lists("closure", "closure step", [c.item for c in a.closure_checklist], [c.item for c in b.closure_checklist])
+    out += _lists("handoff points", "handoff point", [p.label for p in a.handoff_points],
+                  [p.label for p in b.handoff_points])
+    pa, pb = _keyed(a.handoff_points), _keyed(b.handoff_points)
+    for pid in [p for p in pb if p in pa]:
+        out += _lists("handoff points", f"field required at {pb[pid].label}", pa[pid].requires, pb[pid].requires)
+        out += _lists("handoff points", f"receiver at {pb[pid].label}", pa[pid].to, pb[pid].to)
     ea, eb = _keyed(a.exceptions), _keyed(b.exceptions)
     out += [Change("exceptions", "added", f"exception `{e}` added: {eb[e].reason} (expires {eb[e].expires})")
             for e in eb if e not in ea]

@@ -253,6 +253,8 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
     given = dict(packet or {})
     fields: dict[str, str | None] = {}
     for f in matrix.model.handoff_packet:
+        if f.stage != "triage" and f.id not in given:
+            continue
         if f.filled_from == "severity":
             fields[f.id] = severity_text
         elif f.filled_from == "ticket":

@@ -61,7 +61,7 @@ def session(matrix: Matrix, prompter: Prompter, err: Console, *, given: dict[str
             override = (level, reason.strip())
     packet = dict(packet)
     for field in matrix.model.handoff_packet:
-        if field.filled_from or field.id in packet:
+        if field.filled_from or field.id in packet or field.stage != "triage":
             continue
         if field.help:
             err.print(T(field.help, "dim italic"))

@@ -167,7 +167,22 @@ class PacketField(Model):
     id: Id
     label: str
     help: str = ""
-    filled_from: Literal["severity", "ticket", "deadline"] | None = None
+    filled_from: Literal["severity", "ticket"] | None = None
+    stage: Literal["triage", "resolution"] = Field(default="triage", description="asked at triage, or filled at closure")
+
+
+class HandoffPoint(Model):
+    id: Id
+    label: str
+    to: list[Id] = Field(min_length=1, description="roles that receive the ticket at this point")
+    requires: list[Id] = Field(description="packet fields that must be filled before this handoff")
+
+
+class ClosureItem(Model):
+    id: Id
+    item: str
+    answer: Literal["confirm", "text", "list"]
+    optional: bool = False
 
 
 class ExceptionScope(Model):
@@ -216,6 +231,7 @@ class MatrixModel(Model):
     routes: list[Route] = Field(default_factory=list)
     communication: Communication
     handoff_packet: list[PacketField]
-    closure_checklist: list[str]
+    handoff_points: list[HandoffPoint] = Field(default_factory=list)
+    closure_checklist: list[ClosureItem]
     exceptions: list[MatrixException] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)

@@ -153,8 +153,16 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
     for stage, text in m.communication.templates.items():
         blocks += [Heading(3, titles.get(stage, stage)), Pre(text)]
     blocks += [Heading(2, "Handoff packet"), Para("Every handoff carries these fields; missing ones are named."),
-               Bullets([f.label + (f": {f.help}" if f.help else "") for f in m.handoff_packet]),
-               Heading(2, "Closing the loop"), Bullets(list(m.closure_checklist), numbered=True),
+               Bullets([f.label + (" (at closure)" if f.stage == "resolution" else "") + (f": {f.help}" if f.help else "")
+                        for f in m.handoff_packet])]
+    if m.handoff_points:
+        labels = {f.id: f.label for f in m.handoff_packet}
+        blocks += [Heading(3, "Handoff points"),
+                   Table(["Handoff", "To", "Must carry"],
+                         [[p.label, ", ".join(role(r) for r in p.to), ", ".join(labels[f] for f in p.requires)]
+                          for p in m.handoff_points])]
+    blocks += [Heading(2, "Closing the loop"),
+               Bullets([c.item + (" (if known)" if c.optional else "") for c in m.closure_checklist], numbered=True),
                Heading(2, "Exceptions in force")]
     live = [e for e in m.exceptions if e.expires is None or e.expires >= today]
     if live:
