@@ -74,3 +74,22 @@ def test_bare_triage_opens_the_questionnaire(tmp_path, command):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
+
+
+def test_update_asks_for_what_the_flags_did_not_give(tmp_path):
+    history = tmp_path / "h.sqlite3"
+    setup = [sys.executable, "-m", "triage", "ask", "--no-input", "--ticket", "P-1", "--matrix", str(MATRIX_PATH),
+             "--history", str(history), "-a", "confirmed=yes", "-a", "scope=one_user", "-a", "impact=inconvenient",
+             "-a", "workaround=available", "-a", "security=no"]
+    import subprocess
+
+    subprocess.run(setup, check=True, capture_output=True)
+    child = spawn("update", "P-1", "--impact", "Slow reports", "--matrix", str(MATRIX_PATH), "--history",
+                  str(history), tmp_path=tmp_path)
+    answer(child, "Actions taken", "Cleared the cache" + ENTER)
+    answer(child, "Next step", "Watch load times" + ENTER)
+    child.expect_exact("Update for the customer")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Actions taken: Cleared the cache" in child.before or "Cleared the cache" in (child.before or "")

@@ -31,6 +31,10 @@ class Format(str, Enum):
     json = "json"
 
 
+HistoryOption = Annotated[Optional[str], typer.Option(
+    "--history", metavar="PATH", help="History file. Default: $TRIAGE_HISTORY, else the user's data directory.")]
+AtOption = Annotated[Optional[str], typer.Option("--at", metavar="ISO-8601", help="When this happens (default: now).")]
+
 MatrixOption = Annotated[Optional[str], typer.Option(
     "--matrix", "-m", envvar="TRIAGE_MATRIX", metavar="PATH",
     help="Matrix file. Default: $TRIAGE_MATRIX, else ./matrix.yaml, else the built-in matrix.")]
@@ -132,6 +136,12 @@ def ask(
                       help="Also write the result to FILE (Markdown for text format), atomically.")] = None,
     timezone: Annotated[Optional[str], typer.Option("--timezone", metavar="ZONE",
                         help="Show times in this IANA zone (default: the matrix's).")] = None,
+    account: Annotated[Optional[str], typer.Option("--account", metavar="NAME",
+                       help="The customer account: exceptions for it apply while in force.")] = None,
+    segment: Annotated[Optional[str], typer.Option("--segment", metavar="NAME",
+                       help="The customer segment: exceptions for it apply while in force.")] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Do not record this triage in the history.")] = False,
+    history: HistoryOption = None,
 ) -> None:
     """Triage one ticket: severity with reasons, deadlines, routing, packet and update text."""
     with reported():
@@ -180,9 +190,26 @@ def ask(
                 if not no_input and exc.exit_code == ExitCode.USAGE:
                     exc.message += " (stdin is not a terminal, so nothing can be asked)"
                 raise
+        if ticket is None and not no_record:
+            import secrets
+
+            ticket = f"TRIAGE-{moment.astimezone(home):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
         result = engine.triage(the_matrix, answers_, skipped=skipped, at=moment, ticket=ticket,
-                               override=override, packet=packet_values, display=display)
+                               override=override, packet=packet_values, display=display,
+                               account=account, segment=segment)
+        if not no_record:
+            from .files import history_path
+            from .history import History
+
+            path = history_path(history)
+            with History(path) as store:
+                if store.events(ticket):
+                    raise UsageError(f"ticket `{ticket}` is already in the history; use `triage retriage {ticket}` "
+                                     "to change its severity")
+                store.record(ticket, moment, "triage", result.to_json())
         emit(result, output_format, output)
+        if not no_record:
+            _stderr(f"recorded {ticket} in {path}")
 
 
 def emit(result: Any, output_format: Format, output: str | None) -> None:
@@ -462,3 +489,273 @@ def classify(
                 + (" (stopped at the first, --fail-fast)" if fail_fast and bad else ""))
         if bad:
             raise typer.Exit(int(ExitCode.INPUT))
+
+
+# ---------------------------------------------------------------------------------------------- after triage
+
+def _followup(matrix: str | None, history: str | None, at: str | None) -> tuple[Any, Any, datetime, str]:
+    from .calendars import zone
+    from .engine import parse_at
+    from .files import history_path
+    from .history import History
+
+    the_matrix = load_matrix(matrix)
+    home = zone(the_matrix.model.matrix.timezone)
+    moment = parse_at(at, home) if at else datetime.now(UTC).replace(microsecond=0)
+    path = history_path(history)
+    return the_matrix, History(path), moment, path
+
+
+def _ask_text(label: str, flag: str, value: Optional[str], *, required: bool = True) -> str:
+    """A flag's value, or asked in a terminal; with no terminal a missing required value is a usage error."""
+    from .errors import MissingAnswerError
+
+    if value is not None:
+        return value
+    if sys.stdin.isatty():
+        from .prompts import QuestionaryPrompter
+
+        while True:
+            answer = QuestionaryPrompter().text(label, instruction="" if required else "(Enter to skip)")
+            if answer.strip() or not required:
+                return answer
+    if not required:
+        return ""
+    raise MissingAnswerError(f"no value for {label.lower()}: pass {flag} TEXT")
+
+
+def _print_text(title: str, body: str) -> None:
+    from rich.panel import Panel
+
+    from .render import T, console
+
+    console().print(Panel(T(body), title=title, title_align="left"))
+
+
+@app.command()
+def update(
+    ticket: Annotated[str, typer.Argument(metavar="TICKET", help="The ticket to update.")],
+    impact: Annotated[Optional[str], typer.Option("--impact", metavar="TEXT", help="The current impact.")] = None,
+    actions: Annotated[Optional[str], typer.Option("--actions", metavar="TEXT", help="Actions taken since the last update.")] = None,
+    next_step: Annotated[Optional[str], typer.Option("--next-step", metavar="TEXT", help="The next step.")] = None,
+    summary: Annotated[Optional[str], typer.Option("--summary", metavar="TEXT", help="A new one-line summary.")] = None,
+    at: AtOption = None,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")] = Format.text,
+) -> None:
+    """Write the next status update from the ticket's record, and say whether it is late."""
+    with reported():
+        import json
+
+        from . import followup
+
+        the_matrix, store, moment, _ = _followup(matrix, history, at)
+        with store:
+            current = followup.open_state(ticket, store.events(ticket))
+            plan = followup.plan_update(the_matrix, current, at=moment,
+                                        impact=_ask_text("Current impact", "--impact", impact),
+                                        actions=_ask_text("Actions taken", "--actions", actions),
+                                        next_step=_ask_text("Next step", "--next-step", next_step), summary=summary)
+            store.record(ticket, moment, "update", plan.data)
+        verdict = f"This update is {followup.lateness(plan)}; the next one is due {plan.data['next_due']}."
+        if output_format is Format.json:
+            sys.stdout.write(json.dumps({"ticket": ticket, **plan.data}, ensure_ascii=False, indent=2) + "\n")
+        elif output_format is Format.markdown:
+            from .sanitize import markdown as md
+
+            sys.stdout.write(f"# Update for {md(ticket)}\n\n{md(verdict)}\n\n## For the customer\n\n"
+                             + "\n".join(f"> {md(x)}  " for x in plan.data["customer"].splitlines())
+                             + "\n\n## Internal\n\n" + "\n".join(f"> {md(x)}  " for x in plan.data["internal"].splitlines())
+                             + "\n")
+        else:
+            _print_text("Update for the customer", plan.data["customer"])
+            _print_text("Internal update", plan.data["internal"])
+            from .render import T, console
+
+            console().print(T(verdict, "bold red" if plan.late else "bold"))
+
+
+@app.command()
+def handoff(
+    ticket: Annotated[str, typer.Argument(metavar="TICKET", help="The ticket to hand off.")],
+    to: Annotated[str, typer.Option("--to", metavar="ROLE", help="The role receiving the ticket.")],
+    point: Annotated[Optional[str], typer.Option("--point", metavar="ID",
+                     help="The handoff point (default: the next one for this role).")] = None,
+    packet: Annotated[Optional[list[str]], typer.Option("--packet", metavar="FIELD=VALUE",
+                      help="Fill a packet field; repeat for more.")] = None,
+    at: AtOption = None,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")] = Format.text,
+) -> None:
+    """Hand a ticket to a role: the packet for that handoff point, with missing fields named."""
+    with reported():
+        import json
+
+        from . import followup
+
+        the_matrix, store, moment, _ = _followup(matrix, history, at)
+        with store:
+            current = followup.open_state(ticket, store.events(ticket))
+            data = followup.plan_handoff(the_matrix, current, role=to, point=point, given=_pairs(packet or [], "--packet"))
+            store.record(ticket, moment, "handoff", data)
+        labels = {f.id: f.label for f in the_matrix.model.handoff_packet}
+        if output_format is Format.json:
+            sys.stdout.write(json.dumps({"ticket": ticket, **data}, ensure_ascii=False, indent=2) + "\n")
+            return
+        lines = [f"{data['label']}: {ticket} to {the_matrix.role_name(to)}"]
+        lines += [f"{labels[k]}: {v if v else 'MISSING'}" for k, v in data["fields"].items()]
+        if data["missing"]:
+            lines.append("Missing: " + ", ".join(labels[k] for k in data["missing"]))
+        if output_format is Format.markdown:
+            from .sanitize import markdown as md
+
+            sys.stdout.write("\n".join(f"- {md(x)}" for x in lines) + "\n")
+        else:
+            _print_text("Handoff packet", "\n".join(lines))
+
+
+@app.command()
+def retriage(
+    ticket: Annotated[str, typer.Argument(metavar="TICKET", help="The ticket whose impact changed.")],
+    reason: Annotated[Optional[str], typer.Option("--reason", metavar="TEXT", help="Why it is re-triaged (required).")] = None,
+    answer: Annotated[Optional[list[str]], typer.Option("--answer", "-a", metavar="ID=VALUE",
+                      help="A changed answer; repeat for more.")] = None,
+    severity: Annotated[Optional[int], typer.Option("--severity", metavar="N", help="Override the new severity.")] = None,
+    override_reason: Annotated[Optional[str], typer.Option("--override-reason", metavar="TEXT",
+                               help="Why the new severity is overridden.")] = None,
+    at: AtOption = None,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")] = Format.text,
+) -> None:
+    """Change answers, recompute the severity and move the targets; both decisions are kept."""
+    with reported():
+        from . import followup
+
+        the_matrix, store, moment, _ = _followup(matrix, history, at)
+        override = None
+        if severity is not None:
+            if not (override_reason or "").strip():
+                raise UsageError("--severity needs --override-reason TEXT")
+            override = (severity, override_reason or "")
+        with store:
+            current = followup.open_state(ticket, store.events(ticket))
+            why = _ask_text("Why is it re-triaged", "--reason", reason)
+            result, data = followup.plan_retriage(the_matrix, current, at=moment, given=_pairs(answer or [], "--answer"),
+                                                  reason=why, override=override)
+            store.record(ticket, moment, "retriage", data)
+        before = current.data["severity"]
+        result.notes.insert(0, f"re-triaged from severity {before['level']} ({before['label']}) to "
+                               f"{result.level}: {data['reason']}")
+        emit(result, output_format, None)
+
+
+@app.command()
+def close(
+    ticket: Annotated[str, typer.Argument(metavar="TICKET", help="The ticket to close.")],
+    item: Annotated[Optional[list[str]], typer.Option("--item", metavar="ID=VALUE",
+                    help="A closure checklist item (yes for a confirmation, text, or a comma-separated list).")] = None,
+    at: AtOption = None,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")] = Format.text,
+) -> None:
+    """Close the loop: the closure checklist, and the final customer message."""
+    with reported():
+        import json
+
+        from . import followup
+
+        the_matrix, store, moment, _ = _followup(matrix, history, at)
+        items: dict[str, Any] = dict(_pairs(item or [], "--item"))
+        with store:
+            current = followup.open_state(ticket, store.events(ticket))
+            if sys.stdin.isatty():
+                from .prompts import QuestionaryPrompter
+
+                prompter = QuestionaryPrompter()
+                for entry in followup.closure_items(the_matrix):
+                    if entry.id in items:
+                        continue
+                    if entry.answer == "confirm":
+                        items[entry.id] = prompter.choose(entry.item, [("Done", "yes"), ("Not yet", "no")])
+                    else:
+                        hint = "(comma-separated" + (", Enter to skip)" if entry.optional else ")") \
+                            if entry.answer == "list" else ("(Enter to skip)" if entry.optional else "")
+                        items[entry.id] = prompter.text(entry.item, instruction=hint)
+            data = followup.plan_close(the_matrix, current, at=moment, items=items)
+            store.record(ticket, moment, "close", data)
+        if output_format is Format.json:
+            sys.stdout.write(json.dumps({"ticket": ticket, **data}, ensure_ascii=False, indent=2) + "\n")
+        else:
+            _print_text("Final message to the customer", data["message"])
+            _stderr(f"closed {ticket}")
+
+
+class HistoryFormat(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+@app.command(name="history")
+def history_command(
+    ticket: Annotated[Optional[str], typer.Argument(metavar="[TICKET]", help="One ticket (default: list them all).")] = None,
+    history: HistoryOption = None,
+    output_format: Annotated[HistoryFormat, typer.Option("--format", "-f",
+                             help="text, json, or csv (the export that `triage audit` reads).")] = HistoryFormat.text,
+) -> None:
+    """List recorded tickets, or show one ticket's steps with their times."""
+    with reported():
+        import csv
+        import io
+        import json
+
+        from . import followup
+        from .files import history_path
+        from .history import History
+        from .sanitize import json_text
+
+        with History(history_path(history)) as store:
+            names = [ticket] if ticket else store.tickets()
+            if ticket and not store.events(ticket):
+                raise UsageError(f"no ticket `{ticket}` in the history")
+            loaded = [(name, store.events(name)) for name in names]
+        states = [(followup.state(name, events), events) for name, events in loaded]
+        if output_format is HistoryFormat.csv:
+            rows = [followup.export_row(None, st) for st, _ in states]
+            columns = list(followup.EXPORT_COLUMNS) + sorted({k for r in rows for k in r} - set(followup.EXPORT_COLUMNS))
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            from .classify import csv_safe
+
+            for row in rows:
+                writer.writerow({k: csv_safe(str(v)) for k, v in row.items()})
+            sys.stdout.write(buffer.getvalue())
+        elif output_format is HistoryFormat.json:
+            body: Any = followup.timeline(*states[0]) if ticket else [followup.timeline(st, ev) for st, ev in states]
+            sys.stdout.write(json_text(json.dumps(body, ensure_ascii=False, indent=2, default=str)) + "\n")
+        else:
+            from rich.table import Table
+
+            from .render import T, console
+
+            if ticket:
+                st, events = states[0]
+                table = Table(title=f"{ticket}", title_justify="left")
+                for col in ("When", "What", "Details"):
+                    table.add_column(col)
+                for entry in followup.timeline(st, events)["events"]:
+                    table.add_row(T(entry["at"]), T(entry["kind"]), T(entry["summary"]))
+            else:
+                table = Table(title="Recorded tickets", title_justify="left")
+                for col in ("Ticket", "Severity", "Owner", "Opened", "State"):
+                    table.add_column(col)
+                for st, _ in states:
+                    table.add_row(T(st.ticket), T(f"{st.level} {st.data['severity']['label']}"),
+                                  T(st.data["routing"]["owner"]), T(st.created.isoformat(timespec="minutes")),
+                                  T("closed" if st.closed else f"open, next update due {st.next_due.isoformat(timespec='minutes')}"))
+            console().print(table)

@@ -143,6 +143,9 @@ class Result:
     missing: list[str]
     update: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    account: str | None = None
+    segment: str | None = None
+    exceptions: list[tuple[str, Any, str]] = field(default_factory=list)
 
     @property
     def severity(self) -> Any:
@@ -186,6 +189,13 @@ class Result:
                         for name, t in self.targets.items()},
         }
         out["calendar"] = self.severity.spec.targets.calendar
+        if self.account is not None:
+            out["account"] = self.account
+        if self.segment is not None:
+            out["segment"] = self.segment
+        if self.exceptions:
+            out["exceptions"] = [{"id": eid, "until": until.isoformat(), "text": text}
+                                 for eid, until, text in self.exceptions]
         if parts:
             out["packet"] = {"fields": dict(self.packet), "missing": list(self.missing)}
             out["update"] = dict(self.update)
@@ -201,10 +211,86 @@ def local_time(moment: datetime, display: tzinfo) -> str:
     return moment.astimezone(display).strftime("%a %d %b %Y %H:%M %Z")
 
 
+@dataclass(frozen=True)
+class Terms:
+    """The targets and cadence one severity runs on, after any exceptions in force."""
+
+    acknowledge: timedelta
+    assign_owner: timedelta
+    escalate: timedelta
+    resolution: timedelta | None
+    cadence: tuple[tuple[timedelta, timedelta | None], ...]  # (every, for how long); the last runs on
+    notify: tuple[str, ...]
+    exceptions: tuple[Any, ...]  # model.MatrixException in force
+    expired: tuple[Any, ...]  # covering this ticket, but not in force (expired, or never approved)
+
+
+def exceptions_for(matrix: Matrix, *, account: str | None, segment: str | None, at: datetime
+                   ) -> tuple[list[Any], list[Any]]:
+    """Exceptions whose scope covers this ticket at `at`: (in force, ignored)."""
+    in_force, ignored = [], []
+    home = zone(matrix.model.matrix.timezone)
+    for exc in matrix.model.exceptions:
+        scope = exc.scope
+        if scope.account is None and scope.segment is None and scope.starts is None and scope.ends is None:
+            continue  # an exception is always scoped to something
+        if scope.account is not None and scope.account != account:
+            continue
+        if scope.segment is not None and scope.segment != segment:
+            continue
+        if scope.starts is not None and at < _aware(scope.starts, home):
+            continue
+        if scope.ends is not None and at >= _aware(scope.ends, home):
+            continue
+        if exc.expires is None or exc.approver is None or exc.expires < at.astimezone(home).date():
+            ignored.append(exc)
+        else:
+            in_force.append(exc)
+    return in_force, ignored
+
+
+def _aware(moment: datetime, home: tzinfo) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=home)
+
+
+def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: str | None = None,
+          at: datetime) -> Terms:
+    """A severity's targets and cadence for one ticket; exceptions change them, never the severity."""
+    sev = matrix.severity(level)
+    t = sev.spec.targets
+    values = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
+              "resolution": t.resolution.within}
+    cadence = tuple((step.every, step.for_) for step in t.update_every)
+    notify: list[str] = []
+    in_force, ignored = exceptions_for(matrix, account=account, segment=segment, at=at)
+    for exc in in_force:
+        values.update(exc.changes.targets.get(sev.id, {}))
+        if sev.id in exc.changes.update_every:
+            cadence = ((exc.changes.update_every[sev.id], None),)
+        notify += [r for r in exc.changes.notify if r not in notify]
+    return Terms(values["acknowledge"], values["assign_owner"], values["escalate"], values["resolution"], cadence,
+                 tuple(notify), tuple(in_force), tuple(ignored))
+
+
+def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
+    """In words, e.g. `exception launch_week applies until 2027-03-31: updates every 1 h (Launch week)`."""
+    from .durations import human_duration
+
+    sev_id = matrix.severity(level).id
+    parts = [f"{name.replace('_', ' ')} within {human_duration(d)}"
+             for name, d in exc.changes.targets.get(sev_id, {}).items()]
+    if sev_id in exc.changes.update_every:
+        parts.append(f"updates every {human_duration(exc.changes.update_every[sev_id])}")
+    if exc.changes.notify:
+        parts.append("also tell " + ", ".join(matrix.role_name(r) for r in exc.changes.notify))
+    return (f"exception {exc.id} applies until {exc.expires.isoformat()}: "
+            + ("; ".join(parts) or f"no change for severity {level}") + f" ({exc.reason})")
+
+
 def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: list[str] | None = None,
            ticket: str | None = None, override: tuple[int, str] | None = None,
            packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None,
-           texts: bool = True) -> Result:
+           texts: bool = True, account: str | None = None, segment: str | None = None) -> Result:
     """Decide, route and schedule one ticket from complete answers (`texts=False` skips the update texts)."""
     if at.tzinfo is None:
         raise InputError("the triage time needs a UTC offset or Z")
@@ -235,18 +321,23 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
         if route.notify and route.role not in notify and matches(cond, answers):
             notify.append(route.role)
             notices.append((route.role, f"At triage: {route.reason}"))
-    t = spec.targets
-    cadence = t.update_every[0].every  # at triage time the first step of the cadence is in force
-    spans = [t.acknowledge, t.assign_owner, t.escalate, cadence, t.resolution.within or timedelta(0)]
+
+    deal = terms(matrix, level, account=account, segment=segment, at=at)
+    for role in deal.notify:
+        if role not in notify:
+            notify.append(role)
+            notices.append((role, f"Under exception: {', '.join(e.id for e in deal.exceptions)}"))
+    cadence = deal.cadence[0][0]  # at triage time the first step of the cadence is in force
+    spans = [deal.acknowledge, deal.assign_owner, deal.escalate, cadence, deal.resolution or timedelta(0)]
     spans += [step.after for step in routing.steps]
     due = calendar.add_many(at, spans)
     steps = [(step.role, step.action, moment) for step, moment in zip(routing.steps, due[5:])]
     targets = {
-        "acknowledge": Target(t.acknowledge, due[0]),
-        "assign_owner": Target(t.assign_owner, due[1]),
-        "escalate": Target(t.escalate, due[2]),
+        "acknowledge": Target(deal.acknowledge, due[0]),
+        "assign_owner": Target(deal.assign_owner, due[1]),
+        "escalate": Target(deal.escalate, due[2]),
         "next_update": Target(cadence, due[3]),
-        "resolution": Target(t.resolution.within, None if t.resolution.within is None else due[4]),
+        "resolution": Target(deal.resolution, None if deal.resolution is None else due[4]),
     }
 
     severity_text = f"Severity {level} ({spec.label})"
@@ -269,6 +360,12 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
 
     result = Result(matrix, ticket, at, display, answers, list(skipped or []), computed, level, reason,
                     routing.owner, steps, notify, notices, routes, targets, fields, missing, {})
+    result.account, result.segment = account, segment
+    result.exceptions = [(exc.id, exc.expires, describe_exception(matrix, exc, level)) for exc in deal.exceptions]
+    result.notes += [text for _, _, text in result.exceptions]
+    result.notes += [f"exception {exc.id} is ignored: " + ("it has no approver" if exc.approver is None else
+                     "it has no expiry date" if exc.expires is None else f"it expired on {exc.expires.isoformat()}")
+                     for exc in deal.expired]
     if texts:
         result.update = fill_update(result)
     return result

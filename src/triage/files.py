@@ -44,6 +44,18 @@ def matrix_source(path: str | None) -> tuple[str, bytes]:
     return "(built-in matrix.yaml)", resources.files("triage").joinpath("data/matrix.yaml").read_bytes()
 
 
+def history_path(path: str | None) -> str:
+    """--history / $TRIAGE_HISTORY, else the user's data directory (XDG on Linux)."""
+    if path:
+        return path
+    env = os.environ.get("TRIAGE_HISTORY")
+    if env:
+        return env
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("triage", appauthor=False)) / "history.sqlite3")
+
+
 def write_atomic(path: str, text: str) -> None:
     """Write a file so that readers see either the old content or the new, never a part."""
     target = Path(path)
