@@ -49,7 +49,7 @@ def test_a_ticket_from_triage_to_closure():
     third = update("INC-7", "2026-11-27T13:05:00Z")
     assert third["late_minutes"] is None
     late = cli("update", "INC-7", "--at", "2026-11-27T15:00:00Z", "--impact", "a", "--actions", "b", "--next-step", "c")
-    assert "late by 55 min" in late.stdout  # due 14:05, written 15:00
+    assert "The update due Fri 27 Nov 2026 09:05 EST is late by 55 min" in late.stdout  # written 10:00 EST
     handed = json.loads(ok("handoff", "INC-7", "--to", "engineering_oncall", "--packet", "reproduction_steps=Export any report",
                            "--at", "2026-11-27T15:10:00Z", "--format", "json").stdout)
     assert handed["point"] == "owner_to_specialist"
@@ -231,6 +231,17 @@ def test_an_account_exception_changes_targets_and_notifications_only_while_in_fo
     expired = triaged(with_exceptions, "2027-04-02T10:00:00Z", "--account", "Acme")
     assert expired["targets"]["acknowledge"]["within"] == "PT30M" and "exceptions" not in expired
     assert "exception acme_renewal is ignored: it expired on 2027-03-31" in expired["notes"]
+
+
+def test_classify_applies_exceptions_by_account(with_exceptions):
+    records = [{"confirmed": "yes", "scope": "many_accounts", "impact": "workflow_blocked", "workaround": "limited",
+                "security": "no", "account": account} for account in ("Acme", "Other")]
+    result = runner.invoke(app, ["classify", "--matrix", str(with_exceptions), "--at", "2026-12-10T10:00:00Z"],
+                           input="".join(json.dumps(r) + "\n" for r in records))
+    acme, other = (json.loads(line) for line in result.stdout.splitlines())
+    assert acme["targets"]["acknowledge"]["within"] == "PT10M" and acme["exceptions"][0]["id"] == "acme_renewal"
+    assert other["targets"]["acknowledge"]["within"] == "PT30M" and "exceptions" not in other
+    assert acme["severity"] == other["severity"]
 
 
 def test_a_time_window_exception(with_exceptions):

@@ -24,7 +24,7 @@ from .engine import decide, decision_table, parse_at, resolve_answers, triage
 from .errors import InputError, TriageError
 from .matrix import Matrix
 
-RESERVED = ("ticket", "at")
+RESERVED = ("ticket", "at", "account", "segment")
 _CACHE_LIMIT = 8192  # entries per cache; each empties itself when full, so memory stays flat on any input
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -127,8 +127,9 @@ class Classifier:
     def _general(self, record: dict[str, Any], at: datetime) -> dict[str, Any]:
         given = {q: record[q] for q in self.questions if q in record}
         answers, skipped = resolve_answers(self.matrix, given)
-        return triage(self.matrix, answers, skipped=skipped, at=at, display=self.display,
-                      texts=self.full).to_json(parts=self.full)
+        scope = {k: str(record[k]) for k in ("account", "segment") if record.get(k) is not None}
+        return triage(self.matrix, answers, skipped=skipped, at=at, display=self.display, texts=self.full,
+                      **scope).to_json(parts=self.full)
 
     def result(self, record: Any) -> bytes:
         """One record to its JSON result (bytes, no newline); raises TriageError for a bad record."""
@@ -154,7 +155,7 @@ class Classifier:
         if body is not None:
             return b'{"schema_version":1,"ticket":' + orjson.dumps(ticket) + body
         at = self._moment(at_raw)
-        if self.full:
+        if self.full or record.get("account") is not None or record.get("segment") is not None:
             data = self._general(record, at)
             data["ticket"] = ticket
             return orjson.dumps(data)

@@ -549,6 +549,7 @@ def update(
         import json
 
         from . import followup
+        from .engine import local_time
 
         the_matrix, store, moment, _ = _followup(matrix, history, at)
         with store:
@@ -558,7 +559,8 @@ def update(
                                         actions=_ask_text("Actions taken", "--actions", actions),
                                         next_step=_ask_text("Next step", "--next-step", next_step), summary=summary)
             store.record(ticket, moment, "update", plan.data)
-        verdict = f"This update is {followup.lateness(plan)}; the next one is due {plan.data['next_due']}."
+        verdict = (f"{followup.lateness(plan)}; the next one is due "
+                   f"{local_time(datetime.fromisoformat(plan.data['next_due']), plan.result.display)}.")
         if output_format is Format.json:
             sys.stdout.write(json.dumps({"ticket": ticket, **plan.data}, ensure_ascii=False, indent=2) + "\n")
         elif output_format is Format.markdown:

@@ -131,9 +131,10 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
 
 
 def lateness(plan: UpdatePlan) -> str:
+    due = local_time(datetime.fromisoformat(plan.data["due"]), plan.result.display)
     if plan.late is None:
-        return "on time"
-    return f"late by {human_duration(plan.late)} (it was due {plan.data['due']})"
+        return f"The update due {due} goes out on time"
+    return f"The update due {due} is late by {human_duration(plan.late)}"
 
 
 def choose_point(matrix: Matrix, current: TicketState, role: str, point: str | None) -> Any:
