@@ -97,3 +97,23 @@ def test_a_calendar_that_never_opens_fails_cleanly():
     calendar = cal.WeeklyHours("never", NEW_YORK, {})
     with pytest.raises(ValueError, match="no open hours"):
         calendar.add(ny(2026, 1, 1, 9, 0), timedelta(hours=1))
+
+
+def test_elapsed_matches_a_minute_by_minute_count(matrix):
+    """Open time between two moments, against counting open minutes one by one."""
+    import random
+
+    business = matrix.calendars["business_hours"]
+    rng = random.Random(5)
+    base = datetime(2026, 11, 20, tzinfo=UTC)
+    for _ in range(40):
+        a = base + timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
+        b = a + timedelta(minutes=rng.randrange(0, 60 * 24 * 6))
+        count, t = 0, a
+        while t < b:
+            local = t.astimezone(NEW_YORK)
+            if any(s <= local.time() and (e is None or local.time() < e) for s, e in business.open_on(local.date())):
+                count += 1
+            t += timedelta(minutes=1)
+        assert business.elapsed(a, b) == timedelta(minutes=count), (a, b)
+        assert business.elapsed(b, a) == timedelta(0)

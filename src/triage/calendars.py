@@ -110,6 +110,7 @@ class WeeklyHours:
     holiday_names: dict[date, str] = field(default_factory=dict)
     public: Any = None  # a `holidays.HolidayBase`, or None
     _days: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
+    _cumulative: dict[date, float] = field(default_factory=dict, repr=False)
 
     def open_on(self, day: date) -> list[Interval]:
         if day in self.holidays:
@@ -164,19 +165,49 @@ class WeeklyHours:
         raise ValueError(f"calendar `{self.name}` has no open hours within ten years of {start.isoformat()}")
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """Open time between two moments (zero if `end` is not after `start`)."""
         a, b = start.astimezone(UTC), end.astimezone(UTC)
         if b <= a:
             return timedelta(0)
-        total = timedelta(0)
-        day = a.astimezone(self.timezone).date()
-        last = b.astimezone(self.timezone).date()
-        while day <= last:
-            for s, e in self._intervals(day):
-                lo, hi = max(s, a), min(e, b)
-                if hi > lo:
-                    total += hi - lo
-            day += timedelta(days=1)
+        return timedelta(seconds=self._open_until(b) - self._open_until(a))
+
+    def _open_until(self, moment: datetime) -> float:
+        """Seconds of open time from a fixed origin day to `moment` (UTC), from cached per-day totals."""
+        day = moment.astimezone(self.timezone).date()
+        total = self._before(day)
+        for s, e in self._intervals(day):
+            if moment <= s:
+                break
+            total += ((moment if moment < e else e) - s).total_seconds()
         return total
+
+    def _before(self, day: date) -> float:
+        """Seconds of open time from the origin to the start of `day` (negative before the origin)."""
+        cached = self._cumulative.get(day)
+        if cached is not None:
+            return cached
+        if not self._cumulative:
+            self._cumulative[day] = 0.0
+            return 0.0
+        # walk from the nearest cached day; bulk audits move through days in small steps
+        nearest = min(self._cumulative, key=lambda d: abs((d - day).days))
+        total = self._cumulative[nearest]
+        step = 1 if day > nearest else -1
+        current = nearest
+        while current != day:
+            if step == 1:
+                total += self._day_seconds(current)
+                current += timedelta(days=1)
+            else:
+                current -= timedelta(days=1)
+                total -= self._day_seconds(current)
+        if len(self._cumulative) > 50_000:
+            self._cumulative.clear()
+        self._cumulative[day] = total
+        return total
+
+    def _day_seconds(self, day: date) -> float:
+        return sum((e - s).total_seconds() for s, e in self._intervals(day))
 
     def describe(self) -> str:
         parts = []
