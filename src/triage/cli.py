@@ -761,3 +761,173 @@ def history_command(
                                   T(st.data["routing"]["owner"]), T(st.created.isoformat(timespec="minutes")),
                                   T("closed" if st.closed else f"open, next update due {st.next_due.isoformat(timespec='minutes')}"))
             console().print(table)
+
+
+# ---------------------------------------------------------------------------------------------- audits
+
+class AuditFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_format: Optional[RecordFormat],
+                 timezone: str | None, limit_errors: int = 20) -> Any:
+    """Tickets and unreadable rows from every file, one mapping per file (named, or recognised by its header)."""
+    from .calendars import zone
+    from .errors import InputError
+    from .exports import BadRow, Reader, csv_rows, jsonl_rows, load_mapping, sniff
+    from .files import read_bytes
+
+    reported_errors = [0]
+
+    def rows_of(path: str) -> Any:
+        try:
+            handle = open(path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{path}: is a directory, not a file") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        with handle:
+            kind = input_format or (RecordFormat.jsonl if path.lower().endswith((".jsonl", ".ndjson", ".json"))
+                                    else RecordFormat.csv)
+            first = handle.readline()
+            handle.seek(0)
+            if mapping:
+                chosen = load_mapping(mapping, read_bytes)
+            elif kind is RecordFormat.csv:
+                chosen = load_mapping(sniff(first), read_bytes)
+            else:
+                import orjson
+
+                try:
+                    keys = set(orjson.loads(first)) if first.strip() else set()
+                except (orjson.JSONDecodeError, TypeError):
+                    keys = set()
+                chosen = load_mapping("generic-events" if {"ticket", "at", "event"} <= keys else "generic", read_bytes)
+            try:
+                tz = zone(timezone or chosen.timezone or matrix.model.matrix.timezone)
+            except ValueError as exc:
+                raise UsageError(f"--timezone: {exc}") from None
+            reader = Reader(chosen, levels=set(matrix.levels), questions=matrix.kinds,
+                            packet_fields=[f.id for f in matrix.model.handoff_packet], zone=tz)
+            rows = csv_rows(handle) if kind is RecordFormat.csv else jsonl_rows(handle)
+            items = reader.events(rows) if chosen.shape == "events" else reader.tickets(rows)
+            for item in items:
+                if isinstance(item, BadRow):
+                    reported_errors[0] += 1
+                    if reported_errors[0] <= limit_errors:
+                        _stderr(f"{path}:{item.line}: {item.reason}")
+                yield item
+
+    for path in files:
+        yield from rows_of(path)
+    if reported_errors[0] > limit_errors:
+        _stderr(f"... and {reported_errors[0] - limit_errors:,} more unreadable rows (listed in the report)")
+
+
+def _moment_option(text: Optional[str], flag: str, home: Any) -> Any:
+    if text is None:
+        return None
+    from .engine import parse_at
+    from .errors import InputError
+
+    try:
+        return parse_at(text if "T" in text or " " in text.strip() else f"{text}T00:00:00", home)
+    except InputError:
+        raise UsageError(f"{flag}: `{text}` is not a date or time (like 2026-11-01)") from None
+
+
+@app.command()
+def audit(
+    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Ticket-history exports (CSV or JSON Lines).")],
+    matrix: MatrixOption = None,
+    mapping: Annotated[Optional[str], typer.Option("--mapping", metavar="NAME|FILE",
+                       help="Export mapping: a built-in name or a YAML file (default: recognised from the header).")] = None,
+    input_format: Annotated[Optional[RecordFormat], typer.Option("--input-format", help="csv or jsonl (default: by extension).")] = None,
+    timezone: Annotated[Optional[str], typer.Option("--timezone", metavar="ZONE",
+                        help="Zone of timestamps written without one (default: the mapping's, else the matrix's).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="Only tickets created from then on.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", metavar="DATE", help="Only tickets created before then.")] = None,
+    window: Annotated[int, typer.Option("--window", min=1, help="Days within which repeated escalations count.")] = 30,
+    repeat: Annotated[int, typer.Option("--repeat", min=2, help="Escalations of one tag within the window that flag it.")] = 3,
+    bounce: Annotated[int, typer.Option("--bounce", min=1, help="Reassignments that make a ticket a bounce.")] = 2,
+    output_format: Annotated[AuditFormat, typer.Option("--format", "-f", help="text, markdown, json or html.")] = AuditFormat.text,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE, atomically.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was unreadable.")] = False,
+) -> None:
+    """Audit ticket history against the matrix: targets, cadence, criteria, packets, routing, repeats."""
+    with reported():
+        import json
+
+        from . import audit as audit_mod
+        from . import audit_render
+        from .calendars import zone
+        from .sanitize import json_text
+
+        the_matrix = load_matrix(matrix)
+        home = zone(the_matrix.model.matrix.timezone)
+        options = audit_mod.Options(since=_moment_option(since, "--since", home), until=_moment_option(until, "--until", home),
+                                    window_days=window, repeat_threshold=repeat, bounce_threshold=bounce,
+                                    today=datetime.now(UTC).date())
+        report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone), options)
+        data = audit_mod.to_json(report)
+        if output_format is AuditFormat.json:
+            body = json_text(json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
+        elif output_format is AuditFormat.markdown:
+            body = audit_render.markdown(data)
+        elif output_format is AuditFormat.html:
+            body = audit_render.page(data)
+        else:
+            body = None
+        if output:
+            from .files import write_atomic
+
+            write_atomic(output, body if body is not None else audit_render.markdown(data))
+            _stderr(f"wrote {output}")
+        elif body is not None:
+            sys.stdout.write(body)
+        else:
+            from .render import console
+
+            console().print(audit_render.text(data))
+        if report.unreadable:
+            _stderr(f"{report.unreadable:,} unreadable row{'s' * (report.unreadable != 1)} were counted, not audited")
+            if strict:
+                raise typer.Exit(int(ExitCode.INPUT))
+
+
+@app.command()
+def review(
+    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Ticket-history exports (CSV or JSON Lines).")],
+    matrix: MatrixOption = None,
+    mapping: Annotated[Optional[str], typer.Option("--mapping", metavar="NAME|FILE", help="Export mapping.")] = None,
+    input_format: Annotated[Optional[RecordFormat], typer.Option("--input-format", help="csv or jsonl.")] = None,
+    timezone: Annotated[Optional[str], typer.Option("--timezone", metavar="ZONE", help="Zone of timestamps without one.")] = None,
+    sample: Annotated[int, typer.Option("--sample", min=20, max=50, help="How many recent escalated tickets to review.")] = 30,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE, atomically.")] = None,
+    at: AtOption = None,
+) -> None:
+    """The maintenance checklist as a filled-in Markdown document, ready to attach to the review."""
+    with reported():
+        from . import audit as audit_mod
+        from .calendars import zone
+        from .engine import parse_at
+        from .review import review as build
+
+        the_matrix = load_matrix(matrix)
+        home = zone(the_matrix.model.matrix.timezone)
+        today = (parse_at(at, home) if at else datetime.now(UTC)).astimezone(home).date()
+        report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone),
+                               audit_mod.Options(today=today), keep_escalated=sample)
+        body = build(the_matrix, report, today=today, sample=sample)
+        if output:
+            from .files import write_atomic
+
+            write_atomic(output, body)
+            _stderr(f"wrote {output}")
+        else:
+            sys.stdout.write(body)

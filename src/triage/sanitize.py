@@ -22,15 +22,16 @@ def one_line(text: str) -> str:
     return visible(text).replace("\r", "\\r").replace("\n", "\\n")
 
 
-def markdown(text: str) -> str:
-    """Text as literal Markdown: markup characters escaped, HTML neutralised."""
+def markdown(text: str, *, line_start: bool = True) -> str:
+    """Text as literal Markdown: markup characters escaped, HTML neutralised. `line_start=False` for text
+    that goes in the middle of a line, where `1.` or `-` cannot start a list."""
     text = _MD_INLINE.sub(r"\\\1", visible(text))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    def line_start(m: re.Match[str]) -> str:
+    def line_start_escape(m: re.Match[str]) -> str:
         mark = m.group(2)
         return m.group(1) + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
 
-    return _MD_LINE_START.sub(line_start, text)
+    return _MD_LINE_START.sub(line_start_escape, text) if line_start else text
 
 
 def has_unsafe(text: str) -> bool:
