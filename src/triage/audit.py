@@ -98,6 +98,10 @@ def run(matrix: Matrix, rows: Iterable[Ticket | BadRow], options: Options, *, ke
         for name, limit in limits[lvl].items():
             report.target_minutes[(lvl, name)] = None if limit is None else limit.total_seconds() / 60
         report.target_minutes[(lvl, "update")] = cadences[lvl][0][0].total_seconds() / 60
+    limit_minutes = {lvl: {k: None if v is None else v.total_seconds() / 60 for k, v in d.items()}
+                     for lvl, d in limits.items()}
+    cadence_minutes = {lvl: [(e.total_seconds() / 60, None if s is None else s.total_seconds() / 60) for e, s in c]
+                       for lvl, c in cadences.items()}
     point = next((p for p in matrix.model.handoff_points if p.id == "owner_to_specialist"), None)
     required = list(point.requires) if point else [f.id for f in matrix.model.handoff_packet if f.stage == "triage"]
     required = [f for f in required if not any(pf.id == f and pf.filled_from for pf in matrix.model.handoff_packet)]
@@ -125,37 +129,41 @@ def run(matrix: Matrix, rows: Iterable[Ticket | BadRow], options: Options, *, ke
         report.first = t.created if report.first is None or t.created < report.first else report.first
         report.last = t.created if report.last is None or t.created > report.last else report.last
         calendar = calendars[t.level]
+        between = calendar.seconds_between
+        created = t.created.timestamp()
+        level_limits = limit_minutes[t.level]
         for name, attr in _ATTR.items():
             actual = getattr(t, attr)
-            limit = limits[t.level][name]
+            limit = level_limits[name]
             if actual is None or limit is None:
                 continue
-            spent = calendar.elapsed(t.created, actual).total_seconds() / 60
+            spent = between(created, actual.timestamp()) / 60
             report.minutes[(t.level, name)].append(spent)
             if name == "acknowledge":
                 report.acknowledge_all.append(spent)
-            if spent <= limit.total_seconds() / 60:
+            if spent <= limit:
                 report.met[(t.level, name)] += 1
             else:
-                report.breaches.append((t.ticket, t.level, name, calendar.add(t.created, limit), actual,
-                                        spent - limit.total_seconds() / 60))
-        previous = t.created
+                report.breaches.append((t.ticket, t.level, name, calendar.add(t.created, limits[t.level][name]),
+                                        actual, spent - limit))
+        previous, previous_ts = t.created, created
         for moment in t.updates:
-            age = calendar.elapsed(t.created, previous)
-            every, passed = cadences[t.level][-1][0], timedelta(0)
-            for interval, span in cadences[t.level]:
+            age = between(created, previous_ts) / 60
+            every, passed = cadence_minutes[t.level][-1][0], 0.0
+            for interval, span in cadence_minutes[t.level]:
                 if span is None or age < passed + span:
                     every = interval
                     break
                 passed += span
-            gap = calendar.elapsed(previous, moment).total_seconds() / 60
+            moment_ts = moment.timestamp()
+            gap = between(previous_ts, moment_ts) / 60
             report.minutes[(t.level, "update")].append(gap)
-            if gap <= every.total_seconds() / 60:
+            if gap <= every:
                 report.met[(t.level, "update")] += 1
             else:
-                report.breaches.append((t.ticket, t.level, "update", calendar.add(previous, every), moment,
-                                        gap - every.total_seconds() / 60))
-            previous = moment
+                report.breaches.append((t.ticket, t.level, "update",
+                                        calendar.add(previous, timedelta(minutes=every)), moment, gap - every))
+            previous, previous_ts = moment, moment_ts
         if t.answers:
             report.with_answers += 1
             try:
@@ -187,9 +195,10 @@ def run(matrix: Matrix, rows: Iterable[Ticket | BadRow], options: Options, *, ke
         if t.reassignments >= options.bounce_threshold:
             report.bounced.append((t.ticket, t.level, t.reassignments))
         if t.assigned is not None:
-            report.to_assign.append(calendar.elapsed(t.created, t.assigned).total_seconds() / 60)
+            assigned = t.assigned.timestamp()
+            report.to_assign.append(between(created, assigned) / 60)
             if t.escalated is not None:
-                report.assign_to_escalate.append(calendar.elapsed(t.assigned, t.escalated).total_seconds() / 60)
+                report.assign_to_escalate.append(between(assigned, t.escalated.timestamp()) / 60)
         if t.exception:
             report.exceptions_used[t.exception] += 1
         if t.escalated_to and t.escalated_to not in roles:

@@ -75,6 +75,8 @@ class Calendar(Protocol):
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
 
+    def seconds_between(self, start: float, end: float) -> float: ...
+
     def describe(self) -> str: ...
 
 
@@ -95,6 +97,9 @@ class AlwaysOpen:
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         return max(end - start, timedelta(0))
 
+    def seconds_between(self, start: float, end: float) -> float:
+        return end - start if end > start else 0.0
+
     def describe(self) -> str:
         return "around the clock, every day"
 
@@ -111,6 +116,9 @@ class WeeklyHours:
     public: Any = None  # a `holidays.HolidayBase`, or None
     _days: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
     _cumulative: dict[date, float] = field(default_factory=dict, repr=False)
+    _local_day: dict[int, date] = field(default_factory=dict, repr=False)
+    _last_start: tuple[float, float] = field(default=(float("nan"), 0.0), repr=False)
+    _day_stamps: dict[date, list[tuple[float, float]]] = field(default_factory=dict, repr=False)
 
     def open_on(self, day: date) -> list[Interval]:
         if day in self.holidays:
@@ -166,20 +174,44 @@ class WeeklyHours:
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Open time between two moments (zero if `end` is not after `start`)."""
-        a, b = start.astimezone(UTC), end.astimezone(UTC)
-        if b <= a:
-            return timedelta(0)
-        return timedelta(seconds=self._open_until(b) - self._open_until(a))
+        return timedelta(seconds=self.seconds_between(start.timestamp(), end.timestamp()))
 
-    def _open_until(self, moment: datetime) -> float:
-        """Seconds of open time from a fixed origin day to `moment` (UTC), from cached per-day totals."""
-        day = moment.astimezone(self.timezone).date()
+    def seconds_between(self, start: float, end: float) -> float:
+        """Open seconds between two POSIX timestamps: the fast form that bulk audits use."""
+        if end <= start:
+            return 0.0
+        last = self._last_start
+        if last[0] == start:  # one ticket measures several targets from the same creation time
+            begin = last[1]
+        else:
+            begin = self._open_until(start)
+            self._last_start = (start, begin)
+        return self._open_until(end) - begin
+
+    def _open_until(self, ts: float) -> float:
+        """Seconds of open time from a fixed origin day to the timestamp, from cached per-day totals."""
+        bucket = int(ts // 900)  # local midnight falls on a quarter hour in every time zone
+        day = self._local_day.get(bucket)
+        if day is None:
+            day = datetime.fromtimestamp(ts, self.timezone).date()
+            if len(self._local_day) > 200_000:
+                self._local_day.clear()
+            self._local_day[bucket] = day
         total = self._before(day)
-        for s, e in self._intervals(day):
-            if moment <= s:
+        for s, e in self._stamps(day):
+            if ts <= s:
                 break
-            total += ((moment if moment < e else e) - s).total_seconds()
+            total += (ts if ts < e else e) - s
         return total
+
+    def _stamps(self, day: date) -> list[tuple[float, float]]:
+        cached = self._day_stamps.get(day)
+        if cached is None:
+            cached = [(s.timestamp(), e.timestamp()) for s, e in self._intervals(day)]
+            if len(self._day_stamps) > 50_000:
+                self._day_stamps.clear()
+            self._day_stamps[day] = cached
+        return cached
 
     def _before(self, day: date) -> float:
         """Seconds of open time from the origin to the start of `day` (negative before the origin)."""
@@ -192,22 +224,20 @@ class WeeklyHours:
         # walk from the nearest cached day; bulk audits move through days in small steps
         nearest = min(self._cumulative, key=lambda d: abs((d - day).days))
         total = self._cumulative[nearest]
-        step = 1 if day > nearest else -1
         current = nearest
-        while current != day:
-            if step == 1:
-                total += self._day_seconds(current)
-                current += timedelta(days=1)
-            else:
-                current -= timedelta(days=1)
-                total -= self._day_seconds(current)
+        while current < day:
+            total += self._day_seconds(current)
+            current += timedelta(days=1)
+        while current > day:
+            current -= timedelta(days=1)
+            total -= self._day_seconds(current)
         if len(self._cumulative) > 50_000:
-            self._cumulative.clear()
+            self._cumulative.clear()  # totals stay relative to the same origin, so comparable
         self._cumulative[day] = total
         return total
 
     def _day_seconds(self, day: date) -> float:
-        return sum((e - s).total_seconds() for s, e in self._intervals(day))
+        return sum(e - s for s, e in self._stamps(day))
 
     def describe(self) -> str:
         parts = []

@@ -222,8 +222,10 @@ def jsonl_records(lines: Iterable[bytes]) -> Iterator[tuple[int, Any, bytes]]:
 
 def csv_records(lines: Iterable[bytes], multi: frozenset[str]) -> Iterator[tuple[int, Any, bytes]]:
     """CSV with a header row. Empty cells are unanswered, except for multi-selects, where empty means none."""
-    decoded = (line.decode("utf-8", "surrogateescape") for line in lines)
-    reader = csv.reader(decoded)
+    from .exports import _decoded
+
+    bad: set[int] = set()
+    reader = csv.reader(_decoded(lines, bad))
     try:
         header = next(reader)
     except StopIteration:
@@ -235,7 +237,7 @@ def csv_records(lines: Iterable[bytes], multi: frozenset[str]) -> Iterator[tuple
         text = ",".join(row).encode("utf-8", "surrogateescape")
         if not any(cell.strip() for cell in row):
             continue
-        if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+        if bad and any(n in bad for n in range(number, start)):
             yield number, BadRecord(number, "not UTF-8 text", text), text
             continue
         if len(row) != len(header):

@@ -876,7 +876,9 @@ def audit(
         report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone), options)
         data = audit_mod.to_json(report)
         if output_format is AuditFormat.json:
-            body = json_text(json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
+            import orjson
+
+            body = json_text(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()) + "\n"
         elif output_format is AuditFormat.markdown:
             body = audit_render.markdown(data)
         elif output_format is AuditFormat.html:

@@ -144,8 +144,18 @@ class Reader:
         self.missing = {m.lower() for m in mapping.missing}
         self.time = TimeReader(zone, day_first=mapping.day_first)
         self.severity = {k.lower(): v for k, v in mapping.severity.items()}
+        self._columns = dict(mapping.columns)
+        self._levels: dict[str, int] = {}
 
     def level(self, raw: str) -> int:
+        known = self._levels.get(raw)
+        if known is not None:
+            return known
+        level = self._level(raw)
+        self._levels[raw] = level
+        return level
+
+    def _level(self, raw: str) -> int:
         text = raw.strip().lower()
         if text in self.severity:
             return self.severity[text]
@@ -155,11 +165,11 @@ class Reader:
         raise ValueError(f"severity `{raw}` is not one of the matrix's levels and the mapping does not name it")
 
     def value(self, row: dict[str, str], name: str) -> str | None:
-        column = self.mapping.columns.get(name)
+        column = self._columns.get(name)
         if column is None:
             return None
-        raw = "/".join(row.get(c, "") or "" for c in column) if isinstance(column, list) else row.get(column)
-        if raw is None:
+        raw = "/".join(row.get(c, "") or "" for c in column) if type(column) is list else row.get(column)
+        if not raw:
             return None
         raw = raw.strip()
         return None if raw.lower() in self.missing else raw
@@ -323,10 +333,20 @@ def _number(text: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------- rows
 
+def _decoded(lines: Iterable[bytes], bad: set[int]) -> Iterator[str]:
+    """Lines as text; a line that is not UTF-8 is noted in `bad` (by line number) and passed on escaped."""
+    for number, line in enumerate(lines, 1):
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(number)
+            yield line.decode("utf-8", "surrogateescape")
+
+
 def csv_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
     """(line, row dict or BadRow) for each data row of a CSV with a header."""
-    decoded = (line.decode("utf-8", "surrogateescape") for line in lines)
-    reader = csv.reader(decoded)
+    bad: set[int] = set()
+    reader = csv.reader(_decoded(lines, bad))
     try:
         header = [h.strip().lstrip("\ufeff") for h in next(reader)]
     except StopIteration:
@@ -346,12 +366,12 @@ def csv_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
             start = reader.line_num + 1
             continue
         line, start = start, reader.line_num + 1
-        if not row or not any(cell.strip() for cell in row):
+        if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) != width:
             yield line, BadRow(line, f"has {len(row)} cells, the header has {width}")
             continue
-        if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+        if bad and any(n in bad for n in range(line, start)):
             yield line, BadRow(line, "not UTF-8 text")
             continue
         yield line, dict(zip(header, row))

@@ -1,0 +1,89 @@
+"""Benchmark: `triage audit` on a generated export of one million tickets, against a plain loop that only
+reads the same file with the same CSV reader; prints the time and peak memory of each.
+
+Run: .venv/bin/python bench/audit_bench.py [--tickets 1000000]
+Targets: no more than 4 x the plain loop's time, under 500 MB of memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRIAGE = str(Path(sys.executable).with_name("triage"))
+PLAIN = """
+import csv, sys
+rows = 0
+with open(sys.argv[1], newline="") as handle:
+    for row in csv.reader(handle):
+        rows += 1
+print(rows)
+"""
+
+
+def generate(path: Path, count: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at",
+                         "resolved_at", "updates", "reassignments", "tags", "account"])
+        for i in range(count):
+            level = rng.choices([1, 2, 3, 4], weights=[2, 8, 50, 40])[0]
+            created = start + timedelta(seconds=rng.randrange(0, 365 * 86400))
+            scale = {1: 10, 2: 30, 3: 200, 4: 400}[level]
+            ack = created + timedelta(minutes=rng.expovariate(1 / scale))
+            assigned = ack + timedelta(minutes=rng.expovariate(1 / scale))
+            escalated = assigned + timedelta(minutes=rng.expovariate(1 / scale)) if rng.random() < 0.3 else None
+            resolved = assigned + timedelta(minutes=rng.expovariate(1 / (scale * 10)))
+            updates, moment = [], ack
+            for _ in range(rng.randrange(0, 4)):
+                moment += timedelta(minutes=rng.expovariate(1 / scale))
+                updates.append(moment.isoformat(timespec="seconds"))
+            writer.writerow([f"T-{i}", level, created.isoformat(timespec="seconds"), ack.isoformat(timespec="seconds"),
+                             assigned.isoformat(timespec="seconds"),
+                             escalated.isoformat(timespec="seconds") if escalated else "",
+                             resolved.isoformat(timespec="seconds"), ";".join(updates), rng.choice([0, 0, 0, 1, 2, 3]),
+                             rng.choice(["", "login", "export", "billing", "sso"]), f"account-{rng.randrange(5000)}"])
+
+
+def measure(cmd: list[str]) -> tuple[float, float]:
+    probe = ("import resource, subprocess, sys, time\n"
+             "start = time.perf_counter()\n"
+             "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+             "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, check=True)
+    seconds, rss = done.stdout.split()
+    return float(seconds), int(rss) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        export, plain = Path(tmp) / "export.csv", Path(tmp) / "plain.py"
+        plain.write_text(PLAIN)
+        started = time.perf_counter()
+        generate(export, args.tickets)
+        print(f"generated {args.tickets:,} tickets ({export.stat().st_size / 1e6:.0f} MB) in "
+              f"{time.perf_counter() - started:.0f} s")
+        t_plain, m_plain = measure([sys.executable, str(plain), str(export)])
+        t_audit, m_audit = measure([TRIAGE, "audit", str(export), "--format", "json", "--matrix",
+                                    str(ROOT / "matrix.yaml")])
+        print(f"  plain CSV read loop      {t_plain:7.1f} s  {m_plain:6.0f} MB")
+        print(f"  triage audit --format json {t_audit:5.1f} s  {m_audit:6.0f} MB  = {t_audit / t_plain:.1f} x the "
+              f"plain loop (target <= 4), memory target < 500 MB")
+
+
+if __name__ == "__main__":
+    main()
