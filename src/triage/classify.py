@@ -205,8 +205,14 @@ class Classifier:
 
 def jsonl_records(lines: Iterable[bytes]) -> Iterator[tuple[int, Any, bytes]]:
     """(line number, parsed record or BadRecord reason, raw line) for each non-blank line."""
+    from .files import MAX_RECORD, OVERSIZE
+
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
+            continue
+        if raw == OVERSIZE:
+            yield number, BadRecord(number, f"the line is longer than the {MAX_RECORD:,}-byte limit for one record",
+                                    b""), b""
             continue
         try:
             yield number, orjson.loads(raw), raw
@@ -238,7 +244,7 @@ def csv_records(lines: Iterable[bytes], multi: frozenset[str]) -> Iterator[tuple
         if not any(cell.strip() for cell in row):
             continue
         if bad and any(n in bad for n in range(number, start)):
-            yield number, BadRecord(number, "not UTF-8 text", text), text
+            yield number, BadRecord(number, "not UTF-8 text, or longer than the size limit for one record", text), text
             continue
         if len(row) != len(header):
             yield number, BadRecord(number, f"has {len(row)} cells, the header has {len(header)}", text), text
@@ -254,7 +260,11 @@ def csv_records(lines: Iterable[bytes], multi: frozenset[str]) -> Iterator[tuple
 # ---------------------------------------------------------------------------------------------- CSV out
 
 def csv_safe(value: str) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula."""
+    """A cell a spreadsheet will show as text, never run as a formula; control and direction-changing
+    characters are written as visible escapes."""
+    from .sanitize import visible
+
+    value = visible(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 

@@ -437,7 +437,10 @@ def classify(
 
         classifier = bulk.Classifier(the_matrix, at=moment, display=display, full=full)
         multi = frozenset(q for q, (k, _) in the_matrix.kinds.items() if k == "any_of")
-        records = (bulk.csv_records(source, multi) if kind is RecordFormat.csv else bulk.jsonl_records(source))
+        from .files import capped_lines
+
+        lines = capped_lines(source)
+        records = (bulk.csv_records(lines, multi) if kind is RecordFormat.csv else bulk.jsonl_records(lines))
         out = AtomicOutput(output) if output else None
         bad_out = AtomicOutput(errors) if errors else None
         sink = out.write if out else sys.stdout.buffer.write
@@ -814,7 +817,9 @@ def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_forma
                 raise UsageError(f"--timezone: {exc}") from None
             reader = Reader(chosen, levels=set(matrix.levels), questions=matrix.kinds,
                             packet_fields=[f.id for f in matrix.model.handoff_packet], zone=tz)
-            rows = csv_rows(handle) if kind is RecordFormat.csv else jsonl_rows(handle)
+            from .files import capped_lines
+
+            rows = csv_rows(capped_lines(handle)) if kind is RecordFormat.csv else jsonl_rows(capped_lines(handle))
             items = reader.events(rows) if chosen.shape == "events" else reader.tickets(rows)
             for item in items:
                 if isinstance(item, BadRow):
@@ -866,7 +871,7 @@ def audit(
         from . import audit as audit_mod
         from . import audit_render
         from .calendars import zone
-        from .sanitize import json_text
+        from .sanitize import has_unsafe_bytes, json_text
 
         the_matrix = load_matrix(matrix)
         home = zone(the_matrix.model.matrix.timezone)
@@ -875,10 +880,18 @@ def audit(
                                     today=datetime.now(UTC).date())
         report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone), options)
         data = audit_mod.to_json(report)
+        del report  # the measurements are summarised in `data` now
         if output_format is AuditFormat.json:
             import orjson
 
-            body = json_text(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()) + "\n"
+            raw = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+            del data["breaches"]
+            if not output and not has_unsafe_bytes(raw):
+                sys.stdout.buffer.write(raw)
+                sys.stdout.flush()
+                body = ""
+            else:
+                body = json_text(raw.decode())
         elif output_format is AuditFormat.markdown:
             body = audit_render.markdown(data)
         elif output_format is AuditFormat.html:
@@ -896,8 +909,9 @@ def audit(
             from .render import console
 
             console().print(audit_render.text(data))
-        if report.unreadable:
-            _stderr(f"{report.unreadable:,} unreadable row{'s' * (report.unreadable != 1)} were counted, not audited")
+        unreadable = data["tickets"]["unreadable"]
+        if unreadable:
+            _stderr(f"{unreadable:,} unreadable row{'s' * (unreadable != 1)} were counted, not audited")
             if strict:
                 raise typer.Exit(int(ExitCode.INPUT))
 

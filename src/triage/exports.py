@@ -334,8 +334,14 @@ def _number(text: str) -> bool:
 # ---------------------------------------------------------------------------------------------- rows
 
 def _decoded(lines: Iterable[bytes], bad: set[int]) -> Iterator[str]:
-    """Lines as text; a line that is not UTF-8 is noted in `bad` (by line number) and passed on escaped."""
+    """Lines as text; a line that is not UTF-8 (or over the size limit) is noted in `bad` by line number."""
+    from .files import OVERSIZE
+
     for number, line in enumerate(lines, 1):
+        if line == OVERSIZE:
+            bad.add(number)
+            yield "\n"
+            continue
         try:
             yield line.decode("utf-8")
         except UnicodeDecodeError:
@@ -372,14 +378,19 @@ def csv_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
             yield line, BadRow(line, f"has {len(row)} cells, the header has {width}")
             continue
         if bad and any(n in bad for n in range(line, start)):
-            yield line, BadRow(line, "not UTF-8 text")
+            yield line, BadRow(line, "not UTF-8 text, or longer than the size limit for one row")
             continue
         yield line, dict(zip(header, row))
 
 
 def jsonl_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
+    from .files import MAX_RECORD, OVERSIZE
+
     for line, raw in enumerate(lines, 1):
         if not raw.strip():
+            continue
+        if raw == OVERSIZE:
+            yield line, BadRow(line, f"the line is longer than the {MAX_RECORD:,}-byte limit for one row")
             continue
         try:
             data = orjson.loads(raw)

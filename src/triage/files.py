@@ -6,7 +6,9 @@ import os
 import sys
 import tempfile
 from importlib import resources
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 from .yamlsafe import MAX_BYTES
@@ -33,6 +35,29 @@ def read_bytes(path: str, *, limit: int = MAX_BYTES) -> bytes:
     if len(data) > limit:
         raise InputError(f"{path}: larger than the {limit:,}-byte limit for this kind of file")
     return data
+
+
+MAX_RECORD = 1_048_576  # bytes in one line of a streamed input (classify records, export rows)
+
+
+def capped_lines(handle: Any, *, limit: int = MAX_RECORD) -> Iterator[bytes]:
+    """Lines of a binary stream; a line longer than `limit` is cut to a marker line and the rest skipped,
+    so one endless line cannot exhaust memory."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # drop the rest of the over-long line
+                rest = handle.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield OVERSIZE
+            continue
+        yield line
+
+
+OVERSIZE = b"\x00triage: line over the size limit\x00\n"
 
 
 def matrix_source(path: str | None) -> tuple[str, bytes]:

@@ -35,6 +35,13 @@ class TicketState:
 
 def state(ticket: str, events: list[Event]) -> TicketState:
     """Fold a ticket's events, oldest first, into its current state."""
+    try:
+        return _fold(ticket, events)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise InputError(f"the history of ticket `{ticket}` is damaged (an event lacks what it should hold)") from None
+
+
+def _fold(ticket: str, events: list[Event]) -> TicketState:
     if not events or events[0].kind != "triage":
         raise InputError(f"no triage recorded for ticket `{ticket}` (run `triage ask --ticket {ticket}` first)")
     first = events[0]

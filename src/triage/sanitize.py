@@ -41,3 +41,12 @@ def has_unsafe(text: str) -> bool:
 def json_text(serialised: str) -> str:
     """Serialised JSON with every unsafe character written as a \\u escape (the value is unchanged)."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", serialised)
+
+
+# The same characters as _UNSAFE above C0 (which JSON already escapes), as UTF-8 byte sequences.
+_UNSAFE_UTF8 = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def has_unsafe_bytes(data: bytes) -> bool:
+    """Whether UTF-8 bytes hold a character `visible()` would escape (C0 controls aside, which JSON escapes)."""
+    return bool(_UNSAFE_UTF8.search(data))

@@ -17,7 +17,7 @@ from .conditions import matches
 from .engine import decision_table, resolve_answers, triage
 from .errors import Problem, TriageError
 from .matrix import Matrix, check
-from .sanitize import has_unsafe
+from .sanitize import has_unsafe, visible
 
 _MARKUP = re.compile(r"\[(?:/|/?[a-zA-Z#@][^\[\]\n]*)\]")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -271,7 +271,7 @@ def _examples(matrix: Matrix) -> Iterator[Problem]:
 def github(problem: Problem) -> str:
     """A GitHub Actions workflow command; data and properties escaped so input cannot add commands."""
     def data(s: str) -> str:
-        return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return visible(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
     def prop(s: str) -> str:
         return data(s).replace(":", "%3A").replace(",", "%2C")
