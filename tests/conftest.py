@@ -6,10 +6,20 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from triage.engine import resolve_answers, triage
 from triage.matrix import Matrix, read_matrix
+
+# Fuzzing: CI runs a quick, reproducible pass; `HYPOTHESIS_PROFILE=long` runs 10,000 inputs per reader.
+settings.register_profile("ci", max_examples=150, derandomize=True, deadline=5000,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("long", max_examples=10_000, derandomize=True, deadline=5000,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_PATH = ROOT / "matrix.yaml"

@@ -228,29 +228,15 @@ def jsonl_records(lines: Iterable[bytes]) -> Iterator[tuple[int, Any, bytes]]:
 
 def csv_records(lines: Iterable[bytes], multi: frozenset[str]) -> Iterator[tuple[int, Any, bytes]]:
     """CSV with a header row. Empty cells are unanswered, except for multi-selects, where empty means none."""
-    from .exports import _decoded
+    from .exports import BadRow, csv_rows
 
-    bad: set[int] = set()
-    reader = csv.reader(_decoded(lines, bad))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    header = [h.strip().lstrip("\ufeff") for h in header]
-    start = 2
-    for row in reader:
-        number, start = start, reader.line_num + 1
-        text = ",".join(row).encode("utf-8", "surrogateescape")
-        if not any(cell.strip() for cell in row):
+    for number, row in csv_rows(lines):
+        if isinstance(row, BadRow):
+            yield number, BadRecord(number, row.reason, b""), b""
             continue
-        if bad and any(n in bad for n in range(number, start)):
-            yield number, BadRecord(number, "not UTF-8 text, or longer than the size limit for one record", text), text
-            continue
-        if len(row) != len(header):
-            yield number, BadRecord(number, f"has {len(row)} cells, the header has {len(header)}", text), text
-            continue
+        text = ",".join(row.values()).encode("utf-8", "surrogateescape")
         record = {}
-        for name, cell in zip(header, row):
+        for name, cell in row.items():
             cell = cell.strip()
             if cell or name in multi:
                 record[name] = cell

@@ -1,0 +1,204 @@
+"""Property-based fuzzing of every reader: whatever comes in, the result is valid output or a clear error
+(exit 1 or 2), never a traceback, a hang or a partly written file.
+
+CI runs a short reproducible pass; the long run is one command (see the README):
+    HYPOTHESIS_PROFILE=long .venv/bin/pytest tests/test_fuzz.py -q --hypothesis-show-statistics
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from triage import audit as audit_mod
+from triage.classify import Classifier, csv_records, jsonl_records
+from triage.cli import app
+from triage.engine import resolve_answers
+from triage.errors import InputError, MatrixError, TriageError
+from triage.exports import Reader, csv_rows, jsonl_rows, load_mapping
+from triage.files import capped_lines
+from triage.followup import state
+from triage.history import History
+from triage.matrix import read_matrix
+from triage.validate import lint
+
+from .conftest import MATRIX_PATH, NEW_YORK, shipped_text
+
+SHIPPED = shipped_text()
+LINES = SHIPPED.splitlines(keepends=True)
+TODAY = date(2026, 11, 27)
+runner = CliRunner()
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30))
+json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                             st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                           max_leaves=12)
+
+
+def check_lint(data: bytes) -> None:
+    problems = lint(data, "fuzz.yaml", today=TODAY)
+    assert all(p.level in ("error", "warning") and p.code for p in problems)
+    if not any(p.level == "error" for p in problems):
+        read_matrix(data, "fuzz.yaml")  # a clean lint means the matrix loads
+    else:
+        try:
+            read_matrix(data, "fuzz.yaml")
+        except (MatrixError, InputError):
+            pass
+
+
+@given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
+def test_matrix_loader_random_input(data):
+    check_lint(data)
+
+
+@st.composite
+def mutated_matrix(draw):
+    lines = list(LINES)
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["delete", "duplicate", "char", "insert", "swap"]))
+        if op == "delete":
+            del lines[i]
+        elif op == "duplicate":
+            lines.insert(i, lines[i])
+        elif op == "char" and lines[i].strip():
+            j = draw(st.integers(0, len(lines[i]) - 1))
+            lines[i] = lines[i][:j] + draw(st.sampled_from(list(":-[]{}&*!|>'\"#,? \t0aZ\x1b\u202e"))) + lines[i][j + 1:]
+        elif op == "insert":
+            lines.insert(i, draw(st.text(max_size=40)) + "\n")
+        elif op == "swap" and i + 1 < len(lines):
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    return "".join(lines).encode("utf-8", "surrogatepass")
+
+
+@given(mutated_matrix())
+def test_matrix_loader_mutated_shipped_matrix(data):
+    check_lint(data)
+
+
+@given(json_values, st.integers(1, 120))
+def test_matrix_loader_deep_and_huge(value, depth):
+    text = "a: " + "[" * depth + json.dumps(value) + "]" * depth + "\nb: " + "x" * (depth * 1000) + "\n"
+    check_lint(text.encode())
+
+
+QUESTION_IDS = ["confirmed", "scope", "impact", "workaround", "security", "areas", "vendor", "deadline",
+                "strategic_account"]
+
+
+@given(st.dictionaries(st.sampled_from(QUESTION_IDS) | st.text(max_size=10), json_values, max_size=12))
+def test_answers_from_any_mapping(matrix, answers):
+    try:
+        resolve_answers(matrix, answers)
+    except TriageError:
+        pass
+
+
+@given(st.binary(max_size=300) | st.dictionaries(st.sampled_from(QUESTION_IDS), scalars).map(
+    lambda d: json.dumps(d).encode()))
+def test_answers_files_through_the_cli(data):
+    with tempfile.TemporaryDirectory() as tmp:
+        answers, out = Path(tmp) / "answers.yaml", Path(tmp) / "out.md"
+        answers.write_bytes(data)
+        result = runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), "--answers", str(answers), "--no-input",
+                                     "--no-record", "--output", str(out), "--at", "2026-11-27T10:00:00Z"])
+        assert result.exit_code in (0, 1, 2), result.output
+        assert "Traceback" not in result.output and not isinstance(result.exception, Exception) or \
+            isinstance(result.exception, SystemExit)
+        files = sorted(p.name for p in Path(tmp).iterdir())
+        assert files == (["answers.yaml", "out.md"] if result.exit_code == 0 else ["answers.yaml"])
+
+
+@given(st.lists(st.binary(max_size=120) | st.dictionaries(st.sampled_from(QUESTION_IDS + ["ticket", "at", "x"]),
+                                                            scalars | st.lists(st.text(max_size=12), max_size=3),
+                                                            max_size=10).map(lambda d: json.dumps(d).encode()),
+                max_size=8))
+def test_classify_records(matrix, records):
+    classifier = Classifier(matrix, at=datetime(2026, 11, 27, 10, tzinfo=UTC), display=NEW_YORK)
+    stream = io.BytesIO(b"\n".join(r.replace(b"\n", b" ") for r in records) + b"\n")
+    for _number, record, _raw in jsonl_records(capped_lines(stream)):
+        try:
+            if hasattr(record, "reason"):
+                continue
+            json.loads(classifier.result(record))
+        except TriageError:
+            pass
+    multi = frozenset({"areas"})
+    csv_text = io.BytesIO(b"ticket,scope,impact,confirmed,security,areas\n" + b"\n".join(records))
+    for _number, record, _raw in csv_records(capped_lines(csv_text), multi):
+        try:
+            if not hasattr(record, "reason"):
+                json.loads(classifier.result(record))
+        except TriageError:
+            pass
+
+
+EXPORT_HEADER = "ticket,severity,created_at,acknowledged_at,assigned_at,escalated_at,resolved_at,updates,reassignments,tags"
+cells = st.one_of(st.sampled_from(["", "?", "-", "N/A", "3", "sev1", "9", "2026-12-01T10:00:00Z", "31/12/2026 10:00",
+                                   "2026-13-45", "yes", "a;b", "1e9", "-5", "\u202e", "=cmd"]), st.text(max_size=12))
+
+
+@given(st.lists(st.lists(cells, min_size=1, max_size=12).map(lambda r: ",".join(c.replace(",", " ") for c in r)),
+                max_size=10))
+def test_audit_export_rows(matrix, rows):
+    mapping = load_mapping("generic", lambda p: b"")
+    reader = Reader(mapping, levels=set(matrix.levels), questions=matrix.kinds,
+                    packet_fields=[f.id for f in matrix.model.handoff_packet], zone=NEW_YORK)
+    data = ("\n".join([EXPORT_HEADER, *rows]) + "\n").encode("utf-8", "surrogatepass")
+    report = audit_mod.run(matrix, reader.tickets(csv_rows(capped_lines(io.BytesIO(data)))), audit_mod.Options())
+    json.dumps(audit_mod.to_json(report), default=str)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["T1", "T2", "", "?"]), cells,
+                          st.sampled_from(["created", "acknowledged", "customer_update", "resolved", "junk", ""]),
+                          cells), max_size=12))
+def test_audit_event_logs(matrix, events):
+    mapping = load_mapping("generic-events", lambda p: b"")
+    reader = Reader(mapping, levels=set(matrix.levels), questions=matrix.kinds, packet_fields=[], zone=NEW_YORK)
+    lines = [json.dumps({"ticket": t, "at": at, "event": ev, "severity": sev}).encode() for t, at, ev, sev in events]
+    report = audit_mod.run(matrix, reader.events(jsonl_rows(capped_lines(io.BytesIO(b"\n".join(lines))))),
+                           audit_mod.Options())
+    audit_mod.to_json(report)
+
+
+@given(st.binary(max_size=600))
+def test_history_files_of_any_content(content):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "h.sqlite3"
+        path.write_bytes(content)
+        try:
+            with History(path) as history:
+                for ticket in history.tickets():
+                    state(ticket, history.events(ticket))
+        except InputError:
+            pass
+
+
+@given(st.lists(st.tuples(st.sampled_from(["triage", "update", "close", "retriage", "handoff", "weird"]), json_values),
+                min_size=1, max_size=5))
+def test_history_events_of_any_shape(events):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "h.sqlite3"
+        History(path).close()
+        db = sqlite3.connect(path)
+        for kind, data in events:
+            db.execute("INSERT INTO events (ticket, at, kind, data, recorded_at) VALUES ('F', ?, ?, ?, '')",
+                       ("2026-11-27T10:00:00+00:00", kind, json.dumps(data)))
+        db.commit()
+        db.close()
+        result = runner.invoke(app, ["history", "F", "--history", str(path), "--format", "json"])
+        assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output
+        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+        result = runner.invoke(app, ["update", "F", "--history", str(path), "--matrix", str(MATRIX_PATH),
+                                     "--impact", "a", "--actions", "b", "--next-step", "c"])
+        assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output
+        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
