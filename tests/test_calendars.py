@@ -117,3 +117,9 @@ def test_elapsed_matches_a_minute_by_minute_count(matrix):
             t += timedelta(minutes=1)
         assert business.elapsed(a, b) == timedelta(minutes=count), (a, b)
         assert business.elapsed(b, a) == timedelta(0)
+
+
+@pytest.mark.parametrize("name", ["America", "America/New_York - " + "x" * 400, "../../etc/passwd", "Mars/Base", ""])
+def test_impossible_time_zone_names_are_a_clear_error(name):
+    with pytest.raises(ValueError, match="unknown time zone"):
+        cal.zone(name)

@@ -21,7 +21,7 @@ def zone(name: str) -> ZoneInfo:
     """The IANA time zone `name`; ValueError when it does not exist."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long, or a folder such as "America"
         raise ValueError(f"unknown time zone `{name}` (use an IANA name such as Europe/Berlin)") from None
 
 
