@@ -142,7 +142,7 @@ def test_output_file_appears_whole(tmp_path):
 
 def test_missing_input_file():
     result = runner.invoke(app, ["classify", "nope.jsonl", "--matrix", str(MATRIX_PATH)])
-    assert result.exit_code == 2 and "nope.jsonl: no such file" in result.stderr
+    assert result.exit_code == 1 and "nope.jsonl: no such file" in result.stderr
 
 
 def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):

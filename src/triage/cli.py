@@ -372,15 +372,16 @@ def init(
 ) -> None:
     """Write a starter matrix to edit (never overwrites an existing file)."""
     with reported():
-        from .files import create_new
         from importlib import resources
+
+        from .files import write_atomic
 
         starter = resources.files("triage").joinpath("data/matrix.yaml").read_text(encoding="utf-8")
         today = datetime.now(UTC).date().isoformat()
         import re
 
         starter = re.sub(r"(?m)^  revised: \d{4}-\d{2}-\d{2}$", f"  revised: {today}", starter, count=1)
-        create_new(path, starter)
+        write_atomic(path, starter, overwrite=False)
         _stderr(f"wrote {path}; edit it, then run `triage validate {path}`")
 
 
@@ -425,15 +426,10 @@ def classify(
             raise UsageError(f"--timezone: {exc}") from None
         moment = parse_at(at, home) if at else datetime.now(UTC).replace(microsecond=0)
         kind = input_format or (RecordFormat.csv if file.lower().endswith(".csv") else RecordFormat.jsonl)
+        from .files import open_input
+
         name = "<stdin>" if file == "-" else file
-        try:
-            source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
-        except FileNotFoundError:
-            raise UsageError(f"{file}: no such file") from None
-        except IsADirectoryError:
-            raise UsageError(f"{file}: is a directory, not a file") from None
-        except OSError as exc:
-            raise UsageError(f"{file}: cannot read ({exc.strerror or exc})") from None
+        source = open_input(file)
 
         classifier = bulk.Classifier(the_matrix, at=moment, display=display, full=full)
         multi = frozenset(q for q, (k, _) in the_matrix.kinds.items() if k == "any_of")
@@ -496,7 +492,13 @@ def classify(
 
 # ---------------------------------------------------------------------------------------------- after triage
 
-def _followup(matrix: str | None, history: str | None, at: str | None) -> tuple[Any, Any, datetime, str]:
+FollowFormat = Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")]
+
+
+@contextmanager
+def _open_ticket(ticket: str, matrix: str | None, history: str | None, at: str | None) -> Iterator[Any]:
+    """The matrix, the history, the moment and the ticket's open state, for the follow-up commands."""
+    from . import followup
     from .calendars import zone
     from .engine import parse_at
     from .files import history_path
@@ -505,8 +507,8 @@ def _followup(matrix: str | None, history: str | None, at: str | None) -> tuple[
     the_matrix = load_matrix(matrix)
     home = zone(the_matrix.model.matrix.timezone)
     moment = parse_at(at, home) if at else datetime.now(UTC).replace(microsecond=0)
-    path = history_path(history)
-    return the_matrix, History(path), moment, path
+    with History(history_path(history)) as store:
+        yield the_matrix, store, moment, followup.open_state(ticket, store.events(ticket))
 
 
 def _ask_text(label: str, flag: str, value: Optional[str], *, required: bool = True) -> str:
@@ -545,7 +547,7 @@ def update(
     at: AtOption = None,
     matrix: MatrixOption = None,
     history: HistoryOption = None,
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")] = Format.text,
+    output_format: FollowFormat = Format.text,
 ) -> None:
     """Write the next status update from the ticket's record, and say whether it is late."""
     with reported():
@@ -554,9 +556,7 @@ def update(
         from . import followup
         from .engine import local_time
 
-        the_matrix, store, moment, _ = _followup(matrix, history, at)
-        with store:
-            current = followup.open_state(ticket, store.events(ticket))
+        with _open_ticket(ticket, matrix, history, at) as (the_matrix, store, moment, current):
             plan = followup.plan_update(the_matrix, current, at=moment,
                                         impact=_ask_text("Current impact", "--impact", impact),
                                         actions=_ask_text("Actions taken", "--actions", actions),
@@ -592,7 +592,7 @@ def handoff(
     at: AtOption = None,
     matrix: MatrixOption = None,
     history: HistoryOption = None,
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")] = Format.text,
+    output_format: FollowFormat = Format.text,
 ) -> None:
     """Hand a ticket to a role: the packet for that handoff point, with missing fields named."""
     with reported():
@@ -600,9 +600,7 @@ def handoff(
 
         from . import followup
 
-        the_matrix, store, moment, _ = _followup(matrix, history, at)
-        with store:
-            current = followup.open_state(ticket, store.events(ticket))
+        with _open_ticket(ticket, matrix, history, at) as (the_matrix, store, moment, current):
             data = followup.plan_handoff(the_matrix, current, role=to, point=point, given=_pairs(packet or [], "--packet"))
             store.record(ticket, moment, "handoff", data)
         labels = {f.id: f.label for f in the_matrix.model.handoff_packet}
@@ -633,20 +631,18 @@ def retriage(
     at: AtOption = None,
     matrix: MatrixOption = None,
     history: HistoryOption = None,
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")] = Format.text,
+    output_format: FollowFormat = Format.text,
 ) -> None:
     """Change answers, recompute the severity and move the targets; both decisions are kept."""
     with reported():
         from . import followup
 
-        the_matrix, store, moment, _ = _followup(matrix, history, at)
         override = None
         if severity is not None:
             if not (override_reason or "").strip():
                 raise UsageError("--severity needs --override-reason TEXT")
             override = (severity, override_reason or "")
-        with store:
-            current = followup.open_state(ticket, store.events(ticket))
+        with _open_ticket(ticket, matrix, history, at) as (the_matrix, store, moment, current):
             why = _ask_text("Why is it re-triaged", "--reason", reason)
             result, data = followup.plan_retriage(the_matrix, current, at=moment, given=_pairs(answer or [], "--answer"),
                                                   reason=why, override=override)
@@ -665,7 +661,7 @@ def close(
     at: AtOption = None,
     matrix: MatrixOption = None,
     history: HistoryOption = None,
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")] = Format.text,
+    output_format: FollowFormat = Format.text,
 ) -> None:
     """Close the loop: the closure checklist, and the final customer message."""
     with reported():
@@ -673,10 +669,8 @@ def close(
 
         from . import followup
 
-        the_matrix, store, moment, _ = _followup(matrix, history, at)
         items: dict[str, Any] = dict(_pairs(item or [], "--item"))
-        with store:
-            current = followup.open_state(ticket, store.events(ticket))
+        with _open_ticket(ticket, matrix, history, at) as (the_matrix, store, moment, current):
             if sys.stdin.isatty():
                 from .prompts import QuestionaryPrompter
 
@@ -779,22 +773,15 @@ def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_forma
                  timezone: str | None, limit_errors: int = 20) -> Any:
     """Tickets and unreadable rows from every file, one mapping per file (named, or recognised by its header)."""
     from .calendars import zone
-    from .errors import InputError
     from .exports import BadRow, Reader, csv_rows, jsonl_rows, load_mapping, sniff
     from .files import read_bytes
 
     reported_errors = [0]
 
     def rows_of(path: str) -> Any:
-        try:
-            handle = open(path, "rb")  # noqa: SIM115
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise InputError(f"{path}: is a directory, not a file") from None
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        with handle:
+        from .files import open_input
+
+        with open_input(path) as handle:
             kind = input_format or (RecordFormat.jsonl if path.lower().endswith((".jsonl", ".ndjson", ".json"))
                                     else RecordFormat.csv)
             first = handle.readline()

@@ -18,20 +18,14 @@ DEFAULT_MATRIX = "matrix.yaml"
 
 def read_bytes(path: str, *, limit: int = MAX_BYTES) -> bytes:
     """Read a whole (small) file, or stdin for `-`, refusing oversize input before reading it all."""
+    handle = open_input(path)
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read(limit + 1)
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a file") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
+        data = handle.read(limit + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
     if len(data) > limit:
         raise InputError(f"{path}: larger than the {limit:,}-byte limit for this kind of file")
     return data
@@ -81,35 +75,13 @@ def history_path(path: str | None) -> str:
     return str(Path(user_data_dir("triage", appauthor=False)) / "history.sqlite3")
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write a file so that readers see either the old content or the new, never a part."""
+def write_atomic(path: str, text: str, *, overwrite: bool = True) -> None:
+    """Write a file so that readers see either the old content or the new, never a part; with
+    `overwrite=False`, refuse when anything already exists at `path`."""
     target = Path(path)
     if target.is_dir():
         raise InputError(f"{path}: is a directory")
-    directory = target.parent if str(target.parent) else Path(".")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-
-
-def create_new(path: str, text: str) -> None:
-    """Write a new file atomically; refuse if anything already exists at `path`."""
-    target = Path(path)
-    if target.exists() or target.is_symlink():
+    if not overwrite and (target.exists() or target.is_symlink()):
         raise InputError(f"{path}: already exists; not overwriting it")
     directory = target.parent if str(target.parent) else Path(".")
     tmp = None
@@ -119,7 +91,11 @@ def create_new(path: str, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
+        if overwrite:
+            os.replace(tmp, target)
+            tmp = None
+        else:
+            os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
     except FileExistsError:
         raise InputError(f"{path}: already exists; not overwriting it") from None
     except OSError as exc:
@@ -130,6 +106,22 @@ def create_new(path: str, text: str) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def open_input(path: str) -> Any:
+    """A binary input stream: stdin for `-`, else the file, with a clear error when it cannot be opened."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 class AtomicOutput:

@@ -373,27 +373,24 @@ def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem
                 problem(("communication", "templates", stage), f"unknown placeholder `${name}`"
                         + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(PLACEHOLDERS)})"),
                         "R305", needle=f"${name}")
-    packet_ids: set[str] = set()
-    for i, f in enumerate(model.handoff_packet):
-        if f.id in packet_ids:
-            problem(("handoff_packet", i, "id"), f"packet field `{f.id}` is listed twice", "M205")
-        packet_ids.add(f.id)
-    point_ids: set[str] = set()
+    def unique(section: str, items: list[Any], what: str) -> set[str]:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                problem((section, i, "id"), f"{what} `{item.id}` is listed twice", "M205")
+            seen.add(item.id)
+        return seen
+
+    packet_ids = unique("handoff_packet", model.handoff_packet, "packet field")
+    unique("handoff_points", model.handoff_points, "handoff point")
+    unique("closure_checklist", model.closure_checklist, "closure item")
     for i, point in enumerate(model.handoff_points):
-        if point.id in point_ids:
-            problem(("handoff_points", i, "id"), f"handoff point `{point.id}` is listed twice", "M205")
-        point_ids.add(point.id)
         for j, rid in enumerate(point.to):
             role_ref(("handoff_points", i, "to", j), rid)
         for j, fid in enumerate(point.requires):
             if fid not in packet_ids:
                 problem(("handoff_points", i, "requires", j), f"unknown packet field `{fid}` "
                         f"(fields: {', '.join(sorted(packet_ids))})", "R309")
-    closure_ids: set[str] = set()
-    for i, item in enumerate(model.closure_checklist):
-        if item.id in closure_ids:
-            problem(("closure_checklist", i, "id"), f"closure item `{item.id}` is listed twice", "M205")
-        closure_ids.add(item.id)
     for i, exc in enumerate(model.exceptions):
         role_ref(("exceptions", i, "approver"), exc.approver)
         for j, rid in enumerate(exc.changes.notify):
