@@ -6,13 +6,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from rich.console import Console
-from rich.panel import Panel
 from rich.text import Text
 
 from .engine import decide
 from .matrix import Matrix
 from .prompts import Prompter, interview
-from .render import SEVERITY_STYLE, T
+from .sanitize import visible
+
+
+def T(text: object, style: str = "") -> Text:  # noqa: N802 - the same helper as render.T, without its imports
+    return Text(visible(str(text)), style=style)
 
 
 def review_overdue(matrix: Matrix, today: date) -> date | None:
@@ -41,6 +44,10 @@ def session(matrix: Matrix, prompter: Prompter, err: Console, *, given: dict[str
         ticket = prompter.text("Ticket reference", instruction="(Enter to skip)").strip() or None
     answers, skipped = interview(matrix, prompter, given,
                                  show_help=lambda help_text: err.print(T(help_text, "dim italic")))
+    from rich.panel import Panel
+
+    from .render import SEVERITY_STYLE
+
     decision = decide(matrix, answers)
     sev = matrix.severity(decision.level).spec
     rules = {r.id: r for r, _ in matrix.severity_rules}
