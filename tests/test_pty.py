@@ -93,3 +93,19 @@ def test_update_asks_for_what_the_flags_did_not_give(tmp_path):
     child.close()
     assert child.exitstatus == 0
     assert "Actions taken: Cleared the cache" in child.before or "Cleared the cache" in (child.before or "")
+
+
+def test_a_ticket_already_triaged_is_refused_before_the_questions(tmp_path):
+    import subprocess
+
+    history = tmp_path / "h.sqlite3"
+    subprocess.run([sys.executable, "-m", "triage", "ask", "--no-input", "--ticket", "DUP-1", "--matrix",
+                    str(MATRIX_PATH), "--history", str(history), "-a", "confirmed=yes", "-a", "scope=one_user",
+                    "-a", "impact=none", "-a", "security=no"], check=True, capture_output=True)
+    child = spawn("ask", "--matrix", str(MATRIX_PATH), "--history", str(history), tmp_path=tmp_path)
+    answer(child, "Ticket reference", "DUP-1" + ENTER)
+    child.expect_exact("use `triage retriage DUP-1`")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "Is the problem confirmed?" not in (child.before or "")

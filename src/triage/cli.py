@@ -174,6 +174,19 @@ def ask(
             raise UsageError(f"--timezone: {exc}") from None
         moment = engine.parse_at(str(at_text), home) if at_text is not None else datetime.now(UTC)
 
+        def check_new(reference: str | None) -> None:
+            """A ticket already in the history is re-triaged, not triaged again: say so before any question."""
+            if no_record or reference is None:
+                return
+            from .files import history_path
+            from .history import History
+
+            with History(history_path(history)) as store:
+                if store.events(reference):
+                    raise UsageError(f"ticket `{reference}` is already in the history; use `triage retriage "
+                                     f"{reference}` to change its severity")
+
+        check_new(ticket)
         interactive = not no_input and sys.stdin.isatty()
         if interactive:
             from .interactive import session
@@ -182,7 +195,7 @@ def ask(
 
             answers_, skipped, ticket, override, packet_values = session(
                 the_matrix, QuestionaryPrompter(), console(stderr=True), given=given, ticket=ticket,
-                override=override, packet=packet_values, today=moment.astimezone(home).date())
+                override=override, packet=packet_values, today=moment.astimezone(home).date(), check_ticket=check_new)
         else:
             try:
                 answers_, skipped = engine.resolve_answers(the_matrix, given)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,12 +37,14 @@ def header(matrix: Matrix, err: Console, today: date) -> None:
 
 
 def session(matrix: Matrix, prompter: Prompter, err: Console, *, given: dict[str, Any], ticket: str | None,
-            override: tuple[int, str] | None, packet: dict[str, str], today: date
+            override: tuple[int, str] | None, packet: dict[str, str], today: date,
+            check_ticket: Callable[[str | None], None] = lambda _: None,
             ) -> tuple[dict[str, Any], list[str], str | None, tuple[int, str] | None, dict[str, str]]:
     """Ask whatever the flags did not give. Returns answers, skipped, ticket, override, packet."""
     header(matrix, err, today)
     if ticket is None:
         ticket = prompter.text("Ticket reference", instruction="(Enter to skip)").strip() or None
+        check_ticket(ticket)
     answers, skipped = interview(matrix, prompter, given,
                                  show_help=lambda help_text: err.print(T(help_text, "dim italic")))
     from rich.panel import Panel
