@@ -866,7 +866,6 @@ def audit(
 ) -> None:
     """Audit ticket history against the matrix: targets, cadence, criteria, packets, routing, repeats."""
     with reported():
-        import json
 
         from . import audit as audit_mod
         from . import audit_render

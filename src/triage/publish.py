@@ -264,7 +264,7 @@ def to_rich(blocks: list[Block]) -> Any:
         elif isinstance(b, Para):
             parts.append(Text(visible(b.text)))
         elif isinstance(b, Bullets):
-            parts += [Text(("{}. ".format(i) if b.numbered else "• ") + visible(item)) for i, item in enumerate(b.items, 1)]
+            parts += [Text((f"{i}. " if b.numbered else "• ") + visible(item)) for i, item in enumerate(b.items, 1)]
         elif isinstance(b, Table):
             table = RichTable(box=box.SIMPLE_HEAD, show_lines=False)
             for h in b.headers:

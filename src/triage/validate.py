@@ -27,7 +27,7 @@ _ROLE_WORDS = {
     "specialists", "frontline", "desk", "queue", "operations", "ops", "it", "officer", "commander", "incident",
     "customer", "account", "product", "technical", "tier", "agent", "agents", "director", "executive",
     "executives", "owner", "group", "department", "provider", "partner", "legal", "billing", "sales", "service",
-    "duty", "rotation", "coordinator", "analyst", "administrator", "admin", "head", "chief", "desk", "staff",
+    "duty", "rotation", "coordinator", "analyst", "administrator", "admin", "head", "chief", "staff",
 }
 
 
