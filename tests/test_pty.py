@@ -109,3 +109,12 @@ def test_a_ticket_already_triaged_is_refused_before_the_questions(tmp_path):
     child.close()
     assert child.exitstatus == 2
     assert "Is the problem confirmed?" not in (child.before or "")
+
+
+@pytest.mark.parametrize("command", [["classify"], ["ask", "--answers", "-", "--no-input"]])
+def test_stdin_from_a_terminal_is_refused_at_once(tmp_path, command):
+    child = spawn(*command, "--matrix", str(MATRIX_PATH), tmp_path=tmp_path)
+    child.expect_exact("stdin is a terminal")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2

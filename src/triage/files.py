@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, UsageError
 from .yamlsafe import MAX_BYTES
 
 DEFAULT_MATRIX = "matrix.yaml"
@@ -111,6 +111,8 @@ def write_atomic(path: str, text: str, *, overwrite: bool = True) -> None:
 def open_input(path: str) -> Any:
     """A binary input stream: stdin for `-`, else the file, with a clear error when it cannot be opened."""
     if path == "-":
+        if sys.stdin.isatty():  # nobody is piping anything in: never sit waiting for a keypress
+            raise UsageError("reading records from stdin, but stdin is a terminal: pass a FILE or pipe data in")
         return sys.stdin.buffer
     try:
         return open(path, "rb")  # noqa: SIM115 - the caller closes it
