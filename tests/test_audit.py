@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from pathlib import Path
 
@@ -94,6 +95,10 @@ def bpic_cases() -> dict[str, str]:
 
 
 def test_the_real_bpic_event_log_end_to_end_with_a_mapping_as_data():
+    if not BPIC.exists():  # the public log lives in shared/data beside the checkout
+        if os.environ.get("CI"):
+            pytest.fail(f"{BPIC} is missing")
+        pytest.skip(f"{BPIC} is not beside this checkout")
     data = audit_json(str(BPIC), "--mapping", "bpic2013")
     cases = bpic_cases()
     assert data["tickets"] == {"read": len(cases), "audited": 1487, "unreadable": 0}
