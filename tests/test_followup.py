@@ -76,6 +76,15 @@ def test_a_ticket_from_triage_to_closure():
     assert after.exit_code == 1 and "was closed" in after.stderr
 
 
+def test_update_as_markdown():
+    ok("ask", "--no-input", "--ticket", "MD-1", "--at", "2026-11-27T10:00:00Z", *OUTAGE)
+    out = ok("update", "MD-1", "--at", "2026-11-27T10:30:00Z", "--impact", "Exports *fail*", "--actions", "b",
+             "--next-step", "c", "--format", "markdown").stdout
+    assert out.startswith("# Update for MD-1\n\nThe update due ")
+    assert "## For the customer\n\n> Summary: " in out and "> Current impact: Exports \\*fail\\*  " in out
+    assert "## Internal\n\n> \\[MD-1\\] Severity 2 (High)  " in out
+
+
 def test_the_cadence_changes_over_the_life_of_a_ticket():
     ok("ask", "--no-input", "--ticket", "S1", "--at", "2026-11-27T10:00:00Z", "-a", "confirmed=yes",
        "-a", "scope=system_wide", "-a", "impact=service_unavailable", "-a", "workaround=none", "-a", "security=no")

@@ -580,12 +580,12 @@ def update(
         if output_format is Format.json:
             sys.stdout.write(json.dumps({"ticket": ticket, **plan.data}, ensure_ascii=False, indent=2) + "\n")
         elif output_format is Format.markdown:
+            from .render import blockquote
             from .sanitize import markdown as md
 
-            sys.stdout.write(f"# Update for {md(ticket)}\n\n{md(verdict)}\n\n## For the customer\n\n"
-                             + "\n".join(f"> {md(x)}  " for x in plan.data["customer"].splitlines())
-                             + "\n\n## Internal\n\n" + "\n".join(f"> {md(x)}  " for x in plan.data["internal"].splitlines())
-                             + "\n")
+            sys.stdout.write("\n".join([f"# Update for {md(ticket)}", "", md(verdict), "", "## For the customer", "",
+                                        *blockquote(plan.data["customer"]), "", "## Internal", "",
+                                        *blockquote(plan.data["internal"])]) + "\n")
         else:
             _print_text("Update for the customer", plan.data["customer"])
             _print_text("Internal update", plan.data["internal"])

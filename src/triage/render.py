@@ -137,10 +137,15 @@ def markdown(result: Result) -> str:
     labels = {f.id: f.label for f in m.model.handoff_packet}
     lines += ["## Handoff packet", "", "| Field | Value |", "|---|---|"]
     lines += [f"| {cell(labels[k])} | {cell(v) if v is not None else '**missing**'} |" for k, v in result.packet.items()]
-    lines += ["", "## Update for the customer", ""] + [f"> {md(line)}  " for line in result.update["customer"].splitlines()]
-    lines += ["", "## Internal update", ""] + [f"> {md(line)}  " for line in result.update["internal"].splitlines()]
+    lines += ["", "## Update for the customer", "", *blockquote(result.update["customer"])]
+    lines += ["", "## Internal update", "", *blockquote(result.update["internal"])]
     lines += [f"\n_Note: {md(n)}_" for n in result.notes]
     return "\n".join(lines) + "\n"
+
+
+def blockquote(text: str) -> list[str]:
+    """A message as a Markdown block quote, its line breaks kept."""
+    return [f"> {md(line)}  " for line in text.splitlines()]
 
 
 def as_json(result: Result) -> str:
