@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -100,6 +101,18 @@ class AlwaysOpen:
     def seconds_between(self, start: float, end: float) -> float:
         return end - start if end > start else 0.0
 
+    def open_until(self, ts: float) -> float:
+        return ts
+
+    def next_open(self, ts: float) -> float:
+        return ts
+
+    def compiled(self, first: date, last: date) -> AlwaysOpen:
+        return self
+
+    def moment(self, hint: float, total: float) -> float:
+        return total
+
     def describe(self) -> str:
         return "around the clock, every day"
 
@@ -188,6 +201,38 @@ class WeeklyHours:
             self._last_start = (start, begin)
         return self._open_until(end) - begin
 
+    def open_until(self, ts: float) -> float:
+        """Open seconds from a fixed origin to `ts`: differences of two values are open time between them."""
+        return self._open_until(ts)
+
+    def compiled(self, first: date, last: date) -> OpenTimeline:
+        """The open intervals of local days first..last as arrays, for bulk work (capacity replays)."""
+        return OpenTimeline(self, first, last)
+
+    def next_open(self, ts: float) -> float:
+        """`ts` if the calendar is open then, else the moment it next opens."""
+        day = datetime.fromtimestamp(ts, self.timezone).date()
+        for _ in range(_MAX_DAYS):
+            for s, e in self._stamps(day):
+                if ts < e:
+                    return max(s, ts)
+            day += timedelta(days=1)
+        raise ValueError(f"calendar `{self.name}` has no open hours within ten years")
+
+    def moment(self, hint: float, total: float) -> float:
+        """The first timestamp at or after `hint` at which `open_until` reaches `total` (its inverse)."""
+        if total <= self._open_until(hint):
+            return hint
+        day = datetime.fromtimestamp(hint, self.timezone).date()
+        for _ in range(_MAX_DAYS):
+            before = self._before(day)
+            for s, e in self._stamps(day):
+                if before + (e - s) >= total:
+                    return s + (total - before)
+                before += e - s
+            day += timedelta(days=1)
+        raise ValueError(f"calendar `{self.name}` has no open hours within ten years")
+
     def _open_until(self, ts: float) -> float:
         """Seconds of open time from a fixed origin day to the timestamp, from cached per-day totals."""
         bucket = int(ts // 900)  # local midnight falls on a quarter hour in every time zone
@@ -247,6 +292,53 @@ class WeeklyHours:
                 text = ", ".join(f"{s:%H:%M}-{'24:00' if e is None else format(e, '%H:%M')}" for s, e in hours)
                 parts.append(f"{DAYS[d].capitalize()} {text}")
         return f"{'; '.join(parts) or 'never open'} ({self.timezone.key})"
+
+
+class OpenTimeline:
+    """A weekly calendar's open intervals over a fixed span, searched by bisection: `open_until` and its
+    inverse `moment` in well under a microsecond. Totals count from the start of the span; outside the
+    span the calendar counts as closed (`moment` answers infinity past the end)."""
+
+    def __init__(self, calendar: WeeklyHours, first: date, last: date) -> None:
+        import array
+
+        self.name = calendar.name
+        starts, ends, before, after = array.array("d"), array.array("d"), array.array("d"), array.array("d")
+        total = 0.0
+        day = first
+        while day <= last:
+            for s, e in calendar._stamps(day):
+                starts.append(s)
+                ends.append(e)
+                before.append(total)
+                total += e - s
+                after.append(total)
+            day += timedelta(days=1)
+        self.starts, self.ends, self.before, self.after = starts, ends, before, after
+
+    def open_until(self, ts: float) -> float:
+        i = bisect_right(self.starts, ts) - 1
+        if i < 0:
+            return 0.0
+        end = self.ends[i]
+        return self.before[i] + ((ts if ts < end else end) - self.starts[i])
+
+    def seconds_between(self, start: float, end: float) -> float:
+        return self.open_until(end) - self.open_until(start) if end > start else 0.0
+
+    def moment(self, hint: float, total: float) -> float:
+        if total <= self.open_until(hint):
+            return hint
+        i = bisect_left(self.after, total)
+        if i >= len(self.after):
+            return float("inf")
+        return self.starts[i] + (total - self.before[i])
+
+    def next_open(self, ts: float) -> float:
+        i = bisect_right(self.ends, ts)
+        if i >= len(self.starts):
+            return float("inf")
+        return ts if self.starts[i] <= ts else self.starts[i]
 
 
 def public_holidays(country: str, subdivision: str | None) -> Any:

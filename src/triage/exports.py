@@ -106,7 +106,7 @@ def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
     try:
         return ExportMapping.model_validate(doc.data)
     except ValidationError as exc:
-        raise MatrixError([p for p in _structure_problems(doc, exc)]) from None
+        raise MatrixError(_structure_problems(doc, exc, ExportMapping)) from None
 
 
 class TimeReader:

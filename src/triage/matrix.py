@@ -147,13 +147,13 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+def _allowed_keys(loc: tuple[Any, ...], root: Any = None) -> list[str]:
     """Keys a model accepts at `loc`, for "did you mean" hints."""
     from pydantic import BaseModel
 
     from .model import MatrixModel
 
-    current: list[Any] = [MatrixModel]
+    current: list[Any] = [root or MatrixModel]
     for step in loc:
         following: list[Any] = []
         for t in current:
@@ -171,7 +171,8 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return keys
 
 
-def _structure_problems(doc: Document, exc: Any) -> list[Problem]:
+def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Problem]:
+    """Pydantic's errors as located problems; `root` is the model validated (default: the matrix's)."""
     problems = []
     errors = exc.errors()
     # An unknown key that is a misspelling of a missing one is one mistake: report the misspelling only.
@@ -179,7 +180,7 @@ def _structure_problems(doc: Document, exc: Any) -> list[Problem]:
     for err in errors:
         if err["type"] == "extra_forbidden":
             loc = tuple(err["loc"])
-            for hint in difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc[:-1]), n=1):
+            for hint in difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc[:-1], root), n=1):
                 misspelt.add(loc[:-1] + (hint,))
     for err in errors:
         loc = tuple(err["loc"])
@@ -187,7 +188,7 @@ def _structure_problems(doc: Document, exc: Any) -> list[Problem]:
         where = ".".join(str(x) for x in loc) or "(top level)"
         if kind == "extra_forbidden":
             key = str(loc[-1])
-            hint = difflib.get_close_matches(key, _allowed_keys(loc[:-1]), n=1)
+            hint = difflib.get_close_matches(key, _allowed_keys(loc[:-1], root), n=1)
             message = f"unknown key `{key}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
             if " " in key.strip():
                 message += " (a comma inside a {...} value starts a new key: put the text in quotes)"
@@ -195,7 +196,7 @@ def _structure_problems(doc: Document, exc: Any) -> list[Problem]:
         elif kind == "missing":
             if loc in misspelt:
                 continue
-            problems.append(doc.problem(loc[:-1], f"missing required key `{loc[-1]}` in {'.'.join(map(str, loc[:-1])) or 'the matrix'}", "M203", key=True))
+            problems.append(doc.problem(loc[:-1], f"missing required key `{loc[-1]}` in {'.'.join(map(str, loc[:-1])) or 'the top level'}", "M203", key=True))
         elif kind == "string_pattern_mismatch":
             problems.append(doc.problem(loc, f"{where}: `{err['input']}` is not a valid id "
                                              "(lowercase letters, digits and _, starting with a letter)", "M204"))
