@@ -722,6 +722,35 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
     return result, out_of_reach
 
 
+def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, goal: float,
+                  monday: date, *, rounds: int = 12, first: Replay | None = None) -> dict[str, Any]:
+    """The replay's own answer to "what would it take": add one person of the role that does the work, in
+    the hours of the week where the replay misses most, and replay again, until every target reaches the
+    goal or `rounds` replays have been spent."""
+    extra: dict[str, list[int]] = {}
+    result = first if first is not None else replay(demand, plan, roster, zone)
+    used = 0
+    while True:
+        short = [(lvl, step) for (lvl, step), (good, total) in result.met.items() if total and good / total < goal]
+        if not short or used >= rounds:
+            break
+        for level, step in short:
+            p = plan[level]
+            role = p.receives if step == "acknowledge" else p.owner
+            misses = sorted(((c[1] - c[0], how) for how, c in result.by_hour[(level, step)].items() if c[1] > c[0]),
+                            reverse=True)
+            if not misses:
+                continue
+            hours = extra.setdefault(role, [0] * WEEK)
+            for _, how in misses[:max(1, min(8, len(misses) // 4))]:
+                hours[how] += 1
+        used += 1
+        result = replay(demand, plan, roster.with_extra(extra, monday), zone)
+    shares = {f"{plan[lvl].id}.{step}": _share(pair) for (lvl, step), pair in result.met.items() if pair[1]}
+    return {"add": extra, "reached": all(v is None or v >= goal for v in shares.values()), "replays": used,
+            "shares": shares}
+
+
 def blocks(delta: dict[str, list[int]]) -> list[dict[str, Any]]:
     """Per role, the hours of the week that change by the same number of people, readable."""
     out = []
@@ -776,7 +805,8 @@ def _share(pair: list[float] | list[int]) -> float | None:
 
 
 def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
-            what_ifs: list[tuple[str, str, float]] | None = None, verify_goal: bool = True) -> dict[str, Any]:
+            what_ifs: list[tuple[str, str, float]] | None = None, verify_goal: bool = True,
+            search_rounds: int = 12) -> dict[str, Any]:
     """Everything `triage capacity` reports, as plain data (the JSON output)."""
     zone = roster.zone
     start = datetime.fromtimestamp(demand.first, zone).date() if demand.arrivals else datetime.now(UTC).date()
@@ -801,15 +831,21 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     }
     additions = {role: [max(0, need.get(role, [0] * WEEK)[h] - people[role][h]) for h in range(WEEK)]
                  for role in role_set}
-    change = {"goal": goal, "add": blocks(additions),
-              "people_hours_per_week": sum(map(sum, additions.values())),
-              "out_of_reach": [{"role": r, "hour_of_week": h, "severity": plan[lvl].id, "reason": why}
-                               for r, h, lvl, why in unreachable]}
+    change: dict[str, Any] = {"goal": goal, "add": blocks(additions),
+                              "people_hours_per_week": sum(map(sum, additions.values())),
+                              "out_of_reach": [{"role": r, "hour_of_week": h, "severity": plan[lvl].id, "reason": why}
+                                               for r, h, lvl, why in unreachable]}
     if verify_goal and change["add"]:
         after = replay(demand, plan, roster.with_extra(additions, monday), zone)
         change["replay_after"] = [{"severity": row["severity"], "target": row["target"],
                                    "share": _share(after.met[(row["level"], row["target"])])} for row in targets]
         change["replay_meets_goal"] = all(r["share"] is None or r["share"] >= goal for r in change["replay_after"])
+    search = replay_search(demand, plan, roster, zone, goal, monday, first=rep, rounds=search_rounds) \
+        if search_rounds else None
+    if search is not None:
+        change["replay_search"] = {"add": blocks(search["add"]), "reached": search["reached"],
+                                   "replays": search["replays"],
+                                   "people_hours_per_week": sum(map(sum, search["add"].values()))}
     data["goal_change"] = change
     data["what_if"] = []
     for sev_id, target, seconds in what_ifs or []:
@@ -824,14 +860,22 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
                 for role in roles_w}
         rows = _target_rows(changed, est_w, rep_w, goal)
         before = plan[level].targets()[target]
-        data["what_if"].append({
+        entry = {
             "change": f"{sev_id}.{'update_every' if target == 'update' else target}={_minutes(seconds)}",
             "severity": sev_id, "target": target, "from_minutes": before / 60, "to_minutes": seconds / 60,
             "targets": rows,
             "cost": blocks({r: [max(0, v) for v in values] for r, values in cost.items()}),
             "saving": blocks({r: [max(0, -v) for v in values] for r, values in cost.items()}),
             "people_hours_per_week": sum(map(sum, cost.values())),
-        })
+        }
+        if search is not None:
+            found = replay_search(demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds)
+            entry["replay_search"] = {"add": blocks(found["add"]), "reached": found["reached"],
+                                      "replays": found["replays"],
+                                      "people_hours_per_week": sum(map(sum, found["add"].values())),
+                                      "extra_over_today": sum(map(sum, found["add"].values()))
+                                      - change["replay_search"]["people_hours_per_week"]}
+        data["what_if"].append(entry)
     return data
 
 

@@ -262,7 +262,8 @@ class LintFormat(str, Enum):
 @app.command()
 def validate(
     paths: Annotated[Optional[list[str]], typer.Argument(metavar="[PATH]...",
-                     help="Matrix files (default: the matrix that other commands use).")] = None,
+                     help="Matrix or roster files (default: the matrix that other commands use). "
+                          "A roster is checked against --matrix.")] = None,
     matrix: MatrixOption = None,
     output_format: Annotated[LintFormat, typer.Option("--format", "-f", help="text, json, or GitHub annotations.")] = LintFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
@@ -287,7 +288,10 @@ def validate(
                                                     exc.message.removeprefix(f"{path}: "), "F001")))
         report = []
         for source, data in sources:
-            problems = [data] if not isinstance(data, bytes) else lint(data, source, today=today)
+            if isinstance(data, bytes) and _is_roster(data):
+                problems = _lint_roster(data, source, matrix)
+            else:
+                problems = [data] if not isinstance(data, bytes) else lint(data, source, today=today)
             report.append((source, problems))
         errors = sum(p.level == "error" for _, ps in report for p in ps)
         warnings = sum(p.level == "warning" for _, ps in report for p in ps)
@@ -307,6 +311,28 @@ def validate(
                         f"{warnings} warning{'s' * (warnings != 1)})")
         if errors or (strict and warnings):
             raise typer.Exit(int(ExitCode.INPUT))
+
+
+def _is_roster(data: bytes) -> bool:
+    from .roster import is_roster
+
+    return is_roster(data)
+
+
+def _lint_roster(data: bytes, source: str, matrix: str | None) -> list[Any]:
+    """A roster's problems, checked against the matrix the other commands use (--matrix)."""
+    from .errors import Problem
+    from .roster import check_roster
+
+    try:
+        the_matrix = load_matrix(matrix)
+    except TriageError as exc:
+        return [Problem(source, 0, 0, "error", f"cannot check the roster: the matrix does not load ({exc.message})",
+                        "C500")]
+    try:
+        return check_roster(data, source, the_matrix)[1]
+    except TriageError as exc:  # unreadable file: binary, not UTF-8, oversize
+        return [Problem(source, 0, 0, "error", exc.message.removeprefix(f"{source}: "), "F001")]
 
 
 @app.command()
@@ -946,3 +972,122 @@ def review(
             _stderr(f"wrote {output}")
         else:
             sys.stdout.write(body)
+
+
+def _goal(text: str) -> float:
+    raw = text.strip()
+    try:
+        value = float(raw.rstrip("%")) / (100 if raw.endswith("%") or float(raw.rstrip("%")) > 1 else 1)
+    except ValueError:
+        raise UsageError(f"--goal: `{text}` is not a share (write 90% or 0.9)") from None
+    if not 0 < value < 1:
+        raise UsageError(f"--goal: `{text}` must lie between 0% and 100% (exclusive)")
+    return value
+
+
+def _roster(path: str | None, matrix: Any, efforts: list[str]) -> Any:
+    import os
+
+    from .files import read_bytes
+    from .roster import read_roster, with_efforts
+
+    path = path or os.environ.get("TRIAGE_ROSTER") or ("roster.yaml" if os.path.exists("roster.yaml") else None)
+    if path is None:
+        raise UsageError("no roster: pass --roster FILE (or set $TRIAGE_ROSTER, or keep roster.yaml here)")
+    roster = read_roster(read_bytes(path), path, matrix)
+    try:
+        return with_efforts(roster, matrix, [item for item in efforts])
+    except ValueError as exc:
+        raise UsageError(f"--effort: {exc}") from None
+
+
+@app.command()
+def capacity(
+    files: Annotated[Optional[list[str]], typer.Argument(metavar="[FILE]...",
+                     help="Ticket-history exports (CSV or JSON Lines) for the demand; or use --rate.")] = None,
+    roster: Annotated[Optional[str], typer.Option("--roster", "-r", metavar="FILE", envvar="TRIAGE_ROSTER",
+                      help="Roster file. Default: $TRIAGE_ROSTER, else ./roster.yaml.")] = None,
+    matrix: MatrixOption = None,
+    rate: Annotated[Optional[list[str]], typer.Option("--rate", metavar="SEV=N/h|d|w",
+                    help="Demand without history: tickets per hour, day or week, e.g. sev3=40/d (repeatable).")] = None,
+    weeks: Annotated[int, typer.Option("--weeks", min=1, max=104, help="Weeks of random arrivals made from --rate.")] = 52,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random arrivals made from --rate.")] = 1,
+    effort: Annotated[Optional[list[str]], typer.Option("--effort", metavar="[SEV.]STEP=DURATION",
+                      help="Override the roster's effort, e.g. update=15m or sev1.acknowledge=20m (repeatable).")] = None,
+    goal: Annotated[str, typer.Option("--goal", metavar="SHARE", help="Share of work to start on time, e.g. 90%.")] = "80%",
+    what_if: Annotated[Optional[list[str]], typer.Option("--what-if", metavar="SEV.TARGET=DURATION",
+                       help="A tighter or looser target to price, e.g. sev2.acknowledge=30m (repeatable).")] = None,
+    mapping: Annotated[Optional[str], typer.Option("--mapping", metavar="NAME|FILE", help="Export mapping.")] = None,
+    input_format: Annotated[Optional[RecordFormat], typer.Option("--input-format", help="csv or jsonl.")] = None,
+    timezone: Annotated[Optional[str], typer.Option("--timezone", metavar="ZONE", help="Zone of timestamps without one.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="Only tickets created from then on.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", metavar="DATE", help="Only tickets created before then.")] = None,
+    output_format: Annotated[AuditFormat, typer.Option("--format", "-f", help="text, markdown, json or html.")] = AuditFormat.text,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE, atomically.")] = None,
+) -> None:
+    """Can the roster keep the matrix's targets? A queueing estimate and a replay of the demand, side by side."""
+    with reported():
+        from . import capacity as cap
+        from . import capacity_render
+        from .calendars import zone
+
+        if files and rate:
+            raise UsageError("give either history files or --rate, not both")
+        if not files and not rate:
+            raise UsageError("no demand: give ticket-history files, or --rate SEV=N/d for each severity")
+        share = _goal(goal)
+        the_matrix = load_matrix(matrix)
+        the_roster = _roster(roster, the_matrix, effort or [])
+        changes = []
+        for item in what_if or []:
+            try:
+                changes.append(cap.parse_what_if(item, the_matrix))
+            except ValueError as exc:
+                raise UsageError(f"--what-if: {exc}") from None
+        if rate:
+            rates: dict[int, float] = {}
+            for item in rate:
+                try:
+                    level, per_hour = cap.parse_rate(item, the_matrix)
+                except ValueError as exc:
+                    raise UsageError(f"--rate: {exc}") from None
+                rates[level] = per_hour
+            from datetime import timedelta
+
+            start = datetime.now(UTC).astimezone(the_roster.zone).date()
+            monday = datetime.combine(start - timedelta(days=start.weekday()), datetime.min.time(), the_roster.zone)
+            demand = cap.demand_from_rates(the_matrix, rates, start=monday, weeks=weeks, seed=seed)
+        else:
+            home = zone(the_matrix.model.matrix.timezone)
+            demand = cap.demand_from_tickets(the_matrix, _audit_input(files or [], the_matrix, mapping, input_format, timezone),
+                                             since=_moment_option(since, "--since", home),
+                                             until=_moment_option(until, "--until", home))
+        if not demand.arrivals:
+            raise UsageError("no tickets to measure: the files hold none (or none in --since/--until)"
+                             if files else "--rate: every rate is zero")
+        data = cap.analyse(the_matrix, the_roster, demand, goal=share, what_ifs=changes)
+        if output_format is AuditFormat.json:
+            import orjson
+
+            from .sanitize import json_text
+
+            body: str | None = json_text(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode())
+        elif output_format is AuditFormat.markdown:
+            body = capacity_render.markdown(data)
+        elif output_format is AuditFormat.html:
+            body = capacity_render.page(data)
+        else:
+            body = None
+        if output:
+            from .files import write_atomic
+
+            write_atomic(output, body if body is not None else capacity_render.markdown(data))
+            _stderr(f"wrote {output}")
+        elif body is not None:
+            sys.stdout.write(body)
+        else:
+            from .render import console
+
+            console().print(capacity_render.text(data))
+        if demand.unreadable:
+            _stderr(f"{demand.unreadable:,} unreadable row{'s' * (demand.unreadable != 1)} were counted, not used")

@@ -287,10 +287,10 @@ def check_roster(data: bytes, source: str, matrix: Matrix) -> tuple[Roster | Non
             efforts[sid] = {step: max(getattr(spec, step).total_seconds(), 1.0) if getattr(spec, step) is not None
                             else efforts["default"][step] for step in STEPS}
     if any(p.level == "error" for p in problems):
-        return None, problems
+        return None, sorted(problems, key=lambda p: (p.line, p.column))
     roster = Roster(model, source, home, shifts, efforts)
     problems.extend(coverage_problems(roster, matrix, doc))
-    return roster, problems
+    return roster, sorted(problems, key=lambda p: (p.line, p.column))
 
 
 def handlers(matrix: Matrix) -> dict[str, list[tuple[str, str]]]:
@@ -318,25 +318,29 @@ def coverage_problems(roster: Roster, matrix: Matrix, doc: Any) -> list[Problem]
             what = ", ".join(f"{sev} {step.replace('_', ' ')}" for sev, step in work)
             out.append(doc.problem(("roles",), f"role `{role}` handles {what} but has nobody on the roster", "C510",
                                    level="warning", key=True))
+    found: dict[tuple[str, str, str], list[str]] = {}
     for level in sorted(matrix.levels):
         sev = matrix.levels[level]
-        role = sev.spec.routing.receives
-        if not sum(s.people for s in roster.shifts.get(role, ())):
-            continue  # reported above
         calendar = matrix.calendars[sev.spec.targets.calendar]
-        week = roster.week(role, monday)
-        gaps = []
-        for how in range(168):
-            if week[how]:
-                continue
-            moment = datetime.combine(monday + timedelta(days=how // 24), time(how % 24, 30), roster.zone)
-            if calendar.seconds_between(moment.timestamp(), moment.timestamp() + 60) > 0:
-                gaps.append(how)
-        if gaps:
-            out.append(doc.problem(("roles", role), f"{sev.id} tickets are received by `{role}`, who has nobody on "
-                                   f"duty {describe_hours(gaps)} while the {sev.id} calendar "
-                                   f"`{sev.spec.targets.calendar}` runs: the acknowledgement clock runs with "
-                                   "nobody to stop it", "C511", level="warning", key=True))
+        duties = [(sev.spec.routing.receives, "acknowledges")]
+        if sev.spec.routing.owner != sev.spec.routing.receives:
+            duties.append((sev.spec.routing.owner, "owns"))
+        for role, duty in duties:
+            if not sum(s.people for s in roster.shifts.get(role, ())):
+                continue  # reported above
+            week = roster.week(role, monday)
+            gaps = []
+            for how in range(168):
+                if week[how]:
+                    continue
+                moment = datetime.combine(monday + timedelta(days=how // 24), time(how % 24, 30), roster.zone)
+                if calendar.seconds_between(moment.timestamp(), moment.timestamp() + 60) > 0:
+                    gaps.append(how)
+            if gaps:
+                found.setdefault((role, duty, describe_hours(gaps)), []).append(sev.id)
+    for (role, duty, hours), severities in found.items():
+        out.append(doc.problem(("roles", role), f"`{role}` {duty} {', '.join(severities)} tickets but has nobody on "
+                               f"duty {hours}, while their target clock runs", "C511", level="warning", key=True))
     return out
 
 
@@ -370,3 +374,26 @@ def describe_hours(hours: list[int]) -> str:
         text = ", ".join("all day" if (a, b) == (0, 24) else f"{a:02d}:00-{b:02d}:00" for a, b in ranges)
         parts.append(f"{names} {text}")
     return "; ".join(parts)
+
+
+def with_efforts(roster: Roster, matrix: Matrix, items: list[str]) -> Roster:
+    """The roster with efforts from the command line: `update=15m` (every severity) or `sev1.update=20m`."""
+    from .durations import parse_duration
+
+    if not items:
+        return roster
+    efforts = {sid: dict(steps) for sid, steps in roster.efforts.items()}
+    for sid in matrix.model.severities:
+        efforts.setdefault(sid, dict(efforts["default"]))
+    for item in items:
+        name, sep, value = item.partition("=")
+        sev, dot, step = name.strip().rpartition(".")
+        if not sep or step not in STEPS or (dot and sev not in matrix.model.severities):
+            raise ValueError(f"`{item}` is not an effort (write update=15m or sev1.acknowledge=20m; steps: "
+                             f"{', '.join(STEPS)})")
+        seconds = parse_duration(value.strip()).total_seconds()
+        if seconds <= 0:
+            raise ValueError(f"`{item}`: an effort must be longer than zero")
+        for sid in ([sev] if dot else list(matrix.model.severities)):
+            efforts[sid][step] = seconds
+    return Roster(roster.model, roster.source, roster.zone, roster.shifts, efforts)
