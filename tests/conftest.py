@@ -30,6 +30,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No user settings leak in: fixed terminal size, no colour, no matrix from the environment."""
     monkeypatch.delenv("TRIAGE_MATRIX", raising=False)
+    monkeypatch.delenv("TRIAGE_ROSTER", raising=False)
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("LINES", "40")
     monkeypatch.setenv("NO_COLOR", "1")

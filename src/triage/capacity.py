@@ -373,7 +373,7 @@ def within(waits: float, conditional: float, allowance: float) -> float:
     """Share started within `allowance` when a share `waits` waits, exponentially, `conditional` on average."""
     if allowance < 0:
         return 0.0
-    if waits <= 0:
+    if waits <= 0 or conditional <= 0:
         return 1.0
     if math.isinf(conditional):
         return 0.0
@@ -400,7 +400,8 @@ def hour_estimate(work: Workload, role: str, how: int, people: int) -> HourEstim
         return None
     handle = work.effort[(role, how)] / tasks
     load = tasks * handle / 3600
-    levels = {lvl: n * handle / 3600 for lvl, n in work.by_level[(role, how)].items()}
+    levels = {lvl: 0.0 for lvl, _, _ in work.groups[(role, how)]}  # deadlines without work of their own
+    levels.update({lvl: n * handle / 3600 for lvl, n in work.by_level[(role, how)].items()})
     return HourEstimate(people, load, handle, erlang_c(people, load), load / people if people else math.inf,
                         by_priority(people, levels, handle))
 
@@ -459,14 +460,19 @@ def horizon(demand: Demand, zone: ZoneInfo) -> tuple[date, date]:
     return first, last
 
 
-def replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo) -> Replay:
+def replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, *,
+           vary: int | None = None) -> Replay:
     """Replay every ticket of the demand against the roster (a discrete-event simulation).
 
     Tickets arrive from the sorted demand; shifts change from the roster's timeline; other events (an
     assignment once the acknowledgement is done, an update window opening, someone finishing while work
     waits) come from one heap. Each role takes its waiting work most severe first, oldest first within a
-    severity; nobody is interrupted, and someone whose shift ends finishes the task in hand."""
+    severity; nobody is interrupted, and someone whose shift ends finishes the task in hand.
+
+    With `vary` (a seed), each task's effort is drawn at random, exponentially around its average, as the
+    queueing model assumes; without it every task takes exactly the roster's effort."""
     hours = WeekHours(zone)
+    draw = random.Random(vary).expovariate if vary is not None else None
     roles = sorted({r for p in plan.values() for r in (p.receives, p.owner)})
     index = {r: i for i, r in enumerate(roles)}
     lifetimes = typical_lifetimes(demand, plan)
@@ -513,6 +519,8 @@ def replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: 
         # task: (level, appeared, seq, role, step, due on the calendar, effort, ticket's start on the calendar, hour)
         nonlocal seq, started
         level, _, _, r, step, due, effort, base, how = task
+        if draw is not None:
+            effort = draw(1.0 / effort)
         push(working[r], now + effort)
         bucket = int(now // 900)
         now_how = hour_of.get(bucket)
@@ -723,12 +731,13 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
 
 
 def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, goal: float,
-                  monday: date, *, rounds: int = 12, first: Replay | None = None) -> dict[str, Any]:
+                  monday: date, *, rounds: int = 12, first: Replay | None = None, vary: int | None = None
+                  ) -> dict[str, Any]:
     """The replay's own answer to "what would it take": add one person of the role that does the work, in
     the hours of the week where the replay misses most, and replay again, until every target reaches the
     goal or `rounds` replays have been spent."""
     extra: dict[str, list[int]] = {}
-    result = first if first is not None else replay(demand, plan, roster, zone)
+    result = first if first is not None else replay(demand, plan, roster, zone, vary=vary)
     used = 0
     while True:
         short = [(lvl, step) for (lvl, step), (good, total) in result.met.items() if total and good / total < goal]
@@ -745,7 +754,7 @@ def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster,
             for _, how in misses[:max(1, min(8, len(misses) // 4))]:
                 hours[how] += 1
         used += 1
-        result = replay(demand, plan, roster.with_extra(extra, monday), zone)
+        result = replay(demand, plan, roster.with_extra(extra, monday), zone, vary=vary)
     shares = {f"{plan[lvl].id}.{step}": _share(pair) for (lvl, step), pair in result.met.items() if pair[1]}
     return {"add": extra, "reached": all(v is None or v >= goal for v in shares.values()), "replays": used,
             "shares": shares}
@@ -806,7 +815,7 @@ def _share(pair: list[float] | list[int]) -> float | None:
 
 def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
             what_ifs: list[tuple[str, str, float]] | None = None, verify_goal: bool = True,
-            search_rounds: int = 12) -> dict[str, Any]:
+            search_rounds: int = 12, vary: int | None = None) -> dict[str, Any]:
     """Everything `triage capacity` reports, as plain data (the JSON output)."""
     zone = roster.zone
     start = datetime.fromtimestamp(demand.first, zone).date() if demand.arrivals else datetime.now(UTC).date()
@@ -816,7 +825,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     people = {role: roster.week(role, monday) for role in role_set}
     work = workload(demand, plan, zone, people)
     est = estimate(work, plan, people)
-    rep = replay(demand, plan, roster, zone)
+    rep = replay(demand, plan, roster, zone, vary=vary)
     need, unreachable = needed(work, plan, people, goal)
     targets = _target_rows(plan, est, rep, goal)
     data: dict[str, Any] = {
@@ -836,11 +845,11 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
                               "out_of_reach": [{"role": r, "hour_of_week": h, "severity": plan[lvl].id, "reason": why}
                                                for r, h, lvl, why in unreachable]}
     if verify_goal and change["add"]:
-        after = replay(demand, plan, roster.with_extra(additions, monday), zone)
+        after = replay(demand, plan, roster.with_extra(additions, monday), zone, vary=vary)
         change["replay_after"] = [{"severity": row["severity"], "target": row["target"],
                                    "share": _share(after.met[(row["level"], row["target"])])} for row in targets]
         change["replay_meets_goal"] = all(r["share"] is None or r["share"] >= goal for r in change["replay_after"])
-    search = replay_search(demand, plan, roster, zone, goal, monday, first=rep, rounds=search_rounds) \
+    search = replay_search(demand, plan, roster, zone, goal, monday, first=rep, rounds=search_rounds, vary=vary) \
         if search_rounds else None
     if search is not None:
         change["replay_search"] = {"add": blocks(search["add"]), "reached": search["reached"],
@@ -853,7 +862,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         changed = plans(matrix, roster, {(sev_id, target): seconds})
         work_w = workload(demand, changed, zone, people)
         est_w = estimate(work_w, changed, people)
-        rep_w = replay(demand, changed, roster, zone)
+        rep_w = replay(demand, changed, roster, zone, vary=vary)
         need_w, _ = needed(work_w, changed, people, goal)
         roles_w = sorted(set(need) | set(need_w))
         cost = {role: [need_w.get(role, [0] * WEEK)[h] - need.get(role, [0] * WEEK)[h] for h in range(WEEK)]
@@ -869,7 +878,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
             "people_hours_per_week": sum(map(sum, cost.values())),
         }
         if search is not None:
-            found = replay_search(demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds)
+            found = replay_search(demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds, vary=vary)
             entry["replay_search"] = {"add": blocks(found["add"]), "reached": found["reached"],
                                       "replays": found["replays"],
                                       "people_hours_per_week": sum(map(sum, found["add"].values())),

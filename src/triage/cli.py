@@ -1014,6 +1014,8 @@ def capacity(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random arrivals made from --rate.")] = 1,
     effort: Annotated[Optional[list[str]], typer.Option("--effort", metavar="[SEV.]STEP=DURATION",
                       help="Override the roster's effort, e.g. update=15m or sev1.acknowledge=20m (repeatable).")] = None,
+    vary_effort: Annotated[bool, typer.Option("--vary-effort", help="Replay with efforts drawn at random around "
+                           "the average (as the queueing model assumes) instead of exactly the average.")] = False,
     goal: Annotated[str, typer.Option("--goal", metavar="SHARE", help="Share of work to start on time, e.g. 90%.")] = "80%",
     what_if: Annotated[Optional[list[str]], typer.Option("--what-if", metavar="SEV.TARGET=DURATION",
                        help="A tighter or looser target to price, e.g. sev2.acknowledge=30m (repeatable).")] = None,
@@ -1065,7 +1067,8 @@ def capacity(
         if not demand.arrivals:
             raise UsageError("no tickets to measure: the files hold none (or none in --since/--until)"
                              if files else "--rate: every rate is zero")
-        data = cap.analyse(the_matrix, the_roster, demand, goal=share, what_ifs=changes)
+        data = cap.analyse(the_matrix, the_roster, demand, goal=share, what_ifs=changes,
+                           vary=seed if vary_effort else None)
         if output_format is AuditFormat.json:
             import orjson
 

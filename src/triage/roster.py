@@ -147,20 +147,45 @@ class Roster:
 
 
 def _minus_holiday(pieces: list[tuple[float, float]], calendar: Any, day: date) -> list[tuple[float, float]]:
-    """A shift starting on `day`, cut to the calendar's hours if `day` is one of its holidays."""
+    """A shift starting on `day`, less the calendar's holiday: all of it on a closed day; on a partial day,
+    the part of the usual opening hours that the holiday closes (a day shift ends early, a night shift runs)."""
     if day in calendar.holidays:
-        allowed = [(s.timestamp(), e.timestamp()) for s, e in calendar._intervals(day)]
+        hours = calendar.holidays[day]
+        if not hours:
+            return []
+        usual = _stamps(calendar, day, calendar.week.get(day.weekday(), []))
+        kept = _stamps(calendar, day, hours)
+        closed = _subtract(usual, kept)
     elif calendar.public is not None and day in calendar.public:
-        allowed = []
+        return []
     else:
         return pieces
+    return _subtract(pieces, closed)
+
+
+def _stamps(calendar: Any, day: date, hours: list[Any]) -> list[tuple[float, float]]:
     out = []
-    for s, e in pieces:
-        for a, b in allowed:
-            lo, hi = max(s, a), min(e, b)
-            if hi > lo:
-                out.append((lo, hi))
+    for start, end in hours:
+        s = datetime.combine(day, start, calendar.timezone)
+        e = (datetime.combine(day + timedelta(days=1), time(0), calendar.timezone) if end is None
+             else datetime.combine(day, end, calendar.timezone))
+        out.append((s.timestamp(), e.timestamp()))
     return out
+
+
+def _subtract(pieces: list[tuple[float, float]], holes: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    for a, b in holes:
+        cut = []
+        for s, e in pieces:
+            if b <= s or a >= e:
+                cut.append((s, e))
+                continue
+            if s < a:
+                cut.append((s, a))
+            if b < e:
+                cut.append((b, e))
+        pieces = cut
+    return pieces
 
 
 def parse_shift_hours(spec: str) -> tuple[time, timedelta]:

@@ -1,0 +1,475 @@
+"""`triage capacity`: Erlang C against published figures, the replay against cases worked out by hand and
+against the queueing model on arrivals that follow its assumptions, rosters, and the command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from triage import capacity as cap
+from triage.calendars import AlwaysOpen
+from triage.cli import app
+from triage.roster import check_roster, describe_hours, read_roster
+
+from .browser import rendered_dom
+from .conftest import MATRIX_PATH, NEW_YORK, ROOT
+
+runner = CliRunner()
+ROSTER_PATH = ROOT / "roster.yaml"
+ALWAYS = AlwaysOpen("around_the_clock")
+MIN = 60.0
+
+
+# ---------------------------------------------------------------------------------------------- Erlang C
+
+@pytest.mark.parametrize("servers, load, expected, places", [
+    # M/M/1: the probability of waiting is the utilisation.
+    (1, 0.3, 0.3, 12), (1, 0.9, 0.9, 12),
+    # M/M/2 in closed form: 2r^2 / (1 + r) with r the utilisation per server.
+    (2, 1.0, 2 * 0.5 ** 2 / 1.5, 12), (2, 1.6, 2 * 0.8 ** 2 / 1.8, 12),
+    # Three servers, two Erlangs: 4/9 (the standard textbook value).
+    (3, 2.0, 4 / 9, 12),
+    # Westbay Associates' worked example: 360 calls per half hour of 4 minutes = 48 Erlangs on 55 agents:
+    # probability of waiting 0.2387.
+    (55, 48.0, 0.2387, 4),
+    # Call Centre Helper's worked example: 100 calls in 30 minutes of 180 seconds = 10 Erlangs on 11 agents:
+    # probability of waiting 68.21%.
+    (11, 10.0, 0.6821, 4),
+])
+def test_erlang_c_matches_published_figures(servers: int, load: float, expected: float, places: int) -> None:
+    assert round(cap.erlang_c(servers, load), places) == round(expected, places)
+
+
+def test_westbay_worked_example_in_full() -> None:
+    servers, load, handle = 55, 360 * 4 / 30, 240.0  # seconds
+    assert load == 48
+    assert round(load / servers * 100, 1) == 87.3  # occupancy
+    assert round(cap.mean_wait(servers, load, handle), 1) == 8.2  # average speed of answer, seconds
+    assert round(cap.service_level(servers, load, handle, 15) * 100, 1) == 84.6  # answered within 15 s
+
+
+def test_erlang_c_edges_and_large_pools() -> None:
+    assert cap.erlang_c(5, 0) == 0.0 and cap.service_level(5, 0, 60, 0) == 1.0
+    assert cap.erlang_c(0, 1.0) == 1.0 and cap.erlang_c(4, 4.0) == 1.0  # overloaded
+    assert cap.service_level(4, 5.0, 60, 3600) == 0.0 and cap.mean_wait(4, 5.0, 60) == math.inf
+    assert cap.service_level(4, 2.0, 60, -1) == 0.0  # a target shorter than the work
+    big = cap.erlang_c(2000, 1950.0)  # factorials of 2000 would overflow a float
+    assert 0 < big < 1
+
+
+def test_priorities_reduce_to_erlang_c_for_one_level() -> None:
+    waits, conditional = cap.by_priority(11, {1: 10.0}, 180.0)[1]
+    assert waits == pytest.approx(cap.erlang_c(11, 10.0))
+    for allowance in (0, 20, 60, 300):
+        assert cap.within(waits, conditional, allowance) == pytest.approx(cap.service_level(11, 10.0, 180.0, allowance))
+
+
+def test_more_severe_work_waits_less() -> None:
+    levels = cap.by_priority(4, {1: 0.5, 2: 1.0, 3: 2.0}, 600.0)
+    shares = [cap.within(*levels[lvl], 900) for lvl in (1, 2, 3)]
+    assert shares == sorted(shares, reverse=True) and shares[0] > cap.service_level(4, 3.5, 600.0, 900)
+
+
+@given(servers=st.integers(1, 60), load=st.floats(0.01, 80), handle=st.floats(10, 3600), allowance=st.floats(0, 7200))
+def test_more_people_never_fewer_on_time(servers: int, load: float, handle: float, allowance: float) -> None:
+    assert cap.erlang_c(servers + 1, load) <= cap.erlang_c(servers, load) + 1e-12
+    assert cap.service_level(servers + 1, load, handle, allowance) >= cap.service_level(servers, load, handle, allowance) - 1e-12
+    assert cap.service_level(servers, load * 1.1, handle, allowance) <= cap.service_level(servers, load, handle, allowance) + 1e-12
+    assert cap.service_level(servers, load, handle, allowance + 60) >= cap.service_level(servers, load, handle, allowance) - 1e-12
+
+
+@given(servers=st.integers(1, 30), loads=st.lists(st.floats(0.01, 10), min_size=1, max_size=4),
+       allowance=st.floats(0, 7200))
+def test_more_people_never_fewer_on_time_with_priorities(servers: int, loads: list[float], allowance: float) -> None:
+    by_level = {i + 1: load for i, load in enumerate(loads)}
+    fewer = cap.by_priority(servers, by_level, 600.0)
+    more = cap.by_priority(servers + 1, by_level, 600.0)
+    for level in by_level:
+        assert cap.within(*more[level], allowance) >= cap.within(*fewer[level], allowance) - 1e-12
+
+
+# ---------------------------------------------------------------------------------------------- rosters
+
+def roster_of(text: str, matrix):  # noqa: ANN001, ANN201
+    return read_roster(text.encode(), "roster.yaml", matrix)
+
+
+ONE_DESK = """\
+roster_version: 1
+name: one desk
+timezone: America/New_York
+roles:
+  frontline:
+    - {days: mon-fri, hours: "09:00-17:00", people: 1}
+"""
+
+
+@pytest.mark.parametrize("snippet, code, needle", [
+    ("roles:\n  frontlne:\n    - {days: mon, hours: \"09:00-17:00\", people: 1}\n", "C501", "frontlne"),
+    ("roles:\n  frontline:\n    - {days: mon-fry, hours: \"09:00-17:00\", people: 1}\n", "C502", "mon-fry"),
+    ("roles:\n  frontline:\n    - {days: mon, hours: \"9 to 5\", people: 1}\n", "C503", '"9 to 5"'),
+    ("holidays: no_such_calendar\nroles:\n  frontline:\n    - {days: mon, hours: \"09:00-17:00\", people: 1}\n",
+     "C504", "no_such_calendar"),
+    ("effort:\n  sev9: {update: 5m}\nroles: {}\n", "C505", "sev9"),
+    ("effort:\n  default: {update: 0m}\nroles: {}\n", "C506", "0m"),
+    ("roles:\n  frontline:\n    - {days: mon, hours: \"09:00-17:00\", people: 1, timezone: Mars/Base}\n", "R306",
+     "Mars/Base"),
+    ("roles:\n  frontline:\n    - {days: mon, hours: \"09:00-17:00\", people: -2}\n", "M202", "-2"),
+    ("roles:\n  frontline:\n    - {days: mon, hours: \"09:00-17:00\", people: 1, person: Ann}\n", "M201", "person"),
+    ("rolez: {}\n", "M201", "rolez"),
+])
+def test_roster_errors_are_located(matrix, snippet: str, code: str, needle: str) -> None:  # noqa: ANN001
+    text = "roster_version: 1\nname: broken\n" + snippet
+    roster, problems = check_roster(text.encode(), "roster.yaml", matrix)
+    errors = [p for p in problems if p.level == "error"]
+    assert roster is None and errors, problems
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if needle in row)
+    column = text.splitlines()[line - 1].index(needle) + 1
+    assert (errors[0].code, errors[0].line, errors[0].column) == (code, line, column), errors[0].format()
+
+
+def test_shipped_roster_is_valid_and_describes_the_week(matrix) -> None:  # noqa: ANN001
+    roster, problems = check_roster(ROSTER_PATH.read_bytes(), "roster.yaml", matrix)
+    assert roster is not None and problems == []
+    week = roster.week("frontline", datetime(2027, 1, 4).date())
+    assert week[9] == 4 and week[3] == 1 and week[5 * 24 + 12] == 1  # Monday 09:00, Monday 03:00, Saturday noon
+
+
+def test_coverage_gaps_are_warned(matrix) -> None:  # noqa: ANN001
+    roster, problems = check_roster(ONE_DESK.encode(), "roster.yaml", matrix)
+    assert roster is not None and all(p.level == "warning" for p in problems)
+    text = "\n".join(p.format() for p in problems)
+    assert "role `specialist` handles sev2 assign owner, sev2 update but has nobody on the roster [C510]" in text
+    assert ("`frontline` acknowledges sev1, sev2 tickets but has nobody on duty Mon-Fri 00:00-09:00, 17:00-24:00; "
+            "Sat-Sun all day, while their target clock runs [C511]") in text
+
+
+def test_overnight_shifts_holidays_and_daylight_saving(matrix) -> None:  # noqa: ANN001
+    roster = roster_of("""\
+roster_version: 1
+name: nights
+holidays: business_hours
+roles:
+  frontline:
+    - {days: fri, hours: "22:00-06:00", people: 2}
+    - {days: mon-fri, hours: "09:00-17:00", people: 3}
+""", matrix)
+    week = roster.week("frontline", datetime(2027, 1, 4).date())
+    assert week[4 * 24 + 22] == 2 and week[5 * 24 + 5] == 2 and week[5 * 24 + 6] == 0
+    # Sunday 14 March 2027, clocks go forward: a Monday shift is still 09:00-17:00 local, 8 hours.
+    spans = roster.intervals("frontline", datetime(2027, 3, 15).date(), datetime(2027, 3, 15).date())
+    assert spans == [(datetime(2027, 3, 15, 9, tzinfo=NEW_YORK).timestamp(), datetime(2027, 3, 15, 17, tzinfo=NEW_YORK).timestamp(), 3)]
+    # Thanksgiving (closed) has no day shift; the day after is open 09:00-13:00, so the shift is cut to that.
+    spans = roster.intervals("frontline", datetime(2026, 11, 26).date(), datetime(2026, 11, 27).date())
+    hours = [(datetime.fromtimestamp(s, NEW_YORK).strftime("%a %H:%M"), datetime.fromtimestamp(e, NEW_YORK).strftime("%a %H:%M"), n)
+             for s, e, n in sorted(spans)]
+    assert hours == [("Fri 09:00", "Fri 13:00", 3), ("Fri 22:00", "Sat 06:00", 2)]
+
+
+def test_hours_are_described_in_blocks() -> None:
+    assert describe_hours([0, 1, 2, 24, 25, 26, 48, 49, 50]) == "Mon-Wed 00:00-03:00"
+    assert describe_hours(list(range(5 * 24, 7 * 24))) == "Sat-Sun all day"
+    assert describe_hours([9, 10, 14]) == "Mon 09:00-11:00, 14:00-15:00"
+
+
+# ---------------------------------------------------------------------------------------------- the replay, by hand
+
+MONDAY = "2027-01-04"  # an ordinary Monday in New York
+
+
+def at(clock: str, day: str = MONDAY) -> float:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=NEW_YORK).timestamp()
+
+
+def plan_of(*levels: dict) -> dict[int, cap.SeverityPlan]:
+    out = {}
+    for spec in levels:
+        s = {"level": 1, "receives": "frontline", "owner": "frontline", "acknowledge": 15 * MIN, "assign_owner": 30 * MIN,
+             "cadence": [(30 * MIN, None)], "calendar": ALWAYS, "effort": {}, **spec}
+        effort = {"acknowledge": 10 * MIN, "assign_owner": 10 * MIN, "update": 5 * MIN, **s["effort"]}
+        out[s["level"]] = cap.SeverityPlan(f"sev{s['level']}", s["level"], "", s["calendar"], "cal", s["receives"],
+                                           s["owner"], s["acknowledge"], s["assign_owner"], s["cadence"], None, effort)
+    return out
+
+
+def run(plan: dict, roster, *tickets: tuple) -> cap.Replay:  # noqa: ANN001
+    demand = cap.Demand(sorted((t[0], t[1], t[2] if len(t) > 2 else 0.0) for t in tickets), "history")
+    return cap.replay(demand, plan, roster, NEW_YORK)
+
+
+def test_one_person_takes_tickets_in_turn(matrix) -> None:  # noqa: ANN001
+    # Starts at 09:00, 09:10 and 09:20: waits of 0, 9 and 18 minutes against 15.
+    result = run(plan_of({}), roster_of(ONE_DESK, matrix), (at("09:00"), 1), (at("09:01"), 1), (at("09:02"), 1))
+    assert result.met[(1, "acknowledge")] == [2, 3]
+    assert result.met[(1, "assign_owner")] == [3, 3]  # the acknowledgement is the assignment: all within 30 minutes
+    assert result.busy["frontline"][9] == 30 * MIN
+
+
+def test_most_severe_first(matrix) -> None:  # noqa: ANN001
+    # Severity 4 at 09:00 runs to 09:10. Waiting then: severity 4 (09:01) and severity 1 (09:02). Severity 1 goes
+    # first, at 09:10 (8 min); the other severity 4 starts at 09:20 (19 min, late).
+    plan = plan_of({"level": 1}, {"level": 4})
+    result = run(plan, roster_of(ONE_DESK, matrix), (at("09:00"), 4), (at("09:01"), 4), (at("09:02"), 1))
+    assert result.met[(1, "acknowledge")] == [1, 1]
+    assert result.met[(4, "acknowledge")] == [1, 2]
+
+
+def test_nobody_on_duty_and_business_hours(matrix) -> None:  # noqa: ANN001
+    # 08:00, nobody until 09:00: around the clock that is 60 minutes (late); on business hours the clock only
+    # starts at 09:00, so it is on time.
+    plan = plan_of({"level": 1}, {"level": 3, "calendar": matrix.calendars["business_hours"]})
+    result = run(plan, roster_of(ONE_DESK, matrix), (at("08:00"), 1), (at("08:00"), 3))
+    assert result.met[(1, "acknowledge")] == [0, 1]
+    assert result.met[(3, "acknowledge")] == [1, 1]
+
+
+def test_handoff_to_a_busy_owner(matrix) -> None:  # noqa: ANN001
+    roster = roster_of(ONE_DESK.replace("people: 1", "people: 2") + """\
+  specialist:
+    - {days: mon-fri, hours: "09:00-17:00", people: 1}
+""", matrix)
+    plan = plan_of({"level": 2, "owner": "specialist", "effort": {"assign_owner": 20 * MIN}})
+    # Acknowledged at 09:00, 09:00, 09:10 (two people); handed over at 09:10, 09:10, 09:20; the specialist takes
+    # them at 09:10, 09:30 and 09:50: 10, 30 and 50 minutes after arrival against 30.
+    result = run(plan, roster, (at("09:00"), 2), (at("09:00"), 2), (at("09:00"), 2))
+    assert result.met[(2, "acknowledge")] == [3, 3]
+    assert result.met[(2, "assign_owner")] == [2, 3]
+
+
+def test_updates_compete_with_the_handoff(matrix) -> None:  # noqa: ANN001
+    roster = roster_of(ONE_DESK + """\
+  support_lead:
+    - {days: daily, hours: "00:00-24:00", people: 1}
+""", matrix)
+    plan = plan_of({"level": 1, "owner": "support_lead", "effort": {"update": 25 * MIN, "assign_owner": 15 * MIN}})
+    # Open two hours, updates due every 30 minutes: at 09:30, 10:00 and 10:30 (the one at 11:00 is the resolution).
+    # Update 1 (window from 09:00) runs 09:00-09:25. The handoff (ready at 09:10) runs 09:25-09:40: 25 min, on time.
+    # Update 2 (window from 09:30, must start by 09:35) starts 09:40: late. Update 3 (from 10:00, start by 10:05)
+    # starts at 10:05: on time.
+    result = run(plan, roster, (at("09:00"), 1, 7200.0))
+    assert result.met[(1, "assign_owner")] == [1, 1]
+    assert result.met[(1, "update")] == [2, 3]
+
+
+def test_holidays_take_day_shifts_off(matrix) -> None:  # noqa: ANN001
+    roster = roster_of("""\
+roster_version: 1
+name: holidays
+holidays: business_hours
+roles:
+  frontline:
+    - {days: mon-fri, hours: "09:00-17:00", people: 1}
+    - {days: daily, hours: "17:00-09:00", people: 1, holidays: none}
+""", matrix)
+    # Thanksgiving: nobody until 17:00. The day after: open 09:00-13:00 only.
+    result = run(plan_of({}), roster, (at("10:00", "2026-11-26"), 1), (at("10:00", "2026-11-27"), 1),
+                 (at("14:00", "2026-11-27"), 1), (at("03:00", "2026-11-28"), 1))
+    assert result.met[(1, "acknowledge")] == [2, 4]
+    assert result.by_hour[(1, "acknowledge")][3 * 24 + 10] == [0, 1]  # Thursday 10:00, late
+
+
+def test_a_shift_ends_after_the_task_in_hand(matrix) -> None:  # noqa: ANN001
+    roster = roster_of(ONE_DESK.replace("09:00-17:00", "09:00-10:00"), matrix)
+    plan = plan_of({"effort": {"acknowledge": 30 * MIN}})
+    # 09:45 starts at once and runs to 10:15 past the shift; 09:50 waits for Tuesday 09:00.
+    result = run(plan, roster, (at("09:45"), 1), (at("09:50"), 1))
+    assert result.met[(1, "acknowledge")] == [1, 2] and result.never_started == 0
+    assert result.busy["frontline"][9] == 30 * MIN and result.busy["frontline"][24 + 9] == 30 * MIN
+
+
+def test_work_that_nobody_ever_takes_is_counted_late(matrix) -> None:  # noqa: ANN001
+    roster = roster_of(ONE_DESK, matrix)
+    plan = plan_of({"owner": "specialist"})  # nobody of that role on the roster
+    result = run(plan, roster, (at("09:00"), 1))
+    assert result.met[(1, "assign_owner")] == [0, 1] and result.never_started == 1
+
+
+# ---------------------------------------------------------------------------------------------- replay against Erlang C
+
+def test_replay_agrees_with_erlang_c_when_its_assumptions_hold(matrix) -> None:  # noqa: ANN001
+    """Poisson arrivals, exponential efforts, a constant team: the replay's share within the target must match
+    Erlang C within 0.02 (the stated tolerance; the sampling error at this size is about 0.003)."""
+    roster = roster_of("roster_version: 1\nname: flat\nroles:\n  frontline:\n"
+                       "    - {days: daily, hours: \"00:00-24:00\", people: 3}\n", matrix)
+    handle, per_hour, target = 10 * MIN, 14.4, 5 * MIN  # 2.4 Erlangs on 3 people: 80% occupancy
+    rng = random.Random(7)
+    t, end, tickets = at("00:00"), at("00:00") + 26 * 7 * 86400, []
+    while True:
+        t += rng.expovariate(per_hour / 3600)
+        if t >= end:
+            break
+        tickets.append((t, 1))
+    plan = plan_of({"acknowledge": target, "effort": {"acknowledge": handle}})
+    demand = cap.Demand(sorted((t, lvl, 0.0) for t, lvl in tickets), "history")
+    result = cap.replay(demand, plan, roster, NEW_YORK, vary=3)
+    good, total = result.met[(1, "acknowledge")]
+    expected = cap.service_level(3, per_hour * handle / 3600, handle, target)
+    assert total == len(tickets) > 60_000
+    assert abs(good / total - expected) < 0.02, (good / total, expected)
+    # and the estimate built from the same demand says the same
+    people = {"frontline": roster.week("frontline", datetime(2027, 1, 4).date())}
+    work = cap.workload(demand, plan, NEW_YORK, people)
+    estimate = cap.estimate(work, plan, people)
+    share = estimate["on_time"][(1, "acknowledge")]
+    assert abs(share[0] / share[1] - expected) < 0.02
+
+
+@given(extra=st.integers(1, 3), seed=st.integers(0, 10_000))
+def test_replay_more_people_never_fewer_on_time(matrix, extra: int, seed: int) -> None:  # noqa: ANN001
+    roster = roster_of(ONE_DESK + "  support_lead:\n    - {days: daily, hours: \"08:00-20:00\", people: 1}\n", matrix)
+    rng = random.Random(seed)
+    tickets = sorted((at("08:00") + rng.uniform(0, 3 * 86400), rng.choice((1, 3)), rng.choice((0.0, 3600.0)))
+                     for _ in range(rng.randint(5, 60)))
+    plan = plan_of({"level": 1, "owner": "support_lead"}, {"level": 3})
+    demand = cap.Demand(tickets, "history")
+    base = cap.replay(demand, plan, roster, NEW_YORK)
+    more = cap.replay(demand, plan, roster.with_extra({"frontline": [extra] * 168}, datetime(2027, 1, 4).date()), NEW_YORK)
+    assert sum(g for g, _ in more.met.values()) >= sum(g for g, _ in base.met.values())
+
+
+# ---------------------------------------------------------------------------------------------- the command
+
+def history(path: Path, rows: int = 400, seed: int = 5) -> Path:
+    rng = random.Random(seed)
+    start = datetime(2027, 1, 4, tzinfo=NEW_YORK)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ticket", "severity", "created_at", "resolved_at"])
+        for i in range(rows):
+            created = start + timedelta(minutes=rng.uniform(0, 4 * 7 * 1440))
+            level = rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 4, 4))
+            resolved = created + timedelta(hours=rng.uniform(1, 30)) if rng.random() < 0.9 else None
+            writer.writerow([f"T-{i}", level, created.isoformat(), resolved.isoformat() if resolved else "?"])
+        writer.writerow(["T-bad", "3", "not a time", ""])
+    return path
+
+
+def capacity(*args: str, env: dict | None = None):  # noqa: ANN201
+    return runner.invoke(app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(ROSTER_PATH), *args], env=env)
+
+
+def test_history_in_json_out(tmp_path: Path) -> None:
+    result = capacity(str(history(tmp_path / "export.csv")), "--format", "json", "--goal", "90%",
+                      "--what-if", "sev2.acknowledge=15m", "--what-if", "sev3.update_every=4h")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["demand"]["tickets"] == 400 and data["demand"]["unreadable"] == 1
+    assert "export.csv:402: created_at: `not a time` is not a time" in result.stderr
+    # severity 4 updates every 40 business hours, and no ticket here stays open that long: no update work
+    assert {(r["severity"], r["target"]) for r in data["targets"]} == {
+        (f"sev{lvl}", t) for lvl in range(1, 5) for t in ("acknowledge", "assign_owner", "update")} - {("sev4", "update")}
+    for row in data["targets"]:
+        assert 0 <= row["replay"] <= 1 and 0 <= row["queueing"] <= 1
+    assert [w["change"] for w in data["what_if"]] == ["sev2.acknowledge=15m", "sev3.update_every=4h"]
+    tighter = data["what_if"][0]
+    assert tighter["from_minutes"] == 30 and tighter["to_minutes"] == 15 and tighter["people_hours_per_week"] >= 0
+    assert len(data["roles"]) == 3 and all(len(r["hours"]) == 168 for r in data["roles"])
+    assert data["goal_change"]["goal"] == 0.9 and "replay_search" in data["goal_change"]
+
+
+def test_rates_and_a_goal_the_roster_misses(tmp_path: Path) -> None:
+    result = capacity("--rate", "sev1=1/d", "--rate", "sev2=6/d", "--rate", "sev3=80/d", "--rate", "sev4=40/d",
+                      "--weeks", "6", "--goal", "95%", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    change = data["goal_change"]
+    assert data["demand"]["source"] == "rates" and change["add"], change
+    assert change["people_hours_per_week"] == sum(b["people_hours_per_week"] for b in change["add"])
+    # the replay search adds people until the goal is met (or says it is not)
+    found = change["replay_search"]
+    assert found["reached"] or found["replays"] == 12
+
+
+def test_text_report_fits_80_columns_and_names_the_decision(tmp_path: Path) -> None:
+    result = capacity(str(history(tmp_path / "export.csv")), "--what-if", "sev1.acknowledge=10m", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0].startswith("Support escalation matrix")
+    assert any(line.startswith("Replay: ") for line in lines)
+    assert sum(bool(re.match(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)  ", line)) for line in lines) == 21  # 3 roles x 7 days
+    assert "What if sev1.acknowledge=10m (now 15 min)" in result.stdout
+
+
+def test_markdown_and_html_reports(tmp_path: Path) -> None:
+    export = str(history(tmp_path / "export.csv"))
+    md = capacity(export, "--format", "markdown", "--what-if", "sev2.acknowledge=15m")
+    assert md.exit_code == 0 and md.stdout.startswith("# Capacity against the matrix's targets")
+    assert "| sev1 Critical | acknowledge | 15 min | frontline |" in md.stdout
+    page = tmp_path / "capacity.html"
+    done = capacity(export, "--format", "html", "--output", str(page), "--what-if", "sev2.acknowledge=15m")
+    assert done.exit_code == 0, done.output
+    dom = rendered_dom(page, tmp_path)
+    assert dom.count('class="heat"') == 3 and 'id="what-if"' in dom and "sev2.acknowledge=15m" in dom
+    assert dom.count("<td style=\"background:") == 3 * 7 * 24
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "no demand: give ticket-history files, or --rate"),
+    (["x.csv", "--rate", "sev3=1/d"], "either history files or --rate"),
+    (["--rate", "sev3=lots"], "--rate: `sev3=lots`: write the rate as tickets per hour, day or week"),
+    (["--rate", "sev7=1/d"], "--rate: `sev7=1/d` is not a rate"),
+    (["--rate", "sev3=1/d", "--goal", "150%"], "--goal: `150%` must lie between 0% and 100%"),
+    (["--rate", "sev3=1/d", "--goal", "most"], "--goal: `most` is not a share"),
+    (["--rate", "sev3=1/d", "--what-if", "sev3.resolve=1h"], "--what-if: `resolve` is not a target"),
+    (["--rate", "sev3=1/d", "--what-if", "sev3.acknowledge"], "--what-if: `sev3.acknowledge` is not a what-if"),
+    (["--rate", "sev3=1/d", "--effort", "lunch=1h"], "--effort: `lunch=1h` is not an effort"),
+    (["--rate", "sev3=0/d"], "--rate: every rate is zero"),
+])
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = capacity(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_roster_problems_exit_1_with_a_location(tmp_path: Path) -> None:
+    bad = tmp_path / "bad-roster.yaml"
+    bad.write_text(ONE_DESK.replace("frontline", "frontdesk"))
+    result = runner.invoke(app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(bad), "--rate", "sev3=1/d"])
+    assert result.exit_code == 1
+    assert f"{bad}:5:3: error: unknown role `frontdesk`" in result.stderr
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\x00\x01\x02roster")
+    result = runner.invoke(app, ["capacity", "--roster", str(binary), "--rate", "sev3=1/d"])
+    assert result.exit_code == 1 and str(binary) in result.stderr and "Traceback" not in result.output
+    missing = runner.invoke(app, ["capacity", "--roster", str(tmp_path / "nope.yaml"), "--rate", "sev3=1/d"])
+    assert missing.exit_code == 1 and "nope.yaml" in missing.stderr
+    none = runner.invoke(app, ["capacity", "--rate", "sev3=1/d"])
+    assert none.exit_code == 2 and "no roster: pass --roster FILE" in none.stderr
+
+
+def test_validate_checks_rosters_against_the_matrix(tmp_path: Path) -> None:
+    good = runner.invoke(app, ["validate", str(ROSTER_PATH), str(MATRIX_PATH), "--matrix", str(MATRIX_PATH)])
+    assert good.exit_code == 0, good.output
+    gaps = tmp_path / "gaps.yaml"
+    gaps.write_text(ONE_DESK)
+    warned = runner.invoke(app, ["validate", str(gaps), "--matrix", str(MATRIX_PATH), "--format", "json"])
+    assert warned.exit_code == 0
+    codes = [p["code"] for p in json.loads(warned.stdout)["files"][0]["problems"]]
+    assert set(codes) == {"C510", "C511"}
+    strict = runner.invoke(app, ["validate", str(gaps), "--matrix", str(MATRIX_PATH), "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_text_from_files_is_shown_escaped(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile-roster.yaml"
+    hostile.write_text(ROSTER_PATH.read_text().replace("name: Support desk, winter 2026-27",
+                                                       'name: "[bold red]desk\\e[2J\\u202e"'))
+    for fmt in ("text", "markdown", "html", "json"):
+        result = runner.invoke(app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(hostile),
+                                     "--rate", "sev3=5/d", "--weeks", "2", "--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    text = runner.invoke(app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(hostile), "--rate", "sev3=5/d",
+                               "--weeks", "2"])
+    assert "[bold red]desk\\x1b[2J\\u202e" in text.stdout
