@@ -473,3 +473,10 @@ def test_text_from_files_is_shown_escaped(tmp_path: Path) -> None:
     text = runner.invoke(app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(hostile), "--rate", "sev3=5/d",
                                "--weeks", "2"])
     assert "[bold red]desk\\x1b[2J\\u202e" in text.stdout
+
+
+def test_init_writes_a_starter_roster_once(tmp_path: Path) -> None:
+    first = runner.invoke(app, ["init", "--roster"])
+    assert first.exit_code == 0 and (tmp_path / "roster.yaml").read_bytes() == ROSTER_PATH.read_bytes()
+    again = runner.invoke(app, ["init", "--roster"])
+    assert again.exit_code == 1 and "already exists" in again.stderr

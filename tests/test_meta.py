@@ -15,7 +15,8 @@ from triage.schema import matrix_schema_json
 from .conftest import ROOT
 
 CORE = ["triage.engine", "triage.matrix", "triage.calendars", "triage.validate", "triage.model", "triage.yamlsafe",
-        "triage.conditions", "triage.answers", "triage.durations", "triage.errors"]
+        "triage.conditions", "triage.answers", "triage.durations", "triage.errors", "triage.roster", "triage.capacity",
+        "triage.exports"]
 
 
 def test_the_core_imports_no_terminal_libraries():
@@ -28,6 +29,7 @@ def test_the_core_imports_no_terminal_libraries():
 
 def test_the_packaged_matrix_is_the_shipped_one():
     assert (ROOT / "src" / "triage" / "data" / "matrix.yaml").read_bytes() == (ROOT / "matrix.yaml").read_bytes()
+    assert (ROOT / "src" / "triage" / "data" / "roster.yaml").read_bytes() == (ROOT / "roster.yaml").read_bytes()
 
 
 def test_the_committed_schema_is_fresh():

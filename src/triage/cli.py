@@ -407,19 +407,24 @@ def diff(
 
 @app.command()
 def init(
-    path: Annotated[str, typer.Argument(metavar="[PATH]", help="Where to write the starter matrix.")] = "matrix.yaml",
+    path: Annotated[Optional[str], typer.Argument(metavar="[PATH]",
+                    help="Where to write it (default: matrix.yaml, or roster.yaml with --roster).")] = None,
+    roster: Annotated[bool, typer.Option("--roster", help="Write a starter staffing roster instead of a matrix.")] = False,
 ) -> None:
-    """Write a starter matrix to edit (never overwrites an existing file)."""
+    """Write a starter matrix (or roster) to edit; never overwrites an existing file."""
     with reported():
         from importlib import resources
 
         from .files import write_atomic
 
-        starter = resources.files("triage").joinpath("data/matrix.yaml").read_text(encoding="utf-8")
-        today = datetime.now(UTC).date().isoformat()
-        import re
+        name = "roster.yaml" if roster else "matrix.yaml"
+        path = path or name
+        starter = resources.files("triage").joinpath(f"data/{name}").read_text(encoding="utf-8")
+        if not roster:
+            import re
 
-        starter = re.sub(r"(?m)^  revised: \d{4}-\d{2}-\d{2}$", f"  revised: {today}", starter, count=1)
+            today = datetime.now(UTC).date().isoformat()
+            starter = re.sub(r"(?m)^  revised: \d{4}-\d{2}-\d{2}$", f"  revised: {today}", starter, count=1)
         write_atomic(path, starter, overwrite=False)
         _stderr(f"wrote {path}; edit it, then run `triage validate {path}`")
 

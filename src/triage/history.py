@@ -51,9 +51,7 @@ class History:
             target.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 60000")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+            self._open_shared()
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{path}: not a usable triage history ({exc})") from None
         except OSError as exc:
@@ -70,6 +68,23 @@ class History:
 
     def version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _open_shared(self) -> None:
+        """Switch to WAL and migrate. Two processes opening a new file at once can see "database is locked"
+        while the other changes the journal mode (SQLite does not wait on that), so retry for a while."""
+        import time
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
