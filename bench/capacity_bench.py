@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from audit_bench import PLAIN  # the same plain read loop as the audit benchmark
+
 ROOT = Path(__file__).resolve().parent.parent
 TRIAGE = str(Path(sys.executable).with_name("triage"))
 NEW_YORK = ZoneInfo("America/New_York")
@@ -76,16 +78,6 @@ def generate(path: Path, count: int, *, days: int = 364, seed: int = 11) -> None
             resolved = created + timedelta(hours=rng.expovariate(1 / mean_hours[level])) if rng.random() > 0.05 else None
             writer.writerow([f"T-{i}", level, created.isoformat(timespec="seconds"),
                              resolved.isoformat(timespec="seconds") if resolved else "?"])
-
-
-PLAIN = """
-import csv, sys
-rows = 0
-with open(sys.argv[1], newline="") as handle:
-    for row in csv.reader(handle):
-        rows += 1
-print(rows)
-"""
 
 
 def timed(cmd: list[str]) -> float:

@@ -44,18 +44,28 @@ def parse_days(spec: str) -> list[int]:
     return days
 
 
+def clock_range(text: str) -> tuple[int, int, int, int] | None:
+    """`09:00-17:30` -> (9, 0, 17, 30); None when it is not that shape; ValueError for a time of day that
+    does not exist (24:00 is allowed as an end)."""
+    m = _RANGE.match(text)
+    if not m:
+        return None
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
+        raise ValueError(f"`{text.strip()}` is not a valid time of day")
+    return h1, m1, h2, m2
+
+
 def parse_hours(spec: str) -> list[Interval]:
     """`09:00-17:00`, `08:00-12:00, 13:00-17:00`, `closed` -> ordered, non-overlapping intervals."""
     if spec.strip().lower() == "closed":
         return []
     out: list[Interval] = []
     for part in spec.split(","):
-        m = _RANGE.match(part)
-        if not m:
+        found = clock_range(part)
+        if found is None:
             raise ValueError(f'`{spec}` is not a time range (write "09:00-17:00" or "closed")')
-        h1, m1, h2, m2 = (int(x) for x in m.groups())
-        if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
-            raise ValueError(f"`{part.strip()}` is not a valid time of day")
+        h1, m1, h2, m2 = found
         start = time(h1, m1)
         end = None if h2 == 24 else time(h2, m2)
         if end is not None and end <= start:

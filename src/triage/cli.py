@@ -813,6 +813,27 @@ class AuditFormat(str, Enum):
     html = "html"
 
 
+def _report(data: dict[str, Any], body: str | None, output_format: AuditFormat, output: str | None,
+            render: Any) -> None:
+    """Write a report: `body` (JSON made by the caller) or the renderer's Markdown or HTML to the output file
+    (atomically; text goes there as Markdown) or stdout; text to the terminal through rich."""
+    if body is None and output_format is AuditFormat.markdown:
+        body = render.markdown(data)
+    elif body is None and output_format is AuditFormat.html:
+        body = render.page(data)
+    if output:
+        from .files import write_atomic
+
+        write_atomic(output, body if body is not None else render.markdown(data))
+        _stderr(f"wrote {output}")
+    elif body is not None:
+        sys.stdout.write(body)
+    else:
+        from .render import console
+
+        console().print(render.text(data))
+
+
 def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_format: Optional[RecordFormat],
                  timezone: str | None, limit_errors: int = 20) -> Any:
     """Tickets and unreadable rows from every file, one mapping per file (named, or recognised by its header)."""
@@ -922,23 +943,9 @@ def audit(
                 body = ""
             else:
                 body = json_text(raw.decode())
-        elif output_format is AuditFormat.markdown:
-            body = audit_render.markdown(data)
-        elif output_format is AuditFormat.html:
-            body = audit_render.page(data)
         else:
             body = None
-        if output:
-            from .files import write_atomic
-
-            write_atomic(output, body if body is not None else audit_render.markdown(data))
-            _stderr(f"wrote {output}")
-        elif body is not None:
-            sys.stdout.write(body)
-        else:
-            from .render import console
-
-            console().print(audit_render.text(data))
+        _report(data, body, output_format, output, audit_render)
         unreadable = data["tickets"]["unreadable"]
         if unreadable:
             _stderr(f"{unreadable:,} unreadable row{'s' * (unreadable != 1)} were counted, not audited")
@@ -1080,22 +1087,8 @@ def capacity(
             from .sanitize import json_text
 
             body: str | None = json_text(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode())
-        elif output_format is AuditFormat.markdown:
-            body = capacity_render.markdown(data)
-        elif output_format is AuditFormat.html:
-            body = capacity_render.page(data)
         else:
             body = None
-        if output:
-            from .files import write_atomic
-
-            write_atomic(output, body if body is not None else capacity_render.markdown(data))
-            _stderr(f"wrote {output}")
-        elif body is not None:
-            sys.stdout.write(body)
-        else:
-            from .render import console
-
-            console().print(capacity_render.text(data))
+        _report(data, body, output_format, output, capacity_render)
         if demand.unreadable:
             _stderr(f"{demand.unreadable:,} unreadable row{'s' * (demand.unreadable != 1)} were counted, not used")

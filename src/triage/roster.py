@@ -23,7 +23,6 @@ from .model import Duration, Model
 
 STEPS = ("acknowledge", "assign_owner", "update")
 DEFAULT_EFFORT = {"acknowledge": 600.0, "assign_owner": 600.0, "update": 600.0}
-_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 NO_HOLIDAYS = "none"
 
 
@@ -189,12 +188,10 @@ def _subtract(pieces: list[tuple[float, float]], holes: list[tuple[float, float]
 
 
 def parse_shift_hours(spec: str) -> tuple[time, timedelta]:
-    m = _HOURS.match(spec)
-    if not m:
+    found = cal.clock_range(spec)
+    if found is None:
         raise ValueError(f'`{spec}` is not a shift (write "09:00-17:00", or "22:00-06:00" for a night shift)')
-    h1, m1, h2, m2 = (int(x) for x in m.groups())
-    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
-        raise ValueError(f"`{spec}` is not a valid time of day")
+    h1, m1, h2, m2 = found
     start, end = h1 * 60 + m1, h2 * 60 + m2
     length = end - start if end > start else end + 1440 - start
     return time(h1, m1), timedelta(minutes=length)
