@@ -61,23 +61,38 @@ def weight(moment: datetime) -> float:
 
 
 def generate(path: Path, count: int, *, days: int = 364, seed: int = 11) -> None:
-    """A generic ticket export: `count` tickets over `days` from Monday 4 January 2027 (New York); most are
-    resolved, at random, within about their severity's resolution target; one in twenty is still open."""
+    """A generic ticket export: `count` tickets over `days` from Monday 4 January 2027 (New York). Most are
+    resolved, at random, within about their severity's resolution target (one in twenty is still open);
+    each has its first response, assignment, customer updates and the hands-on minutes the desk tracked."""
     rng = random.Random(seed)
     start = datetime(2027, 1, 4, tzinfo=NEW_YORK)
     hours = [start + timedelta(hours=h) for h in range(days * 24)]
     weights = [weight(h) for h in hours]
     picks = sorted(rng.choices(range(len(hours)), weights=weights, k=count))
     mean_hours = {1: 3, 2: 12, 3: 30, 4: 60}
+    first_response = {1: 8, 2: 15, 3: 90, 4: 180}  # minutes, on average
+    cadence = {1: 30, 2: 60, 3: 1440, 4: 4800}  # minutes between customer updates, roughly
+    stamp = lambda moment: moment.isoformat(timespec="seconds")  # noqa: E731
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["ticket", "severity", "created_at", "resolved_at"])
+        writer.writerow(["ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "resolved_at",
+                         "updates", "time_spent"])
         for i, pick in enumerate(picks):
             created = hours[pick] + timedelta(seconds=rng.randrange(3600))
             level = rng.choices((1, 2, 3, 4), weights=(0.5, 5, 45, 49.5))[0]
             resolved = created + timedelta(hours=rng.expovariate(1 / mean_hours[level])) if rng.random() > 0.05 else None
-            writer.writerow([f"T-{i}", level, created.isoformat(timespec="seconds"),
-                             resolved.isoformat(timespec="seconds") if resolved else "?"])
+            acknowledged = created + timedelta(minutes=rng.expovariate(1 / first_response[level]))
+            assigned = acknowledged + timedelta(minutes=rng.expovariate(1 / 20)) if level <= 2 else acknowledged
+            updates, moment = [], acknowledged
+            end = resolved or created + timedelta(hours=mean_hours[level])
+            while True:
+                moment += timedelta(minutes=rng.expovariate(1 / (cadence[level] * 0.8)))
+                if moment >= end or len(updates) >= 40:
+                    break
+                updates.append(stamp(moment))
+            spent = (11 + (15 if level <= 2 else 0) + 11 * len(updates)) * rng.lognormvariate(0, 0.3)
+            writer.writerow([f"T-{i}", level, stamp(created), stamp(acknowledged), stamp(assigned),
+                             stamp(resolved) if resolved else "?", ";".join(updates), round(spent)])
 
 
 def timed(cmd: list[str]) -> float:

@@ -480,3 +480,65 @@ def test_init_writes_a_starter_roster_once(tmp_path: Path) -> None:
     assert first.exit_code == 0 and (tmp_path / "roster.yaml").read_bytes() == ROSTER_PATH.read_bytes()
     again = runner.invoke(app, ["init", "--roster"])
     assert again.exit_code == 1 and "already exists" in again.stderr
+
+
+# ---------------------------------------------------------------------------------------------- measured from history
+
+def test_tracked_time_sets_the_efforts_and_the_export_shows_what_really_happened(matrix, tmp_path: Path) -> None:  # noqa: ANN001
+    # 25 severity-3 tickets, each open one business hour (no update due) and tracked at 15, 20 or 25 minutes:
+    # the model gives them 10 minutes of work (the acknowledgement), so the median ratio is 2.0.
+    rows, spent = [], [15, 20, 25] * 8 + [20]
+    for i, minutes in enumerate(spent):
+        created = datetime(2027, 1, 5, 10, tzinfo=NEW_YORK) + timedelta(minutes=7 * i)
+        acknowledged = created + timedelta(hours=5 if i % 5 == 0 else 1)  # one in five late against 4 hours
+        rows.append([f"T{i}", "3", created.isoformat(), acknowledged.isoformat(),
+                     (created + timedelta(hours=1)).isoformat(), f"0:{minutes:02d}" if i % 2 else str(minutes)])
+    export = tmp_path / "tracked.csv"
+    with export.open("w", newline="") as handle:
+        csv.writer(handle).writerows([["ticket", "severity", "created_at", "acknowledged_at", "resolved_at",
+                                       "time_spent"], *rows])
+    result = capacity(str(export), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    sev3 = next(e for e in data["effort"] if e["severity"] == "sev3")
+    assert sev3 == {"severity": "sev3", "tracked_tickets": 25, "factor": 2.0, "source": "history",
+                    "minutes": {"acknowledge": 20.0, "assign_owner": 30.0, "update": 20.0}}
+    assert next(e for e in data["effort"] if e["severity"] == "sev1")["source"] == "roster"
+    row = next(r for r in data["targets"] if (r["severity"], r["target"]) == ("sev3", "acknowledge"))
+    assert row["history"] == 0.8 and row["replay"] == 1.0
+    text = " ".join(capacity(str(export), "--goal", "90%", env={"COLUMNS": "80"}).stdout.split())
+    assert "sev3 x2.00 the roster's" in text
+    assert "not a matter of headcount" in text and "sev3 acknowledge 80% against 100%" in text
+    # --effort on the command line wins over the tracked time
+    forced = json.loads(capacity(str(export), "--format", "json", "--effort", "acknowledge=5m").stdout)
+    assert next(e for e in forced["effort"] if e["severity"] == "sev3")["minutes"]["acknowledge"] == 5.0
+
+
+@pytest.mark.parametrize("mapping, column, raw, seconds", [
+    ("generic", "time_spent", "45", 2700.0),
+    ("generic", "time_spent", "1:30", 5400.0),
+    ("generic", "time_spent", "0:01:30", 90.0),
+    ("jira-service-management", "Time Spent", "3600", 3600.0),
+])
+def test_time_spent_is_read_in_the_mappings_unit(mapping: str, column: str, raw: str, seconds: float) -> None:
+    from triage.exports import Reader, load_mapping
+
+    chosen = load_mapping(mapping, lambda path: b"")
+    reader = Reader(chosen, levels={1, 2, 3, 4}, questions=(), packet_fields=(), zone=NEW_YORK)
+    names = {v: k for k, v in chosen.columns.items() if isinstance(v, str)}
+    row = {names_k: "" for names_k in names}
+    row.update({chosen.columns["ticket"]: "T-1", chosen.columns["severity"]: "3" if mapping == "generic" else "Medium",
+                chosen.columns["created_at"]: "2027-01-05T10:00:00-05:00" if mapping == "generic" else "05/Jan/27 10:00 AM",
+                column: raw})
+    ticket = next(iter(reader.tickets([(2, row)])))
+    assert ticket.time_spent == seconds
+
+
+@pytest.mark.parametrize("raw", ["soon", "-5", "1:2:3:4", "nan", "inf"])
+def test_unreadable_time_spent_is_a_reported_row(raw: str) -> None:
+    from triage.exports import BadRow, Reader, load_mapping
+
+    reader = Reader(load_mapping("generic", lambda path: b""), levels={3}, questions=(), packet_fields=(), zone=NEW_YORK)
+    item = next(iter(reader.tickets([(7, {"ticket": "T", "severity": "3", "created_at": "2027-01-05T10:00:00Z",
+                                           "time_spent": raw})])))
+    assert isinstance(item, BadRow) and item.line == 7 and item.reason == f"time_spent: `{raw}` is not a duration"

@@ -61,8 +61,8 @@ def test_matrix_loader_random_input(data):
 
 
 @st.composite
-def mutated_matrix(draw):
-    lines = list(LINES)
+def mutated_matrix(draw, source=None):
+    lines = list(source or LINES)
     for _ in range(draw(st.integers(1, 4))):
         i = draw(st.integers(0, len(lines) - 1))
         op = draw(st.sampled_from(["delete", "duplicate", "char", "insert", "swap"]))
@@ -83,6 +83,38 @@ def mutated_matrix(draw):
 @given(mutated_matrix())
 def test_matrix_loader_mutated_shipped_matrix(data):
     check_lint(data)
+
+
+ROSTER_LINES = (MATRIX_PATH.parent / "roster.yaml").read_text().splitlines(keepends=True)
+
+
+def check_roster_file(data: bytes, matrix) -> None:  # noqa: ANN001
+    from triage import capacity as cap
+    from triage.roster import check_roster
+
+    try:
+        roster, problems = check_roster(data, "fuzz-roster.yaml", matrix)
+    except InputError:  # not text: binary, not UTF-8
+        return
+    assert all(p.level in ("error", "warning") and p.code and p.line >= 0 for p in problems)
+    if roster is None:
+        assert any(p.level == "error" for p in problems)
+        return
+    # a roster that loads can be replayed
+    demand = cap.Demand([(datetime(2027, 1, 4, 9, tzinfo=NEW_YORK).timestamp() + 4000.0 * i, 1 + i % 4, 3600.0)
+                         for i in range(12)], "history")
+    data_out = cap.analyse(matrix, roster, demand, goal=0.8, search_rounds=1)
+    assert all(row["replay"] is None or 0 <= row["replay"] <= 1 for row in data_out["targets"])
+
+
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_roster_loader_random_input(matrix, data):
+    check_roster_file(b"roster_version: 1\n" + data, matrix)
+
+
+@given(mutated_matrix(ROSTER_LINES))
+def test_roster_loader_mutated_shipped_roster(matrix, data):
+    check_roster_file(data, matrix)
 
 
 @given(json_values, st.integers(1, 120))

@@ -109,12 +109,7 @@ class SeverityPlan:
         return offsets[:bisect.bisect_left(offsets, lifetime)]
 
     def every_at(self, age: float) -> float:
-        elapsed = 0.0
-        for every, span in self.cadence:
-            if span is None or age < elapsed + span:
-                return every
-            elapsed += span
-        return self.cadence[-1][0]
+        return every_at(self.cadence, age)
 
 
 def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] | None = None) -> dict[int, SeverityPlan]:
@@ -142,12 +137,15 @@ def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] 
 @dataclass
 class Demand:
     """Tickets to replay: (created timestamp, level, open seconds on the severity's calendar until
-    resolution or -1 when unknown), in time order."""
+    resolution or -1 when unknown), in time order. From history also: the hands-on time the help desk
+    tracked per ticket (level, lifetime, seconds), and how often the targets were really met."""
 
     arrivals: list[tuple[float, int, float]]
     source: str
     unreadable: int = 0
     skipped_levels: int = 0
+    spent: list[tuple[int, float, float]] = field(default_factory=list)
+    history: dict[tuple[int, str], list[int]] = field(default_factory=dict)
 
     @property
     def first(self) -> float:
@@ -158,13 +156,35 @@ class Demand:
         return self.arrivals[-1][0]
 
 
+def every_at(cadence: list[tuple[float, float | None]], age: float) -> float:
+    """The update interval in force at `age` seconds (calendar time) after triage."""
+    elapsed = 0.0
+    for every, span in cadence:
+        if span is None or age < elapsed + span:
+            return every
+        elapsed += span
+    return cadence[-1][0]
+
+
 def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime | None = None,
                         until: datetime | None = None) -> Demand:
-    """Demand from audit readers' tickets (BadRows are counted): creation times, severities, lifetimes."""
+    """Demand from audit readers' tickets (BadRows are counted): creation times, severities, lifetimes,
+    tracked time, and the targets as really met where the export has the times."""
     from .exports import BadRow
 
     calendars = {lvl: matrix.calendars[sev.spec.targets.calendar] for lvl, sev in matrix.levels.items()}
+    targets = {lvl: (sev.spec.targets.acknowledge.total_seconds(), sev.spec.targets.assign_owner.total_seconds(),
+                     [(s.every.total_seconds(), None if s.for_ is None else s.for_.total_seconds())
+                      for s in sev.spec.targets.update_every]) for lvl, sev in matrix.levels.items()}
+    history: dict[tuple[int, str], list[int]] = {}
+
+    def count(level: int, step: str, ok: bool) -> None:
+        pair = history.setdefault((level, step), [0, 0])
+        pair[1] += 1
+        pair[0] += ok
+
     arrivals = []
+    spent = []
     unreadable = skipped = 0
     for item in items:
         if isinstance(item, BadRow):
@@ -175,13 +195,27 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
             continue
         if (since is not None and item.created < since) or (until is not None and item.created >= until):
             continue
+        calendar = calendars[item.level]
         created = item.created.timestamp()
         lifetime = -1.0
         if item.resolved is not None:
-            lifetime = calendars[item.level].seconds_between(created, item.resolved.timestamp())
+            lifetime = calendar.seconds_between(created, item.resolved.timestamp())
         arrivals.append((created, item.level, lifetime))
+        if item.time_spent is not None:
+            spent.append((item.level, lifetime, item.time_spent))
+        ack, assign, cadence = targets[item.level]
+        if item.acknowledged is not None:
+            count(item.level, "acknowledge", calendar.seconds_between(created, item.acknowledged.timestamp()) <= ack)
+        if item.assigned is not None:
+            count(item.level, "assign_owner", calendar.seconds_between(created, item.assigned.timestamp()) <= assign)
+        previous = created
+        for update in item.updates:
+            moment = update.timestamp()
+            due = every_at(cadence, calendar.seconds_between(created, previous))
+            count(item.level, "update", calendar.seconds_between(previous, moment) <= due)
+            previous = moment
     arrivals.sort()
-    return Demand(arrivals, "history", unreadable, skipped)
+    return Demand(arrivals, "history", unreadable, skipped, spent, history)
 
 
 def demand_from_rates(matrix: Matrix, rates: dict[int, float], *, start: datetime, weeks: int, seed: int = 1) -> Demand:
@@ -204,6 +238,38 @@ def demand_from_rates(matrix: Matrix, rates: dict[int, float], *, start: datetim
             arrivals.append((t, level, lifetime))
     arrivals.sort()
     return Demand(arrivals, "rates")
+
+
+MIN_TRACKED = 20  # tickets with tracked time a severity needs before its efforts come from history
+
+
+def calibrate(matrix: Matrix, roster: Roster, demand: Demand) -> tuple[Roster, list[dict[str, Any]]]:
+    """Efforts from the history's tracked time: per severity, the median of (time tracked on a ticket /
+    the time the roster's efforts give its steps) scales the roster's efforts, so their proportions stay
+    the team's estimate and their level comes from what the help desk measured."""
+    plan = plans(matrix, roster)
+    lifetimes = typical_lifetimes(demand, plan)
+    ratios: dict[int, list[float]] = {}
+    for level, lifetime, seconds in demand.spent:
+        p = plan.get(level)
+        if p is None:
+            continue
+        steps = p.effort["acknowledge"] + (p.effort["assign_owner"] if p.owner != p.receives else 0.0)
+        steps += len(p.update_offsets(lifetime if lifetime >= 0 else lifetimes[level])) * p.effort["update"]
+        ratios.setdefault(level, []).append(seconds / steps)
+    efforts = {sid: dict(steps) for sid, steps in roster.efforts.items()}
+    report = []
+    for level in sorted(plan):
+        p = plan[level]
+        found = ratios.get(level, [])
+        factor = statistics.median(found) if len(found) >= MIN_TRACKED else None
+        if factor is not None and factor > 0:
+            efforts[p.id] = {step: max(p.effort[step] * factor, 1.0) for step in STEP_TARGETS}
+        report.append({"severity": p.id, "tracked_tickets": len(found), "factor": factor,
+                       "source": "history" if factor else "roster",
+                       "minutes": {step: round(efforts.get(p.id, efforts["default"])[step] / 60, 1)
+                                   for step in STEP_TARGETS}})
+    return Roster(roster.model, roster.source, roster.zone, roster.shifts, efforts), report
 
 
 def typical_lifetimes(demand: Demand, plan: dict[int, SeverityPlan]) -> dict[int, float]:
@@ -815,9 +881,12 @@ def _share(pair: list[float] | list[int]) -> float | None:
 
 def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
             what_ifs: list[tuple[str, str, float]] | None = None, verify_goal: bool = True,
-            search_rounds: int = 12, vary: int | None = None) -> dict[str, Any]:
+            search_rounds: int = 12, vary: int | None = None, measure_effort: bool = True) -> dict[str, Any]:
     """Everything `triage capacity` reports, as plain data (the JSON output)."""
     zone = roster.zone
+    efforts: list[dict[str, Any]] = []
+    if measure_effort and demand.spent:
+        roster, efforts = calibrate(matrix, roster, demand)
     start = datetime.fromtimestamp(demand.first, zone).date() if demand.arrivals else datetime.now(UTC).date()
     monday = start - timedelta(days=start.weekday())
     plan = plans(matrix, roster)
@@ -828,6 +897,12 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     rep = replay(demand, plan, roster, zone, vary=vary)
     need, unreachable = needed(work, plan, people, goal)
     targets = _target_rows(plan, est, rep, goal)
+    for row in targets:
+        pair = demand.history.get((row["level"], row["target"]))
+        row["history"] = _share(pair) if pair else None
+    if not efforts:
+        efforts = [{"severity": p.id, "tracked_tickets": 0, "factor": None, "source": "roster",
+                    "minutes": {step: round(p.effort[step] / 60, 1) for step in STEP_TARGETS}} for p in plan.values()]
     data: dict[str, Any] = {
         "schema_version": 1,
         "matrix": {"name": matrix.model.matrix.name, "version": matrix.model.matrix.version, "path": matrix.source},
@@ -836,6 +911,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         "demand": _demand_summary(demand, plan, zone),
         "targets": targets,
         "roles": _role_rows(role_set, plan, work, est, rep, people),
+        "effort": efforts,
         "replay": {"tasks": rep.tasks, "never_started": rep.never_started},
     }
     additions = {role: [max(0, need.get(role, [0] * WEEK)[h] - people[role][h]) for h in range(WEEK)]

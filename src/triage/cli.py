@@ -1080,7 +1080,7 @@ def capacity(
             raise UsageError("no tickets to measure: the files hold none (or none in --since/--until)"
                              if files else "--rate: every rate is zero")
         data = cap.analyse(the_matrix, the_roster, demand, goal=share, what_ifs=changes,
-                           vary=seed if vary_effort else None)
+                           vary=seed if vary_effort else None, measure_effort=not effort)
         if output_format is AuditFormat.json:
             import orjson
 

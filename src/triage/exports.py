@@ -22,7 +22,8 @@ from .errors import InputError, MatrixError
 from .model import Model
 
 TICKET_FIELDS = ("ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
-                 "updates", "reassignments", "tags", "account", "override_reason", "exception", "escalated_to")
+                 "updates", "reassignments", "tags", "account", "override_reason", "exception", "escalated_to",
+                 "time_spent")
 TIME_FIELDS = ("created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at")
 EVENT_KINDS = ("created", "acknowledged", "assigned", "escalated", "customer_update", "reassigned", "resolved")
 MISSING = ("", "?", "-", "n/a")  # "none" is a real answer (impact: none), so it is not one of them
@@ -50,6 +51,8 @@ class ExportMapping(Model):
     activities: dict[str, list[str]] = Field(default_factory=dict, description="event kind -> activity values")
     escalated_after_first: bool = False
     reassignment: Literal["events", "actor_change"] = "events"
+    time_spent_unit: Literal["seconds", "minutes", "hours"] = Field(
+        default="minutes", description="unit of a plain number in the time_spent column (h:mm is read as such)")
 
 
 @dataclass(slots=True)
@@ -73,6 +76,7 @@ class Ticket:
     escalated_to: str | None = None
     answers: dict[str, str] = field(default_factory=dict)
     packet: dict[str, bool] = field(default_factory=dict)
+    time_spent: float | None = None  # seconds of hands-on work the help desk tracked
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +242,9 @@ class Reader:
                         [t.strip() for t in tags_raw.split(separator) if t.strip()] if tags_raw else [],
                         self.value(row, "account"), self.value(row, "override_reason"), self.value(row, "exception"),
                         self.value(row, "escalated_to"))
+        spent = self.value(row, "time_spent")
+        if spent is not None:
+            ticket.time_spent = self._spent(spent)
         for q in self.questions:
             raw = row.get(q)
             if raw is not None and raw.strip().lower() not in self.missing:
@@ -247,6 +254,23 @@ class Reader:
             if raw is not None:
                 ticket.packet[f] = raw.strip().lower() not in self.missing and raw.strip().lower() not in ("false", "no")
         return ticket
+
+    def _spent(self, raw: str) -> float:
+        """Tracked time as seconds: `1:30` or `1:30:00` (hours and minutes), or a number in the mapping's unit."""
+        unit = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}[self.mapping.time_spent_unit]
+        try:
+            if ":" in raw:
+                parts = [float(p) for p in raw.split(":")]
+                if len(parts) > 3 or any(p < 0 for p in parts):
+                    raise ValueError
+                value = sum(p * f for p, f in zip(parts, (3600.0, 60.0, 1.0)))
+            else:
+                value = float(raw) * unit
+        except ValueError:
+            raise ValueError(f"time_spent: `{raw}` is not a duration") from None
+        if not 0 <= value < 1e9:
+            raise ValueError(f"time_spent: `{raw}` is not a duration")
+        return value
 
     # ------------------------------------------------------------------ one row per event
     def events(self, rows: Iterable[tuple[int, Any]]) -> Iterator[Ticket | BadRow]:
