@@ -983,6 +983,8 @@ def _target_rows(plan: dict[int, SeverityPlan], est: dict[str, Any], rep: Replay
             floor = max(3, counted // 1000)
             worst = sorted(((c[0] / c[1], how, c[1]) for how, c in cells.items() if c[1] >= floor))[:3]
             q_cells = est["by_hour"].get((level, step), {})
+            total_q = sum(c[1] for c in q_cells.values())
+            q_worst = sorted((c[0] / c[1], how) for how, c in q_cells.items() if c[1] >= total_q / 1000 and c[1] > 0)[:3]
             target_seconds = p.targets()[step]
             rows.append({
                 "severity": p.id, "level": level, "label": p.label, "target": step,
@@ -992,6 +994,8 @@ def _target_rows(plan: dict[int, SeverityPlan], est: dict[str, Any], rep: Replay
                 "meets_goal": (replayed if replayed is not None else queueing or 0.0) >= goal,
                 "worst_hours": [{"hour_of_week": how, "when": describe_hours([how]), "replay": share, "tasks": n,
                                  "queueing": _share(q_cells.get(how, [0.0, 0.0]))} for share, how, n in worst],
+                "worst_hours_queueing": [{"hour_of_week": how, "when": describe_hours([how]), "queueing": share,
+                                          "tasks_per_week": round(q_cells[how][1], 3)} for share, how in q_worst],
             })
     return rows
 

@@ -90,12 +90,19 @@ HEAD = ["Severity", "Work", "Target", "Role", "Tasks", "Queueing", "Replay", "Hi
 
 
 def worst_lines(data: dict[str, Any]) -> list[str]:
+    """Per target, the hours of the week below the goal: the replay's (with the tickets behind each figure)
+    and the queueing estimate's."""
     out = []
     for r in data["targets"]:
         bad = [w for w in r["worst_hours"] if w["replay"] < data["goal"]]
-        if bad:
-            out.append(f"{r['severity']} {STEPS[r['target']]}: " + ", ".join(
-                f"{w['when']} {_pct(w['replay'])} of {w['tasks']:,}" for w in bad))
+        low = [w for w in r.get("worst_hours_queueing", []) if w["queueing"] < data["goal"]]
+        if bad or low:
+            parts = []
+            if bad:
+                parts.append("replay " + ", ".join(f"{w['when']} {_pct(w['replay'])} of {w['tasks']:,}" for w in bad))
+            if low:
+                parts.append("queueing " + ", ".join(f"{w['when']} {_pct(w['queueing'])}" for w in low))
+            out.append(f"{r['severity']} {STEPS[r['target']]}: " + "; ".join(parts))
     return out
 
 
@@ -122,6 +129,7 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
         lines.append(f"replay: {extra:,} more people-hours a week than today's targets need" if extra > 0 else
                      "replay: no more people than today's targets need" if extra == 0 else
                      f"replay: {-extra:,} fewer people-hours a week than today's targets need")
+        lines += ["  " + line for line in change_lines(found["add"])]
         if not found["reached"]:
             lines.append(f"replay: still short of the goal after {found['replays']} replays")
     return lines
@@ -187,7 +195,7 @@ def text(data: dict[str, Any]) -> Any:
     parts.append(table)
     worst = worst_lines(data)
     if worst:
-        parts.append(Text("Worst hours in the replay (hour the work appeared)", style="bold"))
+        parts.append(Text("Worst hours of the week (hour the work appeared)", style="bold"))
         parts += [Text("  • " + visible(line)) for line in worst]
     for role in data["roles"]:
         if not any(c["tasks_per_week"] for c in role["hours"]):
@@ -240,7 +248,7 @@ def markdown(data: dict[str, Any]) -> str:
     out += ["| " + " | ".join(md(c, line_start=False) for c in row) + " |" for row in target_rows(data["targets"])]
     worst = worst_lines(data)
     if worst:
-        out += ["", "## Worst hours in the replay", ""] + [f"- {md(line, line_start=False)}" for line in worst]
+        out += ["", "## Worst hours of the week", ""] + [f"- {md(line, line_start=False)}" for line in worst]
     out += ["", "## Week by role", "",
             "People on duty in each hour (Monday first); `!` marks an hour whose work falls below the goal in the "
             "queueing estimate, `~` one within 10 points of it."]
