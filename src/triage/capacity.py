@@ -752,6 +752,7 @@ def _staffed_hours(points: list[tuple[float, int]], out: list[float], hours: Wee
 # ---------------------------------------------------------------------------------------------- goals and what-ifs
 
 MAX_EXTRA = 500  # people: beyond this an hour is reported as out of reach
+SEARCH_SECONDS = 15.0  # the replay search stops after this long, and says how many replays it ran
 
 
 def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list[int]], goal: float
@@ -797,17 +798,20 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
 
 
 def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, goal: float,
-                  monday: date, *, rounds: int = 12, first: Replay | None = None, vary: int | None = None
-                  ) -> dict[str, Any]:
+                  monday: date, *, rounds: int = 12, first: Replay | None = None, vary: int | None = None,
+                  budget: float = SEARCH_SECONDS) -> dict[str, Any]:
     """The replay's own answer to "what would it take": add one person of the role that does the work, in
     the hours of the week where the replay misses most, and replay again, until every target reaches the
-    goal or `rounds` replays have been spent."""
+    goal, or `rounds` replays or `budget` seconds have been spent."""
+    import time
+
     extra: dict[str, list[int]] = {}
+    began = time.monotonic()
     result = first if first is not None else replay(demand, plan, roster, zone, vary=vary)
     used = 0
     while True:
         short = [(lvl, step) for (lvl, step), (good, total) in result.met.items() if total and good / total < goal]
-        if not short or used >= rounds:
+        if not short or used >= rounds or time.monotonic() - began > budget:
             break
         for level, step in short:
             p = plan[level]

@@ -73,7 +73,8 @@ def summary(data: dict[str, Any]) -> list[str]:
     if found and found["add"]:
         lines.append(f"Replay search: {found['people_hours_per_week']:,} more people-hours a week "
                      + ("reach the goal for every target" if found["reached"]
-                        else f"still leave targets short after {found['replays']} replays") + " (listed below).")
+                        else f"still leave targets short after {found['replays']} replays (the search stops after "
+                             "12 replays or 15 seconds)") + " (listed below).")
     if change["out_of_reach"]:
         reasons = sorted({r["reason"] for r in change["out_of_reach"]})
         lines.append("No number of people reaches the goal where " + "; ".join(reasons) + ".")
