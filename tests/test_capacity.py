@@ -425,11 +425,21 @@ def test_markdown_and_html_reports(tmp_path: Path) -> None:
     (["--rate", "sev3=1/d", "--what-if", "sev3.acknowledge"], "--what-if: `sev3.acknowledge` is not a what-if"),
     (["--rate", "sev3=1/d", "--effort", "lunch=1h"], "--effort: `lunch=1h` is not an effort"),
     (["--rate", "sev3=0/d"], "--rate: every rate is zero"),
+    (["--rate", "sev3=900000/h"], "--rate: that is about 7,862,400,000 tickets over 52 weeks; at most 5,000,000"),
 ])
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     result = capacity(*args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_an_export_without_readable_tickets_exits_1(tmp_path: Path) -> None:
+    export = tmp_path / "empty.csv"
+    export.write_text("ticket,severity,created_at\nT-1,3,yesterday-ish\n")
+    result = capacity(str(export))
+    assert result.exit_code == 1
+    assert "empty.csv:2: created_at: `yesterday-ish` is not a time" in result.stderr
+    assert "no tickets to measure: the files hold none that can be read" in result.stderr
 
 
 def test_roster_problems_exit_1_with_a_location(tmp_path: Path) -> None:

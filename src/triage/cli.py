@@ -997,6 +997,9 @@ def _goal(text: str) -> float:
     return value
 
 
+MAX_GENERATED = 5_000_000  # tickets made from --rate: a year at ten times the benchmark's volume
+
+
 def _roster(path: str | None, matrix: Any, efforts: list[str]) -> Any:
     import os
 
@@ -1044,6 +1047,7 @@ def capacity(
         from . import capacity as cap
         from . import capacity_render
         from .calendars import zone
+        from .errors import InputError
 
         if files and rate:
             raise UsageError("give either history files or --rate, not both")
@@ -1068,6 +1072,10 @@ def capacity(
                 rates[level] = per_hour
             from datetime import timedelta
 
+            expected = sum(rates.values()) * weeks * 168
+            if expected > MAX_GENERATED:
+                raise UsageError(f"--rate: that is about {expected:,.0f} tickets over {weeks} weeks; at most "
+                                 f"{MAX_GENERATED:,} can be replayed (use fewer --weeks or a lower rate)")
             start = datetime.now(UTC).astimezone(the_roster.zone).date()
             monday = datetime.combine(start - timedelta(days=start.weekday()), datetime.min.time(), the_roster.zone)
             demand = cap.demand_from_rates(the_matrix, rates, start=monday, weeks=weeks, seed=seed)
@@ -1077,8 +1085,10 @@ def capacity(
                                              since=_moment_option(since, "--since", home),
                                              until=_moment_option(until, "--until", home))
         if not demand.arrivals:
-            raise UsageError("no tickets to measure: the files hold none (or none in --since/--until)"
-                             if files else "--rate: every rate is zero")
+            if files:
+                raise InputError("no tickets to measure: the files hold none that can be read"
+                                 + (" in --since/--until" if since or until else ""))
+            raise UsageError("--rate: every rate is zero")
         data = cap.analyse(the_matrix, the_roster, demand, goal=share, what_ifs=changes,
                            vary=seed if vary_effort else None, measure_effort=not effort)
         if output_format is AuditFormat.json:
