@@ -26,12 +26,12 @@ import random
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .matrix import Matrix
-from .roster import Roster, describe_hours, handlers
+from .roster import Roster, describe_hours
 
 STEP_TARGETS = ("acknowledge", "assign_owner", "update")
 ACK, ASSIGN, UPDATE = 0, 1, 2

@@ -7,7 +7,7 @@ from typing import Any
 
 from .audit_render import _pct
 from .sanitize import markdown as md
-from .sanitize import one_line, visible
+from .sanitize import visible
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 STEPS = {"acknowledge": "acknowledge", "assign_owner": "ownership", "update": "update"}
@@ -145,7 +145,7 @@ def change_sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
         out.append((f"Smallest change for {goal} in every hour (queueing estimate)", change_lines(change["add"])))
     found = change.get("replay_search")
     if found and found["add"]:
-        out.append((f"Smallest change found by replaying (one person at a time where work is missed most)",
+        out.append(("Smallest change found by replaying (one person at a time where work is missed most)",
                     change_lines(found["add"]) + ([] if found["reached"] else
                                                   [f"still short of {goal} after {found['replays']} replays"])))
     return out
@@ -216,8 +216,8 @@ def text(data: dict[str, Any]) -> Any:
             for people, share in cells:
                 line.append(f"{people} ", style=heat(share, goal))
             parts.append(line)
-    parts.append(Text(f"  digits: people on duty; colour: share on time in the queueing estimate (green: goal "
-                      f"met, yellow: within 10 points, red: below, grey: no work)", style="dim"))
+    parts.append(Text("  digits: people on duty; colour: share on time in the queueing estimate (green: goal "
+                      "met, yellow: within 10 points, red: below, grey: no work)", style="dim"))
     for title, items in change_sections(data):
         parts.append(Text(""))
         parts.append(Text(visible(title), style="bold"))
