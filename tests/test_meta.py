@@ -33,7 +33,11 @@ def test_the_packaged_matrix_is_the_shipped_one():
 
 
 def test_the_committed_schema_is_fresh():
+    from triage.schema import roster_schema_json
+
     assert (ROOT / "matrix.schema.json").read_text() == matrix_schema_json(), "run: triage schema > matrix.schema.json"
+    assert (ROOT / "roster.schema.json").read_text() == roster_schema_json(), \
+        "run: triage schema --roster > roster.schema.json"
 
 
 def test_the_shipped_matrix_validates_clean():

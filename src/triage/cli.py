@@ -336,12 +336,14 @@ def _lint_roster(data: bytes, source: str, matrix: str | None) -> list[Any]:
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of matrix.yaml (for editors and CI)."""
+def schema(
+    roster: Annotated[bool, typer.Option("--roster", help="The schema of roster.yaml instead.")] = False,
+) -> None:
+    """Print the JSON Schema of matrix.yaml, or of roster.yaml (for editors and CI)."""
     with reported():
-        from .schema import matrix_schema_json
+        from .schema import matrix_schema_json, roster_schema_json
 
-        sys.stdout.write(matrix_schema_json())
+        sys.stdout.write(roster_schema_json() if roster else matrix_schema_json())
 
 
 class ShowFormat(str, Enum):

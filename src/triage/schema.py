@@ -15,3 +15,16 @@ def matrix_schema_json() -> str:
               "description": "The escalation matrix read by triage; `triage validate` checks what a schema cannot.",
               **schema}
     return json.dumps(schema, indent=2, sort_keys=False) + "\n"
+
+
+def roster_schema_json() -> str:
+    from .roster import RosterModel
+
+    schema = RosterModel.model_json_schema(by_alias=True)
+    schema.pop("title", None)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "roster.schema.json",
+              "title": "triage staffing roster",
+              "description": "Who is on duty, by role, for `triage capacity`; `triage validate` checks it against the "
+                             "matrix.",
+              **schema}
+    return json.dumps(schema, indent=2, sort_keys=False) + "\n"
