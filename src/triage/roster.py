@@ -8,7 +8,6 @@ they say `holidays: none`. `effort` is the hands-on time each step takes, used b
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -204,11 +203,6 @@ def parse_roster_days(spec: str) -> frozenset[int]:
 
 
 # ---------------------------------------------------------------------------------------------- loading
-
-def is_roster(data: bytes) -> bool:
-    """Whether a YAML file is a roster rather than a matrix (cheap: looks for the version key)."""
-    return re.search(rb"(?m)^roster_version\s*:", data[:65536]) is not None
-
 
 def read_roster(data: bytes, source: str, matrix: Matrix) -> Roster:
     roster, problems = check_roster(data, source, matrix)
