@@ -552,3 +552,23 @@ def test_unreadable_time_spent_is_a_reported_row(raw: str) -> None:
     item = next(iter(reader.tickets([(7, {"ticket": "T", "severity": "3", "created_at": "2027-01-05T10:00:00Z",
                                            "time_spent": raw})])))
     assert isinstance(item, BadRow) and item.line == 7 and item.reason == f"time_spent: `{raw}` is not a duration"
+
+
+def test_event_logs_and_the_period_select_the_demand(tmp_path: Path) -> None:
+    log = tmp_path / "events.csv"
+    rows = [["ticket", "at", "event", "severity"]]
+    for i in range(30):
+        created = datetime(2027, 1, 5, 10, tzinfo=NEW_YORK) + timedelta(days=i)
+        rows += [[f"E{i}", created.isoformat(), "created", "2"],
+                 [f"E{i}", (created + timedelta(minutes=20 + i)).isoformat(), "acknowledged", ""],
+                 [f"E{i}", (created + timedelta(hours=3)).isoformat(), "resolved", ""]]
+    with log.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    data = json.loads(capacity(str(log), "--format", "json").stdout)
+    assert data["demand"]["tickets"] == 30 and data["demand"]["per_severity"][1]["tickets"] == 30
+    ack = next(r for r in data["targets"] if (r["severity"], r["target"]) == ("sev2", "acknowledge"))
+    assert ack["history"] == 11 / 30  # acknowledged 20..49 minutes after creation against 30
+    # three hours open, updates every hour for the first four: two updates (the third falls at resolution)
+    assert next(r for r in data["targets"] if (r["severity"], r["target"]) == ("sev2", "update"))["tasks"] == 60
+    period = json.loads(capacity(str(log), "--format", "json", "--since", "2027-01-10", "--until", "2027-01-20").stdout)
+    assert period["demand"]["tickets"] == 10
