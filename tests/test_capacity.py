@@ -572,3 +572,24 @@ def test_event_logs_and_the_period_select_the_demand(tmp_path: Path) -> None:
     assert next(r for r in data["targets"] if (r["severity"], r["target"]) == ("sev2", "update"))["tasks"] == 60
     period = json.loads(capacity(str(log), "--format", "json", "--since", "2027-01-10", "--until", "2027-01-20").stdout)
     assert period["demand"]["tickets"] == 10
+
+
+def test_changes_are_put_in_the_rosters_shifts(matrix) -> None:  # noqa: ANN001
+    roster = roster_of("""\
+roster_version: 1
+name: shifts
+roles:
+  frontline:
+    - {days: mon-fri, hours: "09:00-17:00", people: 3, note: day desk}
+    - {days: daily, hours: "22:00-06:00", people: 1}
+""", matrix)
+    delta = [0] * 168
+    delta[10] = 2  # Monday 10:00
+    delta[24 + 23] = 1  # Tuesday 23:00, the night shift
+    delta[5 * 24 + 12] = 1  # Saturday noon: no shift covers it
+    rows = cap.per_shift(roster, {"frontline": delta}, datetime(2027, 1, 4).date())
+    assert rows == [
+        {"role": "frontline", "shift": "mon-fri 09:00-17:00", "note": "day desk", "people": 3, "add": 2},
+        {"role": "frontline", "shift": "daily 22:00-06:00", "note": "", "people": 1, "add": 1},
+        {"role": "frontline", "shift": None, "note": "Sat 12:00-13:00", "people": 0, "add": 1},
+    ]

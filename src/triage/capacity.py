@@ -842,6 +842,29 @@ def blocks(delta: dict[str, list[int]]) -> list[dict[str, Any]]:
     return out
 
 
+def per_shift(roster: Roster, delta: dict[str, list[int]], monday: date) -> list[dict[str, Any]]:
+    """A change by hours put in the roster's own terms: for each shift, the most people any of its hours
+    needs (to cover them all by that shift); hours no shift covers are listed as new hours."""
+    out: list[dict[str, Any]] = []
+    for role in sorted(delta):
+        values = delta[role]
+        if not any(v > 0 for v in values):
+            continue
+        covered: set[int] = set()
+        for index, item in enumerate(roster.model.roles.get(role, [])):
+            hours = roster.shift_hours(role, index, monday)
+            covered.update(hours)
+            need = max((values[h] for h in hours), default=0)
+            if need > 0:
+                out.append({"role": role, "shift": f"{item.days} {item.hours}", "note": item.note,
+                            "people": item.people, "add": need})
+        rest = [h for h, v in enumerate(values) if v > 0 and h not in covered]
+        if rest:
+            out.append({"role": role, "shift": None, "note": describe_hours(rest), "people": 0,
+                        "add": max(values[h] for h in rest)})
+    return out
+
+
 def parse_what_if(text: str, matrix: Matrix) -> tuple[str, str, float]:
     """`sev2.acknowledge=30m` -> (severity id, target, seconds); ValueError with the reason."""
     from .durations import parse_duration
@@ -920,7 +943,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     }
     additions = {role: [max(0, need.get(role, [0] * WEEK)[h] - people[role][h]) for h in range(WEEK)]
                  for role in role_set}
-    change: dict[str, Any] = {"goal": goal, "add": blocks(additions),
+    change: dict[str, Any] = {"goal": goal, "add": blocks(additions), "per_shift": per_shift(roster, additions, monday),
                               "people_hours_per_week": sum(map(sum, additions.values())),
                               "out_of_reach": [{"role": r, "hour_of_week": h, "severity": plan[lvl].id, "reason": why}
                                                for r, h, lvl, why in unreachable]}
@@ -933,6 +956,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         if search_rounds else None
     if search is not None:
         change["replay_search"] = {"add": blocks(search["add"]), "reached": search["reached"],
+                                   "per_shift": per_shift(roster, search["add"], monday),
                                    "replays": search["replays"],
                                    "people_hours_per_week": sum(map(sum, search["add"].values()))}
     data["goal_change"] = change
@@ -954,6 +978,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
             "severity": sev_id, "target": target, "from_minutes": before / 60, "to_minutes": seconds / 60,
             "targets": rows,
             "cost": blocks({r: [max(0, v) for v in values] for r, values in cost.items()}),
+            "cost_per_shift": per_shift(roster, {r: [max(0, v) for v in values] for r, values in cost.items()}, monday),
             "saving": blocks({r: [max(0, -v) for v in values] for r, values in cost.items()}),
             "people_hours_per_week": sum(map(sum, cost.values())),
         }

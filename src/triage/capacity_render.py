@@ -111,6 +111,18 @@ def change_lines(items: list[dict[str, Any]], sign: str = "+") -> list[str]:
     return [f"{sign}{c['change']} {c['role']}: {c['hours']}" for c in items]
 
 
+def shift_lines(items: list[dict[str, Any]]) -> list[str]:
+    """The same change in the roster's shifts: people to add to each shift to cover all its hours."""
+    out = []
+    for c in items:
+        if c["shift"] is None:
+            out.append(f"{c['role']}, hours no shift covers ({c['note']}): {c['add']} people")
+        else:
+            note = f", {c['note']}" if c["note"] else ""
+            out.append(f"{c['role']} {c['shift']} ({c['people']} now{note}): +{c['add']}")
+    return out
+
+
 def what_if_lines(w: dict[str, Any]) -> list[str]:
     rows = [r for r in w["targets"] if r["severity"] == w["severity"] and r["target"] == w["target"]]
     lines = [f"{r['severity']} {STEPS[r['target']]} within {_target(r['minutes'])}: queueing {_pct(r['queueing'])}, "
@@ -119,6 +131,7 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
         lines.append(f"queueing estimate, to keep the goal in every hour: {w['people_hours_per_week']:,} more "
                      "people-hours a week")
         lines += ["  " + line for line in change_lines(w["cost"])]
+        lines += ["  by shift: " + line for line in shift_lines(w.get("cost_per_shift", []))]
     elif w["people_hours_per_week"] < 0:
         lines.append(f"queueing estimate: a looser target frees {-w['people_hours_per_week']:,} people-hours a week")
         lines += ["  " + line for line in change_lines(w["saving"], "-")]
@@ -143,11 +156,13 @@ def change_sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     out = []
     if change["add"]:
         out.append((f"Smallest change for {goal} in every hour (queueing estimate)", change_lines(change["add"])))
+        out.append(("The same, by shift", shift_lines(change["per_shift"])))
     found = change.get("replay_search")
     if found and found["add"]:
         out.append(("Smallest change found by replaying (one person at a time where work is missed most)",
                     change_lines(found["add"]) + ([] if found["reached"] else
                                                   [f"still short of {goal} after {found['replays']} replays"])))
+        out.append(("The same, by shift", shift_lines(found["per_shift"])))
     return out
 
 

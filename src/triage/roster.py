@@ -8,7 +8,7 @@ they say `holidays: none`. `effort` is the hands-on time each step takes, used b
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -124,6 +124,12 @@ class Roster:
                 level += deltas[ts]
                 out.append((ts, level))
         return out
+
+    def shift_hours(self, role: str, index: int, monday: date) -> list[int]:
+        """Hours of a regular week that the roster's shift `index` of `role` covers."""
+        shift = self.shifts[role][index]
+        alone = Roster(self.model, self.source, self.zone, {role: [replace(shift, people=1)]}, self.efforts)
+        return [how for how, people in enumerate(alone.week(role, monday)) if people]
 
     def week(self, role: str, monday: date) -> list[int]:
         """People on duty in each hour of a regular week (no holidays), hour 0 = Monday 00:00-01:00 local."""
