@@ -180,3 +180,53 @@ def test_cache_stays_bounded(matrix, monkeypatch):
     caches = [c._times, c._answers, c._head, c._routes, c._tail, c._stamp]
     assert all(len(cache) <= 10 for cache in caches)
     assert Path(MATRIX_PATH).exists()
+
+
+def test_lines_seen_before_give_exactly_what_parsing_them_gives(matrix):
+    """Results found by the raw line (ticket aside) must be the results the full path gives, and a bad line
+    must be reported every time, even when its rest matches a good line."""
+    from triage import classify as bulk
+
+    other = {**GOOD, "scope": "one_user", "impact": "inconvenient", "workaround": "available"}
+    rest = json.dumps(GOOD)[1:]
+    raw = [
+        '{"ticket": "A-1", ' + rest, '{"ticket": "A-2", ' + rest,  # the usual shape, twice
+        '{"ticket":"A-3",' + rest, '  {"ticket" : 17 ,' + rest, '{"ticket": 18, ' + rest,  # spacing, numbers
+        '{"ticket": "caf\\u00e9 \\"B\\"", ' + rest, '{"ticket": "café", ' + rest,  # escapes and non-ASCII
+        '{"ticket": "\\q", ' + rest,  # a bad escape in the ticket: not JSON, reported
+        '{"ticket": 012, ' + rest,  # a leading zero: not JSON, reported
+        '{"ticket": "D-1", ' + rest[:-1] + ', "ticket": "D-2"}',  # a second ticket key: the last wins
+        '{"ticket": "D-3", ' + rest[:-1] + ', "ticket": "D-4"}',
+        json.dumps({**other, "ticket": "E-1"}), json.dumps({"ticket": "E-2", **other}),
+        '{"ticket": "F-1", "confirmed": "maybe"}', '{"ticket": "F-2", "confirmed": "maybe"}',  # bad, twice
+        '{"ticket": "A-4", ' + rest,
+    ]
+    result = classify(input="\n".join(raw) + "\n")
+    assert result.exit_code == 1
+    c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
+    expected, reported = [], []
+    for number, line in enumerate(raw, 1):
+        try:
+            expected.append(c.result(orjson.loads(line)))
+        except orjson.JSONDecodeError:
+            reported.append(number)
+        except Exception:  # noqa: BLE001
+            reported.append(number)
+    assert result.stdout.encode().splitlines() == expected
+    assert [json.loads(line)["ticket"] for line in result.stdout.splitlines()][:7] == [
+        "A-1", "A-2", "A-3", "17", "18", 'café "B"', "café"]
+    assert [int(line.split("<stdin>:")[1].split(":")[0]) for line in result.stderr.splitlines()
+            if "<stdin>:" in line and "classified" not in line] == reported == [8, 9, 14, 15]
+    assert "12 classified, 4 bad records" in result.stderr
+
+
+def test_lines_seen_before_in_csv_output_and_full_results():
+    rest = json.dumps(GOOD)[1:]
+    data = "".join('{"ticket": "T-%d", %s\n' % (i, rest) for i in range(5))
+    plain = classify("--format", "csv", input=data)
+    assert plain.exit_code == 0 and len(plain.stdout.splitlines()) == 6
+    assert [line.split(",")[0] for line in plain.stdout.splitlines()[1:]] == [f"T-{i}" for i in range(5)]
+    full = classify("--full", input=data)
+    tickets = [json.loads(line)["ticket"] for line in full.stdout.splitlines()]
+    assert tickets == [f"T-{i}" for i in range(5)]
+    assert all(f"T-{i}" in line for i, line in enumerate(full.stdout.splitlines()))

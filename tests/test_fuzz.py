@@ -14,6 +14,7 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -234,3 +235,31 @@ def test_history_events_of_any_shape(events):
                                      "--impact", "a", "--actions", "b", "--next-step", "c"])
         assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output
         assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+ticket_tokens = st.one_of(st.text(max_size=12).map(json.dumps), st.text(max_size=12).map(lambda t: json.dumps(t, ensure_ascii=False)),
+                          st.integers(-10**6, 10**6).map(str), st.sampled_from(['"\\q"', "012", "null", '"a', "1.5"]))
+answer_rests = st.sampled_from([
+    '"confirmed": "yes", "scope": "system_wide", "impact": "service_unavailable", "workaround": "none"}',
+    '"confirmed": "no", "scope": "one_user", "impact": "none", "workaround": "available"}',
+    '"confirmed": "maybe"}', '"scope": "one_user", "ticket": "X"}', '"confirmed": "yes"',
+])
+
+
+@given(st.lists(st.tuples(ticket_tokens, st.sampled_from([", ", ",", " , "]), answer_rests), max_size=12))
+def test_classify_lines_seen_before_match_the_full_path(matrix, rows):
+    """The raw-line cache of `triage classify` never changes a result or hides a bad record."""
+    from triage import classify as bulk
+
+    text = "".join('{"ticket": ' + token + sep + rest + "\n" for token, sep, rest in rows)
+    result = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", "2026-11-27T10:00:00Z"],
+                           input=text.encode("utf-8", "surrogatepass"))
+    c = bulk.Classifier(matrix, at=datetime(2026, 11, 27, 10, tzinfo=UTC), display=NEW_YORK)
+    expected, bad = [], 0
+    for line in text.encode("utf-8", "surrogatepass").splitlines():
+        try:
+            expected.append(c.result(orjson.loads(line)))
+        except (orjson.JSONDecodeError, TriageError):
+            bad += 1
+    assert result.stdout_bytes.splitlines() == expected
+    assert result.exit_code == (1 if bad else 0)

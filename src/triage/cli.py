@@ -484,7 +484,6 @@ def classify(
         from .files import capped_lines
 
         lines = capped_lines(source)
-        records = (bulk.csv_records(lines, multi) if kind is RecordFormat.csv else bulk.jsonl_records(lines))
         out = AtomicOutput(output) if output else None
         bad_out = AtomicOutput(errors) if errors else None
         sink = out.write if out else sys.stdout.buffer.write
@@ -496,6 +495,14 @@ def classify(
                 sink(b"".join(batch))
                 batch.clear()
 
+        def emit(result: bytes) -> None:
+            write(bulk.csv_line(bulk.csv_row(result, the_matrix)) if output_format is RecordFormat.csv
+                  else result + b"\n")
+
+        # --full results name the ticket inside their texts, so only the short result is found by its line
+        known = bulk.RawLines(emit) if kind is RecordFormat.jsonl and not full else None
+        records = (bulk.csv_records(lines, multi) if kind is RecordFormat.csv else bulk.jsonl_records(lines, known))
+
         good = bad = 0
         try:
             if output_format is RecordFormat.csv:
@@ -504,7 +511,10 @@ def classify(
                 try:
                     if isinstance(record, bulk.BadRecord):
                         raise TriageError(record.reason)
-                    result = classifier.result(record)
+                    else:
+                        result = classifier.result(record)
+                        if known is not None:
+                            known.remember(raw, record, result)
                 except TriageError as exc:
                     bad += 1
                     _stderr(f"{name}:{number}: {exc.message}")
@@ -516,8 +526,7 @@ def classify(
                         break
                     continue
                 good += 1
-                write(bulk.csv_line(bulk.csv_row(result, the_matrix)) if output_format is RecordFormat.csv
-                      else result + b"\n")
+                emit(result)
         except BaseException:
             for f in (out, bad_out):
                 if f:
@@ -527,6 +536,7 @@ def classify(
             if source is not sys.stdin.buffer:
                 source.close()
         sink(b"".join(batch))
+        good += known.found if known is not None else 0
         for f in (out, bad_out):
             if f:
                 f.close()
