@@ -1042,7 +1042,8 @@ def capacity(
     weeks: Annotated[int, typer.Option("--weeks", min=1, max=104, help="Weeks of random arrivals made from --rate.")] = 52,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random arrivals made from --rate.")] = 1,
     effort: Annotated[Optional[list[str]], typer.Option("--effort", metavar="[SEV.]STEP=DURATION",
-                      help="Override the roster's effort, e.g. update=15m or sev1.acknowledge=20m (repeatable).")] = None,
+                      help="Override the roster's effort, e.g. update=15m or sev1.acknowledge=20m (repeatable); "
+                           "efforts are then not measured from the export's tracked time.")] = None,
     vary_effort: Annotated[bool, typer.Option("--vary-effort", help="Replay with efforts drawn at random around "
                            "the average (as the queueing model assumes) instead of exactly the average.")] = False,
     goal: Annotated[str, typer.Option("--goal", metavar="SHARE", help="Share of work to start on time, e.g. 90%.")] = "80%",
