@@ -92,10 +92,7 @@ def builtin_mappings() -> list[str]:
 
 def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
     """A built-in mapping by name, or a mapping file; `read(path) -> bytes` reads files (the shell's reader)."""
-    from pydantic import ValidationError
-
-    from .matrix import _structure_problems
-    from .yamlsafe import decode, load
+    from .matrix import parse_model
 
     if name_or_path in builtin_mappings():
         source = f"(built-in mapping {name_or_path})"
@@ -104,13 +101,10 @@ def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
         source, data = name_or_path, read(name_or_path)
     else:
         raise InputError(f"unknown mapping `{name_or_path}` (built in: {', '.join(builtin_mappings())}; or a YAML file)")
-    doc, problems = load(decode(data, source), source)
-    if doc is None or any(p.level == "error" for p in problems):
+    _, mapping, problems = parse_model(data, source, ExportMapping, "export mapping")
+    if mapping is None:
         raise MatrixError(problems)
-    try:
-        return ExportMapping.model_validate(doc.data)
-    except ValidationError as exc:
-        raise MatrixError(_structure_problems(doc, exc, ExportMapping)) from None
+    return mapping
 
 
 class TimeReader:

@@ -113,22 +113,30 @@ def read_matrix(data: bytes, source: str) -> Matrix:
     return matrix
 
 
-def check(data: bytes, source: str) -> tuple[Matrix | None, list[Problem]]:
-    """Parse and check structure and references, stopping at the first stage that fails."""
-    text = decode(data, source)
-    doc, problems = load(text, source)
-    if doc is None or _errors(problems):
-        return None, problems
-    if not isinstance(doc.data, dict):
-        return None, [doc.problem((), "the matrix must be a mapping of keys to values", "M202")]
+def parse_model(data: bytes, source: str, root: Any, what: str) -> tuple[Document | None, Any, list[Problem]]:
+    """One YAML file of ours (a matrix, a roster, an export mapping): decoded, parsed safely and its structure
+    checked against the model `root`, stopping at the first stage that fails. Returns the document, the
+    model (None on errors) and the problems found."""
     from pydantic import ValidationError
 
+    doc, problems = load(decode(data, source), source)
+    if doc is None or _errors(problems):
+        return doc, None, problems
+    if not isinstance(doc.data, dict):
+        return doc, None, [doc.problem((), f"the {what} must be a mapping of keys to values", "M202")]
+    try:
+        return doc, root.model_validate(doc.data), problems
+    except ValidationError as exc:
+        return doc, None, _structure_problems(doc, exc, root)
+
+
+def check(data: bytes, source: str) -> tuple[Matrix | None, list[Problem]]:
+    """Parse and check structure and references, stopping at the first stage that fails."""
     from .model import MatrixModel
 
-    try:
-        model = MatrixModel.model_validate(doc.data)
-    except ValidationError as exc:
-        return None, _structure_problems(doc, exc)
+    doc, model, problems = parse_model(data, source, MatrixModel, "matrix")
+    if model is None:
+        return None, problems
     matrix, problems = _index(model, doc, hashlib.sha256(data).hexdigest())
     return (None if _errors(problems) else matrix), problems
 

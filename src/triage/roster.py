@@ -220,20 +220,11 @@ def read_roster(data: bytes, source: str, matrix: Matrix) -> Roster:
 
 def check_roster(data: bytes, source: str, matrix: Matrix) -> tuple[Roster | None, list[Problem]]:
     """Parse, check structure and references against the matrix, then the coverage lints."""
-    from pydantic import ValidationError
+    from .matrix import parse_model
 
-    from .matrix import _structure_problems
-    from .yamlsafe import decode, load
-
-    doc, problems = load(decode(data, source), source)
-    if doc is None or any(p.level == "error" for p in problems):
+    doc, model, problems = parse_model(data, source, RosterModel, "roster")
+    if model is None:
         return None, problems
-    if not isinstance(doc.data, dict):
-        return None, [doc.problem((), "the roster must be a mapping of keys to values", "M202")]
-    try:
-        model = RosterModel.model_validate(doc.data)
-    except ValidationError as exc:
-        return None, _structure_problems(doc, exc, RosterModel)
 
     def problem(path: tuple[Any, ...], message: str, code: str, **kw: Any) -> None:
         problems.append(doc.problem(path, message, code, **kw))
