@@ -123,3 +123,26 @@ def test_elapsed_matches_a_minute_by_minute_count(matrix):
 def test_impossible_time_zone_names_are_a_clear_error(name):
     with pytest.raises(ValueError, match="unknown time zone"):
         cal.zone(name)
+
+
+def test_the_compiled_form_agrees_with_the_calendar(matrix):
+    """The arrays capacity searches give the same open time as the calendar itself, across the Thanksgiving
+    holidays (closed, then open 09:00-13:00), a weekend and the spring-forward night; `moment` inverts it."""
+    import random
+
+    business = matrix.calendars["business_hours"]
+    compiled = business.compiled(date(2026, 11, 20), date(2027, 4, 10))
+    rng = random.Random(3)
+    start = datetime(2026, 11, 21, tzinfo=NEW_YORK).timestamp()
+    moments = sorted([start + rng.uniform(0, 118 * 86400) for _ in range(400)]
+                     + [datetime(2026, 11, 27, h, tzinfo=NEW_YORK).timestamp() for h in (8, 9, 13, 14)])
+    for a, b in zip(moments, moments[1:]):
+        assert compiled.open_until(b) - compiled.open_until(a) == pytest.approx(business.seconds_between(a, b))
+    for a in moments[:-1]:
+        for hours in (0.5, 4, 8, 40):
+            due = compiled.moment(a, compiled.open_until(a) + hours * 3600)
+            assert business.seconds_between(a, due) == pytest.approx(hours * 3600)
+            assert business.add(datetime.fromtimestamp(a, NEW_YORK), timedelta(hours=hours)).timestamp() == pytest.approx(due)
+    assert compiled.moment(start, compiled.open_until(start) + 10**9) == float("inf")  # past the span
+    always = cal.AlwaysOpen("around")
+    assert always.compiled(date(2026, 1, 1), date(2026, 2, 1)) is always

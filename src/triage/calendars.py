@@ -88,6 +88,9 @@ class Calendar(Protocol):
 
     def seconds_between(self, start: float, end: float) -> float: ...
 
+    def compiled(self, first: date, last: date) -> Any:
+        """A form with `open_until(ts)` and its inverse `moment(hint, total)` for bulk work over first..last."""
+
     def describe(self) -> str: ...
 
 
@@ -111,14 +114,11 @@ class AlwaysOpen:
     def seconds_between(self, start: float, end: float) -> float:
         return end - start if end > start else 0.0
 
+    def compiled(self, first: date, last: date) -> AlwaysOpen:
+        return self  # its own compiled form: open time is time
+
     def open_until(self, ts: float) -> float:
         return ts
-
-    def next_open(self, ts: float) -> float:
-        return ts
-
-    def compiled(self, first: date, last: date) -> AlwaysOpen:
-        return self
 
     def moment(self, hint: float, total: float) -> float:
         return total
@@ -211,37 +211,9 @@ class WeeklyHours:
             self._last_start = (start, begin)
         return self._open_until(end) - begin
 
-    def open_until(self, ts: float) -> float:
-        """Open seconds from a fixed origin to `ts`: differences of two values are open time between them."""
-        return self._open_until(ts)
-
     def compiled(self, first: date, last: date) -> OpenTimeline:
         """The open intervals of local days first..last as arrays, for bulk work (capacity replays)."""
         return OpenTimeline(self, first, last)
-
-    def next_open(self, ts: float) -> float:
-        """`ts` if the calendar is open then, else the moment it next opens."""
-        day = datetime.fromtimestamp(ts, self.timezone).date()
-        for _ in range(_MAX_DAYS):
-            for s, e in self._stamps(day):
-                if ts < e:
-                    return max(s, ts)
-            day += timedelta(days=1)
-        raise ValueError(f"calendar `{self.name}` has no open hours within ten years")
-
-    def moment(self, hint: float, total: float) -> float:
-        """The first timestamp at or after `hint` at which `open_until` reaches `total` (its inverse)."""
-        if total <= self._open_until(hint):
-            return hint
-        day = datetime.fromtimestamp(hint, self.timezone).date()
-        for _ in range(_MAX_DAYS):
-            before = self._before(day)
-            for s, e in self._stamps(day):
-                if before + (e - s) >= total:
-                    return s + (total - before)
-                before += e - s
-            day += timedelta(days=1)
-        raise ValueError(f"calendar `{self.name}` has no open hours within ten years")
 
     def _open_until(self, ts: float) -> float:
         """Seconds of open time from a fixed origin day to the timestamp, from cached per-day totals."""
@@ -333,9 +305,6 @@ class OpenTimeline:
         end = self.ends[i]
         return self.before[i] + ((ts if ts < end else end) - self.starts[i])
 
-    def seconds_between(self, start: float, end: float) -> float:
-        return self.open_until(end) - self.open_until(start) if end > start else 0.0
-
     def moment(self, hint: float, total: float) -> float:
         if total <= self.open_until(hint):
             return hint
@@ -343,12 +312,6 @@ class OpenTimeline:
         if i >= len(self.after):
             return float("inf")
         return self.starts[i] + (total - self.before[i])
-
-    def next_open(self, ts: float) -> float:
-        i = bisect_right(self.ends, ts)
-        if i >= len(self.starts):
-            return float("inf")
-        return ts if self.starts[i] <= ts else self.starts[i]
 
 
 def public_holidays(country: str, subdivision: str | None) -> Any:
