@@ -5,7 +5,8 @@ Two answers from the same demand (tickets per severity over time, from history o
 - a queueing estimate: each role is a pool of people; in each hour of the week its work (acknowledging
   the tickets it receives, taking ownership, writing updates) arrives at random and takes the roster's
   effort on average, and Erlang C gives the probability of waiting, the share started within each
-  target and the occupancy. Each hour is treated as a steady state on its own; calendars are ignored.
+  target and the occupancy. Each hour is treated as a steady state on its own; calendars set how much
+  real time a task has before its deadline.
 - a replay: every ticket of the demand arrives at its real time; the people on duty (shifts, holidays)
   take the waiting work, the most severe first and the oldest first within a severity, one task at a
   time; waits are measured on each severity's calendar. It sees bursts and backlogs the estimate misses.
@@ -20,18 +21,19 @@ A task is on time when it starts early enough: an update must be finished by its
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import math
 import random
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .matrix import Matrix
-from .roster import Roster, describe_hours
+from .roster import Roster, describe_hours, week_start
 
 STEP_TARGETS = ("acknowledge", "assign_owner", "update")
 ACK, ASSIGN, UPDATE = 0, 1, 2
@@ -111,6 +113,16 @@ class SeverityPlan:
     def every_at(self, age: float) -> float:
         return every_at(self.cadence, age)
 
+    def role_for(self, step: str) -> str:
+        """The role whose work a step is: the receiving role acknowledges, the owner does the rest (when the
+        owner is the receiving role, its acknowledgement is the assignment)."""
+        return self.receives if step == "acknowledge" else self.owner
+
+
+def cadence_seconds(targets: Any) -> list[tuple[float, float | None]]:
+    """A severity's update cadence as (every, for how long) in seconds; the last step runs on."""
+    return [(s.every.total_seconds(), None if s.for_ is None else s.for_.total_seconds()) for s in targets.update_every]
+
 
 def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] | None = None) -> dict[int, SeverityPlan]:
     """Severity plans from the matrix, with `changes[(severity id, target)] = seconds` applied (what-ifs)."""
@@ -119,7 +131,7 @@ def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] 
     for level in sorted(matrix.levels):
         sev = matrix.levels[level]
         t = sev.spec.targets
-        cadence = [(s.every.total_seconds(), None if s.for_ is None else s.for_.total_seconds()) for s in t.update_every]
+        cadence = cadence_seconds(t)
         if (sev.id, "update") in changes:
             cadence = [(changes[(sev.id, "update")], None)]
         out[level] = SeverityPlan(
@@ -151,6 +163,16 @@ class Demand:
     def first(self) -> float:
         return self.arrivals[0][0]
 
+    @functools.cached_property
+    def median_lifetimes(self) -> dict[int, float]:
+        """Per level, the median lifetime of the tickets whose resolution is known (worked out once: every
+        workload and replay of the run asks)."""
+        known: dict[int, list[float]] = {}
+        for _, level, lifetime in self.arrivals:
+            if lifetime >= 0:
+                known.setdefault(level, []).append(lifetime)
+        return {level: statistics.median(values) for level, values in known.items()}
+
     @property
     def last(self) -> float:
         return self.arrivals[-1][0]
@@ -174,8 +196,7 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
 
     calendars = {lvl: matrix.calendars[sev.spec.targets.calendar] for lvl, sev in matrix.levels.items()}
     targets = {lvl: (sev.spec.targets.acknowledge.total_seconds(), sev.spec.targets.assign_owner.total_seconds(),
-                     [(s.every.total_seconds(), None if s.for_ is None else s.for_.total_seconds())
-                      for s in sev.spec.targets.update_every]) for lvl, sev in matrix.levels.items()}
+                     cadence_seconds(sev.spec.targets)) for lvl, sev in matrix.levels.items()}
     history: dict[tuple[int, str], list[int]] = {}
 
     def count(level: int, step: str, ok: bool) -> None:
@@ -269,22 +290,14 @@ def calibrate(matrix: Matrix, roster: Roster, demand: Demand) -> tuple[Roster, l
                        "source": "history" if factor else "roster",
                        "minutes": {step: round(efforts.get(p.id, efforts["default"])[step] / 60, 1)
                                    for step in STEP_TARGETS}})
-    return Roster(roster.model, roster.source, roster.zone, roster.shifts, efforts), report
+    return replace(roster, efforts=efforts), report
 
 
 def typical_lifetimes(demand: Demand, plan: dict[int, SeverityPlan]) -> dict[int, float]:
     """Per level: the median known lifetime, else the resolution target, else 0 (no updates)."""
-    known: dict[int, list[float]] = {}
-    for _, level, lifetime in demand.arrivals:
-        if lifetime >= 0:
-            known.setdefault(level, []).append(lifetime)
-    out = {}
-    for level, p in plan.items():
-        if known.get(level):
-            out[level] = statistics.median(known[level])
-        else:
-            out[level] = p.resolution if p.resolution is not None else 0.0
-    return out
+    known = demand.median_lifetimes
+    return {level: known[level] if level in known else p.resolution if p.resolution is not None else 0.0
+            for level, p in plan.items()}
 
 
 # ---------------------------------------------------------------------------------------------- hours of the week
@@ -721,7 +734,7 @@ def replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: 
             total[(spec[task[0]][10] + task[4]) * WEEK + task[8]] += 1
             never += 1
     for lvl in levels:
-        for k, name in enumerate(STEP_NAMES):
+        for k, name in enumerate(STEP_TARGETS):
             offset = (slot[lvl] * 3 + k) * WEEK
             pair = met[(lvl, name)]
             table = by_hour[(lvl, name)]
@@ -732,8 +745,6 @@ def replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: 
                     pair[1] += total[offset + how]
     return Replay(met, by_hour, busy, staffed, never, started + never)
 
-
-STEP_NAMES = ("acknowledge", "assign_owner", "update")
 
 
 def _staffed_hours(points: list[tuple[float, int]], out: list[float], hours: WeekHours, first: float,
@@ -815,7 +826,7 @@ def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster,
             break
         for level, step in short:
             p = plan[level]
-            role = p.receives if step == "acknowledge" else p.owner
+            role = p.role_for(step)
             misses = sorted(((c[1] - c[0], how) for how, c in result.by_hour[(level, step)].items() if c[1] > c[0]),
                             reverse=True)
             if not misses:
@@ -915,7 +926,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     if measure_effort and demand.spent:
         roster, efforts = calibrate(matrix, roster, demand)
     start = datetime.fromtimestamp(demand.first, zone).date() if demand.arrivals else datetime.now(UTC).date()
-    monday = start - timedelta(days=start.weekday())
+    monday = week_start(start)
     plan = plans(matrix, roster)
     role_set = sorted({r for p in plan.values() for r in (p.receives, p.owner)})
     people = {role: roster.week(role, monday) for role in role_set}
@@ -955,10 +966,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     search = replay_search(demand, plan, roster, zone, goal, monday, first=rep, rounds=search_rounds, vary=vary) \
         if search_rounds else None
     if search is not None:
-        change["replay_search"] = {"add": blocks(search["add"]), "reached": search["reached"],
-                                   "per_shift": per_shift(roster, search["add"], monday),
-                                   "replays": search["replays"],
-                                   "people_hours_per_week": sum(map(sum, search["add"].values()))}
+        change["replay_search"] = _found(search, roster, monday)
     data["goal_change"] = change
     data["what_if"] = []
     for sev_id, target, seconds in what_ifs or []:
@@ -973,24 +981,30 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
                 for role in roles_w}
         rows = _target_rows(changed, est_w, rep_w, goal)
         before = plan[level].targets()[target]
+        more = {r: [max(0, v) for v in values] for r, values in cost.items()}
         entry = {
             "change": f"{sev_id}.{'update_every' if target == 'update' else target}={_minutes(seconds)}",
             "severity": sev_id, "target": target, "from_minutes": before / 60, "to_minutes": seconds / 60,
             "targets": rows,
-            "cost": blocks({r: [max(0, v) for v in values] for r, values in cost.items()}),
-            "cost_per_shift": per_shift(roster, {r: [max(0, v) for v in values] for r, values in cost.items()}, monday),
+            "cost": blocks(more),
+            "cost_per_shift": per_shift(roster, more, monday),
             "saving": blocks({r: [max(0, -v) for v in values] for r, values in cost.items()}),
             "people_hours_per_week": sum(map(sum, cost.values())),
         }
         if search is not None:
-            found = replay_search(demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds, vary=vary)
-            entry["replay_search"] = {"add": blocks(found["add"]), "reached": found["reached"],
-                                      "replays": found["replays"],
-                                      "people_hours_per_week": sum(map(sum, found["add"].values())),
-                                      "extra_over_today": sum(map(sum, found["add"].values()))
-                                      - change["replay_search"]["people_hours_per_week"]}
+            found = _found(replay_search(demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds,
+                                         vary=vary), roster, monday)
+            found["extra_over_today"] = (found["people_hours_per_week"]
+                                         - change["replay_search"]["people_hours_per_week"])
+            entry["replay_search"] = found
         data["what_if"].append(entry)
     return data
+
+
+def _found(search: dict[str, Any], roster: Roster, monday: date) -> dict[str, Any]:
+    """What a replay search found, as the report shows it."""
+    return {"add": blocks(search["add"]), "reached": search["reached"], "per_shift": per_shift(roster, search["add"], monday),
+            "replays": search["replays"], "people_hours_per_week": sum(map(sum, search["add"].values()))}
 
 
 def _minutes(seconds: float) -> str:
@@ -1017,7 +1031,7 @@ def _target_rows(plan: dict[int, SeverityPlan], est: dict[str, Any], rep: Replay
             target_seconds = p.targets()[step]
             rows.append({
                 "severity": p.id, "level": level, "label": p.label, "target": step,
-                "role": p.receives if step == "acknowledge" else p.owner,
+                "role": p.role_for(step),
                 "minutes": target_seconds / 60, "calendar": p.calendar_id,
                 "tasks": counted, "queueing": queueing, "replay": replayed,
                 "meets_goal": (replayed if replayed is not None else queueing or 0.0) >= goal,
@@ -1047,14 +1061,10 @@ def _demand_summary(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInf
 
 def _role_rows(roles: list[str], plan: dict[int, SeverityPlan], work: Workload, est: dict[str, Any], rep: Replay,
                people: dict[str, list[int]]) -> list[dict[str, Any]]:
-    handled = {}
+    handled: dict[str, list[tuple[int, str]]] = {}
     for level, p in plan.items():
-        handled.setdefault(p.receives, []).append((level, "acknowledge"))
-        if p.owner != p.receives:
-            handled.setdefault(p.owner, []).append((level, "assign_owner"))
-        else:
-            handled.setdefault(p.owner, []).append((level, "assign_owner"))
-        handled.setdefault(p.owner, []).append((level, "update"))
+        for step in STEP_TARGETS:
+            handled.setdefault(p.role_for(step), []).append((level, step))
     rows = []
     for role in roles:
         cells = []

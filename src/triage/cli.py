@@ -1015,17 +1015,18 @@ MAX_GENERATED = 5_000_000  # tickets made from --rate: a year at ten times the b
 
 
 def _roster(path: str | None, matrix: Any, efforts: list[str]) -> Any:
+    """The roster of --roster ($TRIAGE_ROSTER reaches it through Typer), else ./roster.yaml."""
     import os
 
     from .files import read_bytes
     from .roster import read_roster, with_efforts
 
-    path = path or os.environ.get("TRIAGE_ROSTER") or ("roster.yaml" if os.path.exists("roster.yaml") else None)
+    path = path or ("roster.yaml" if os.path.exists("roster.yaml") else None)
     if path is None:
         raise UsageError("no roster: pass --roster FILE (or set $TRIAGE_ROSTER, or keep roster.yaml here)")
     roster = read_roster(read_bytes(path), path, matrix)
     try:
-        return with_efforts(roster, matrix, [item for item in efforts])
+        return with_efforts(roster, matrix, efforts)
     except ValueError as exc:
         raise UsageError(f"--effort: {exc}") from None
 
@@ -1085,14 +1086,14 @@ def capacity(
                 except ValueError as exc:
                     raise UsageError(f"--rate: {exc}") from None
                 rates[level] = per_hour
-            from datetime import timedelta
+            from .roster import week_start
 
             expected = sum(rates.values()) * weeks * 168
             if expected > MAX_GENERATED:
                 raise UsageError(f"--rate: that is about {expected:,.0f} tickets over {weeks} weeks; at most "
                                  f"{MAX_GENERATED:,} can be replayed (use fewer --weeks or a lower rate)")
             start = datetime.now(UTC).astimezone(the_roster.zone).date()
-            monday = datetime.combine(start - timedelta(days=start.weekday()), datetime.min.time(), the_roster.zone)
+            monday = datetime.combine(week_start(start), datetime.min.time(), the_roster.zone)
             demand = cap.demand_from_rates(the_matrix, rates, start=monday, weeks=weeks, seed=seed)
         else:
             home = zone(the_matrix.model.matrix.timezone)

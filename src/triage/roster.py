@@ -89,7 +89,7 @@ class Roster:
                 if add > 0:
                     shifts.setdefault(role, []).append(Shift(role, frozenset({how // 24}), time(how % 24), timedelta(hours=1),
                                                              add, self.zone, None))
-        return Roster(self.model, self.source, self.zone, shifts, self.efforts)
+        return replace(self, shifts=shifts, _weeks={})
 
     def intervals(self, role: str, first: date, last: date, *, holidays: bool = True) -> list[tuple[float, float, int]]:
         """(start, end, people) as POSIX timestamps for shifts starting on local days first..last."""
@@ -128,7 +128,7 @@ class Roster:
     def shift_hours(self, role: str, index: int, monday: date) -> list[int]:
         """Hours of a regular week that the roster's shift `index` of `role` covers."""
         shift = self.shifts[role][index]
-        alone = Roster(self.model, self.source, self.zone, {role: [replace(shift, people=1)]}, self.efforts)
+        alone = replace(self, shifts={role: [replace(shift, people=1)]}, _weeks={})
         return [how for how, people in enumerate(alone.week(role, monday)) if people]
 
     def week(self, role: str, monday: date) -> list[int]:
@@ -324,7 +324,7 @@ def coverage_problems(roster: Roster, matrix: Matrix, doc: Any) -> list[Problem]
     """Warnings a lead wants before publishing: roles that handle steps with nobody on the roster, and
     hours in which a severity's calendar is open but its receiving role has nobody on duty."""
     out: list[Problem] = []
-    monday = _reference_monday()
+    monday = week_start(datetime.now(UTC).date())
     for role, work in handlers(matrix).items():
         listed = sum(s.people for s in roster.shifts.get(role, ()))
         if not listed:
@@ -357,8 +357,8 @@ def coverage_problems(roster: Roster, matrix: Matrix, doc: Any) -> list[Problem]
     return out
 
 
-def _reference_monday(at: date | None = None) -> date:
-    day = at or datetime.now(UTC).date()
+def week_start(day: date) -> date:
+    """The Monday of the week `day` falls in: the reference week of rosters and hours of the week."""
     return day - timedelta(days=day.weekday())
 
 
@@ -409,4 +409,4 @@ def with_efforts(roster: Roster, matrix: Matrix, items: list[str]) -> Roster:
             raise ValueError(f"`{item}`: an effort must be longer than zero")
         for sid in ([sev] if dot else list(matrix.model.severities)):
             efforts[sid][step] = seconds
-    return Roster(roster.model, roster.source, roster.zone, roster.shifts, efforts)
+    return replace(roster, efforts=efforts)
