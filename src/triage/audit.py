@@ -12,16 +12,16 @@ Definitions (the README repeats them):
 from __future__ import annotations
 
 import math
-from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .engine import decide, resolve_answers
 from .errors import TriageError
-from .exports import BadRow, Ticket
+from .calendars import AlwaysOpen
+from .exports import BadRow, Batch, Ticket, batched
 from .matrix import Matrix
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
@@ -29,16 +29,25 @@ _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": 
 MAX_ROWS_KEPT = 1000
 
 
-def median(values: list[float]) -> float | None:
-    if not values:
-        return None
+def median(values: Any) -> float | None:
+    """Of sorted values."""
     n = len(values)
+    if not n:
+        return None
     mid = n // 2
-    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+    return float(values[mid]) if n % 2 else (float(values[mid - 1]) + float(values[mid])) / 2
 
 
-def p90(values: list[float]) -> float | None:
-    return values[max(math.ceil(0.9 * len(values)) - 1, 0)] if values else None
+def p90(values: Any) -> float | None:
+    """Of sorted values."""
+    return float(values[max(math.ceil(0.9 * len(values)) - 1, 0)]) if len(values) else None
+
+
+def _sorted(parts: list[Any]) -> Any:
+    """The values of a list of NumPy arrays, in one sorted array."""
+    import numpy as np
+
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0)
 
 
 @dataclass
@@ -59,7 +68,7 @@ class Audit:
     audited: int = 0
     unreadable: int = 0
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
-    minutes: dict[tuple[int, str], array] = field(default_factory=lambda: defaultdict(lambda: array("d")))
+    minutes: dict[tuple[int, str], list[Any]] = field(default_factory=lambda: defaultdict(list))  # NumPy arrays
     met: Counter = field(default_factory=Counter)
     target_minutes: dict[tuple[int, str], float | None] = field(default_factory=dict)
     breaches: list[tuple[str, int, str, datetime, datetime, float]] = field(default_factory=list)
@@ -72,142 +81,323 @@ class Audit:
     complete_packets: int = 0
     missing_fields: Counter = field(default_factory=Counter)
     bounced: list[tuple[str, int, int]] = field(default_factory=list)
-    to_assign: array = field(default_factory=lambda: array("d"))
-    assign_to_escalate: array = field(default_factory=lambda: array("d"))
+    to_assign: list[Any] = field(default_factory=list)
+    assign_to_escalate: list[Any] = field(default_factory=list)
     escalations_by_tag: dict[str, list[tuple[datetime, str]]] = field(default_factory=lambda: defaultdict(list))
     exceptions_used: Counter = field(default_factory=Counter)
     unknown_roles: Counter = field(default_factory=Counter)
     levels_seen: Counter = field(default_factory=Counter)
-    acknowledge_all: array = field(default_factory=lambda: array("d"))
+    acknowledge_all: list[Any] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
     escalated_tickets: list[Ticket] = field(default_factory=list)
+    known_exceptions: set[str] = field(default_factory=set)
 
 
-def run(matrix: Matrix, rows: Iterable[Ticket | BadRow], options: Options, *, keep_escalated: int = 0) -> Audit:
-    """Measure every ticket; `keep_escalated` keeps the latest escalated tickets for `triage review`."""
+_MAX_SPAN_DAYS = 366 * 30  # a batch whose times spread wider is measured one ticket at a time
+_SLACK = timedelta(days=45)  # compiled spans reach this far past the data, so sorted exports rarely recompile
+
+
+class _Clock:
+    """Open time on one calendar for whole arrays of timestamps: the calendar's intervals compiled over the
+    span of the data (widened as batches arrive), searched by bisection; the calendar's own walk for data
+    spread too wide to compile."""
+
+    def __init__(self, calendar: Any) -> None:
+        self.calendar = calendar
+        self.timeline: Any = None
+        self.span: tuple[date, date] | None = None
+
+    def cover(self, *columns: Any) -> Any:
+        """The timeline to use for timestamps in `columns` (NaN ignored), or None: measure one by one."""
+        import numpy as np
+
+        if isinstance(self.calendar, AlwaysOpen):
+            return self.calendar
+        lows = [np.nanmin(c) for c in columns if len(c) and not np.isnan(c).all()]
+        if not lows:
+            return self.timeline or self.calendar.compiled(date(2000, 1, 1), date(2000, 1, 1))
+        lo, hi = min(lows), max(np.nanmax(c) for c in columns if len(c) and not np.isnan(c).all())
+        try:
+            tz = self.calendar.timezone
+            first = datetime.fromtimestamp(lo, tz).date() - timedelta(days=1)
+            last = datetime.fromtimestamp(hi, tz).date() + timedelta(days=1)
+        except (OverflowError, OSError, ValueError):
+            return None
+        if self.span is not None and self.span[0] <= first and last <= self.span[1]:
+            return self.timeline
+        if (last - first).days > _MAX_SPAN_DAYS:
+            return None
+        if self.span is not None and (max(last, self.span[1]) - min(first, self.span[0])).days <= _MAX_SPAN_DAYS:
+            first, last = min(first, self.span[0]), max(last, self.span[1])
+        try:
+            first, last = first - _SLACK, last + _SLACK
+        except OverflowError:
+            return None
+        self.span, self.timeline = (first, last), self.calendar.compiled(first, last)
+        return self.timeline
+
+
+class _Measure:
+    """Open time between timestamps of one batch on one calendar, as arrays."""
+
+    def __init__(self, clock: _Clock, *columns: Any) -> None:
+        self.calendar = clock.calendar
+        self.timeline = clock.cover(*columns)
+
+    def between(self, start: Any, end: Any) -> Any:
+        """Open seconds from each start to its end; zero when the end is not after the start."""
+        import numpy as np
+
+        if self.timeline is None:
+            return np.array([self.calendar.seconds_between(a, b) for a, b in zip(start.tolist(), end.tolist())])
+        spent = self.timeline.open_until_many(end) - self.timeline.open_until_many(start)
+        return np.where(end > start, spent, 0.0)
+
+    def due(self, start: Any, seconds: Any) -> Any:
+        """The moments `seconds` of open time after each start."""
+        import numpy as np
+
+        if self.timeline is None:
+            return np.array([self.calendar.add(datetime.fromtimestamp(a, UTC), timedelta(seconds=b)).timestamp()
+                             for a, b in zip(start.tolist(), seconds.tolist())])
+        return self.timeline.moment_many(start, self.timeline.open_until_many(start) + seconds)
+
+
+def _stamps(moments: list[datetime | None]) -> Any:
+    import numpy as np
+
+    nan = math.nan
+    return np.array([nan if d is None else d.timestamp() for d in moments], dtype=np.float64)
+
+
+def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Options, *, keep_escalated: int = 0) -> Audit:
+    """Measure every ticket; `keep_escalated` keeps the latest escalated tickets for `triage review`.
+
+    Tickets are measured a batch at a time, target by target, as arrays; the per-ticket checks (answers,
+    packets, tags) look only at the tickets that carry them."""
     report = Audit(matrix, options)
-    calendars = {lvl: matrix.calendars[sev.spec.targets.calendar] for lvl, sev in matrix.levels.items()}
-    limits: dict[int, dict[str, timedelta | None]] = {}
-    cadences: dict[int, list[tuple[timedelta, timedelta | None]]] = {}
+    clocks: dict[str, _Clock] = {}
+    plans: dict[int, _Plan] = {}
     for lvl, sev in matrix.levels.items():
         t = sev.spec.targets
-        limits[lvl] = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
-                       "resolution": t.resolution.within}
-        cadences[lvl] = [(step.every, step.for_) for step in t.update_every]
-        for name, limit in limits[lvl].items():
+        clock = clocks.setdefault(t.calendar, _Clock(matrix.calendars[t.calendar]))
+        limits = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
+                  "resolution": t.resolution.within}
+        for name, limit in limits.items():
             report.target_minutes[(lvl, name)] = None if limit is None else limit.total_seconds() / 60
-        report.target_minutes[(lvl, "update")] = cadences[lvl][0][0].total_seconds() / 60
-    limit_minutes = {lvl: {k: None if v is None else v.total_seconds() / 60 for k, v in d.items()}
-                     for lvl, d in limits.items()}
-    cadence_minutes = {lvl: [(e.total_seconds() / 60, None if s is None else s.total_seconds() / 60) for e, s in c]
-                       for lvl, c in cadences.items()}
+        report.target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60
+        plans[lvl] = _Plan(clock, {k: report.target_minutes[(lvl, k)] for k in limits},
+                           [(step.every.total_seconds() / 60, None if step.for_ is None else step.for_.total_seconds() / 60)
+                            for step in t.update_every])
     point = next((p for p in matrix.model.handoff_points if p.id == "owner_to_specialist"), None)
     required = list(point.requires) if point else [f.id for f in matrix.model.handoff_packet if f.stage == "triage"]
     required = [f for f in required if not any(pf.id == f and pf.filled_from for pf in matrix.model.handoff_packet)]
-    roles = set(matrix.model.roles)
-    known_exceptions = {e.id for e in matrix.model.exceptions}
-    since, until = options.since, options.until
+    report.known_exceptions = {e.id for e in matrix.model.exceptions}
+    checks = _Checks(matrix, report, required, keep_escalated)
 
-    for item in rows:
+    for item in batched(rows):
         if isinstance(item, BadRow):
             report.unreadable += 1
             if len(report.bad_rows) < MAX_ROWS_KEPT:
                 report.bad_rows.append((item.line, item.reason))
             continue
-        report.read += 1
-        t = item
-        if (since is not None and t.created < since) or (until is not None and t.created >= until):
-            continue
-        if t.level not in matrix.levels:
-            report.unreadable += 1
-            if len(report.bad_rows) < MAX_ROWS_KEPT:
-                report.bad_rows.append((t.line, f"ticket {t.ticket}: severity {t.level} is not in the matrix"))
-            continue
-        report.audited += 1
-        report.levels_seen[t.level] += 1
-        report.first = t.created if report.first is None or t.created < report.first else report.first
-        report.last = t.created if report.last is None or t.created > report.last else report.last
-        calendar = calendars[t.level]
-        between = calendar.seconds_between
-        created = t.created.timestamp()
-        level_limits = limit_minutes[t.level]
-        for name, attr in _ATTR.items():
-            actual = getattr(t, attr)
-            limit = level_limits[name]
-            if actual is None or limit is None:
-                continue
-            spent = between(created, actual.timestamp()) / 60
-            report.minutes[(t.level, name)].append(spent)
-            if name == "acknowledge":
-                report.acknowledge_all.append(spent)
-            if spent <= limit:
-                report.met[(t.level, name)] += 1
-            else:
-                report.breaches.append((t.ticket, t.level, name, calendar.add(t.created, limits[t.level][name]),
-                                        actual, spent - limit))
-        previous, previous_ts = t.created, created
-        for moment in t.updates:
-            age = between(created, previous_ts) / 60
-            every, passed = cadence_minutes[t.level][-1][0], 0.0
-            for interval, span in cadence_minutes[t.level]:
-                if span is None or age < passed + span:
-                    every = interval
-                    break
-                passed += span
-            moment_ts = moment.timestamp()
-            gap = between(previous_ts, moment_ts) / 60
-            report.minutes[(t.level, "update")].append(gap)
-            if gap <= every:
-                report.met[(t.level, "update")] += 1
-            else:
-                report.breaches.append((t.ticket, t.level, "update",
-                                        calendar.add(previous, timedelta(minutes=every)), moment, gap - every))
-            previous, previous_ts = moment, moment_ts
-        if t.answers:
-            report.with_answers += 1
-            try:
-                answers, _ = resolve_answers(matrix, t.answers)
-                decision = decide(matrix, answers)
-            except TriageError as exc:
-                if len(report.unreadable_answers) < MAX_ROWS_KEPT:
-                    report.unreadable_answers.append((t.ticket, exc.message))
-            else:
-                if decision.level != t.level:
-                    report.disagreements.append((t.ticket, t.level, decision.level, decision.rules, t.override_reason))
-        if t.override_reason:
-            report.overrides.append((t.ticket, t.level, t.override_reason))
-        if t.escalated is not None:
-            report.escalated += 1
-            if t.packet:
-                report.escalated_with_packet += 1
-                gaps = [f for f in required if not t.packet.get(f)]
-                if not gaps:
-                    report.complete_packets += 1
-                report.missing_fields.update(gaps)
-            for tag in t.tags:
-                report.escalations_by_tag[tag].append((t.escalated, t.ticket))
-            if keep_escalated:
-                report.escalated_tickets.append(t)
-                if len(report.escalated_tickets) > keep_escalated * 4:
-                    report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
-                    del report.escalated_tickets[keep_escalated:]
-        if t.reassignments >= options.bounce_threshold:
-            report.bounced.append((t.ticket, t.level, t.reassignments))
-        if t.assigned is not None:
-            assigned = t.assigned.timestamp()
-            report.to_assign.append(between(created, assigned) / 60)
-            if t.escalated is not None:
-                report.assign_to_escalate.append(between(assigned, t.escalated.timestamp()) / 60)
-        if t.exception:
-            report.exceptions_used[t.exception] += 1
-        if t.escalated_to and t.escalated_to not in roles:
-            report.unknown_roles[t.escalated_to] += 1
-    report.known_exceptions = known_exceptions  # type: ignore[attr-defined]
+        _measure_batch(report, item, plans, checks)
     if keep_escalated:
         report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
         del report.escalated_tickets[keep_escalated:]
     return report
+
+
+@dataclass
+class _Plan:
+    """What one severity is measured on: its calendar, targets in minutes and update cadence."""
+
+    clock: _Clock
+    limits: dict[str, float | None]
+    cadence: list[tuple[float, float | None]]  # (every, for how long) in minutes, the last for the rest
+
+
+def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks: _Checks) -> None:
+    import numpy as np
+
+    options = report.options
+    report.read += len(batch)
+    created = _stamps(batch.created)
+    levels = np.array(batch.level, dtype=np.int64)
+    chosen = np.isin(levels, list(plans))
+    if options.since is not None:
+        chosen &= created >= options.since.timestamp()
+    if options.until is not None:
+        chosen &= created < options.until.timestamp()
+    for i in np.flatnonzero(~np.isin(levels, list(plans))).tolist():
+        if (options.since is None or batch.created[i] >= options.since) and \
+                (options.until is None or batch.created[i] < options.until):
+            report.unreadable += 1
+            if len(report.bad_rows) < MAX_ROWS_KEPT:
+                report.bad_rows.append((batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not "
+                                                       "in the matrix"))
+    picked = np.flatnonzero(chosen)
+    if not len(picked):
+        return
+    report.audited += len(picked)
+    first, last = int(picked[np.argmin(created[picked])]), int(picked[np.argmax(created[picked])])
+    if report.first is None or batch.created[first] < report.first:
+        report.first = batch.created[first]
+    if report.last is None or batch.created[last] > report.last:
+        report.last = batch.created[last]
+    stamps = {name: _stamps(getattr(batch, name)) for name in _ATTR.values()}
+    breaches: list[tuple[int, int, int, tuple[str, int, str, datetime, datetime, float]]] = []
+    for lvl in np.unique(levels[picked]).tolist():
+        rows = picked[levels[picked] == lvl]
+        report.levels_seen[lvl] += len(rows)
+        _measure_level(report, batch, lvl, plans[lvl], rows, created[rows], {k: v[rows] for k, v in stamps.items()},
+                       breaches)
+    breaches.sort(key=lambda b: b[:3])
+    report.breaches += [b[3] for b in breaches]
+    checks.tickets(batch, picked.tolist())
+
+
+def _measure_level(report: Audit, batch: Batch, lvl: int, plan: _Plan, rows: Any, created: Any,
+                   stamps: dict[str, Any], breaches: list[Any]) -> None:
+    import numpy as np
+
+    counts = np.array([len(batch.updates[i]) for i in rows.tolist()], dtype=np.int64)
+    moments = np.array([u.timestamp() for i in rows.tolist() for u in batch.updates[i]], dtype=np.float64)
+    measure = _Measure(plan.clock, created, moments, *stamps.values())
+    for order, (name, attr) in enumerate(_ATTR.items()):
+        limit = plan.limits[name]
+        actual = stamps[attr]
+        have = ~np.isnan(actual)
+        if limit is None or not have.any():
+            continue
+        where = np.flatnonzero(have)
+        spent = measure.between(created[where], actual[where]) / 60
+        report.minutes[(lvl, name)].append(spent)
+        if name == "acknowledge":
+            report.acknowledge_all.append(spent)
+        late = spent > limit
+        report.met[(lvl, name)] += int(len(spent) - np.count_nonzero(late))
+        if late.any():
+            positions = where[late]
+            due = measure.due(created[positions], np.full(len(positions), limit * 60))
+            for p, due_ts, minutes in zip(positions.tolist(), due.tolist(), (spent[late] - limit).tolist()):
+                i = int(rows[p])
+                start = batch.created[i]
+                breaches.append((i, order, 0, (batch.ticket[i], lvl, name, datetime.fromtimestamp(due_ts, start.tzinfo),
+                                               getattr(batch, attr)[i], minutes)))
+    if len(moments):
+        owner = np.repeat(np.arange(len(rows)), counts)
+        previous = np.empty_like(moments)
+        previous[1:] = moments[:-1]
+        starts = np.cumsum(counts) - counts
+        starts = starts[counts > 0]
+        previous[starts] = created[counts > 0]
+        age = measure.between(created[owner], previous) / 60
+        every = np.full(len(moments), plan.cadence[-1][0])
+        decided = np.zeros(len(moments), dtype=bool)
+        passed = 0.0
+        for interval, span in plan.cadence:
+            now = ~decided if span is None else ~decided & (age < passed + span)
+            every[now] = interval
+            decided |= now
+            if span is None:
+                break
+            passed += span
+        gap = measure.between(previous, moments) / 60
+        report.minutes[(lvl, "update")].append(gap)
+        late = gap > every
+        report.met[(lvl, "update")] += int(len(gap) - np.count_nonzero(late))
+        if late.any():
+            positions = np.flatnonzero(late)
+            due = measure.due(previous[positions], every[positions] * 60)
+            sequence = np.arange(len(moments)) - np.repeat(np.cumsum(counts) - counts, counts)
+            for q, due_ts, minutes in zip(positions.tolist(), due.tolist(), (gap[late] - every[late]).tolist()):
+                i, k = int(rows[owner[q]]), int(sequence[q])
+                before = batch.updates[i][k - 1] if k else batch.created[i]
+                breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update",
+                                                    datetime.fromtimestamp(due_ts, before.tzinfo),
+                                                    batch.updates[i][k], minutes)))
+    assigned = stamps["assigned"]
+    where = np.flatnonzero(~np.isnan(assigned))
+    if len(where):
+        report.to_assign.append(measure.between(created[where], assigned[where]) / 60)
+        escalated = stamps["escalated"][where]
+        both = ~np.isnan(escalated)
+        if both.any():
+            report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)
+
+
+class _Checks:
+    """The checks made ticket by ticket, over only the tickets that carry what they look at."""
+
+    def __init__(self, matrix: Matrix, report: Audit, required: list[str], keep_escalated: int) -> None:
+        self.matrix, self.report, self.required, self.keep = matrix, report, required, keep_escalated
+        self.roles = set(matrix.model.roles)
+        self.decisions: dict[Any, tuple[int, tuple[str, ...]] | str] = {}
+
+    def decided(self, answers: dict[str, str]) -> tuple[int, tuple[str, ...]] | str:
+        """(level, rules) the matrix gives for recorded answers, or why they cannot be read; cached, since
+        exports repeat the same answers."""
+        key = tuple(answers.items())
+        known = self.decisions.get(key)
+        if known is None:
+            try:
+                resolved, _ = resolve_answers(self.matrix, answers)
+                decision = decide(self.matrix, resolved)
+                known = (decision.level, decision.rules)
+            except TriageError as exc:
+                known = exc.message
+            if len(self.decisions) > 50_000:
+                self.decisions.clear()
+            self.decisions[key] = known
+        return known
+
+    def tickets(self, batch: Batch, picked: list[int]) -> None:
+        report = self.report
+        answers, overrides = batch.answers, batch.override_reason
+        for i in picked:
+            if answers[i]:
+                report.with_answers += 1
+                known = self.decided(answers[i])
+                if isinstance(known, str):
+                    if len(report.unreadable_answers) < MAX_ROWS_KEPT:
+                        report.unreadable_answers.append((batch.ticket[i], known))
+                elif known[0] != batch.level[i]:
+                    report.disagreements.append((batch.ticket[i], batch.level[i], known[0], known[1], overrides[i]))
+            if overrides[i]:
+                report.overrides.append((batch.ticket[i], batch.level[i], overrides[i]))
+        escalated = batch.escalated
+        for i in picked:
+            moment = escalated[i]
+            if moment is None:
+                continue
+            report.escalated += 1
+            packet = batch.packet[i]
+            if packet:
+                report.escalated_with_packet += 1
+                gaps = [f for f in self.required if not packet.get(f)]
+                if not gaps:
+                    report.complete_packets += 1
+                report.missing_fields.update(gaps)
+            for tag in batch.tags[i]:
+                report.escalations_by_tag[tag].append((moment, batch.ticket[i]))
+            if self.keep:
+                report.escalated_tickets.append(batch.ticket_at(i))
+                if len(report.escalated_tickets) > self.keep * 4:
+                    report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
+                    del report.escalated_tickets[self.keep:]
+        threshold = report.options.bounce_threshold
+        reassignments = batch.reassignments
+        for i in picked:
+            if reassignments[i] >= threshold:
+                report.bounced.append((batch.ticket[i], batch.level[i], reassignments[i]))
+        for i in picked:
+            if batch.exception[i]:
+                report.exceptions_used[batch.exception[i]] += 1
+            role = batch.escalated_to[i]
+            if role and role not in self.roles:
+                report.unknown_roles[role] += 1
 
 
 def repeated(report: Audit) -> list[dict[str, Any]]:
@@ -236,7 +426,7 @@ def to_json(report: Audit) -> dict[str, Any]:
     for lvl in sorted(m.levels):
         targets = {}
         for name in TARGETS:
-            values = sorted(report.minutes.get((lvl, name), array("d")))
+            values = _sorted(report.minutes.get((lvl, name), []))
             measured = len(values)
             met = report.met[(lvl, name)]
             targets[name] = {"measured": measured, "met": met,
@@ -252,7 +442,7 @@ def to_json(report: Audit) -> dict[str, Any]:
                           if e.expires is None else f"expired on {e.expires.isoformat()}"}
                          for e in m.model.exceptions
                          if e.approver is None or e.expires is None or e.expires < today]
-    to_assign, assign_escalate = sorted(report.to_assign), sorted(report.assign_to_escalate)
+    to_assign, assign_escalate = _sorted(report.to_assign), _sorted(report.assign_to_escalate)
     return {
         "schema_version": 1,
         "matrix": {"name": m.model.matrix.name, "version": m.model.matrix.version, "sha256": m.sha256},
@@ -283,22 +473,21 @@ def to_json(report: Audit) -> dict[str, Any]:
                     "unknown_roles": dict(report.unknown_roles)},
         "repeated": {"window_days": o.window_days, "threshold": o.repeat_threshold, "candidates": repeated(report)},
         "exceptions": {"tickets": dict(report.exceptions_used),
-                       "unknown": sorted(set(report.exceptions_used) - report.known_exceptions),  # type: ignore[attr-defined]
+                       "unknown": sorted(set(report.exceptions_used) - report.known_exceptions),
                        "matrix": matrix_exceptions},
-        "acknowledge_distribution": histogram(report.acknowledge_all),
+        "acknowledge_distribution": histogram(_sorted(report.acknowledge_all)),
     }
 
 
 BINS = (5, 15, 30, 60, 120, 240, 480, 960, 1920)
 
 
-def histogram(values: Iterable[float]) -> list[dict[str, Any]]:
-    """Counts of time to acknowledge in bins of minutes: under 5, 5-15, ..., 1920 and over."""
-    counts = [0] * (len(BINS) + 1)
-    import bisect
+def histogram(values: Any) -> list[dict[str, Any]]:
+    """Counts of time to acknowledge (a sorted NumPy array) in bins of minutes: under 5, 5-15, ..., 1920 and over."""
+    import numpy as np
 
-    for v in values:
-        counts[bisect.bisect_right(BINS, v)] += 1
+    cuts = np.searchsorted(values, BINS, side="left").tolist()
+    counts = [b - a for a, b in zip([0, *cuts], [*cuts, len(values)])]
     edges = (0, *BINS)
     return [{"from": edges[i], "to": BINS[i] if i < len(BINS) else None, "tickets": c} for i, c in enumerate(counts)]
 

@@ -123,6 +123,14 @@ class AlwaysOpen:
     def moment(self, hint: float, total: float) -> float:
         return total
 
+    def open_until_many(self, ts: Any) -> Any:
+        return ts
+
+    def moment_many(self, hints: Any, totals: Any) -> Any:
+        import numpy as np
+
+        return np.maximum(hints, totals)
+
     def describe(self) -> str:
         return "around the clock, every day"
 
@@ -312,6 +320,33 @@ class OpenTimeline:
         if i >= len(self.after):
             return float("inf")
         return self.starts[i] + (total - self.before[i])
+
+    def _arrays(self) -> tuple[Any, Any, Any, Any]:
+        import numpy as np
+
+        return tuple(np.frombuffer(a, dtype=np.float64) for a in (self.starts, self.ends, self.before, self.after))
+
+    def open_until_many(self, ts: Any) -> Any:
+        """`open_until` of every timestamp of a NumPy array."""
+        import numpy as np
+
+        starts, ends, before, _ = self._arrays()
+        if not len(starts):
+            return np.zeros_like(ts)
+        i = np.searchsorted(starts, ts, side="right") - 1
+        j = np.maximum(i, 0)
+        return np.where(i < 0, 0.0, before[j] + (np.minimum(ts, ends[j]) - starts[j]))
+
+    def moment_many(self, hints: Any, totals: Any) -> Any:
+        """`moment` of every pair of NumPy arrays (infinity past the end of the span)."""
+        import numpy as np
+
+        starts, _, before, after = self._arrays()
+        if not len(starts):
+            return np.where(totals <= 0, hints, np.inf)
+        i = np.searchsorted(after, totals, side="left")
+        k = np.minimum(i, len(after) - 1)
+        return np.maximum(hints, np.where(i < len(after), starts[k] + (totals - before[k]), np.inf))
 
 
 def public_holidays(country: str, subdivision: str | None) -> Any:

@@ -192,7 +192,7 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
                         until: datetime | None = None) -> Demand:
     """Demand from audit readers' tickets (BadRows are counted): creation times, severities, lifetimes,
     tracked time, and the targets as really met where the export has the times."""
-    from .exports import BadRow
+    from .exports import BadRow, each_ticket
 
     calendars = {lvl: matrix.calendars[sev.spec.targets.calendar] for lvl, sev in matrix.levels.items()}
     targets = {lvl: (sev.spec.targets.acknowledge.total_seconds(), sev.spec.targets.assign_owner.total_seconds(),
@@ -207,7 +207,7 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
     arrivals = []
     spent = []
     unreadable = skipped = 0
-    for item in items:
+    for item in each_ticket(items):
         if isinstance(item, BadRow):
             unreadable += 1
             continue

@@ -48,8 +48,14 @@ def _stderr(message: str) -> None:
 
 
 @contextmanager
-def reported() -> Iterator[None]:
-    """Turn domain errors and Ctrl-C into one line on stderr and the documented exit code."""
+def reported(*, bulk: bool = False) -> Iterator[None]:
+    """Turn domain errors and Ctrl-C into one line on stderr and the documented exit code. `bulk` commands
+    (a row or record at a time, nothing cyclic kept) run without the cycle collector, which would otherwise
+    walk every object they hold again and again; reference counting still frees each row."""
+    import gc
+
+    if bulk:
+        gc.disable()
     try:
         yield
     except TriageError as exc:
@@ -61,6 +67,9 @@ def reported() -> Iterator[None]:
     except EOFError:
         _stderr("error: input ended while a question was open (no terminal?); use --no-input with --answer")
         raise typer.Exit(int(ExitCode.USAGE)) from None
+    finally:
+        if bulk:
+            gc.enable()
 
 
 def _version(value: bool) -> None:
@@ -457,7 +466,7 @@ def classify(
                         help="Give times in this IANA zone (default: the matrix's).")] = None,
 ) -> None:
     """Classify many tickets: one result per input record, in input order, streaming."""
-    with reported():
+    with reported(bulk=True):
         import orjson
 
         from . import classify as bulk
@@ -850,9 +859,10 @@ def _report(data: dict[str, Any], body: str | None, output_format: AuditFormat, 
 
 def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_format: Optional[RecordFormat],
                  timezone: str | None, limit_errors: int = 20) -> Any:
-    """Tickets and unreadable rows from every file, one mapping per file (named, or recognised by its header)."""
+    """Tickets (in batches, for ticket exports) and unreadable rows from every file, one mapping per file (named,
+    or recognised by its header)."""
     from .calendars import zone
-    from .exports import BadRow, Reader, csv_rows, jsonl_rows, load_mapping, sniff
+    from .exports import BadRow, CsvRows, Reader, csv_rows, jsonl_rows, load_mapping, sniff
     from .files import read_bytes
 
     reported_errors = [0]
@@ -883,10 +893,15 @@ def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_forma
                 raise UsageError(f"--timezone: {exc}") from None
             reader = Reader(chosen, levels=set(matrix.levels), questions=matrix.kinds,
                             packet_fields=[f.id for f in matrix.model.handoff_packet], zone=tz)
-            from .files import capped_lines
+            from .files import capped_lines, line_blocks
 
-            rows = csv_rows(capped_lines(handle)) if kind is RecordFormat.csv else jsonl_rows(capped_lines(handle))
-            items = reader.events(rows) if chosen.shape == "events" else reader.tickets(rows)
+            if chosen.shape == "events":
+                lines = capped_lines(handle)
+                items = reader.events(csv_rows(lines) if kind is RecordFormat.csv else jsonl_rows(lines))
+            elif kind is RecordFormat.csv:
+                items = reader.batches(CsvRows(blocks=line_blocks(handle)))
+            else:
+                items = reader.batches(jsonl_rows(capped_lines(handle)))
             for item in items:
                 if isinstance(item, BadRow):
                     reported_errors[0] += 1
@@ -931,7 +946,7 @@ def audit(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was unreadable.")] = False,
 ) -> None:
     """Audit ticket history against the matrix: targets, cadence, criteria, packets, routing, repeats."""
-    with reported():
+    with reported(bulk=True):
 
         from . import audit as audit_mod
         from . import audit_render
@@ -979,7 +994,7 @@ def review(
     at: AtOption = None,
 ) -> None:
     """The maintenance checklist as a filled-in Markdown document, ready to attach to the review."""
-    with reported():
+    with reported(bulk=True):
         from . import audit as audit_mod
         from .calendars import zone
         from .engine import parse_at
@@ -1059,7 +1074,7 @@ def capacity(
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE, atomically.")] = None,
 ) -> None:
     """Can the roster keep the matrix's targets? A queueing estimate and a replay of the demand, side by side."""
-    with reported():
+    with reported(bulk=True):
         from . import capacity as cap
         from . import capacity_render
         from .calendars import zone

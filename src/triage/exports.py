@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Iterator
+from itertools import chain
+from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from importlib import resources
@@ -79,6 +82,82 @@ class Ticket:
     time_spent: float | None = None  # seconds of hands-on work the help desk tracked
 
 
+_ZONE = attrgetter("tzinfo")
+_NONE: dict[str, Any] = {}  # shared by tickets without answers or packet fields; never written to
+BATCH = 4096  # rows read and measured together: large enough for bulk work, small enough for flat memory
+
+
+@dataclass(slots=True)
+class Batch:
+    """Tickets of one stretch of an export, field by field: the form audits measure in bulk. Lists line up:
+    index i of every list is the same ticket."""
+
+    ticket: list[str]
+    level: list[int]
+    line: list[int]
+    created: list[datetime]
+    acknowledged: list[datetime | None]
+    assigned: list[datetime | None]
+    escalated: list[datetime | None]
+    resolved: list[datetime | None]
+    updates: list[list[datetime]]
+    reassignments: list[int]
+    tags: list[list[str]]
+    account: list[str | None]
+    override_reason: list[str | None]
+    exception: list[str | None]
+    escalated_to: list[str | None]
+    answers: list[dict[str, str]]
+    packet: list[dict[str, bool]]
+    time_spent: list[float | None]
+
+    def __len__(self) -> int:
+        return len(self.ticket)
+
+    def ticket_at(self, i: int) -> Ticket:
+        return Ticket(*(getattr(self, name)[i] for name in _TICKET_ORDER))
+
+    def tickets(self) -> Iterator[Ticket]:
+        return map(self.ticket_at, range(len(self)))
+
+    def without(self, rows: Iterable[int]) -> Batch:
+        drop = set(rows)
+        keep = [i for i in range(len(self)) if i not in drop]
+        return Batch(*([column[i] for i in keep] for column in (getattr(self, name) for name in _BATCH_ORDER)))
+
+    @classmethod
+    def of(cls, tickets: list[Ticket]) -> Batch:
+        return cls(*([getattr(t, name) for t in tickets] for name in _BATCH_ORDER))
+
+
+_BATCH_ORDER = tuple(Batch.__dataclass_fields__)
+_TICKET_ORDER = tuple(Ticket.__dataclass_fields__)
+
+
+def each_ticket(items: Iterable[Ticket | Batch | BadRow]) -> Iterator[Ticket | BadRow]:
+    """Tickets one by one, out of batches."""
+    for item in items:
+        if isinstance(item, Batch):
+            yield from item.tickets()
+        else:
+            yield item
+
+
+def batched(items: Iterable[Ticket | Batch | BadRow], size: int = BATCH) -> Iterator[Batch | BadRow]:
+    """Batches (and BadRows), out of tickets one by one: event logs fold into tickets, audits measure batches."""
+    pending: list[Ticket] = []
+    for item in items:
+        if isinstance(item, Ticket):
+            pending.append(item)
+            if len(pending) >= size:
+                yield Batch.of(pending)
+                pending = []
+        else:
+            yield item
+    if pending:
+        yield Batch.of(pending)
+
+
 @dataclass(frozen=True, slots=True)
 class BadRow:
     line: int
@@ -144,6 +223,8 @@ class Reader:
         self.severity = {k.lower(): v for k, v in mapping.severity.items()}
         self._columns = dict(mapping.columns)
         self._levels: dict[str, int] = {}
+        # cells read straight as ISO 8601 only when no missing-value word could be read as a time itself
+        self._iso_fast = "" in self.missing and not any(_is_time(w) for w in self.missing)
 
     def level(self, raw: str) -> int:
         known = self._levels.get(raw)
@@ -174,80 +255,228 @@ class Reader:
 
     # ------------------------------------------------------------------ one row per ticket
     def tickets(self, rows: Iterable[tuple[int, Any]]) -> Iterator[Ticket | BadRow]:
-        for line, row in rows:
-            if isinstance(row, BadRow):
-                yield row
-                continue
-            try:
-                yield self._ticket(line, row)
-            except ValueError as exc:
-                yield BadRow(line, str(exc))
+        """One Ticket (or BadRow) per row, in the order of the export."""
+        return each_ticket(self.batches(rows))
 
-    def _ticket(self, line: int, row: dict[str, str]) -> Ticket:
-        m = self.mapping
-        ref = self.value(row, "ticket")
-        if ref is None:
-            raise ValueError("no ticket reference")
-        raw_level = self.value(row, "severity")
-        if raw_level is None:
-            raise ValueError("no severity")
-        times: dict[str, datetime | None] = {}
-        for name in TIME_FIELDS:
-            raw = self.value(row, name)
-            try:
-                times[name] = None if raw is None else self.time(raw)
-            except ValueError:
-                raise ValueError(f"{name}: `{raw}` is not a time") from None
-        for name, offset in m.offsets.items():
-            base = times.get(offset.from_)
-            column = offset.minutes or offset.hours
-            raw = row.get(column or "", "").strip()
-            if base is None or raw.lower() in self.missing:
-                continue
-            try:
-                amount = float(raw)
-            except ValueError:
-                raise ValueError(f"{column}: `{raw}` is not a number") from None
-            times[name] = base + (timedelta(minutes=amount) if offset.minutes else timedelta(hours=amount))
-        created = times["created_at"]
-        if created is None:
-            raise ValueError("no creation time")
-        updates_raw = self.value(row, "updates")
+    def batches(self, rows: Iterable[tuple[int, Any]], size: int = BATCH) -> Iterator[Batch | BadRow]:
+        """The rows read a stretch at a time, column by column: for each stretch, its unreadable rows in line
+        order, then a Batch of the tickets read. Rows are (line, dict or BadRow) pairs, or a `CsvRows`."""
+        if isinstance(rows, CsvRows):
+            for lines, cells, bad in rows.chunks(size):
+                yield from self._stretch(lines, cells, bad, rows.header)
+            return
+        pending: list[tuple[int, Any]] = []
+        for item in rows:
+            pending.append(item)
+            if len(pending) >= size:
+                yield from self._dicts(pending)
+                pending = []
+        if pending:
+            yield from self._dicts(pending)
+
+    def _dicts(self, items: list[tuple[int, Any]]) -> Iterator[Batch | BadRow]:
+        bad = [row for _, row in items if isinstance(row, BadRow)]
+        good = [(line, row) for line, row in items if not isinstance(row, BadRow)] if bad else items
+        return self._stretch([line for line, _ in good], [row for _, row in good], bad, None)
+
+    def _clean(self, cells: Any) -> list[str | None]:
+        """Cells stripped, missing values as None; a column with few distinct values is cleaned per value."""
+        missing = self.missing
+        distinct = set(cells)
+        if len(distinct) * 4 < len(cells):
+            table = {v: None if not v or (s := v.strip()).lower() in missing else s for v in distinct}
+            return [table[v] for v in cells]
+        return [None if not v or (s := v.strip()).lower() in missing else s for v in cells]
+
+    def _cells(self, columns: dict[str, Any], name: str, n: int) -> Any:
+        """The raw cells of a field (a list of columns joined with /); None when the export does not have it."""
+        column = self._columns.get(name)
+        if column is None:
+            return None
+        if type(column) is list:
+            parts = [columns.get(c) or [""] * n for c in column]
+            if all(c not in columns for c in column):
+                return None
+            return ["/".join(p or "" for p in joined) for joined in zip(*parts)]
+        return columns.get(column)
+
+    def _texts(self, columns: dict[str, Any], name: str, n: int) -> list[str | None] | None:
+        cells = self._cells(columns, name, n)
+        return None if cells is None else self._clean(cells)
+
+    def _times(self, cells: Any, name: str, fail: Any) -> list[datetime | None]:
+        parse, zone = datetime.fromisoformat, self.time.zone
         try:
-            updates = sorted(self.time(u.strip()) for u in updates_raw.split(m.list_separator) if u.strip()) \
-                if updates_raw else []
-        except ValueError:
-            raise ValueError(f"updates: `{updates_raw}` holds something that is not a time") from None
-        reassign_raw = self.value(row, "reassignments")
-        reassignments = 0
-        if m.reassignments_from:
-            column = m.columns.get(m.reassignments_from, m.reassignments_from)
-            stations = (row.get(column) or "").strip() if isinstance(column, str) else ""
-            if stations and stations.lower() not in self.missing:
-                reassign_raw = str(max(int(float(stations)) - 1, 0)) if _number(stations) else reassign_raw
-        if reassign_raw is not None:
-            if not _number(reassign_raw):
-                raise ValueError(f"reassignments: `{reassign_raw}` is not a number")
-            reassignments = int(float(reassign_raw))
-        tags_raw = self.value(row, "tags")
+            if not self._iso_fast:
+                raise ValueError
+            out = [parse(v) if v else None for v in cells]  # the usual case: ISO 8601 or empty, nothing else
+            if None not in map(_ZONE, filter(None, out)):
+                return out
+        except (ValueError, TypeError):  # anything else: cell by cell, cleaned, with the looser reader
+            out = []
+            for i, s in enumerate(self._clean(cells)):
+                try:
+                    out.append(None if s is None else self.time(s))
+                except ValueError:
+                    fail(i, f"{name}: `{s}` is not a time")
+                    out.append(None)
+            return out
+        return [d if d is None or d.tzinfo is not None else d.replace(tzinfo=zone) for d in out]
+
+    def _updates(self, cells: Any, fail: Any) -> list[list[datetime]]:
+        separator, parse = self.mapping.list_separator, datetime.fromisoformat
+        try:
+            if not self._iso_fast:
+                raise ValueError
+            out = [list(map(parse, v.split(separator))) if v else [] for v in cells]
+            if None in map(_ZONE, chain.from_iterable(out)):
+                raise ValueError
+        except (ValueError, TypeError):  # anything but ISO 8601 times with zones: cell by cell, cleaned
+            out = []
+            for i, text in enumerate(self._clean(cells)):
+                try:
+                    out.append([] if text is None else [self.time(u) for u in (u.strip() for u in text.split(separator)) if u])
+                except ValueError:
+                    fail(i, f"updates: `{text}` holds something that is not a time")
+                    out.append([])
+        for moments in out:
+            if len(moments) > 1:
+                moments.sort()
+        return out
+
+    def _stretch(self, lines: list[int], rows: list[Any], bad: list[BadRow],
+                 header: list[str] | None) -> Iterator[Batch | BadRow]:
+        """One stretch of rows (cell lists under `header`, or dicts), field by field; a row's error is the first
+        its fields give, in field order."""
+        m = self.mapping
+        n = len(rows)
+        if header is not None:
+            columns: dict[str, Any] = dict(zip(header, zip(*rows))) if n else {}
+        else:
+            keys: dict[str, None] = {}
+            for row in rows:
+                keys.update(dict.fromkeys(row))
+            columns = {k: [row.get(k) for row in rows] for k in keys}
+        errors: dict[int, str] = {}
+        fail = errors.setdefault
+        nothing: list[Any] = [None] * n
+
+        refs = self._texts(columns, "ticket", n) or nothing
+        if None in refs:
+            for i in (i for i, v in enumerate(refs) if v is None):
+                fail(i, "no ticket reference")
+        raw_levels = self._texts(columns, "severity", n) or nothing
+        if None in raw_levels:
+            for i in (i for i, v in enumerate(raw_levels) if v is None):
+                fail(i, "no severity")
+        times: dict[str, list[datetime | None]] = {}
+        for name in TIME_FIELDS:
+            cells = self._cells(columns, name, n)
+            times[name] = nothing if cells is None else self._times(cells, name, fail)
+        for name, offset in m.offsets.items():
+            base = times.get(offset.from_, nothing)
+            column = offset.minutes or offset.hours or ""
+            unit = "minutes" if offset.minutes else "hours"
+            moments = list(times.get(name, nothing))
+            for i, raw in enumerate(columns.get(column) or nothing):
+                raw = (raw or "").strip()
+                if base[i] is None or raw.lower() in self.missing:
+                    continue
+                try:
+                    amount = float(raw)
+                    if not math.isfinite(amount):
+                        raise ValueError
+                    moments[i] = base[i] + timedelta(**{unit: amount})
+                except (ValueError, OverflowError):
+                    fail(i, f"{column}: `{raw}` is not a number")
+            times[name] = moments
+        created = times["created_at"]
+        if None in created:
+            for i in (i for i, v in enumerate(created) if v is None):
+                fail(i, "no creation time")
+        cells = self._cells(columns, "updates", n)
+        updates = [[] for _ in range(n)] if cells is None else self._updates(cells, fail)
+        reassignments = self._reassignments(columns, n, fail)
+        levels = list(map(self._levels.get, raw_levels))  # type: ignore[arg-type]
+        if None in levels:
+            for i, raw in enumerate(raw_levels):
+                if levels[i] is None:
+                    try:
+                        levels[i] = 0 if raw is None else self.level(raw)
+                    except ValueError as exc:
+                        fail(i, str(exc))
+                        levels[i] = 0
         separator = m.tag_separator or m.list_separator
-        ticket = Ticket(ref, self.level(raw_level), line, created, times["acknowledged_at"], times["assigned_at"],
-                        times["escalated_at"], times["resolved_at"], updates, reassignments,
-                        [t.strip() for t in tags_raw.split(separator) if t.strip()] if tags_raw else [],
-                        self.value(row, "account"), self.value(row, "override_reason"), self.value(row, "exception"),
-                        self.value(row, "escalated_to"))
-        spent = self.value(row, "time_spent")
-        if spent is not None:
-            ticket.time_spent = self._spent(spent)
+        cells = self._cells(columns, "tags", n)
+        if cells is None:
+            tags: list[list[str]] = [[] for _ in range(n)]
+        else:
+            split = {v: [t.strip() for t in s.split(separator) if t.strip()] if s else []
+                     for v, s in zip(set(cells), self._clean(list(set(cells))))}
+            tags = [split[v] for v in cells]
+        spent: list[float | None] = nothing
+        texts = self._texts(columns, "time_spent", n)
+        if texts is not None:
+            spent = []
+            for i, text in enumerate(texts):
+                try:
+                    spent.append(None if text is None else self._spent(text))
+                except ValueError as exc:
+                    fail(i, str(exc))
+                    spent.append(None)
+        answers: list[dict[str, str]] = [_NONE] * n
         for q in self.questions:
-            raw = row.get(q)
-            if raw is not None and raw.strip().lower() not in self.missing:
-                ticket.answers[q] = raw.strip()
+            if q in columns:
+                if n and answers[0] is _NONE:
+                    answers = [{} for _ in range(n)]
+                for i, raw in enumerate(self._clean(columns[q])):
+                    if raw is not None:
+                        answers[i][q] = raw
+        packets: list[dict[str, bool]] = [_NONE] * n  # type: ignore[list-item]
         for f in self.packet_fields:
-            raw = row.get(f"packet_{f}")
-            if raw is not None:
-                ticket.packet[f] = raw.strip().lower() not in self.missing and raw.strip().lower() not in ("false", "no")
-        return ticket
+            if f"packet_{f}" in columns:
+                if n and packets[0] is _NONE:
+                    packets = [{} for _ in range(n)]
+                for i, raw in enumerate(columns[f"packet_{f}"]):
+                    if raw is not None:
+                        packets[i][f] = (raw := raw.strip().lower()) not in self.missing and raw not in ("false", "no")
+        batch = Batch(refs, levels, lines, created, times["acknowledged_at"], times["assigned_at"],
+                      times["escalated_at"], times["resolved_at"], updates, reassignments, tags,
+                      self._texts(columns, "account", n) or nothing,
+                      self._texts(columns, "override_reason", n) or nothing,
+                      self._texts(columns, "exception", n) or nothing, self._texts(columns, "escalated_to", n) or nothing,
+                      answers, packets, spent)
+        if errors:
+            bad += [BadRow(lines[i], reason) for i, reason in errors.items()]
+            batch = batch.without(errors)
+        if bad:
+            yield from sorted(bad, key=lambda b: b.line)
+        if len(batch):
+            yield batch
+
+    def _reassignments(self, columns: dict[str, Any], n: int, fail: Any) -> list[int]:
+        m = self.mapping
+        texts = self._texts(columns, "reassignments", n) or [None] * n
+        if m.reassignments_from:  # a column counting the teams that held the ticket: one fewer reassignment
+            column = m.columns.get(m.reassignments_from, m.reassignments_from)
+            cells = columns.get(column) if isinstance(column, str) else None
+            for i, stations in enumerate(self._clean(cells) if cells is not None else ()):
+                if stations is not None:
+                    try:
+                        texts[i] = str(max(_count(stations) - 1, 0))
+                    except ValueError:
+                        pass
+        try:
+            return [0 if s is None else int(s) for s in texts]
+        except ValueError:
+            out = []
+            for i, s in enumerate(texts):
+                try:
+                    out.append(0 if s is None else _count(s))
+                except ValueError:
+                    fail(i, f"reassignments: `{s}` is not a number")
+                    out.append(0)
+            return out
 
     def _spent(self, raw: str) -> float:
         """Tracked time as seconds: `1:30` or `1:30:00` (hours and minutes), or a number in the mapping's unit."""
@@ -341,64 +570,115 @@ class Reader:
         return ticket
 
 
-def _number(text: str) -> bool:
+def _is_time(text: str) -> bool:
     try:
-        float(text)
+        datetime.fromisoformat(text)
     except ValueError:
         return False
     return True
 
 
+def _count(text: str) -> int:
+    """A count written as a number (`2`, `2.0`); ValueError for anything else, infinity included."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return int(value)
+
+
 # ---------------------------------------------------------------------------------------------- rows
 
-def _decoded(lines: Iterable[bytes], bad: set[int]) -> Iterator[str]:
-    """Lines as text; a line that is not UTF-8 (or over the size limit) is noted in `bad` by line number."""
+def _decoded(blocks: Iterable[list[bytes]], bad: set[int]) -> Iterator[list[str]]:
+    """Blocks of lines as text; a line that is not UTF-8 (or over the size limit) is noted in `bad` by its
+    line number (and given as replacement text)."""
     from .files import OVERSIZE
 
-    for number, line in enumerate(lines, 1):
-        if line == OVERSIZE:
-            bad.add(number)
-            yield "\n"
-            continue
+    number = 0
+    for block in blocks:
         try:
-            yield line.decode("utf-8")
+            if OVERSIZE in block:
+                raise UnicodeDecodeError("utf-8", b"", 0, 1, "over the size limit")
+            yield [line.decode("utf-8") for line in block]
         except UnicodeDecodeError:
-            bad.add(number)
-            yield line.decode("utf-8", "surrogateescape")
+            texts = []
+            for offset, line in enumerate(block, number + 1):
+                if line == OVERSIZE:
+                    bad.add(offset)
+                    texts.append("\n")
+                    continue
+                try:
+                    texts.append(line.decode("utf-8"))
+                except UnicodeDecodeError:
+                    bad.add(offset)
+                    texts.append(line.decode("utf-8", "surrogateescape"))
+            yield texts
+        number += len(block)
+
+
+class CsvRows:
+    """(line, cells or BadRow) for each data row of a CSV with a header; `header` is set once iteration
+    has begun. Rows whose cell count differs from the header's are BadRows, so every row lines up.
+    Input is lines, or blocks of lines (`files.line_blocks`, the faster)."""
+
+    def __init__(self, lines: Iterable[bytes] | None = None, *, blocks: Iterable[list[bytes]] | None = None) -> None:
+        self.blocks = blocks if blocks is not None else ([line] for line in lines or ())
+        self.header: list[str] = []
+
+    def __iter__(self) -> Iterator[tuple[int, list[str] | BadRow]]:
+        for lines, rows, bad in self.chunks():
+            pairs: list[tuple[int, Any]] = list(zip(lines, rows))
+            if bad:
+                pairs = sorted(pairs + [(b.line, b) for b in bad], key=lambda pair: pair[0])
+            yield from pairs
+
+    def chunks(self, size: int = 4096) -> Iterator[tuple[list[int], list[list[str]], list[BadRow]]]:
+        """Rows `size` at a time: (line numbers, cell lists, unreadable rows)."""
+        bad_lines: set[int] = set()
+        reader = csv.reader(chain.from_iterable(_decoded(self.blocks, bad_lines)))
+        try:
+            self.header = header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield [], [], [BadRow(1, f"unreadable header ({exc})")]
+            return
+        width = len(header)
+        start = 2
+        lines: list[int] = []
+        rows: list[list[str]] = []
+        bad: list[BadRow] = []
+        while True:
+            try:
+                for row in reader:
+                    line, start = start, reader.line_num + 1
+                    if len(row) != width or width == 1:
+                        if not row or (len(row) == 1 and not row[0].strip()):
+                            continue
+                        if len(row) != width:
+                            bad.append(BadRow(line, f"has {len(row)} cells, the header has {width}"))
+                            continue
+                    if bad_lines and any(n in bad_lines for n in range(line, start)):
+                        bad.append(BadRow(line, "not UTF-8 text, or longer than the size limit for one row"))
+                        continue
+                    lines.append(line)
+                    rows.append(row)
+                    if len(rows) >= size:
+                        yield lines, rows, bad
+                        lines, rows, bad = [], [], []
+            except csv.Error as exc:
+                bad.append(BadRow(start, f"unreadable CSV ({exc})"))
+                start = reader.line_num + 1
+                continue
+            break
+        if rows or bad:
+            yield lines, rows, bad
 
 
 def csv_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
     """(line, row dict or BadRow) for each data row of a CSV with a header."""
-    bad: set[int] = set()
-    reader = csv.reader(_decoded(lines, bad))
-    try:
-        header = [h.strip().lstrip("\ufeff") for h in next(reader)]
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        yield 1, BadRow(1, f"unreadable header ({exc})")
-        return
-    width = len(header)
-    start = 2
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start, BadRow(start, f"unreadable CSV ({exc})")
-            start = reader.line_num + 1
-            continue
-        line, start = start, reader.line_num + 1
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if len(row) != width:
-            yield line, BadRow(line, f"has {len(row)} cells, the header has {width}")
-            continue
-        if bad and any(n in bad for n in range(line, start)):
-            yield line, BadRow(line, "not UTF-8 text, or longer than the size limit for one row")
-            continue
-        yield line, dict(zip(header, row))
+    table = CsvRows(lines)
+    for line, row in table:
+        yield line, row if isinstance(row, BadRow) else dict(zip(table.header, row))
 
 
 def jsonl_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from importlib import resources
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -34,21 +35,47 @@ def read_bytes(path: str, *, limit: int = MAX_BYTES) -> bytes:
 MAX_RECORD = 1_048_576  # bytes in one line of a streamed input (classify records, export rows)
 
 
-def capped_lines(handle: Any, *, limit: int = MAX_RECORD) -> Iterator[bytes]:
-    """Lines of a binary stream; a line longer than `limit` is cut to a marker line and the rest skipped,
-    so one endless line cannot exhaust memory."""
+def line_blocks(handle: Any, *, limit: int = MAX_RECORD, size: int = 1 << 20) -> Iterator[list[bytes]]:
+    """Lines of a binary stream (each with its newline), in lists of what one read brings (up to `size`
+    bytes; a pipe gives what has arrived, so streams are answered as they come). A line longer than `limit`
+    becomes the OVERSIZE marker and the rest of it is skipped unread, so one endless line cannot exhaust
+    memory. Lines end at \\n only, as `readline` has it."""
+    read = getattr(handle, "read1", None) or handle.read
+    carry = b""
+    dropping = False  # inside an over-long line: skip to its end
     while True:
-        line = handle.readline(limit + 1)
-        if not line:
-            return
-        if len(line) > limit and not line.endswith(b"\n"):
-            while True:  # drop the rest of the over-long line
-                rest = handle.readline(1 << 20)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield OVERSIZE
-            continue
-        yield line
+        data = read(size)
+        if not data:
+            break
+        if dropping:
+            cut = data.find(b"\n")
+            if cut < 0:
+                continue
+            data, dropping = data[cut + 1:], False
+        if carry:
+            data, carry = carry + data, b""
+        lines = data.splitlines(keepends=True) if b"\r" not in data else [
+            part + b"\n" for part in data.split(b"\n")]
+        if b"\r" in data:  # bytes.splitlines would also break at a lone \r; split at \n alone
+            last = lines.pop()[:-1]
+            if last:
+                lines.append(last)
+        if lines and not lines[-1].endswith(b"\n"):
+            carry = lines.pop()
+            if len(carry) > limit:
+                carry, dropping = b"", True
+                lines.append(OVERSIZE)
+        if lines and max(map(len, lines)) > limit + 1:
+            lines = [OVERSIZE if len(line) > limit + 1 else line for line in lines]
+        if lines:
+            yield lines
+    if carry:
+        yield [carry]
+
+
+def capped_lines(handle: Any, *, limit: int = MAX_RECORD) -> Iterator[bytes]:
+    """Lines of a binary stream, one by one (see `line_blocks`)."""
+    return chain.from_iterable(line_blocks(handle, limit=limit))
 
 
 OVERSIZE = b"\x00triage: line over the size limit\x00\n"
