@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from itertools import chain
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -167,6 +168,8 @@ class _Measure:
 def _stamps(moments: list[datetime | None]) -> Any:
     import numpy as np
 
+    if None not in moments:
+        return np.fromiter(map(datetime.timestamp, moments), dtype=np.float64, count=len(moments))
     nan = math.nan
     return np.array([nan if d is None else d.timestamp() for d in moments], dtype=np.float64)
 
@@ -247,23 +250,27 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
     if report.last is None or batch.created[last] > report.last:
         report.last = batch.created[last]
     stamps = {name: _stamps(getattr(batch, name)) for name in _ATTR.values()}
+    counts = np.fromiter(map(len, batch.updates), dtype=np.int64, count=len(batch))
+    moments = _stamps(list(chain.from_iterable(batch.updates)))
+    owners = np.repeat(np.arange(len(batch)), counts)  # the row of each update
     breaches: list[tuple[int, int, int, tuple[str, int, str, datetime, datetime, float]]] = []
     for lvl in np.unique(levels[picked]).tolist():
-        rows = picked[levels[picked] == lvl]
+        mask = chosen & (levels == lvl)
+        rows = np.flatnonzero(mask)
         report.levels_seen[lvl] += len(rows)
+        mine = mask[owners]
         _measure_level(report, batch, lvl, plans[lvl], rows, created[rows], {k: v[rows] for k, v in stamps.items()},
-                       breaches)
+                       counts[rows], moments[mine], breaches)
     breaches.sort(key=lambda b: b[:3])
     report.breaches += [b[3] for b in breaches]
     checks.tickets(batch, picked.tolist())
 
 
 def _measure_level(report: Audit, batch: Batch, lvl: int, plan: _Plan, rows: Any, created: Any,
-                   stamps: dict[str, Any], breaches: list[Any]) -> None:
+                   stamps: dict[str, Any], counts: Any, moments: Any, breaches: list[Any]) -> None:
+    """The tickets `rows` of one severity: their times as arrays, their updates (`counts` per ticket) flat."""
     import numpy as np
 
-    counts = np.array([len(batch.updates[i]) for i in rows.tolist()], dtype=np.int64)
-    moments = np.array([u.timestamp() for i in rows.tolist() for u in batch.updates[i]], dtype=np.float64)
     measure = _Measure(plan.clock, created, moments, *stamps.values())
     for order, (name, attr) in enumerate(_ATTR.items()):
         limit = plan.limits[name]
@@ -356,7 +363,7 @@ class _Checks:
     def tickets(self, batch: Batch, picked: list[int]) -> None:
         report = self.report
         answers, overrides = batch.answers, batch.override_reason
-        for i in picked:
+        for i in picked if any(answers) or any(overrides) else ():
             if answers[i]:
                 report.with_answers += 1
                 known = self.decided(answers[i])
@@ -389,10 +396,11 @@ class _Checks:
                     del report.escalated_tickets[self.keep:]
         threshold = report.options.bounce_threshold
         reassignments = batch.reassignments
-        for i in picked:
-            if reassignments[i] >= threshold:
-                report.bounced.append((batch.ticket[i], batch.level[i], reassignments[i]))
-        for i in picked:
+        if max(reassignments) >= threshold:
+            for i in picked:
+                if reassignments[i] >= threshold:
+                    report.bounced.append((batch.ticket[i], batch.level[i], reassignments[i]))
+        for i in picked if any(batch.exception) or any(batch.escalated_to) else ():
             if batch.exception[i]:
                 report.exceptions_used[batch.exception[i]] += 1
             role = batch.escalated_to[i]
