@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import re
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 from triage.cli import app
 
 from .browser import rendered_dom
-from .conftest import MATRIX_PATH, shipped_text
+from .conftest import MATRIX_PATH, NEW_YORK, shipped_text
 
 runner = CliRunner()
 BPIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "bpic2013_closed_problems.csv"
@@ -77,6 +78,36 @@ def test_known_figures_business_hours_and_holidays(tmp_path):
     assert breaches[("H", "resolution")]["late_minutes"] == 120.0
     assert breaches[("A", "update")]["late_minutes"] == 360.0
     assert data["routing"]["bounced"] == [{"ticket": "C", "severity": 3, "reassignments": 3}]
+
+
+@pytest.mark.parametrize("stretch", [1, 3, 4096])
+def test_known_figures_hold_whatever_the_stretch_and_spread(tmp_path, matrix, stretch):
+    """The known figures again, read a few rows at a time, with one more severity 3 ticket acknowledged 60
+    years later: times that far apart are measured on the calendar one ticket at a time instead of on a
+    compiled span, and every other figure stays as worked out above."""
+    from triage import audit as audit_mod
+    from triage.exports import CsvRows, Reader, load_mapping
+    from triage.files import line_blocks
+
+    far = ["Z", "3", "2000-01-03T09:00:00-05:00", "2060-01-05T09:00:00-05:00", "", "", "", "", "0", "", ""]
+    path = write_csv(tmp_path / "known.csv", [*KNOWN, far])
+    reader = Reader(load_mapping("generic", lambda p: b""), levels=set(matrix.levels), questions=matrix.kinds,
+                    packet_fields=[], zone=NEW_YORK)
+    with path.open("rb") as handle:
+        report = audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(handle)), size=stretch),
+                               audit_mod.Options(today=date(2026, 11, 27)))
+    data = audit_mod.to_json(report)
+    calendar = matrix.calendars[matrix.levels[3].spec.targets.calendar]
+    far_minutes = calendar.elapsed(datetime.fromisoformat(far[2]), datetime.fromisoformat(far[3])).total_seconds() / 60
+    assert far_minutes > 60 * 250 * 8 * 50  # decades of business days
+    ack3 = data["severities"]["3"]["targets"]["acknowledge"]
+    assert (ack3["measured"], ack3["met"], ack3["median_minutes"]) == (6, 4, 240.0)
+    breaches = {(b["ticket"], b["target"]): b for b in data["breaches"]}
+    assert breaches[("Z", "acknowledge")]["late_minutes"] == round(far_minutes - 240, 1)
+    assert breaches[("Z", "acknowledge")]["due"] == "2000-01-03T13:00:00-05:00"
+    assert breaches[("C", "acknowledge")]["due"] == "2026-12-24T12:00:00-05:00"
+    assert breaches[("A", "update")]["late_minutes"] == 360.0
+    assert data["severities"]["1"]["targets"]["resolution"]["median_minutes"] == 270.0
 
 
 def test_period_selection(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from itertools import chain
 import sqlite3
 import tempfile
 from datetime import UTC, date, datetime
@@ -24,8 +25,8 @@ from triage.classify import Classifier, csv_records, jsonl_records
 from triage.cli import app
 from triage.engine import resolve_answers
 from triage.errors import InputError, MatrixError, TriageError
-from triage.exports import Reader, csv_rows, jsonl_rows, load_mapping
-from triage.files import capped_lines
+from triage.exports import CsvRows, Reader, csv_rows, jsonl_rows, load_mapping
+from triage.files import OVERSIZE, capped_lines, line_blocks
 from triage.followup import state
 from triage.history import History
 from triage.matrix import read_matrix
@@ -188,7 +189,31 @@ def test_audit_export_rows(matrix, rows):
                     packet_fields=[f.id for f in matrix.model.handoff_packet], zone=NEW_YORK)
     data = ("\n".join([EXPORT_HEADER, *rows]) + "\n").encode("utf-8", "surrogatepass")
     report = audit_mod.run(matrix, reader.tickets(csv_rows(capped_lines(io.BytesIO(data)))), audit_mod.Options())
-    json.dumps(audit_mod.to_json(report), default=str)
+    whole = audit_mod.to_json(report)
+    json.dumps(whole, default=str)
+    # Read in stretches of any size, from blocks of lines of any size: the same audit, row for row.
+    for rows_at_once, bytes_at_once in ((1, 7), (3, 64), (4096, 1 << 20)):
+        batches = reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data), size=bytes_at_once)), size=rows_at_once)
+        assert audit_mod.to_json(audit_mod.run(matrix, batches, audit_mod.Options())) == whole
+
+
+def _readline_lines(handle, limit):
+    """Lines as `readline` gives them, an over-long one replaced by the marker: what line_blocks must match."""
+    while line := handle.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield OVERSIZE
+            continue
+        yield line
+
+
+@given(st.lists(st.binary(max_size=40) | st.sampled_from([b"\n", b"\r", b"\r\n", b"a,b\n", b'"x\ny"']), max_size=30),
+       st.sampled_from([4, 10, 33, 1000]), st.sampled_from([1, 5, 16, 4096]))
+def test_line_blocks_are_readline_lines(parts, limit, size):
+    data = b"".join(parts)
+    expected = list(_readline_lines(io.BytesIO(data), limit))
+    assert list(chain.from_iterable(line_blocks(io.BytesIO(data), limit=limit, size=size))) == expected
 
 
 @given(st.lists(st.tuples(st.sampled_from(["T1", "T2", "", "?"]), cells,

@@ -199,13 +199,17 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
     report.known_exceptions = {e.id for e in matrix.model.exceptions}
     checks = _Checks(matrix, report, required, keep_escalated)
 
+    unread: list[tuple[int, str]] = []  # a stretch's unreadable rows, listed in line order with its batch's
     for item in batched(rows):
         if isinstance(item, BadRow):
             report.unreadable += 1
-            if len(report.bad_rows) < MAX_ROWS_KEPT:
-                report.bad_rows.append((item.line, item.reason))
+            if len(report.bad_rows) + len(unread) < MAX_ROWS_KEPT:
+                unread.append((item.line, item.reason))
             continue
-        _measure_batch(report, item, plans, checks)
+        unread += _measure_batch(report, item, plans, checks)
+        report.bad_rows += sorted(unread, key=lambda bad: bad[0])[:MAX_ROWS_KEPT - len(report.bad_rows)]
+        unread = []
+    report.bad_rows += unread
     if keep_escalated:
         report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
         del report.escalated_tickets[keep_escalated:]
@@ -221,7 +225,8 @@ class _Plan:
     cadence: list[tuple[float, float | None]]  # (every, for how long) in minutes, the last for the rest
 
 
-def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks: _Checks) -> None:
+def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks: _Checks) -> list[tuple[int, str]]:
+    """Measure one batch; returns its tickets whose severity the matrix does not have, as unreadable rows."""
     import numpy as np
 
     options = report.options
@@ -233,16 +238,15 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
         chosen &= created >= options.since.timestamp()
     if options.until is not None:
         chosen &= created < options.until.timestamp()
+    unknown = []
     for i in np.flatnonzero(~np.isin(levels, list(plans))).tolist():
         if (options.since is None or batch.created[i] >= options.since) and \
                 (options.until is None or batch.created[i] < options.until):
             report.unreadable += 1
-            if len(report.bad_rows) < MAX_ROWS_KEPT:
-                report.bad_rows.append((batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not "
-                                                       "in the matrix"))
+            unknown.append((batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not in the matrix"))
     picked = np.flatnonzero(chosen)
     if not len(picked):
-        return
+        return unknown
     report.audited += len(picked)
     first, last = int(picked[np.argmin(created[picked])]), int(picked[np.argmax(created[picked])])
     if report.first is None or batch.created[first] < report.first:
@@ -264,6 +268,7 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
     breaches.sort(key=lambda b: b[:3])
     report.breaches += [b[3] for b in breaches]
     checks.tickets(batch, picked.tolist())
+    return unknown
 
 
 def _measure_level(report: Audit, batch: Batch, lvl: int, plan: _Plan, rows: Any, created: Any,
