@@ -174,3 +174,20 @@ def test_python_dash_m(tmp_path):
     done = subprocess.run([sys.executable, "-m", "triage", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("triage ")
     assert os.path.exists(ROOT / "src" / "triage" / "__main__.py")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["validate", "matrix.yaml"], ["validate"]),
+    (["history", "--format", "csv"], ["history_command"]),
+    (["--help"], None), ([], None), (["valdate"], None),
+])
+def test_a_named_command_is_the_only_one_registered(args, expected):
+    from triage.cli import _register_only
+
+    saved = list(app.registered_commands)
+    try:
+        _register_only(args)
+        names = [c.callback.__name__ for c in app.registered_commands]
+        assert names == (expected or [c.callback.__name__ for c in saved])
+    finally:
+        app.registered_commands[:] = saved

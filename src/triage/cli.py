@@ -254,7 +254,19 @@ def emit(result: Any, output_format: Format, output: str | None) -> None:
         _stderr(f"wrote {output}")
 
 
+def _register_only(args: list[str]) -> None:
+    """Typer reads the signature of every command before it runs one (tens of milliseconds for this many);
+    when the command line names a command, only that one is registered. A bare `triage`, an option first,
+    or a name that is not a command leaves them all, so help and suggestions list every command."""
+    if not args or args[0].startswith("-"):
+        return
+    chosen = [c for c in app.registered_commands if (c.name or c.callback.__name__.replace("_", "-")) == args[0]]
+    if len(chosen) == 1:
+        app.registered_commands[:] = chosen
+
+
 def main() -> None:
+    _register_only(sys.argv[1:])
     try:
         app()
     except BrokenPipeError:
