@@ -215,9 +215,11 @@ class RawLines:
     the ticket. Only lines that begin with `{"ticket": ...,` and mention `ticket` once take part; a line
     that was a bad record is never remembered, so it is parsed and reported every time."""
 
-    def __init__(self, emit: Callable[[bytes], None]) -> None:
+    def __init__(self, emit: Callable[[bytes], None], *, out: list[bytes] | None = None,
+                 flush: Callable[[], None] | None = None) -> None:
         self.results = _Bounded()
-        self.emit = emit  # writes a result found here, in input order
+        self.emit = emit  # writes a result found here (one line, with its newline), in input order
+        self.out, self.flush = out, flush  # or: result lines are appended to `out`, `flush` empties it
         self.found = 0
 
     def remember(self, raw: bytes, record: dict[str, Any], result: bytes) -> None:
@@ -227,7 +229,7 @@ class RawLines:
         ticket = record.get("ticket")
         head = _HEAD + orjson.dumps(ticket if type(ticket) is str else str(ticket))
         if result.startswith(head):
-            self.results.put(m.group(2), result[len(head):])
+            self.results.put(m.group(2), result[len(head):] + b"\n")
 
 
 def _ticket_json(token: bytes) -> bytes | None:
@@ -245,38 +247,52 @@ def _ticket_json(token: bytes) -> bytes | None:
 def jsonl_records(lines: Iterable[bytes], known: RawLines | None = None) -> Iterator[tuple[int, Any, bytes]]:
     """(line number, parsed record or BadRecord reason, raw line) for each non-blank line; with `known`,
     a line whose result is already known is written through `known.emit` instead of being yielded."""
-    from .files import MAX_RECORD, OVERSIZE
-
     plain, general = _PLAIN_TICKET_FIRST.match, _TICKET_FIRST.match
     results = known.results if known is not None else None
     emit = known.emit if known is not None else None
-    for number, raw in enumerate(lines, 1):
-        if results:
-            m = plain(raw) or general(raw)
-            if m is not None:
-                body = results.get(m.group(2))
-                if body is not None:
-                    ticket = _ticket_json(m.group(1))
-                    if ticket is not None:
-                        emit(_HEAD + ticket + body)  # type: ignore[misc]
-                        known.found += 1  # type: ignore[union-attr]
-                        continue
-        if not raw.strip():
-            continue
-        if raw == OVERSIZE:
-            yield number, BadRecord(number, f"the line is longer than the {MAX_RECORD:,}-byte limit for one record",
-                                    b""), b""
-            continue
+    out, flush = (known.out, known.flush) if known is not None and known.out is not None else (None, None)
+    found = 0
+    try:
+        for number, raw in enumerate(lines, 1):
+            if results:
+                m = plain(raw) or general(raw)
+                if m is not None:
+                    token, rest = m.groups()
+                    body = results.get(rest)
+                    if body is not None:
+                        ticket = token if token[0] == 34 and token.isascii() and 92 not in token else _ticket_json(token)
+                        if ticket is not None:
+                            if out is not None:
+                                out.append(_HEAD + ticket + body)
+                                if len(out) >= 512:
+                                    flush()  # type: ignore[misc]
+                            else:
+                                emit(_HEAD + ticket + body)  # type: ignore[misc]
+                            found += 1
+                            continue
+            if raw.strip():
+                yield _parsed(number, raw)
+    finally:
+        if known is not None:
+            known.found += found
+
+
+def _parsed(number: int, raw: bytes) -> tuple[int, Any, bytes]:
+    """(line number, the record or a BadRecord, the raw line) for one non-blank line."""
+    from .files import MAX_RECORD, OVERSIZE
+
+    if raw == OVERSIZE:
+        return number, BadRecord(number, f"the line is longer than the {MAX_RECORD:,}-byte limit for one record",
+                                 b""), b""
+    try:
+        return number, orjson.loads(raw), raw
+    except orjson.JSONDecodeError as exc:
         try:
-            yield number, orjson.loads(raw), raw
-        except orjson.JSONDecodeError as exc:
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as bad:
-                yield number, BadRecord(number, f"not UTF-8 text (invalid byte at offset {bad.start} of the line)",
-                                        raw), raw
-                continue
-            yield number, BadRecord(number, f"not JSON: {exc.msg} (column {exc.colno})", raw), raw
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return number, BadRecord(number, f"not UTF-8 text (invalid byte at offset {bad.start} of the line)",
+                                     raw), raw
+        return number, BadRecord(number, f"not JSON: {exc.msg} (column {exc.colno})", raw), raw
 
 
 def csv_records(lines: Iterable[bytes], multi: frozenset[str]) -> Iterator[tuple[int, Any, bytes]]:

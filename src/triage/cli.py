@@ -510,18 +510,22 @@ def classify(
         sink = out.write if out else sys.stdout.buffer.write
         batch: list[bytes] = []
 
+        def flush() -> None:
+            sink(b"".join(batch))
+            batch.clear()
+
         def write(data: bytes) -> None:  # results leave in batches: one write per record is slow
             batch.append(data)
             if len(batch) >= 512:
-                sink(b"".join(batch))
-                batch.clear()
+                flush()
 
-        def emit(result: bytes) -> None:
-            write(bulk.csv_line(bulk.csv_row(result, the_matrix)) if output_format is RecordFormat.csv
-                  else result + b"\n")
+        def emit(line: bytes) -> None:  # one result, as a line of JSON with its newline
+            write(bulk.csv_line(bulk.csv_row(line, the_matrix)) if output_format is RecordFormat.csv else line)
 
         # --full results name the ticket inside their texts, so only the short result is found by its line
-        known = bulk.RawLines(emit) if kind is RecordFormat.jsonl and not full else None
+        known = None
+        if kind is RecordFormat.jsonl and not full:
+            known = bulk.RawLines(emit) if output_format is RecordFormat.csv else bulk.RawLines(emit, out=batch, flush=flush)
         records = (bulk.csv_records(lines, multi) if kind is RecordFormat.csv else bulk.jsonl_records(lines, known))
 
         good = bad = 0
@@ -547,7 +551,7 @@ def classify(
                         break
                     continue
                 good += 1
-                emit(result)
+                emit(result + b"\n")
         except BaseException:
             for f in (out, bad_out):
                 if f:
