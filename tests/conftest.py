@@ -38,6 +38,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("TRIAGE_HISTORY", str(tmp_path / "history" / "history.sqlite3"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path.parent / f"{tmp_path.name}.cache"))  # beside, not in, the test folder
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

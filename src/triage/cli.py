@@ -92,10 +92,10 @@ def main_callback(
 
 def load_matrix(path: str | None) -> Any:
     from .files import matrix_source
-    from .matrix import read_matrix
+    from .matrix import read_matrix_cached
 
     source, data = matrix_source(path)
-    return read_matrix(data, source)
+    return read_matrix_cached(data, source)
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:

@@ -113,6 +113,30 @@ def read_matrix(data: bytes, source: str) -> Matrix:
     return matrix
 
 
+def read_matrix_cached(data: bytes, source: str) -> Matrix:
+    """`read_matrix`, remembered between runs (see `cache`): the same bytes from the same place, checked once.
+    Problems are never cached; only a matrix that loaded is."""
+    import sys
+
+    from . import cache
+
+    name = cache.key("matrix", data, source)
+    found = cache.get(name, tuple)
+    if found is not None and len(found) == 2 and type(found[0]) is Matrix:
+        matrix, holidays_version = found
+        if holidays_version is None or holidays_version == _holidays_version():
+            return matrix
+    matrix = read_matrix(data, source)
+    cache.put(name, (matrix, _holidays_version() if "holidays" in sys.modules else None))
+    return matrix
+
+
+def _holidays_version() -> str:
+    import holidays
+
+    return str(getattr(holidays, "__version__", "?"))
+
+
 def parse_model(data: bytes, source: str, root: Any, what: str) -> tuple[Document | None, Any, list[Problem]]:
     """One YAML file of ours (a matrix, a roster, an export mapping): decoded, parsed safely and its structure
     checked against the model `root`, stopping at the first stage that fails. Returns the document, the

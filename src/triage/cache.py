@@ -1,0 +1,86 @@
+"""Checked matrices remembered between runs, so that an agent's `triage` shows its first question sooner.
+
+A matrix is parsed and checked once (about 50 ms of schema building and validation); the checked form is
+kept in the user's cache directory under a name made of the matrix bytes, where they came from, and the
+versions of triage, Python and pydantic, so an edited matrix or an upgraded install never meets an old
+entry. Anything wrong with an entry (unreadable, truncated, from other code) means it is ignored and the
+matrix is checked again. `TRIAGE_CACHE_DIR` moves the cache; set to an empty value it turns it off.
+Entries are pickles, as trusted as the user's own files: the directory is created readable by the user only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+KEEP = 32  # entries kept; the oldest go first
+
+
+def directory() -> Path | None:
+    configured = os.environ.get("TRIAGE_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("triage", appauthor=False))
+
+
+def _code_stamp() -> str:
+    """When the package's own code last changed: a checkout being edited never meets entries of older code."""
+    here = Path(__file__).parent
+    try:
+        return str(max(entry.stat().st_mtime_ns for entry in os.scandir(here) if entry.name.endswith(".py")))
+    except OSError:
+        return "?"
+
+
+def key(kind: str, data: bytes, source: str) -> str:
+    from pydantic import VERSION
+
+    from . import __version__
+
+    digest = hashlib.sha256()
+    for part in (kind, source, __version__, sys.version, VERSION, _code_stamp()):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(data)
+    return f"{kind}-{digest.hexdigest()[:40]}.pickle"
+
+
+def get(name: str, expected: type) -> Any:
+    """The entry `name` if it holds an `expected`, else None."""
+    folder = directory()
+    if folder is None:
+        return None
+    try:
+        with open(folder / name, "rb") as handle:
+            found = pickle.load(handle)
+    except Exception:  # noqa: BLE001 - any broken entry is only a miss
+        return None
+    return found if type(found) is expected else None
+
+
+def put(name: str, value: Any) -> None:
+    """Keep `value` as entry `name`, written whole or not at all; a cache that cannot be written is skipped."""
+    folder = directory()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".part-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, folder / name)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns)
+        for old in entries[:-KEEP]:
+            old.unlink(missing_ok=True)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        return
