@@ -17,14 +17,14 @@ from collections.abc import Iterable
 from itertools import chain
 from operator import itemgetter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from .engine import decide, resolve_answers
 from .errors import TriageError
-from .calendars import AlwaysOpen
+from .spans import Clock, Measure, interval_at, stamps
 from .exports import BadRow, Batch, Ticket, batched
 from .matrix import Matrix
 
@@ -98,96 +98,17 @@ class Audit:
     known_exceptions: set[str] = field(default_factory=set)
 
 
-_MAX_SPAN_DAYS = 366 * 30  # a batch whose times spread wider is measured one ticket at a time
-_SLACK = timedelta(days=45)  # compiled spans reach this far past the data, so sorted exports rarely recompile
-
-
-class _Clock:
-    """Open time on one calendar for whole arrays of timestamps: the calendar's intervals compiled over the
-    span of the data (widened as batches arrive), searched by bisection; the calendar's own walk for data
-    spread too wide to compile."""
-
-    def __init__(self, calendar: Any) -> None:
-        self.calendar = calendar
-        self.timeline: Any = None
-        self.span: tuple[date, date] | None = None
-
-    def cover(self, *columns: Any) -> Any:
-        """The timeline to use for timestamps in `columns` (NaN ignored), or None: measure one by one."""
-        import numpy as np
-
-        if isinstance(self.calendar, AlwaysOpen):
-            return self.calendar
-        lows = [np.nanmin(c) for c in columns if len(c) and not np.isnan(c).all()]
-        if not lows:
-            return self.timeline or self.calendar.compiled(date(2000, 1, 1), date(2000, 1, 1))
-        lo, hi = min(lows), max(np.nanmax(c) for c in columns if len(c) and not np.isnan(c).all())
-        try:
-            tz = self.calendar.timezone
-            first = datetime.fromtimestamp(lo, tz).date() - timedelta(days=1)
-            last = datetime.fromtimestamp(hi, tz).date() + timedelta(days=1)
-        except (OverflowError, OSError, ValueError):
-            return None
-        if self.span is not None and self.span[0] <= first and last <= self.span[1]:
-            return self.timeline
-        if (last - first).days > _MAX_SPAN_DAYS:
-            return None
-        if self.span is not None and (max(last, self.span[1]) - min(first, self.span[0])).days <= _MAX_SPAN_DAYS:
-            first, last = min(first, self.span[0]), max(last, self.span[1])
-        try:
-            first, last = first - _SLACK, last + _SLACK
-        except OverflowError:
-            return None
-        self.span, self.timeline = (first, last), self.calendar.compiled(first, last)
-        return self.timeline
-
-
-class _Measure:
-    """Open time between timestamps of one batch on one calendar, as arrays."""
-
-    def __init__(self, clock: _Clock, *columns: Any) -> None:
-        self.calendar = clock.calendar
-        self.timeline = clock.cover(*columns)
-
-    def between(self, start: Any, end: Any) -> Any:
-        """Open seconds from each start to its end; zero when the end is not after the start."""
-        import numpy as np
-
-        if self.timeline is None:
-            return np.array([self.calendar.seconds_between(a, b) for a, b in zip(start.tolist(), end.tolist())])
-        spent = self.timeline.open_until_many(end) - self.timeline.open_until_many(start)
-        return np.where(end > start, spent, 0.0)
-
-    def due(self, start: Any, seconds: Any) -> Any:
-        """The moments `seconds` of open time after each start."""
-        import numpy as np
-
-        if self.timeline is None:
-            return np.array([self.calendar.add(datetime.fromtimestamp(a, UTC), timedelta(seconds=b)).timestamp()
-                             for a, b in zip(start.tolist(), seconds.tolist())])
-        return self.timeline.moment_many(start, self.timeline.open_until_many(start) + seconds)
-
-
-def _stamps(moments: list[datetime | None]) -> Any:
-    import numpy as np
-
-    if None not in moments:
-        return np.fromiter(map(datetime.timestamp, moments), dtype=np.float64, count=len(moments))
-    nan = math.nan
-    return np.array([nan if d is None else d.timestamp() for d in moments], dtype=np.float64)
-
-
 def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Options, *, keep_escalated: int = 0) -> Audit:
     """Measure every ticket; `keep_escalated` keeps the latest escalated tickets for `triage review`.
 
     Tickets are measured a batch at a time, target by target, as arrays; the per-ticket checks (answers,
     packets, tags) look only at the tickets that carry them."""
     report = Audit(matrix, options)
-    clocks: dict[str, _Clock] = {}
+    clocks: dict[str, Clock] = {}
     plans: dict[int, _Plan] = {}
     for lvl, sev in matrix.levels.items():
         t = sev.spec.targets
-        clock = clocks.setdefault(t.calendar, _Clock(matrix.calendars[t.calendar]))
+        clock = clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar]))
         limits = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
                   "resolution": t.resolution.within}
         for name, limit in limits.items():
@@ -223,7 +144,7 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
 class _Plan:
     """What one severity is measured on: its calendar, targets in minutes and update cadence."""
 
-    clock: _Clock
+    clock: Clock
     limits: dict[str, float | None]
     cadence: list[tuple[float, float | None]]  # (every, for how long) in minutes, the last for the rest
 
@@ -234,7 +155,7 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
 
     options = report.options
     report.read += len(batch)
-    created = _stamps(batch.created)
+    created = stamps(batch.created)
     levels = np.array(batch.level, dtype=np.int64)
     chosen = np.isin(levels, list(plans))
     if options.since is not None:
@@ -256,9 +177,9 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
         report.first = batch.created[first]
     if report.last is None or batch.created[last] > report.last:
         report.last = batch.created[last]
-    stamps = {name: _stamps(getattr(batch, name)) for name in _ATTR.values()}
+    times = {name: stamps(getattr(batch, name)) for name in _ATTR.values()}
     counts = np.fromiter(map(len, batch.updates), dtype=np.int64, count=len(batch))
-    moments = _stamps(list(chain.from_iterable(batch.updates)))
+    moments = stamps(list(chain.from_iterable(batch.updates)))
     owners = np.repeat(np.arange(len(batch)), counts)  # the row of each update
     breaches: list[tuple[int, int, int, tuple[str, int, str, datetime, datetime, float]]] = []
     for lvl in np.unique(levels[picked]).tolist():
@@ -266,7 +187,7 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
         rows = np.flatnonzero(mask)
         report.levels_seen[lvl] += len(rows)
         mine = mask[owners]
-        _measure_level(report, batch, lvl, plans[lvl], rows, created[rows], {k: v[rows] for k, v in stamps.items()},
+        _measure_level(report, batch, lvl, plans[lvl], rows, created[rows], {k: v[rows] for k, v in times.items()},
                        counts[rows], moments[mine], breaches)
     breaches.sort(key=lambda b: b[:3])
     report.breaches += [b[3] for b in breaches]
@@ -275,14 +196,14 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
 
 
 def _measure_level(report: Audit, batch: Batch, lvl: int, plan: _Plan, rows: Any, created: Any,
-                   stamps: dict[str, Any], counts: Any, moments: Any, breaches: list[Any]) -> None:
+                   times: dict[str, Any], counts: Any, moments: Any, breaches: list[Any]) -> None:
     """The tickets `rows` of one severity: their times as arrays, their updates (`counts` per ticket) flat."""
     import numpy as np
 
-    measure = _Measure(plan.clock, created, moments, *stamps.values())
+    measure = Measure(plan.clock, created, moments, *times.values())
     for order, (name, attr) in enumerate(_ATTR.items()):
         limit = plan.limits[name]
-        actual = stamps[attr]
+        actual = times[attr]
         have = ~np.isnan(actual)
         if limit is None or not have.any():
             continue
@@ -309,16 +230,7 @@ def _measure_level(report: Audit, batch: Batch, lvl: int, plan: _Plan, rows: Any
         starts = starts[counts > 0]
         previous[starts] = created[counts > 0]
         age = measure.between(created[owner], previous) / 60
-        every = np.full(len(moments), plan.cadence[-1][0])
-        decided = np.zeros(len(moments), dtype=bool)
-        passed = 0.0
-        for interval, span in plan.cadence:
-            now = ~decided if span is None else ~decided & (age < passed + span)
-            every[now] = interval
-            decided |= now
-            if span is None:
-                break
-            passed += span
+        every = interval_at(plan.cadence, age)
         gap = measure.between(previous, moments) / 60
         report.minutes[(lvl, "update")].append(gap)
         late = gap > every
@@ -333,11 +245,11 @@ def _measure_level(report: Audit, batch: Batch, lvl: int, plan: _Plan, rows: Any
                 breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update",
                                                     datetime.fromtimestamp(due_ts, before.tzinfo),
                                                     batch.updates[i][k], minutes)))
-    assigned = stamps["assigned"]
+    assigned = times["assigned"]
     where = np.flatnonzero(~np.isnan(assigned))
     if len(where):
         report.to_assign.append(measure.between(created[where], assigned[where]) / 60)
-        escalated = stamps["escalated"][where]
+        escalated = times["escalated"][where]
         both = ~np.isnan(escalated)
         if both.any():
             report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)

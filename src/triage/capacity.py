@@ -28,6 +28,7 @@ import random
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -191,50 +192,71 @@ def every_at(cadence: list[tuple[float, float | None]], age: float) -> float:
 def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime | None = None,
                         until: datetime | None = None) -> Demand:
     """Demand from audit readers' tickets (BadRows are counted): creation times, severities, lifetimes,
-    tracked time, and the targets as really met where the export has the times."""
-    from .exports import BadRow, each_ticket
+    tracked time, and the targets as really met where the export has the times. Tickets are measured a
+    batch at a time, as arrays."""
+    import numpy as np
 
-    calendars = {lvl: matrix.calendars[sev.spec.targets.calendar] for lvl, sev in matrix.levels.items()}
-    targets = {lvl: (sev.spec.targets.acknowledge.total_seconds(), sev.spec.targets.assign_owner.total_seconds(),
-                     cadence_seconds(sev.spec.targets)) for lvl, sev in matrix.levels.items()}
+    from .exports import BadRow, batched
+    from .spans import Clock, Measure, interval_at, stamps
+
+    clocks: dict[str, Clock] = {}
+    plans = {}
+    for lvl, sev in matrix.levels.items():
+        t = sev.spec.targets
+        plans[lvl] = (clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar])),
+                      t.acknowledge.total_seconds(), t.assign_owner.total_seconds(), cadence_seconds(t))
     history: dict[tuple[int, str], list[int]] = {}
 
-    def count(level: int, step: str, ok: bool) -> None:
-        pair = history.setdefault((level, step), [0, 0])
-        pair[1] += 1
-        pair[0] += ok
+    def count(level: int, step: str, ok: Any) -> None:
+        if len(ok):
+            pair = history.setdefault((level, step), [0, 0])
+            pair[1] += len(ok)
+            pair[0] += int(np.count_nonzero(ok))
 
-    arrivals = []
-    spent = []
+    arrivals: list[tuple[float, int, float]] = []
+    spent: list[tuple[int, float, float]] = []
     unreadable = skipped = 0
-    for item in each_ticket(items):
-        if isinstance(item, BadRow):
+    for batch in batched(items):
+        if isinstance(batch, BadRow):
             unreadable += 1
             continue
-        if item.level not in calendars:
-            skipped += 1
-            continue
-        if (since is not None and item.created < since) or (until is not None and item.created >= until):
-            continue
-        calendar = calendars[item.level]
-        created = item.created.timestamp()
-        lifetime = -1.0
-        if item.resolved is not None:
-            lifetime = calendar.seconds_between(created, item.resolved.timestamp())
-        arrivals.append((created, item.level, lifetime))
-        if item.time_spent is not None:
-            spent.append((item.level, lifetime, item.time_spent))
-        ack, assign, cadence = targets[item.level]
-        if item.acknowledged is not None:
-            count(item.level, "acknowledge", calendar.seconds_between(created, item.acknowledged.timestamp()) <= ack)
-        if item.assigned is not None:
-            count(item.level, "assign_owner", calendar.seconds_between(created, item.assigned.timestamp()) <= assign)
-        previous = created
-        for update in item.updates:
-            moment = update.timestamp()
-            due = every_at(cadence, calendar.seconds_between(created, previous))
-            count(item.level, "update", calendar.seconds_between(previous, moment) <= due)
-            previous = moment
+        levels = np.array(batch.level, dtype=np.int64)
+        known = np.isin(levels, list(plans))
+        skipped += int(len(levels) - np.count_nonzero(known))
+        created = stamps(batch.created)
+        if since is not None:
+            known &= created >= since.timestamp()
+        if until is not None:
+            known &= created < until.timestamp()
+        counts = np.fromiter(map(len, batch.updates), dtype=np.int64, count=len(batch))
+        moments = stamps(list(chain.from_iterable(batch.updates)))
+        owners = np.repeat(np.arange(len(batch)), counts)
+        times = {name: stamps(getattr(batch, name)) for name in ("acknowledged", "assigned", "resolved")}
+        for lvl in np.unique(levels[known]).tolist():
+            mask = known & (levels == lvl)
+            rows = np.flatnonzero(mask)
+            clock, ack, assign, cadence = plans[lvl]
+            born, acknowledged, assigned, resolved = created[rows], times["acknowledged"][rows], \
+                times["assigned"][rows], times["resolved"][rows]
+            mine = mask[owners]
+            updates, sizes = moments[mine], counts[rows]
+            measure = Measure(clock, born, acknowledged, assigned, resolved, updates)
+            lifetimes = np.where(np.isnan(resolved), -1.0, measure.between(born, np.nan_to_num(resolved)))
+            arrivals += zip(born.tolist(), [lvl] * len(rows), lifetimes.tolist())
+            for i, lifetime in zip(rows.tolist(), lifetimes.tolist()):
+                if batch.time_spent[i] is not None:
+                    spent.append((lvl, lifetime, batch.time_spent[i]))
+            for step, actual, target in (("acknowledge", acknowledged, ack), ("assign_owner", assigned, assign)):
+                have = ~np.isnan(actual)
+                count(lvl, step, measure.between(born[have], actual[have]) <= target)
+            if len(updates):
+                first = np.repeat(born, sizes)
+                previous = np.empty_like(updates)
+                previous[1:] = updates[:-1]
+                starts = (np.cumsum(sizes) - sizes)[sizes > 0]
+                previous[starts] = born[sizes > 0]
+                due = interval_at(cadence, measure.between(first, previous))
+                count(lvl, "update", measure.between(previous, updates) <= due)
     arrivals.sort()
     return Demand(arrivals, "history", unreadable, skipped, spent, history)
 

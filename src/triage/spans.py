@@ -1,0 +1,106 @@
+"""Open time on a calendar for whole arrays of timestamps (NumPy): what audits and capacity demand measure
+a batch of tickets at a time, instead of one by one."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from .calendars import AlwaysOpen
+
+_MAX_SPAN_DAYS = 366 * 30  # a batch whose times spread wider is measured one ticket at a time
+_SLACK = timedelta(days=45)  # compiled spans reach this far past the data, so sorted exports rarely recompile
+
+
+class Clock:
+    """Open time on one calendar for whole arrays of timestamps: the calendar's intervals compiled over the
+    span of the data (widened as batches arrive), searched by bisection; the calendar's own walk for data
+    spread too wide to compile."""
+
+    def __init__(self, calendar: Any) -> None:
+        self.calendar = calendar
+        self.timeline: Any = None
+        self.span: tuple[date, date] | None = None
+
+    def cover(self, *columns: Any) -> Any:
+        """The timeline to use for timestamps in `columns` (NaN ignored), or None: measure one by one."""
+        import numpy as np
+
+        if isinstance(self.calendar, AlwaysOpen):
+            return self.calendar
+        lows = [np.nanmin(c) for c in columns if len(c) and not np.isnan(c).all()]
+        if not lows:
+            return self.timeline or self.calendar.compiled(date(2000, 1, 1), date(2000, 1, 1))
+        lo, hi = min(lows), max(np.nanmax(c) for c in columns if len(c) and not np.isnan(c).all())
+        try:
+            tz = self.calendar.timezone
+            first = datetime.fromtimestamp(lo, tz).date() - timedelta(days=1)
+            last = datetime.fromtimestamp(hi, tz).date() + timedelta(days=1)
+        except (OverflowError, OSError, ValueError):
+            return None
+        if self.span is not None and self.span[0] <= first and last <= self.span[1]:
+            return self.timeline
+        if (last - first).days > _MAX_SPAN_DAYS:
+            return None
+        if self.span is not None and (max(last, self.span[1]) - min(first, self.span[0])).days <= _MAX_SPAN_DAYS:
+            first, last = min(first, self.span[0]), max(last, self.span[1])
+        try:
+            first, last = first - _SLACK, last + _SLACK
+        except OverflowError:
+            return None
+        self.span, self.timeline = (first, last), self.calendar.compiled(first, last)
+        return self.timeline
+
+
+class Measure:
+    """Open time between timestamps of one batch on one calendar, as arrays."""
+
+    def __init__(self, clock: Clock, *columns: Any) -> None:
+        self.calendar = clock.calendar
+        self.timeline = clock.cover(*columns)
+
+    def between(self, start: Any, end: Any) -> Any:
+        """Open seconds from each start to its end; zero when the end is not after the start."""
+        import numpy as np
+
+        if self.timeline is None:
+            return np.array([self.calendar.seconds_between(a, b) for a, b in zip(start.tolist(), end.tolist())])
+        spent = self.timeline.open_until_many(end) - self.timeline.open_until_many(start)
+        return np.where(end > start, spent, 0.0)
+
+    def due(self, start: Any, seconds: Any) -> Any:
+        """The moments `seconds` of open time after each start."""
+        import numpy as np
+
+        if self.timeline is None:
+            return np.array([self.calendar.add(datetime.fromtimestamp(a, UTC), timedelta(seconds=b)).timestamp()
+                             for a, b in zip(start.tolist(), seconds.tolist())])
+        return self.timeline.moment_many(start, self.timeline.open_until_many(start) + seconds)
+
+
+def stamps(moments: list[datetime | None]) -> Any:
+    import numpy as np
+
+    if None not in moments:
+        return np.fromiter(map(datetime.timestamp, moments), dtype=np.float64, count=len(moments))
+    nan = math.nan
+    return np.array([nan if d is None else d.timestamp() for d in moments], dtype=np.float64)
+
+
+def interval_at(cadence: list[tuple[float, float | None]], ages: Any) -> Any:
+    """The update interval in force at each age (a NumPy array), for a cadence of (every, for how long)
+    steps whose last runs on; ages and cadence in the same unit."""
+    import numpy as np
+
+    every = np.full(len(ages), cadence[-1][0])
+    decided = np.zeros(len(ages), dtype=bool)
+    passed = 0.0
+    for interval, span in cadence:
+        now = ~decided if span is None else ~decided & (ages < passed + span)
+        every[now] = interval
+        decided |= now
+        if span is None:
+            break
+        passed += span
+    return every
