@@ -109,3 +109,15 @@ def test_only_the_newest_entries_are_kept(monkeypatch):
     assert len(entries) == 3
     assert not list(Path(cache.directory()).glob(".part-*"))
     assert all(os.access(e, os.R_OK) for e in entries)
+
+
+@pytest.mark.parametrize("opened", ["folder", "entry"])
+def test_an_entry_others_could_have_written_is_not_loaded(monkeypatch, opened):
+    calls = loads(monkeypatch)
+    data = MATRIX_PATH.read_bytes()
+    matrix_mod.read_matrix_cached(data, "matrix.yaml")
+    [entry] = cache.directory().glob("*.pickle")
+    target = cache.directory() if opened == "folder" else entry
+    target.chmod(target.stat().st_mode | 0o022)
+    matrix_mod.read_matrix_cached(data, "matrix.yaml")
+    assert len(calls) == 2

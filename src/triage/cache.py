@@ -58,10 +58,18 @@ def get(name: str, expected: type) -> Any:
         return None
     try:
         with open(folder / name, "rb") as handle:
+            if not (_private(os.stat(folder)) and _private(os.fstat(handle.fileno()))):
+                return None  # someone else could have written it: not loaded
             found = pickle.load(handle)
     except Exception:  # noqa: BLE001 - any broken entry is only a miss
         return None
     return found if type(found) is expected else None
+
+
+def _private(status: os.stat_result) -> bool:
+    """Owned by this user and writable by nobody else."""
+    owner = getattr(os, "getuid", lambda: status.st_uid)()
+    return status.st_uid == owner and not status.st_mode & 0o022
 
 
 def put(name: str, value: Any) -> None:
