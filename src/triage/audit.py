@@ -14,19 +14,19 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from itertools import chain
-from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import orjson
 
 from .engine import decide, resolve_answers
 from .errors import TriageError
-from .spans import Clock, Measure, interval_at, stamps
 from .exports import BadRow, Batch, Ticket, batched
 from .matrix import Matrix
+from .spans import Clock, Measure, interval_at, stamps
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
 _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}

@@ -11,11 +11,11 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Iterator
-from itertools import chain
-from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from importlib import resources
+from itertools import chain
+from operator import attrgetter
 from typing import Any, Literal
 
 import orjson
