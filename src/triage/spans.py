@@ -10,7 +10,7 @@ from typing import Any
 from .calendars import AlwaysOpen
 
 _MAX_SPAN_DAYS = 366 * 30  # a batch whose times spread wider is measured one ticket at a time
-_SLACK = timedelta(days=45)  # compiled spans reach this far past the data, so sorted exports rarely recompile
+_SLACK = timedelta(days=45)  # the least a compiled span reaches past the data
 
 
 class Clock:
@@ -45,8 +45,11 @@ class Clock:
             return None
         if self.span is not None and (max(last, self.span[1]) - min(first, self.span[0])).days <= _MAX_SPAN_DAYS:
             first, last = min(first, self.span[0]), max(last, self.span[1])
+        # reach past the data by as much again as it spans, so an export in time order recompiles a few times,
+        # not once a batch
+        slack = max(_SLACK, min(last - first, timedelta(days=_MAX_SPAN_DAYS)))
         try:
-            first, last = first - _SLACK, last + _SLACK
+            first, last = first - slack, last + slack
         except OverflowError:
             return None
         self.span, self.timeline = (first, last), self.calendar.compiled(first, last)
