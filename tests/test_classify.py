@@ -49,6 +49,54 @@ def test_every_combination_gives_what_ask_gives(matrix):
         assert json.loads(asked.stdout) == orjson.loads(out[combos.index(given)])
 
 
+WINDOWS = """exceptions:
+  - id: launch_week
+    scope: {starts: 2026-11-30T00:00:00, ends: 2026-12-05T00:00:00}
+    changes:
+      targets: {sev3: {acknowledge: 1h}, sev2: {acknowledge: 15m}}
+      update_every: {sev3: 2h}
+      notify: [leadership]
+    reason: Launch week
+    approver: leadership
+    expires: 2027-01-31
+  - id: old_freeze
+    scope: {starts: 2026-12-03T00:00:00}
+    changes:
+      notify: [leadership]
+    reason: Code freeze
+    approver: leadership
+    expires: 2026-06-30
+"""
+
+
+def test_exceptions_by_time_window_apply_in_classify_as_in_ask(tmp_path, matrix):
+    """An exception scoped by a time window alone covers every ticket triaged in it: classify must give
+    what ask gives, its notes included, inside, at the edges of and outside the window (the second
+    exception has expired: it is ignored with a note)."""
+    path = tmp_path / "windows.yaml"
+    path.write_text(MATRIX_PATH.read_text().replace("exceptions: []\n", WINDOWS))
+    combos = list(every_combination(matrix))[::1500]
+    moments = ["2026-11-29T23:59:59-05:00", "2026-11-30T00:00:00-05:00", "2026-12-02T10:00:00Z",
+               "2026-12-04T23:59:59-05:00", "2026-12-05T00:00:00-05:00", "2026-11-25T10:00:00Z"]
+    records = [{**given, "ticket": f"T-{i}-{j}", "at": at} for i, given in enumerate(combos)
+               for j, at in enumerate(moments)]
+    result = runner.invoke(app, ["classify", "--matrix", str(path)], input=lines(*records))
+    assert result.exit_code == 0, result.stderr[-500:]
+    out = [orjson.loads(line) for line in result.stdout.splitlines()]
+    changed = 0
+    for record, got in zip(records, out):
+        given = {k: v for k, v in record.items() if k not in ("ticket", "at")}
+        args = [x for k, v in given.items() for x in ("-a", f"{k}={','.join(v) if isinstance(v, list) else v}")]
+        asked = runner.invoke(app, ["ask", "--matrix", str(path), "--no-input", "--no-record", "--format", "json",
+                                    "--at", record["at"], "--ticket", record["ticket"], *args])
+        expected = json.loads(asked.stdout)
+        for key in ("packet", "update"):
+            expected.pop(key)
+        assert got == expected, record
+        changed += "exceptions" in got
+    assert 0 < changed < len(out)
+
+
 def test_results_follow_the_contract_in_input_order():
     records = [{**GOOD, "ticket": f"T-{i}"} for i in range(5)]
     result = classify(input=lines(*records))

@@ -83,6 +83,10 @@ class Classifier:
         self._tail = _Bounded()  # (level, at) -> targets, calendar
         self._stamp = _Bounded()  # at -> "at", "matrix"
         self._bodies = _Bounded()  # (raw answers, at) -> everything after the ticket
+        # Exceptions scoped by a time window alone cover every ticket triaged within it (and say so in the
+        # result); those tickets take the general path, which applies them.
+        self._windows = [(exc.scope.starts, exc.scope.ends) for exc in matrix.model.exceptions
+                         if exc.scope.account is None and exc.scope.segment is None]
 
     def _moment(self, raw: Any) -> datetime:
         if raw is None or raw == "":
@@ -93,6 +97,13 @@ class Classifier:
         if moment is None:
             moment = self._times.put(raw, parse_at(raw, self.home))
         return moment
+
+    def _in_window(self, at: datetime) -> bool:
+        def aware(moment: datetime) -> datetime:
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.home)
+
+        return any((start is None or at >= aware(start)) and (end is None or at < aware(end))
+                   for start, end in self._windows)
 
     def _canonical(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The answers exactly as `resolve_answers` makes them, from per-value caches; _Slow otherwise."""
@@ -156,7 +167,8 @@ class Classifier:
         if body is not None:
             return b'{"schema_version":1,"ticket":' + orjson.dumps(ticket) + body
         at = self._moment(at_raw)
-        if self.full or record.get("account") is not None or record.get("segment") is not None:
+        if self.full or record.get("account") is not None or record.get("segment") is not None or \
+                (self._windows and self._in_window(at)):
             data = self._general(record, at)
             data["ticket"] = ticket
             return orjson.dumps(data)
