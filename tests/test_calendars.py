@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from triage import calendars as cal
 
@@ -146,3 +148,12 @@ def test_the_compiled_form_agrees_with_the_calendar(matrix):
     assert compiled.moment(start, compiled.open_until(start) + 10**9) == float("inf")  # past the span
     always = cal.AlwaysOpen("around")
     assert always.compiled(date(2026, 1, 1), date(2026, 2, 1)) is always
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.one_of(st.none(), st.timezones(),
+                                        st.integers(-86399, 86399).map(lambda s: timezone(timedelta(seconds=s))))))
+def test_the_fast_moment_text_is_isoformat(moment):
+    from triage.durations import iso_moment
+
+    assert iso_moment(moment) == moment.isoformat(timespec="seconds")

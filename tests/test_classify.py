@@ -97,6 +97,35 @@ def test_exceptions_by_time_window_apply_in_classify_as_in_ask(tmp_path, matrix)
     assert 0 < changed < len(out)
 
 
+TRICKY_TIMES = [
+    "2027-03-12T16:59:59-05:00", "2027-03-14T02:30:00", "2027-03-14T07:00:00Z", "2026-11-01T01:30:00-04:00",
+    "2026-11-01T01:30:00-05:00", "2026-12-24T12:59:00-05:00", "2026-12-24T13:00:00-05:00", "2026-12-25T10:00:00",
+    "2026-12-31T23:59:59+05:30", "2027-01-18T08:00:00-05:00", "2027-01-16T11:00:00Z", "2026-11-27T10:00:00Z",
+]
+
+
+@pytest.mark.parametrize("zone", [None, "Asia/Kolkata"])
+def test_each_record_with_its_own_time_gives_what_ask_gives(matrix, zone):
+    """Due times worked out per record (a new triage time is the common case in a pipeline) must be the
+    engine's: across daylight-saving changes, holidays, half days, weekends and offsets, shown in the
+    matrix's zone or --timezone."""
+    from zoneinfo import ZoneInfo
+
+    combos = list(every_combination(matrix))[::611]
+    records = [{**given, "ticket": f"T-{i}", "at": TRICKY_TIMES[i % len(TRICKY_TIMES)]} for i, given in enumerate(combos)]
+    records += [{**combos[0], "ticket": f"U-{j}", "at": at} for j, at in enumerate(TRICKY_TIMES)]
+    args = ["classify", "--matrix", str(MATRIX_PATH)] + (["--timezone", zone] if zone else [])
+    result = runner.invoke(app, args, input=lines(*records))
+    assert result.exit_code == 0, result.stderr[-500:]
+    display = ZoneInfo(zone) if zone else NEW_YORK
+    for record, line in zip(records, result.stdout.splitlines(), strict=True):
+        given = {k: v for k, v in record.items() if k not in ("ticket", "at")}
+        answers, skipped = resolve_answers(matrix, given)
+        expected = triage(matrix, answers, skipped=skipped, at=parse_at(record["at"], NEW_YORK), display=display,
+                          ticket=record["ticket"], texts=False).to_json(parts=False)
+        assert orjson.loads(line) == expected, record
+
+
 def test_results_follow_the_contract_in_input_order():
     records = [{**GOOD, "ticket": f"T-{i}"} for i in range(5)]
     result = classify(input=lines(*records))

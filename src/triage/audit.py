@@ -20,9 +20,8 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-import orjson
-
 from .engine import decide, resolve_answers
+from .durations import iso_moment
 from .errors import TriageError
 from .exports import BadRow, Batch, Ticket, batched
 from .matrix import Matrix
@@ -364,7 +363,7 @@ def to_json(report: Audit) -> dict[str, Any]:
         severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label,
                                 "calendar": m.levels[lvl].spec.targets.calendar,
                                 "tickets": report.levels_seen[lvl], "targets": targets}
-    display = _display
+    display = iso_moment  # reports list every breach: the fast form
     today = o.today or date.today()
     matrix_exceptions = [{"id": e.id, "problem": "no approver" if e.approver is None else "no expiry date"
                           if e.expires is None else f"expired on {e.expires.isoformat()}"}
@@ -418,15 +417,6 @@ def histogram(values: Any) -> list[dict[str, Any]]:
     counts = [b - a for a, b in zip([0, *cuts], [*cuts, len(values)])]
     edges = (0, *BINS)
     return [{"from": edges[i], "to": BINS[i] if i < len(BINS) else None, "tickets": c} for i, c in enumerate(counts)]
-
-
-def _display(moment: datetime) -> str:
-    """`moment.isoformat(timespec="seconds")`, several times faster by orjson (reports list every breach);
-    an offset with seconds, which orjson would cut to minutes, goes the slow way."""
-    offset = moment.utcoffset()
-    if offset is not None and offset.seconds % 60:
-        return moment.isoformat(timespec="seconds")
-    return orjson.dumps(moment, option=orjson.OPT_OMIT_MICROSECONDS)[1:-1].decode()
 
 
 def _round(value: float | None) -> float | None:

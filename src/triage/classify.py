@@ -21,6 +21,7 @@ import orjson
 from .calendars import zone
 from .answers import parse_answer, to_json
 from .conditions import matches
+from . import engine
 from .engine import decide, decision_table, parse_at, resolve_answers, triage
 from .errors import InputError, TriageError
 from .matrix import Matrix
@@ -56,8 +57,9 @@ class Classifier:
 
     Results are assembled from fragments of the contract object, each cached on the few answers it
     depends on: the decision (severity inputs) and time, the routes (route inputs) and level, the time.
-    Every fragment is cut from a result that `triage()` computed, so a classified record is always
-    what `triage ask` gives for the same answers and time.
+    Every fragment is built by the engine's own functions (the schedule, the JSON of each part) or cut
+    from a result `triage()` computed, so a classified record is what `triage ask` gives for the same
+    answers and time (tests compare both over every answer combination and many times).
     """
 
     def __init__(self, matrix: Matrix, *, at: datetime, display: tzinfo, full: bool = False) -> None:
@@ -83,6 +85,8 @@ class Classifier:
         self._tail = _Bounded()  # (level, at) -> targets, calendar
         self._stamp = _Bounded()  # at -> "at", "matrix"
         self._bodies = _Bounded()  # (raw answers, at) -> everything after the ticket
+        self._prefix = _Bounded()  # decision -> severity .. routing.owner
+        self._matrix = orjson.dumps(engine.matrix_json(matrix))
         # Exceptions scoped by a time window alone cover every ticket triaged within it (and say so in the
         # result); those tickets take the general path, which applies them.
         self._windows = [(exc.scope.starts, exc.scope.ends) for exc in matrix.model.exceptions
@@ -97,6 +101,36 @@ class Classifier:
         if moment is None:
             moment = self._times.put(raw, parse_at(raw, self.home))
         return moment
+
+    def _scheduled(self, decision: Any, at: datetime, head_key: Any, tail_key: Any) -> tuple[bytes, bytes]:
+        """The parts of the result that depend on the triage time (due times of steps and targets), from the
+        engine's own schedule; the rest of the head is the same for every time, so kept per decision. No
+        exception applies on this path (see `result`), so the severity's own targets are the terms."""
+        level = decision.level
+        spec = self.matrix.severity(level).spec
+        deal = engine.terms(self.matrix, level, at=at)
+        targets, steps = engine.schedule(spec.routing, deal, self.matrix.calendars[spec.targets.calendar], at)
+        display = self.display
+        stamps: dict[datetime, str] = {}  # several due times often fall on one moment
+
+        def stamp(moment: datetime) -> str:
+            text = stamps.get(moment)
+            if text is None:
+                text = stamps[moment] = engine.stamp(moment, display)
+            return text
+
+        prefix = self._prefix.get(decision)
+        if prefix is None:
+            severity = orjson.dumps(engine.severity_json(self.matrix, level))
+            prefix = self._prefix.put(decision, b"".join([
+                b'"severity":', severity, b',"computed_severity":', severity,
+                b',"override":null,"reasons":', orjson.dumps(engine.reasons_json(self.matrix, decision.rules)),
+                b',"routing":{"owner":', orjson.dumps(spec.routing.owner), b',"steps":']))
+        head = self._head.put(head_key, prefix + orjson.dumps(engine.steps_json(steps, stamp)))
+        tail = self._tail.put(tail_key, b"".join([
+            b'"targets":', orjson.dumps(engine.targets_json(targets, stamp)),
+            b',"calendar":', orjson.dumps(spec.targets.calendar), b"}"]))
+        return head, tail
 
     def _in_window(self, at: datetime) -> bool:
         def aware(moment: datetime) -> datetime:
@@ -187,21 +221,16 @@ class Classifier:
         tail_key = (level, at_raw)
         head, routes, tail, stamp = (self._head.get(head_key), self._routes.get(routes_key),
                                      self._tail.get(tail_key), self._stamp.get(at_raw))
-        if head is None or routes is None or tail is None or stamp is None:
-            data = triage(self.matrix, answers, skipped=skipped, at=at, display=self.display,
-                          texts=False).to_json(parts=False)
-            routing = data["routing"]
-            head = self._head.put(head_key, b"".join([
-                b'"severity":', orjson.dumps(data["severity"]),
-                b',"computed_severity":', orjson.dumps(data["computed_severity"]),
-                b',"override":null,"reasons":', orjson.dumps(data["reasons"]),
-                b',"routing":{"owner":', orjson.dumps(routing["owner"]), b',"steps":', orjson.dumps(routing["steps"])]))
+        if routes is None:  # (level, route answers) repeat: the whole triage, rarely
+            routing = triage(self.matrix, answers, skipped=skipped, at=at, display=self.display,
+                             texts=False).to_json(parts=False)["routing"]
             routes = self._routes.put(routes_key, b"".join([
                 b',"notify":', orjson.dumps(routing["notify"]), b',"routes":', orjson.dumps(routing["routes"]), b"},"]))
-            tail = self._tail.put(tail_key, b"".join([
-                b'"targets":', orjson.dumps(data["targets"]), b',"calendar":', orjson.dumps(data["calendar"]), b"}"]))
+        if head is None or tail is None:  # a new triage time: only the due times are worked out
+            head, tail = self._scheduled(decision, at, head_key, tail_key)
+        if stamp is None:
             stamp = self._stamp.put(at_raw, b"".join([
-                b'"at":', orjson.dumps(data["at"]), b',"matrix":', orjson.dumps(data["matrix"]), b","]))
+                b'"at":', orjson.dumps(engine.stamp(at, self.display)), b',"matrix":', self._matrix, b","]))
         key = tuple(answers.values())
         body = self._answers.get(key)
         if body is None:

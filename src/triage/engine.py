@@ -12,7 +12,7 @@ from typing import Any
 from .answers import parse_answer, to_json
 from .calendars import zone
 from .conditions import matches
-from .durations import iso_duration
+from .durations import iso_duration, iso_moment
 from .errors import AnswerError, InputError, MissingAnswerError
 from .matrix import Matrix
 
@@ -152,12 +152,10 @@ class Result:
         return self.matrix.severity(self.level)
 
     def severity_json(self, level: int) -> dict[str, Any]:
-        sev = self.matrix.severity(level)
-        return {"level": level, "id": sev.id, "label": sev.spec.label}
+        return severity_json(self.matrix, level)
 
     def to_json(self, *, parts: bool = True) -> dict[str, Any]:
         """The contract object of DESIGN.md (schema_version 1)."""
-        rule = self.matrix.rule
         stamps: dict[datetime, str] = {}
 
         def stamp(moment: datetime) -> str:
@@ -170,23 +168,20 @@ class Result:
             "schema_version": SCHEMA_VERSION,
             "ticket": self.ticket,
             "at": stamp(self.at),
-            "matrix": {"name": self.matrix.model.matrix.name, "version": self.matrix.model.matrix.version,
-                       "sha256": self.matrix.sha256},
+            "matrix": matrix_json(self.matrix),
             "answers": {k: to_json(v) for k, v in self.answers.items()},
             "skipped": list(self.skipped),
             "severity": self.severity_json(self.level),
             "computed_severity": self.severity_json(self.computed.level),
             "override": None if self.override_reason is None else {"level": self.level, "reason": self.override_reason},
-            "reasons": [{"rule": rid, "text": rule(rid).because} for rid in self.computed.rules],
+            "reasons": reasons_json(self.matrix, self.computed.rules),
             "routing": {
                 "owner": self.owner,
-                "steps": [{"role": role, "action": action, "due": stamp(due)} for role, action, due in self.steps],
+                "steps": steps_json(self.steps, stamp),
                 "notify": list(self.notify),
                 "routes": [{"id": rid, "role": role, "reason": reason} for rid, role, reason in self.routes],
             },
-            "targets": {name: {"within": None if t.within is None else iso_duration(t.within),
-                               "due": None if t.due is None else stamp(t.due)}
-                        for name, t in self.targets.items()},
+            "targets": targets_json(self.targets, stamp),
         }
         out["calendar"] = self.severity.spec.targets.calendar
         if self.account is not None:
@@ -204,7 +199,35 @@ class Result:
         return out
 
     def stamp(self, moment: datetime) -> str:
-        return moment.astimezone(self.display).isoformat(timespec="seconds")
+        return stamp(moment, self.display)
+
+
+# The parts of the JSON result, also assembled piece by piece by `classify`.
+
+def stamp(moment: datetime, display: tzinfo) -> str:
+    return iso_moment(moment.astimezone(display))
+
+
+def matrix_json(matrix: Matrix) -> dict[str, Any]:
+    return {"name": matrix.model.matrix.name, "version": matrix.model.matrix.version, "sha256": matrix.sha256}
+
+
+def severity_json(matrix: Matrix, level: int) -> dict[str, Any]:
+    sev = matrix.severity(level)
+    return {"level": level, "id": sev.id, "label": sev.spec.label}
+
+
+def reasons_json(matrix: Matrix, rules: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"rule": rid, "text": matrix.rule(rid).because} for rid in rules]
+
+
+def steps_json(steps: list[tuple[str, str, datetime]], stamp: Any) -> list[dict[str, str]]:
+    return [{"role": role, "action": action, "due": stamp(due)} for role, action, due in steps]
+
+
+def targets_json(targets: dict[str, Target], stamp: Any) -> dict[str, dict[str, str | None]]:
+    return {name: {"within": None if t.within is None else iso_duration(t.within),
+                   "due": None if t.due is None else stamp(t.due)} for name, t in targets.items()}
 
 
 def local_time(moment: datetime, display: tzinfo) -> str:
@@ -287,6 +310,24 @@ def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
             + ("; ".join(parts) or f"no change for severity {level}") + f" ({exc.reason})")
 
 
+def schedule(routing: Any, deal: Terms, calendar: Any, at: datetime
+             ) -> tuple[dict[str, Target], list[tuple[str, str, datetime]]]:
+    """The targets and routing steps of one severity, with their due times from `at` on its calendar."""
+    cadence = deal.cadence[0][0]  # at triage time the first step of the cadence is in force
+    spans = [deal.acknowledge, deal.assign_owner, deal.escalate, cadence, deal.resolution or timedelta(0)]
+    spans += [step.after for step in routing.steps]
+    due = calendar.add_many(at, spans)
+    steps = [(step.role, step.action, moment) for step, moment in zip(routing.steps, due[5:])]
+    targets = {
+        "acknowledge": Target(deal.acknowledge, due[0]),
+        "assign_owner": Target(deal.assign_owner, due[1]),
+        "escalate": Target(deal.escalate, due[2]),
+        "next_update": Target(cadence, due[3]),
+        "resolution": Target(deal.resolution, None if deal.resolution is None else due[4]),
+    }
+    return targets, steps
+
+
 def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: list[str] | None = None,
            ticket: str | None = None, override: tuple[int, str] | None = None,
            packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None,
@@ -327,18 +368,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
         if role not in notify:
             notify.append(role)
             notices.append((role, f"Under exception: {', '.join(e.id for e in deal.exceptions)}"))
-    cadence = deal.cadence[0][0]  # at triage time the first step of the cadence is in force
-    spans = [deal.acknowledge, deal.assign_owner, deal.escalate, cadence, deal.resolution or timedelta(0)]
-    spans += [step.after for step in routing.steps]
-    due = calendar.add_many(at, spans)
-    steps = [(step.role, step.action, moment) for step, moment in zip(routing.steps, due[5:])]
-    targets = {
-        "acknowledge": Target(deal.acknowledge, due[0]),
-        "assign_owner": Target(deal.assign_owner, due[1]),
-        "escalate": Target(deal.escalate, due[2]),
-        "next_update": Target(cadence, due[3]),
-        "resolution": Target(deal.resolution, None if deal.resolution is None else due[4]),
-    }
+    targets, steps = schedule(routing, deal, calendar, at)
 
     severity_text = f"Severity {level} ({spec.label})"
     given = dict(packet or {})
