@@ -200,7 +200,7 @@ def ask(
         if interactive:
             from .interactive import session
             from .prompts import QuestionaryPrompter
-            from .render import console
+            from .term import console
 
             answers_, skipped, ticket, override, packet_values = session(
                 the_matrix, QuestionaryPrompter(), console(stderr=True), given=given, ticket=ticket,
@@ -249,7 +249,9 @@ def emit(result: Any, output_format: Format, output: str | None) -> None:
     if body is not None:
         sys.stdout.write(body)
     else:
-        render.console().print(render.text(result))
+        from .term import console
+
+        console().print(render.text(result))
     if output:
         _stderr(f"wrote {output}")
 
@@ -389,7 +391,7 @@ def show(
         the_matrix = load_matrix(matrix)
         blocks = publish.document(the_matrix, today=datetime.now(UTC).date())
         if output_format is ShowFormat.text and not output:
-            from .render import console
+            from .term import console
 
             console().print(publish.to_rich(blocks))
             return
@@ -615,7 +617,8 @@ def _ask_text(label: str, flag: str, value: Optional[str], *, required: bool = T
 def _print_text(title: str, body: str) -> None:
     from rich.panel import Panel
 
-    from .render import T, console
+    from .render import T
+    from .term import console
 
     console().print(Panel(T(body), title=title, title_align="left"))
 
@@ -659,7 +662,8 @@ def update(
         else:
             _print_text("Update for the customer", plan.data["customer"])
             _print_text("Internal update", plan.data["internal"])
-            from .render import T, console
+            from .render import T
+            from .term import console
 
             console().print(T(verdict, "bold red" if plan.late else "bold"))
 
@@ -823,7 +827,8 @@ def history_command(
         else:
             from rich.table import Table
 
-            from .render import T, console
+            from .render import T
+            from .term import console
 
             if ticket:
                 st, events = states[0]
@@ -868,7 +873,7 @@ def _report(data: dict[str, Any], body: str | None, output_format: AuditFormat, 
     elif body is not None:
         sys.stdout.write(body)
     else:
-        from .render import console
+        from .term import console
 
         console().print(render.text(data))
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -151,6 +151,3 @@ def blockquote(text: str) -> list[str]:
 def as_json(result: Result) -> str:
     return json_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2)) + "\n"
 
-
-def console(*, stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
