@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, UsageError
-from .yamlsafe import MAX_BYTES
 
 DEFAULT_MATRIX = "matrix.yaml"
+MAX_BYTES = 1_048_576  # a matrix, roster, mapping or answers file
 
 
 def read_bytes(path: str, *, limit: int = MAX_BYTES) -> bytes:

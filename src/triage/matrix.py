@@ -16,7 +16,7 @@ from . import calendars as cal
 from .answers import parse_answer
 from .conditions import normalise
 from .errors import AnswerError, MatrixError, Problem
-from .yamlsafe import Document, decode, load
+from .document import Document
 
 TEMPLATE_STAGES = ("under_review", "escalated", "update", "internal_update", "resolved")
 PLACEHOLDERS = {
@@ -142,6 +142,8 @@ def parse_model(data: bytes, source: str, root: Any, what: str) -> tuple[Documen
     checked against the model `root`, stopping at the first stage that fails. Returns the document, the
     model (None on errors) and the problems found."""
     from pydantic import ValidationError
+
+    from .yamlsafe import decode, load
 
     doc, problems = load(decode(data, source), source)
     if doc is None or _errors(problems):

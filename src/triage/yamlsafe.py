@@ -9,20 +9,18 @@ is reported, because other YAML tools would read it as a boolean.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from yaml.events import AliasEvent, StreamEndEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from .document import Document, Path
 from .errors import InputError, Problem
+from .files import MAX_BYTES
 
-MAX_BYTES = 1_048_576
 MAX_DEPTH = 40
 _AMBIGUOUS = {"yes", "no", "on", "off", "y", "n"}
-
-Path = tuple[Any, ...]
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -108,42 +106,6 @@ class _Loader(_Parser, _Composer):  # type: ignore[misc,valid-type]
 class _PureLoader(_PurePython, _Composer):
     _parser_init = _PurePython.__init__
     __init__ = _Composer.__init__
-
-
-@dataclass
-class Document:
-    """A loaded YAML document: plain data plus the position of every key and value."""
-
-    source: str
-    data: Any
-    text: str = ""
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
-
-    def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
-        """Best position for `path`: the key or value itself, else the nearest parent."""
-        path = tuple(path)
-        while True:
-            table = self.keys if key else self.values
-            if path in table:
-                return table[path]
-            if path in self.values:
-                return self.values[path]
-            if not path:
-                return (1, 1)
-            path = path[:-1]
-
-    def problem(self, path: Path, message: str, code: str, *, level: str = "error", key: bool = False,
-                needle: str | None = None) -> Problem:
-        line, column = self.locate(path, key=key)
-        if needle:  # point inside a long text (a template) at the part the message is about
-            lines = self.text.splitlines()
-            for number in range(line, min(len(lines), line + 200) + 1):
-                found = lines[number - 1].find(needle, column - 1 if number == line else 0)
-                if found >= 0:
-                    line, column = number, found + 1
-                    break
-        return Problem(self.source, line, column, level, message, code)
 
 
 def decode(data: bytes, source: str, *, limit: int = MAX_BYTES) -> str:
