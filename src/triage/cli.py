@@ -200,10 +200,14 @@ def ask(
         if interactive:
             from .interactive import session
             from .prompts import QuestionaryPrompter
-            from .term import console
+
+            def console() -> Any:  # made when first needed: the first question does not wait for it
+                from .term import console
+
+                return console(stderr=True)
 
             answers_, skipped, ticket, override, packet_values = session(
-                the_matrix, QuestionaryPrompter(), console(stderr=True), given=given, ticket=ticket,
+                the_matrix, QuestionaryPrompter(), console, given=given, ticket=ticket,
                 override=override, packet=packet_values, today=moment.astimezone(home).date(), check_ticket=check_new)
         else:
             try:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from .engine import decide
 from .matrix import Matrix
 from .prompts import Prompter, interview
 from .sanitize import visible
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
 
 def T(text: object, style: str = "") -> Text:  # noqa: N802 - the same helper as render.T, without its imports
+    from rich.text import Text
+
     return Text(visible(str(text)), style=style)
 
 
@@ -26,28 +29,39 @@ def review_overdue(matrix: Matrix, today: date) -> date | None:
     return due if due < today else None
 
 
-def header(matrix: Matrix, err: Console, today: date) -> None:
+def header(matrix: Matrix, prompter: Prompter, today: date) -> None:
+    """Which matrix this is, written by the prompter's own means: the first question need not wait for the
+    report library."""
     info = matrix.model.matrix
-    err.print(Text.assemble(T(info.name, "bold"), T(f"  version {info.version}, owned by {matrix.role_name(info.owner)}", "dim")))
+    prompter.note([("bold", info.name), ("dim", f"  version {info.version}, owned by {matrix.role_name(info.owner)}")])
     overdue = review_overdue(matrix, today)
     if overdue:
-        err.print(T(f"Warning: this matrix was due for review on {overdue.isoformat()} "
-                    f"(revised {info.revised.isoformat()}, reviewed every {info.review_every_days} days).", "yellow"))
-    err.print(T("Answer each question; choose 'Back' to change an earlier answer. Ctrl-C stops without saving.", "dim"))
+        prompter.note([("yellow", f"Warning: this matrix was due for review on {overdue.isoformat()} "
+                                  f"(revised {info.revised.isoformat()}, reviewed every {info.review_every_days} days).")])
+    prompter.note([("dim", "Answer each question; choose 'Back' to change an earlier answer. Ctrl-C stops without saving.")])
 
 
-def session(matrix: Matrix, prompter: Prompter, err: Console, *, given: dict[str, Any], ticket: str | None,
-            override: tuple[int, str] | None, packet: dict[str, str], today: date,
+def session(matrix: Matrix, prompter: Prompter, err: Console | Callable[[], Console], *, given: dict[str, Any],
+            ticket: str | None, override: tuple[int, str] | None, packet: dict[str, str], today: date,
             check_ticket: Callable[[str | None], None] = lambda _: None,
             ) -> tuple[dict[str, Any], list[str], str | None, tuple[int, str] | None, dict[str, str]]:
-    """Ask whatever the flags did not give. Returns answers, skipped, ticket, override, packet."""
-    header(matrix, err, today)
+    """Ask whatever the flags did not give. Returns answers, skipped, ticket, override, packet. `err` is the
+    console for help texts and the decision, or a function that makes it when first needed."""
+    made: list[Console] = []
+
+    def out() -> Console:
+        if not made:
+            made.append(err if hasattr(err, "print") else err())  # type: ignore[operator]
+        return made[0]
+
+    header(matrix, prompter, today)
     if ticket is None:
         ticket = prompter.text("Ticket reference", instruction="(Enter to skip)").strip() or None
         check_ticket(ticket)
     answers, skipped = interview(matrix, prompter, given,
-                                 show_help=lambda help_text: err.print(T(help_text, "dim italic")))
+                                 show_help=lambda help_text: out().print(T(help_text, "dim italic")))
     from rich.panel import Panel
+    from rich.text import Text
 
     from .render import SEVERITY_STYLE
 
@@ -57,7 +71,7 @@ def session(matrix: Matrix, prompter: Prompter, err: Console, *, given: dict[str
     lines = [Text.assemble((f" SEVERITY {decision.level} ", SEVERITY_STYLE.get(decision.level, "reverse")), " ",
                            T(sev.label, "bold")), T(sev.definition)]
     lines += [Text.assemble("  • ", T(rules[rid].because)) for rid in decision.rules]
-    err.print(Panel(Text("\n").join(lines), title="The matrix says"))
+    out().print(Panel(Text("\n").join(lines), title="The matrix says"))
     if override is None:
         choice = prompter.choose("Use this severity?", [
             (f"Yes, severity {decision.level} ({sev.label})", "accept"), ("No, change it (a reason is required)", "change")])
@@ -74,7 +88,7 @@ def session(matrix: Matrix, prompter: Prompter, err: Console, *, given: dict[str
         if field.filled_from or field.id in packet or field.stage != "triage":
             continue
         if field.help:
-            err.print(T(field.help, "dim italic"))
+            out().print(T(field.help, "dim italic"))
         value = prompter.text(field.label, instruction="(Enter to skip)").strip()
         if value:
             packet[field.id] = value

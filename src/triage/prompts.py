@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from .answers import parse_answer
 from .engine import applies, check_known
 from .matrix import Matrix
-from .sanitize import one_line
+from .sanitize import one_line, visible
 
 BACK = "\x00back"  # a value no choice id can take (ids are [a-z][a-z0-9_]*)
 
@@ -21,6 +21,9 @@ class Prompter(Protocol):
                     can_go_back: bool) -> Any: ...
 
     def text(self, message: str, *, instruction: str = "") -> str: ...
+
+    def note(self, parts: list[tuple[str, str]]) -> None:
+        """Show one line made of (style, text) parts: `bold`, `dim`, `yellow`."""
 
 
 class QuestionaryPrompter:
@@ -66,6 +69,14 @@ class QuestionaryPrompter:
         import questionary
 
         return questionary.text(one_line(message), qmark="?", instruction=instruction, **self.kwargs).unsafe_ask()
+
+    def note(self, parts: list[tuple[str, str]]) -> None:
+        from prompt_toolkit import print_formatted_text
+        from prompt_toolkit.formatted_text import FormattedText
+
+        styles = {"bold": "bold", "dim": "dim", "yellow": "fg:ansiyellow"}
+        print_formatted_text(FormattedText([(styles.get(style, ""), visible(text)) for style, text in parts]),
+                             output=self.kwargs["output"])
 
 
 def interview(matrix: Matrix, prompter: Prompter, given: dict[str, Any],
