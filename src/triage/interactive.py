@@ -45,8 +45,9 @@ def session(matrix: Matrix, prompter: Prompter, err: Console | Callable[[], Cons
             ticket: str | None, override: tuple[int, str] | None, packet: dict[str, str], today: date,
             check_ticket: Callable[[str | None], None] = lambda _: None,
             ) -> tuple[dict[str, Any], list[str], str | None, tuple[int, str] | None, dict[str, str]]:
-    """Ask whatever the flags did not give. Returns answers, skipped, ticket, override, packet. `err` is the
-    console for help texts and the decision, or a function that makes it when first needed."""
+    """Ask whatever the flags did not give. Returns answers, skipped, ticket, override, packet. Lines around
+    the questions go through the prompter; `err` is the console for the decision, or a function that makes
+    it when first needed."""
     made: list[Console] = []
 
     def out() -> Console:
@@ -59,7 +60,7 @@ def session(matrix: Matrix, prompter: Prompter, err: Console | Callable[[], Cons
         ticket = prompter.text("Ticket reference", instruction="(Enter to skip)").strip() or None
         check_ticket(ticket)
     answers, skipped = interview(matrix, prompter, given,
-                                 show_help=lambda help_text: out().print(T(help_text, "dim italic")))
+                                 show_help=lambda help_text: prompter.note([("dim italic", help_text)]))
     from rich.panel import Panel
     from rich.text import Text
 
@@ -88,7 +89,7 @@ def session(matrix: Matrix, prompter: Prompter, err: Console | Callable[[], Cons
         if field.filled_from or field.id in packet or field.stage != "triage":
             continue
         if field.help:
-            out().print(T(field.help, "dim italic"))
+            prompter.note([("dim italic", field.help)])
         value = prompter.text(field.label, instruction="(Enter to skip)").strip()
         if value:
             packet[field.id] = value

@@ -23,7 +23,7 @@ class Prompter(Protocol):
     def text(self, message: str, *, instruction: str = "") -> str: ...
 
     def note(self, parts: list[tuple[str, str]]) -> None:
-        """Show one line made of (style, text) parts: `bold`, `dim`, `yellow`."""
+        """Show one line made of (style, text) parts: `bold`, `dim`, `italic`, `yellow`, or several."""
 
 
 class QuestionaryPrompter:
@@ -74,9 +74,42 @@ class QuestionaryPrompter:
         from prompt_toolkit import print_formatted_text
         from prompt_toolkit.formatted_text import FormattedText
 
-        styles = {"bold": "bold", "dim": "dim", "yellow": "fg:ansiyellow"}
-        print_formatted_text(FormattedText([(styles.get(style, ""), visible(text)) for style, text in parts]),
-                             output=self.kwargs["output"])
+        styles = {"bold": "bold", "dim": "dim", "italic": "italic", "yellow": "fg:ansiyellow"}
+        output = self.kwargs["output"]
+        try:
+            width = max(output.get_size().columns, 20)
+        except Exception:  # noqa: BLE001 - an output that cannot tell its size: a common width
+            width = 80
+        styled = [(" ".join(styles.get(word, "") for word in style.split()), visible(text)) for style, text in parts]
+        print_formatted_text(FormattedText(wrap_words(styled, width)), output=output)
+
+
+
+def wrap_words(parts: list[tuple[str, str]], width: int) -> list[tuple[str, str]]:
+    """Styled text broken into lines of at most `width` characters between words (a word longer than a
+    line stays whole), keeping each word's style."""
+    import re
+
+    out: list[tuple[str, str]] = []
+    column = 0
+    for style, text in parts:
+        for token in re.findall(r"\S+|\s+", text):
+            if token.isspace():
+                if "\n" in token:  # a line break of the text's own
+                    out.append((style, token))
+                    column = len(token.rsplit("\n", 1)[1])
+                elif column:
+                    out.append((style, token))
+                    column += len(token)
+                continue
+            if column and column + len(token) > width:
+                while out and out[-1][1].isspace():
+                    out.pop()
+                out.append(("", "\n"))
+                column = 0
+            out.append((style, token))
+            column += len(token)
+    return out
 
 
 def interview(matrix: Matrix, prompter: Prompter, given: dict[str, Any],
