@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -25,7 +24,7 @@ from .durations import iso_moment
 from .errors import TriageError
 from .exports import BadRow, Batch, Ticket, batched
 from .matrix import Matrix
-from .spans import Clock, Measure, interval_at, stamps
+from .spans import Clock, Measure, Part, cadence_gaps, parts, stamps, within
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
 _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}
@@ -156,17 +155,12 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
     report.read += len(batch)
     created = stamps(batch.created)
     levels = np.array(batch.level, dtype=np.int64)
-    chosen = np.isin(levels, list(plans))
-    if options.since is not None:
-        chosen &= created >= options.since.timestamp()
-    if options.until is not None:
-        chosen &= created < options.until.timestamp()
-    unknown = []
-    for i in np.flatnonzero(~np.isin(levels, list(plans))).tolist():
-        if (options.since is None or batch.created[i] >= options.since) and \
-                (options.until is None or batch.created[i] < options.until):
-            report.unreadable += 1
-            unknown.append((batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not in the matrix"))
+    known = np.isin(levels, list(plans))
+    period = within(created, options.since, options.until)
+    unknown = [(batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not in the matrix")
+               for i in np.flatnonzero(~known & period).tolist()]
+    report.unreadable += len(unknown)
+    chosen = known & period
     picked = np.flatnonzero(chosen)
     if not len(picked):
         return unknown
@@ -176,30 +170,22 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
         report.first = batch.created[first]
     if report.last is None or batch.created[last] > report.last:
         report.last = batch.created[last]
-    times = {name: stamps(getattr(batch, name)) for name in _ATTR.values()}
-    counts = np.fromiter(map(len, batch.updates), dtype=np.int64, count=len(batch))
-    moments = stamps(list(chain.from_iterable(batch.updates)))
-    owners = np.repeat(np.arange(len(batch)), counts)  # the row of each update
     breaches: list[tuple[int, int, int, tuple[str, int, str, datetime, datetime, float]]] = []
-    for lvl in np.unique(levels[picked]).tolist():
-        mask = chosen & (levels == lvl)
-        rows = np.flatnonzero(mask)
-        report.levels_seen[lvl] += len(rows)
-        mine = mask[owners]
-        _measure_level(report, batch, lvl, plans[lvl], rows, created[rows], {k: v[rows] for k, v in times.items()},
-                       counts[rows], moments[mine], breaches)
+    for part in parts(batch, chosen, levels, created, tuple(_ATTR.values())):
+        report.levels_seen[part.level] += len(part.rows)
+        _measure_part(report, batch, plans[part.level], part, breaches)
     breaches.sort(key=lambda b: b[:3])
     report.breaches += [b[3] for b in breaches]
     checks.tickets(batch, picked.tolist())
     return unknown
 
 
-def _measure_level(report: Audit, batch: Batch, lvl: int, plan: _Plan, rows: Any, created: Any,
-                   times: dict[str, Any], counts: Any, moments: Any, breaches: list[Any]) -> None:
-    """The tickets `rows` of one severity: their times as arrays, their updates (`counts` per ticket) flat."""
+def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches: list[Any]) -> None:
+    """The tickets of one severity in a batch: every target, the update cadence, handoff delays."""
     import numpy as np
 
-    measure = Measure(plan.clock, created, moments, *times.values())
+    lvl, rows, created, times = part.level, part.rows, part.created, part.times
+    measure = Measure(plan.clock, created, part.updates, *times.values())
     for order, (name, attr) in enumerate(_ATTR.items()):
         limit = plan.limits[name]
         actual = times[attr]
@@ -221,23 +207,16 @@ def _measure_level(report: Audit, batch: Batch, lvl: int, plan: _Plan, rows: Any
                 start = batch.created[i]
                 breaches.append((i, order, 0, (batch.ticket[i], lvl, name, datetime.fromtimestamp(due_ts, start.tzinfo),
                                                getattr(batch, attr)[i], minutes)))
-    if len(moments):
-        owner = np.repeat(np.arange(len(rows)), counts)
-        previous = np.empty_like(moments)
-        previous[1:] = moments[:-1]
-        starts = np.cumsum(counts) - counts
-        starts = starts[counts > 0]
-        previous[starts] = created[counts > 0]
-        age = measure.between(created[owner], previous) / 60
-        every = interval_at(plan.cadence, age)
-        gap = measure.between(previous, moments) / 60
+    if len(part.updates):
+        previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
         report.minutes[(lvl, "update")].append(gap)
         late = gap > every
         report.met[(lvl, "update")] += int(len(gap) - np.count_nonzero(late))
         if late.any():
             positions = np.flatnonzero(late)
             due = measure.due(previous[positions], every[positions] * 60)
-            sequence = np.arange(len(moments)) - np.repeat(np.cumsum(counts) - counts, counts)
+            owner = part.owner
+            sequence = np.arange(len(owner)) - np.repeat(np.cumsum(part.counts) - part.counts, part.counts)
             for q, due_ts, minutes in zip(positions.tolist(), due.tolist(), (gap[late] - every[late]).tolist()):
                 i, k = int(rows[owner[q]]), int(sequence[q])
                 before = batch.updates[i][k - 1] if k else batch.created[i]

@@ -28,7 +28,6 @@ import random
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from itertools import chain
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,7 +196,7 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
     import numpy as np
 
     from .exports import BadRow, batched
-    from .spans import Clock, Measure, interval_at, stamps
+    from .spans import Clock, Measure, cadence_gaps, parts, stamps, within
 
     clocks: dict[str, Clock] = {}
     plans = {}
@@ -224,39 +223,23 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
         known = np.isin(levels, list(plans))
         skipped += int(len(levels) - np.count_nonzero(known))
         created = stamps(batch.created)
-        if since is not None:
-            known &= created >= since.timestamp()
-        if until is not None:
-            known &= created < until.timestamp()
-        counts = np.fromiter(map(len, batch.updates), dtype=np.int64, count=len(batch))
-        moments = stamps(list(chain.from_iterable(batch.updates)))
-        owners = np.repeat(np.arange(len(batch)), counts)
-        times = {name: stamps(getattr(batch, name)) for name in ("acknowledged", "assigned", "resolved")}
-        for lvl in np.unique(levels[known]).tolist():
-            mask = known & (levels == lvl)
-            rows = np.flatnonzero(mask)
+        chosen = known & within(created, since, until)
+        for part in parts(batch, chosen, levels, created, ("acknowledged", "assigned", "resolved")):
+            lvl, born, resolved = part.level, part.created, part.times["resolved"]
             clock, ack, assign, cadence = plans[lvl]
-            born, acknowledged, assigned, resolved = created[rows], times["acknowledged"][rows], \
-                times["assigned"][rows], times["resolved"][rows]
-            mine = mask[owners]
-            updates, sizes = moments[mine], counts[rows]
-            measure = Measure(clock, born, acknowledged, assigned, resolved, updates)
+            measure = Measure(clock, born, part.updates, *part.times.values())
             lifetimes = np.where(np.isnan(resolved), -1.0, measure.between(born, np.nan_to_num(resolved)))
-            arrivals += zip(born.tolist(), [lvl] * len(rows), lifetimes.tolist())
-            for i, lifetime in zip(rows.tolist(), lifetimes.tolist()):
+            arrivals += zip(born.tolist(), [lvl] * len(part.rows), lifetimes.tolist())
+            for i, lifetime in zip(part.rows.tolist(), lifetimes.tolist()):
                 if batch.time_spent[i] is not None:
                     spent.append((lvl, lifetime, batch.time_spent[i]))
-            for step, actual, target in (("acknowledge", acknowledged, ack), ("assign_owner", assigned, assign)):
+            for step, name, target in (("acknowledge", "acknowledged", ack), ("assign_owner", "assigned", assign)):
+                actual = part.times[name]
                 have = ~np.isnan(actual)
                 count(lvl, step, measure.between(born[have], actual[have]) <= target)
-            if len(updates):
-                first = np.repeat(born, sizes)
-                previous = np.empty_like(updates)
-                previous[1:] = updates[:-1]
-                starts = (np.cumsum(sizes) - sizes)[sizes > 0]
-                previous[starts] = born[sizes > 0]
-                due = interval_at(cadence, measure.between(first, previous))
-                count(lvl, "update", measure.between(previous, updates) <= due)
+            if len(part.updates):
+                _, gap, every = cadence_gaps(measure, part, cadence)
+                count(lvl, "update", gap <= every)
     arrivals.sort()
     return Demand(arrivals, "history", unreadable, skipped, spent, history)
 

@@ -4,7 +4,10 @@ a batch of tickets at a time, instead of one by one."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from .calendars import AlwaysOpen
@@ -29,10 +32,11 @@ class Clock:
 
         if isinstance(self.calendar, AlwaysOpen):
             return self.calendar
-        lows = [np.nanmin(c) for c in columns if len(c) and not np.isnan(c).all()]
-        if not lows:
+        values = np.concatenate(columns)
+        values = values[~np.isnan(values)]
+        if not len(values):
             return self.timeline or self.calendar.compiled(date(2000, 1, 1), date(2000, 1, 1))
-        lo, hi = min(lows), max(np.nanmax(c) for c in columns if len(c) and not np.isnan(c).all())
+        lo, hi = float(values.min()), float(values.max())
         try:
             tz = self.calendar.timezone
             first = datetime.fromtimestamp(lo, tz).date() - timedelta(days=1)
@@ -89,6 +93,74 @@ def stamps(moments: list[datetime | None]) -> Any:
         return np.fromiter(map(datetime.timestamp, moments), dtype=np.float64, count=len(moments))
     nan = math.nan
     return np.array([nan if d is None else d.timestamp() for d in moments], dtype=np.float64)
+
+
+def within(created: Any, since: datetime | None, until: datetime | None) -> Any:
+    """Which creation times (a NumPy array of timestamps) fall in since..until (until excluded)."""
+    import numpy as np
+
+    chosen = np.ones(len(created), dtype=bool)
+    if since is not None:
+        chosen &= created >= since.timestamp()
+    if until is not None:
+        chosen &= created < until.timestamp()
+    return chosen
+
+
+@dataclass
+class Part:
+    """The tickets of one severity in a batch, as arrays: their rows in the batch, creation and other times,
+    and their customer updates flat, ticket after ticket (`counts` of them each)."""
+
+    level: int
+    rows: Any
+    created: Any
+    times: dict[str, Any]
+    counts: Any
+    updates: Any
+
+    @property
+    def owner(self) -> Any:
+        """For each update, the index (among these tickets) of the ticket it belongs to."""
+        import numpy as np
+
+        return np.repeat(np.arange(len(self.rows)), self.counts)
+
+    def previous(self) -> Any:
+        """For each update, the moment it is measured from: the update before it, or the ticket's creation."""
+        import numpy as np
+
+        previous = np.empty_like(self.updates)
+        previous[1:] = self.updates[:-1]
+        firsts = (np.cumsum(self.counts) - self.counts)[self.counts > 0]
+        previous[firsts] = self.created[self.counts > 0]
+        return previous
+
+
+def parts(batch: Any, chosen: Any, levels: Any, created: Any, names: tuple[str, ...]) -> Iterator[Part]:
+    """The `chosen` tickets of a batch (a mask), a severity at a time, with the times `names` as arrays."""
+    import numpy as np
+
+    counts = np.fromiter(map(len, batch.updates), dtype=np.int64, count=len(batch))
+    moments = stamps(list(chain.from_iterable(batch.updates)))
+    owners = np.repeat(np.arange(len(batch)), counts)  # the row of each update
+    times = {name: stamps(getattr(batch, name)) for name in names}
+    for level in np.unique(levels[chosen]).tolist():
+        mask = chosen & (levels == level)
+        rows = np.flatnonzero(mask)
+        yield Part(level, rows, created[rows], {k: v[rows] for k, v in times.items()}, counts[rows],
+                   moments[mask[owners]])
+
+
+def cadence_gaps(measure: Measure, part: Part, cadence: list[tuple[float, float | None]], scale: float = 1.0
+                 ) -> tuple[Any, Any, Any]:
+    """Each customer update measured from the moment before it, against the cadence in force at that moment:
+    (the moments measured from, the gaps, the intervals in force), in seconds divided by `scale`."""
+    import numpy as np
+
+    previous = part.previous()
+    age = measure.between(np.repeat(part.created, part.counts), previous) / scale
+    return previous, measure.between(previous, part.updates) / scale, interval_at(cadence, age)
 
 
 def interval_at(cadence: list[tuple[float, float | None]], ages: Any) -> Any:
