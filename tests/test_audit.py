@@ -289,3 +289,19 @@ def test_unreadable_exports(tmp_path, content, text):
 
 def test_shipped_matrix_text_unused():
     assert "severity_rules" in shipped_text()
+
+
+def test_a_batch_holds_the_fields_of_a_ticket_and_gives_them_back(tmp_path, matrix):
+    from triage.exports import Batch, CsvRows, Reader, Ticket, load_mapping
+    from triage.files import line_blocks
+
+    assert tuple(Batch.__dataclass_fields__) == tuple(Ticket.__dataclass_fields__)
+    path = write_csv(tmp_path / "known.csv", KNOWN)
+    reader = Reader(load_mapping("generic", lambda p: b""), levels=set(matrix.levels), questions=matrix.kinds,
+                    packet_fields=[], zone=NEW_YORK)
+    with path.open("rb") as handle:
+        [batch] = reader.batches(CsvRows(blocks=line_blocks(handle)))
+    tickets = list(batch.tickets())
+    assert [t.ticket for t in tickets] == [row[0] for row in KNOWN]
+    assert list(Batch.of(tickets).tickets()) == tickets
+    assert [t.ticket for t in batch.without([0, 3]).tickets()] == [row[0] for i, row in enumerate(KNOWN) if i not in (0, 3)]

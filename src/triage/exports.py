@@ -115,7 +115,7 @@ class Batch:
         return len(self.ticket)
 
     def ticket_at(self, i: int) -> Ticket:
-        return Ticket(*(getattr(self, name)[i] for name in _TICKET_ORDER))
+        return Ticket(*(getattr(self, name)[i] for name in _FIELDS))
 
     def tickets(self) -> Iterator[Ticket]:
         return map(self.ticket_at, range(len(self)))
@@ -123,15 +123,14 @@ class Batch:
     def without(self, rows: Iterable[int]) -> Batch:
         drop = set(rows)
         keep = [i for i in range(len(self)) if i not in drop]
-        return Batch(*([column[i] for i in keep] for column in (getattr(self, name) for name in _BATCH_ORDER)))
+        return Batch(*([getattr(self, name)[i] for i in keep] for name in _FIELDS))
 
     @classmethod
     def of(cls, tickets: list[Ticket]) -> Batch:
-        return cls(*([getattr(t, name) for t in tickets] for name in _BATCH_ORDER))
+        return cls(*([getattr(t, name) for t in tickets] for name in _FIELDS))
 
 
-_BATCH_ORDER = tuple(Batch.__dataclass_fields__)
-_TICKET_ORDER = tuple(Ticket.__dataclass_fields__)
+_FIELDS = tuple(Ticket.__dataclass_fields__)  # a Batch has the same fields, in the same order, as lists
 
 
 def each_ticket(items: Iterable[Ticket | Batch | BadRow]) -> Iterator[Ticket | BadRow]:
@@ -411,8 +410,9 @@ class Reader:
         if cells is None:
             tags: list[list[str]] = [[] for _ in range(n)]
         else:
+            distinct = list(set(cells))  # few tag sets: each split once
             split = {v: [t.strip() for t in s.split(separator) if t.strip()] if s else []
-                     for v, s in zip(set(cells), self._clean(list(set(cells))))}
+                     for v, s in zip(distinct, self._clean(distinct))}
             tags = [split[v] for v in cells]
         spent: list[float | None] = nothing
         texts = self._texts(columns, "time_spent", n)
@@ -595,11 +595,13 @@ def _decoded(blocks: Iterable[list[bytes]], bad: set[int]) -> Iterator[list[str]
 
     number = 0
     for block in blocks:
-        try:
-            if OVERSIZE in block:
-                raise UnicodeDecodeError("utf-8", b"", 0, 1, "over the size limit")
-            yield [line.decode("utf-8") for line in block]
-        except UnicodeDecodeError:
+        texts = None
+        if OVERSIZE not in block:
+            try:
+                texts = [line.decode("utf-8") for line in block]  # the usual case: the whole block at once
+            except UnicodeDecodeError:
+                pass
+        if texts is None:  # line by line, noting the lines that cannot be read
             texts = []
             for offset, line in enumerate(block, number + 1):
                 if line == OVERSIZE:
@@ -611,7 +613,7 @@ def _decoded(blocks: Iterable[list[bytes]], bad: set[int]) -> Iterator[list[str]
                 except UnicodeDecodeError:
                     bad.add(offset)
                     texts.append(line.decode("utf-8", "surrogateescape"))
-            yield texts
+        yield texts
         number += len(block)
 
 
@@ -631,7 +633,7 @@ class CsvRows:
                 pairs = sorted(pairs + [(b.line, b) for b in bad], key=lambda pair: pair[0])
             yield from pairs
 
-    def chunks(self, size: int = 4096) -> Iterator[tuple[list[int], list[list[str]], list[BadRow]]]:
+    def chunks(self, size: int = BATCH) -> Iterator[tuple[list[int], list[list[str]], list[BadRow]]]:
         """Rows `size` at a time: (line numbers, cell lists, unreadable rows)."""
         bad_lines: set[int] = set()
         reader = csv.reader(chain.from_iterable(_decoded(self.blocks, bad_lines)))

@@ -54,12 +54,11 @@ def line_blocks(handle: Any, *, limit: int = MAX_RECORD, size: int = 1 << 20) ->
             data, dropping = data[cut + 1:], False
         if carry:
             data, carry = carry + data, b""
-        lines = data.splitlines(keepends=True) if b"\r" not in data else [
-            part + b"\n" for part in data.split(b"\n")]
-        if b"\r" in data:  # bytes.splitlines would also break at a lone \r; split at \n alone
-            last = lines.pop()[:-1]
-            if last:
-                lines.append(last)
+        if b"\r" in data:  # bytes.splitlines would also break at a lone \r: split at \n alone
+            *whole, last = data.split(b"\n")
+            lines = [part + b"\n" for part in whole] + ([last] if last else [])
+        else:
+            lines = data.splitlines(keepends=True)
         if lines and not lines[-1].endswith(b"\n"):
             carry = lines.pop()
             if len(carry) > limit:
