@@ -89,8 +89,8 @@ class Classifier:
         self._matrix = orjson.dumps(engine.matrix_json(matrix))
         # Exceptions scoped by a time window alone cover every ticket triaged within it (and say so in the
         # result); those tickets take the general path, which applies them.
-        self._windows = [(exc.scope.starts, exc.scope.ends) for exc in matrix.model.exceptions
-                         if exc.scope.account is None and exc.scope.segment is None]
+        self._windows = any(exc.scope.account is None and exc.scope.segment is None
+                            for exc in matrix.model.exceptions)
 
     def _moment(self, raw: Any) -> datetime:
         if raw is None or raw == "":
@@ -110,15 +110,7 @@ class Classifier:
         spec = self.matrix.severity(level).spec
         deal = engine.terms(self.matrix, level, at=at)
         targets, steps = engine.schedule(spec.routing, deal, self.matrix.calendars[spec.targets.calendar], at)
-        display = self.display
-        stamps: dict[datetime, str] = {}  # several due times often fall on one moment
-
-        def stamp(moment: datetime) -> str:
-            text = stamps.get(moment)
-            if text is None:
-                text = stamps[moment] = engine.stamp(moment, display)
-            return text
-
+        stamp = engine.stamper(self.display)
         prefix = self._prefix.get(decision)
         if prefix is None:
             severity = orjson.dumps(engine.severity_json(self.matrix, level))
@@ -133,11 +125,9 @@ class Classifier:
         return head, tail
 
     def _in_window(self, at: datetime) -> bool:
-        def aware(moment: datetime) -> datetime:
-            return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.home)
-
-        return any((start is None or at >= aware(start)) and (end is None or at < aware(end))
-                   for start, end in self._windows)
+        """Whether an exception covers a ticket with no account or segment triaged at `at` (the engine's rule)."""
+        in_force, ignored = engine.exceptions_for(self.matrix, account=None, segment=None, at=at)
+        return bool(in_force or ignored)
 
     def _canonical(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The answers exactly as `resolve_answers` makes them, from per-value caches; _Slow otherwise."""
@@ -301,7 +291,7 @@ def jsonl_records(lines: Iterable[bytes], known: RawLines | None = None) -> Iter
                     token, rest = m.groups()
                     body = results.get(rest)
                     if body is not None:
-                        ticket = token if token[0] == 34 and token.isascii() and 92 not in token else _ticket_json(token)
+                        ticket = _ticket_json(token)
                         if ticket is not None:
                             if out is not None:
                                 out.append(_HEAD + ticket + body)

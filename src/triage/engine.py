@@ -156,14 +156,7 @@ class Result:
 
     def to_json(self, *, parts: bool = True) -> dict[str, Any]:
         """The contract object of DESIGN.md (schema_version 1)."""
-        stamps: dict[datetime, str] = {}
-
-        def stamp(moment: datetime) -> str:
-            text = stamps.get(moment)
-            if text is None:
-                text = stamps[moment] = self.stamp(moment)
-            return text
-
+        stamp = stamper(self.display)
         out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "ticket": self.ticket,
@@ -198,14 +191,24 @@ class Result:
             out["notes"] = list(self.notes)
         return out
 
-    def stamp(self, moment: datetime) -> str:
-        return stamp(moment, self.display)
-
 
 # The parts of the JSON result, also assembled piece by piece by `classify`.
 
 def stamp(moment: datetime, display: tzinfo) -> str:
     return iso_moment(moment.astimezone(display))
+
+
+def stamper(display: tzinfo) -> Callable[[datetime], str]:
+    """`stamp` for one result: several of its due times often fall on one moment, written once."""
+    stamps: dict[datetime, str] = {}
+
+    def once(moment: datetime) -> str:
+        text = stamps.get(moment)
+        if text is None:
+            text = stamps[moment] = stamp(moment, display)
+        return text
+
+    return once
 
 
 def matrix_json(matrix: Matrix) -> dict[str, Any]:
