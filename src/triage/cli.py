@@ -542,10 +542,9 @@ def classify(
                 try:
                     if isinstance(record, bulk.BadRecord):
                         raise TriageError(record.reason)
-                    else:
-                        result = classifier.result(record)
-                        if known is not None:
-                            known.remember(raw, record, result)
+                    result = classifier.result(record)
+                    if known is not None:
+                        known.remember(raw, record, result)
                 except TriageError as exc:
                     bad += 1
                     _stderr(f"{name}:{number}: {exc.message}")

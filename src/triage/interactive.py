@@ -9,17 +9,9 @@ from typing import TYPE_CHECKING, Any
 from .engine import decide
 from .matrix import Matrix
 from .prompts import Prompter, interview
-from .sanitize import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.text import Text
-
-
-def T(text: object, style: str = "") -> Text:  # noqa: N802 - the same helper as render.T, without its imports
-    from rich.text import Text
-
-    return Text(visible(str(text)), style=style)
 
 
 def review_overdue(matrix: Matrix, today: date) -> date | None:
@@ -48,13 +40,6 @@ def session(matrix: Matrix, prompter: Prompter, err: Console | Callable[[], Cons
     """Ask whatever the flags did not give. Returns answers, skipped, ticket, override, packet. Lines around
     the questions go through the prompter; `err` is the console for the decision, or a function that makes
     it when first needed."""
-    made: list[Console] = []
-
-    def out() -> Console:
-        if not made:
-            made.append(err if hasattr(err, "print") else err())  # type: ignore[operator]
-        return made[0]
-
     header(matrix, prompter, today)
     if ticket is None:
         ticket = prompter.text("Ticket reference", instruction="(Enter to skip)").strip() or None
@@ -64,7 +49,7 @@ def session(matrix: Matrix, prompter: Prompter, err: Console | Callable[[], Cons
     from rich.panel import Panel
     from rich.text import Text
 
-    from .render import SEVERITY_STYLE
+    from .render import SEVERITY_STYLE, T
 
     decision = decide(matrix, answers)
     sev = matrix.severity(decision.level).spec
@@ -72,7 +57,8 @@ def session(matrix: Matrix, prompter: Prompter, err: Console | Callable[[], Cons
     lines = [Text.assemble((f" SEVERITY {decision.level} ", SEVERITY_STYLE.get(decision.level, "reverse")), " ",
                            T(sev.label, "bold")), T(sev.definition)]
     lines += [Text.assemble("  • ", T(rules[rid].because)) for rid in decision.rules]
-    out().print(Panel(Text("\n").join(lines), title="The matrix says"))
+    console = err if hasattr(err, "print") else err()  # type: ignore[operator]
+    console.print(Panel(Text("\n").join(lines), title="The matrix says"))
     if override is None:
         choice = prompter.choose("Use this severity?", [
             (f"Yes, severity {decision.level} ({sev.label})", "accept"), ("No, change it (a reason is required)", "change")])

@@ -84,7 +84,6 @@ class QuestionaryPrompter:
         print_formatted_text(FormattedText(wrap_words(styled, width)), output=output)
 
 
-
 def wrap_words(parts: list[tuple[str, str]], width: int) -> list[tuple[str, str]]:
     """Styled text broken into lines of at most `width` characters between words (a word longer than a
     line stays whole), keeping each word's style."""
