@@ -107,7 +107,7 @@ def test_only_the_newest_entries_are_kept(monkeypatch):
         matrix_mod.read_matrix_cached(data + f"\n# {n}\n".encode(), "matrix.yaml")
     entries = list(cache.directory().glob("*.pickle"))
     assert len(entries) == 3
-    assert not list(Path(cache.directory()).glob(".part-*"))
+    assert not list(Path(cache.directory()).glob(".*"))  # no partly written entry left behind
     assert all(os.access(e, os.R_OK) for e in entries)
 
 

@@ -101,9 +101,9 @@ def history_path(path: str | None) -> str:
     return str(Path(user_data_dir("triage", appauthor=False)) / "history.sqlite3")
 
 
-def write_atomic(path: str, text: str, *, overwrite: bool = True) -> None:
-    """Write a file so that readers see either the old content or the new, never a part; with
-    `overwrite=False`, refuse when anything already exists at `path`."""
+def write_atomic(path: str, text: str | bytes, *, overwrite: bool = True) -> None:
+    """Write a file (text as UTF-8, or bytes as they are) so that readers see either the old content or the
+    new, never a part; with `overwrite=False`, refuse when anything already exists at `path`."""
     target = Path(path)
     if target.is_dir():
         raise InputError(f"{path}: is a directory")
@@ -113,7 +113,8 @@ def write_atomic(path: str, text: str, *, overwrite: bool = True) -> None:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes)
+              else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
