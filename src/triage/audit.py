@@ -15,7 +15,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
 
@@ -29,6 +29,9 @@ from .spans import Clock, Measure, Part, cadence_gaps, parts, stamps, within
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
 _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}
 MAX_ROWS_KEPT = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+_instant_and_ticket = itemgetter(0, 1)
 
 
 def median(values: Any) -> float | None:
@@ -73,7 +76,7 @@ class Audit:
     minutes: dict[tuple[int, str], list[Any]] = field(default_factory=lambda: defaultdict(list))  # NumPy arrays
     met: Counter = field(default_factory=Counter)
     target_minutes: dict[tuple[int, str], float | None] = field(default_factory=dict)
-    breaches: list[tuple[str, int, str, datetime, datetime, float]] = field(default_factory=list)
+    breaches: list[tuple[str, int, str, str, str, float | None]] = field(default_factory=list)  # times as text
     with_answers: int = 0
     disagreements: list[tuple[str, int, int, tuple[str, ...], str | None]] = field(default_factory=list)
     unreadable_answers: list[tuple[str, str]] = field(default_factory=list)
@@ -85,7 +88,7 @@ class Audit:
     bounced: list[tuple[str, int, int]] = field(default_factory=list)
     to_assign: list[Any] = field(default_factory=list)
     assign_to_escalate: list[Any] = field(default_factory=list)
-    escalations_by_tag: dict[str, list[tuple[datetime, str]]] = field(default_factory=lambda: defaultdict(list))
+    escalations_by_tag: dict[str, list[tuple[int, str, str]]] = field(default_factory=lambda: defaultdict(list))
     exceptions_used: Counter = field(default_factory=Counter)
     unknown_roles: Counter = field(default_factory=Counter)
     levels_seen: Counter = field(default_factory=Counter)
@@ -170,7 +173,7 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
         report.first = batch.created[first]
     if report.last is None or batch.created[last] > report.last:
         report.last = batch.created[last]
-    breaches: list[tuple[int, int, int, tuple[str, int, str, datetime, datetime, float]]] = []
+    breaches: list[tuple[int, int, int, tuple[str, int, str, str, str, float | None]]] = []
     for part in parts(batch, chosen, levels, created, tuple(_ATTR.values())):
         report.levels_seen[part.level] += len(part.rows)
         _measure_part(report, batch, plans[part.level], part, breaches)
@@ -205,8 +208,9 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
             for p, due_ts, minutes in zip(positions.tolist(), due.tolist(), (spent[late] - limit).tolist()):
                 i = int(rows[p])
                 start = batch.created[i]
-                breaches.append((i, order, 0, (batch.ticket[i], lvl, name, datetime.fromtimestamp(due_ts, start.tzinfo),
-                                               getattr(batch, attr)[i], minutes)))
+                breaches.append((i, order, 0, (batch.ticket[i], lvl, name,
+                                               iso_moment(datetime.fromtimestamp(due_ts, start.tzinfo)),
+                                               iso_moment(getattr(batch, attr)[i]), _round(minutes))))
     if len(part.updates):
         previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
         report.minutes[(lvl, "update")].append(gap)
@@ -221,8 +225,8 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
                 i, k = int(rows[owner[q]]), int(sequence[q])
                 before = batch.updates[i][k - 1] if k else batch.created[i]
                 breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update",
-                                                    datetime.fromtimestamp(due_ts, before.tzinfo),
-                                                    batch.updates[i][k], minutes)))
+                                                    iso_moment(datetime.fromtimestamp(due_ts, before.tzinfo)),
+                                                    iso_moment(batch.updates[i][k]), _round(minutes))))
     assigned = times["assigned"]
     where = np.flatnonzero(~np.isnan(assigned))
     if len(where):
@@ -285,8 +289,10 @@ class _Checks:
                 if not gaps:
                     report.complete_packets += 1
                 report.missing_fields.update(gaps)
-            for tag in batch.tags[i]:
-                report.escalations_by_tag[tag].append((moment, batch.ticket[i]))
+            if batch.tags[i]:
+                when = ((moment - _EPOCH) // _MICROSECOND, batch.ticket[i], moment.isoformat(timespec="minutes"))
+                for tag in batch.tags[i]:
+                    report.escalations_by_tag[tag].append(when)
             if self.keep:
                 report.escalated_tickets.append(batch.ticket_at(i))
                 if len(report.escalated_tickets) > self.keep * 4:
@@ -308,10 +314,10 @@ class _Checks:
 
 def repeated(report: Audit) -> list[dict[str, Any]]:
     """Tags escalated at least `repeat_threshold` times within `window_days`: knowledge-base candidates."""
-    window = timedelta(days=report.options.window_days)
+    window = timedelta(days=report.options.window_days) // _MICROSECOND
     out = []
     for tag, items in report.escalations_by_tag.items():
-        items.sort()
+        items.sort(key=_instant_and_ticket)
         best, best_start, start = 0, 0, 0
         for end in range(len(items)):
             while items[end][0] - items[start][0] > window:
@@ -320,8 +326,8 @@ def repeated(report: Audit) -> list[dict[str, Any]]:
                 best, best_start = end - start + 1, start
         if best >= report.options.repeat_threshold:
             chosen = items[best_start:best_start + best]
-            out.append({"tag": tag, "escalations": best, "from": chosen[0][0].isoformat(timespec="minutes"),
-                        "to": chosen[-1][0].isoformat(timespec="minutes"), "tickets": [x[1] for x in chosen[:10]]})
+            out.append({"tag": tag, "escalations": best, "from": chosen[0][2], "to": chosen[-1][2],
+                        "tickets": [x[1] for x in chosen[:10]]})
     return sorted(out, key=lambda r: (-r["escalations"], r["tag"]))
 
 
@@ -342,7 +348,6 @@ def to_json(report: Audit) -> dict[str, Any]:
         severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label,
                                 "calendar": m.levels[lvl].spec.targets.calendar,
                                 "tickets": report.levels_seen[lvl], "targets": targets}
-    display = iso_moment  # reports list every breach: the fast form
     today = o.today or date.today()
     matrix_exceptions = [{"id": e.id, "problem": "no approver" if e.approver is None else "no expiry date"
                           if e.expires is None else f"expired on {e.expires.isoformat()}"}
@@ -353,13 +358,13 @@ def to_json(report: Audit) -> dict[str, Any]:
         "schema_version": 1,
         "matrix": {"name": m.model.matrix.name, "version": m.model.matrix.version, "sha256": m.sha256},
         "period": {"since": o.since.isoformat() if o.since else None, "until": o.until.isoformat() if o.until else None,
-                   "first_ticket": display(report.first) if report.first else None,
-                   "last_ticket": display(report.last) if report.last else None},
+                   "first_ticket": iso_moment(report.first) if report.first else None,
+                   "last_ticket": iso_moment(report.last) if report.last else None},
         "tickets": {"read": report.read, "audited": report.audited, "unreadable": report.unreadable},
         "unreadable_rows": [{"line": line, "reason": reason} for line, reason in report.bad_rows],
         "severities": severities,
-        "breaches": [{"ticket": ticket, "severity": lvl, "target": name, "due": display(due), "actual": display(actual),
-                      "late_minutes": _round(late)} for ticket, lvl, name, due, actual, late in report.breaches],
+        "breaches": [{"ticket": ticket, "severity": lvl, "target": name, "due": due, "actual": actual, "late_minutes": late}
+                     for ticket, lvl, name, due, actual, late in report.breaches],
         "criteria": {"with_answers": report.with_answers,
                      "disagreements": [{"ticket": t, "recorded": r, "computed": c, "rules": list(rules),
                                         "override_reason": why} for t, r, c, rules, why in report.disagreements],
