@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
@@ -99,11 +99,38 @@ class Audit:
     known_exceptions: set[str] = field(default_factory=set)
 
 
-def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Options, *, keep_escalated: int = 0) -> Audit:
+def _absorb(report: Audit, other: Audit, keep_escalated: int) -> None:
+    """Add what `other` measured (the tickets after this report's) to `report`, as if one pass had read both."""
+    for name in ("read", "audited", "unreadable", "with_answers", "escalated", "escalated_with_packet",
+                 "complete_packets"):
+        setattr(report, name, getattr(report, name) + getattr(other, name))
+    report.bad_rows += other.bad_rows[:MAX_ROWS_KEPT - len(report.bad_rows)]
+    report.unreadable_answers += other.unreadable_answers[:MAX_ROWS_KEPT - len(report.unreadable_answers)]
+    for name in ("breaches", "disagreements", "overrides", "bounced", "to_assign", "assign_to_escalate",
+                 "acknowledge_all", "escalated_tickets"):
+        getattr(report, name).extend(getattr(other, name))
+    for name in ("met", "missing_fields", "exceptions_used", "unknown_roles", "levels_seen"):
+        getattr(report, name).update(getattr(other, name))
+    for key, values in other.minutes.items():
+        report.minutes[key] += values
+    for tag, items in other.escalations_by_tag.items():
+        report.escalations_by_tag[tag] += items
+    if other.first is not None and (report.first is None or other.first < report.first):
+        report.first = other.first
+    if other.last is not None and (report.last is None or other.last > report.last):
+        report.last = other.last
+    if keep_escalated and len(report.escalated_tickets) > keep_escalated * 4:
+        report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
+        del report.escalated_tickets[keep_escalated:]
+
+
+def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow | Audit], options: Options, *,
+        keep_escalated: int = 0) -> Audit:
     """Measure every ticket; `keep_escalated` keeps the latest escalated tickets for `triage review`.
 
     Tickets are measured a batch at a time, target by target, as arrays; the per-ticket checks (answers,
-    packets, tags) look only at the tickets that carry them."""
+    packets, tags) look only at the tickets that carry them. An Audit among the rows (a later part of the
+    file, measured by another process) is merged where it stands."""
     report = Audit(matrix, options)
     clocks: dict[str, Clock] = {}
     plans: dict[int, _Plan] = {}
@@ -131,6 +158,11 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
             if len(report.bad_rows) + len(unread) < MAX_ROWS_KEPT:
                 unread.append((item.line, item.reason))
             continue
+        if isinstance(item, Audit):
+            report.bad_rows += unread
+            unread = []
+            _absorb(report, item, keep_escalated)
+            continue
         unread += _measure_batch(report, item, plans, checks)
         report.bad_rows += sorted(unread, key=lambda bad: bad[0])[:MAX_ROWS_KEPT - len(report.bad_rows)]
         unread = []
@@ -139,6 +171,18 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
         report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
         del report.escalated_tickets[keep_escalated:]
     return report
+
+
+def part_runner(matrix: Matrix, options: Options, keep_escalated: int = 0) -> Callable[[Iterable[Any]], Audit]:
+    """`run` for a part of the input measured in another process; its Audit travels without the matrix,
+    which the receiving process has."""
+
+    def measure(rows: Iterable[Any]) -> Audit:
+        report = run(matrix, rows, options, keep_escalated=keep_escalated)
+        report.matrix = None  # type: ignore[assignment]
+        return report
+
+    return measure
 
 
 @dataclass

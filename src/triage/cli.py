@@ -39,6 +39,10 @@ MatrixOption = Annotated[Optional[str], typer.Option(
     "--matrix", "-m", envvar="TRIAGE_MATRIX", metavar="PATH",
     help="Matrix file. Default: $TRIAGE_MATRIX, else ./matrix.yaml, else the built-in matrix.")]
 
+JobsOption = Annotated[Optional[int], typer.Option(
+    "--jobs", "-j", min=1, metavar="N",
+    help="Processes that read a large CSV export in parts (default: one per CPU; 1 reads it in one pass).")]
+
 
 def _stderr(message: str) -> None:
     from .sanitize import one_line
@@ -882,12 +886,14 @@ def _report(data: dict[str, Any], body: str | None, output_format: AuditFormat, 
 
 
 def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_format: Optional[RecordFormat],
-                 timezone: str | None, limit_errors: int = 20) -> Any:
+                 timezone: str | None, limit_errors: int = 20, *, measure: Any = None, jobs: int = 1) -> Any:
     """Tickets (in batches, for ticket exports) and unreadable rows from every file, one mapping per file (named,
-    or recognised by its header)."""
+    or recognised by its header). With `measure` (what the command does with such items) and more than one job,
+    a large CSV ticket export is read in parts by forked workers, whose measured parts come in file order."""
     from .calendars import zone
     from .exports import BadRow, CsvRows, Reader, csv_rows, jsonl_rows, load_mapping, sniff
     from .files import read_bytes
+    from .parallel import Portion, read_parts
 
     reported_errors = [0]
 
@@ -923,11 +929,18 @@ def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_forma
                 lines = capped_lines(handle)
                 items = reader.events(csv_rows(lines) if kind is RecordFormat.csv else jsonl_rows(lines))
             elif kind is RecordFormat.csv:
-                items = reader.batches(CsvRows(blocks=line_blocks(handle)))
+                items = measure and path != "-" and read_parts(path, handle, reader.batches, measure, jobs=jobs,
+                                                               shown=limit_errors)
+                items = items or reader.batches(CsvRows(blocks=line_blocks(handle)))
             else:
                 items = reader.batches(jsonl_rows(capped_lines(handle)))
             for item in items:
-                if isinstance(item, BadRow):
+                if isinstance(item, Portion):
+                    for bad in item.errors[:max(limit_errors - reported_errors[0], 0)]:
+                        _stderr(f"{path}:{bad.line}: {bad.reason}")
+                    reported_errors[0] += item.error_count
+                    item = item.result
+                elif isinstance(item, BadRow):
                     reported_errors[0] += 1
                     if reported_errors[0] <= limit_errors:
                         _stderr(f"{path}:{item.line}: {item.reason}")
@@ -937,6 +950,12 @@ def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_forma
         yield from rows_of(path)
     if reported_errors[0] > limit_errors:
         _stderr(f"... and {reported_errors[0] - limit_errors:,} more unreadable rows (listed in the report)")
+
+
+def _jobs(jobs: int | None) -> int:
+    from .parallel import default_jobs
+
+    return jobs or default_jobs()
 
 
 def _moment_option(text: Optional[str], flag: str, home: Any) -> Any:
@@ -968,6 +987,7 @@ def audit(
     output_format: Annotated[AuditFormat, typer.Option("--format", "-f", help="text, markdown, json or html.")] = AuditFormat.text,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE, atomically.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was unreadable.")] = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Audit ticket history against the matrix: targets, cadence, criteria, packets, routing, repeats."""
     with reported(bulk=True):
@@ -982,7 +1002,9 @@ def audit(
         options = audit_mod.Options(since=_moment_option(since, "--since", home), until=_moment_option(until, "--until", home),
                                     window_days=window, repeat_threshold=repeat, bounce_threshold=bounce,
                                     today=datetime.now(UTC).date())
-        report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone), options)
+        report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone,
+                                                        measure=audit_mod.part_runner(the_matrix, options),
+                                                        jobs=_jobs(jobs)), options)
         data = audit_mod.to_json(report)
         del report  # the measurements are summarised in `data` now
         if output_format is AuditFormat.json:
@@ -1016,6 +1038,7 @@ def review(
     sample: Annotated[int, typer.Option("--sample", min=20, max=50, help="How many recent escalated tickets to review.")] = 30,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE, atomically.")] = None,
     at: AtOption = None,
+    jobs: JobsOption = None,
 ) -> None:
     """The maintenance checklist as a filled-in Markdown document, ready to attach to the review."""
     with reported(bulk=True):
@@ -1027,8 +1050,10 @@ def review(
         the_matrix = load_matrix(matrix)
         home = zone(the_matrix.model.matrix.timezone)
         today = (parse_at(at, home) if at else datetime.now(UTC)).astimezone(home).date()
-        report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone),
-                               audit_mod.Options(today=today), keep_escalated=sample)
+        options = audit_mod.Options(today=today)
+        report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone,
+                                                        measure=audit_mod.part_runner(the_matrix, options, sample),
+                                                        jobs=_jobs(jobs)), options, keep_escalated=sample)
         body = build(the_matrix, report, today=today, sample=sample)
         if output:
             from .files import write_atomic

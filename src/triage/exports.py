@@ -152,6 +152,9 @@ def batched(items: Iterable[Ticket | Batch | BadRow], size: int = BATCH) -> Iter
                 yield Batch.of(pending)
                 pending = []
         else:
+            if pending and not isinstance(item, BadRow):  # whatever else comes keeps its place after them
+                yield Batch.of(pending)
+                pending = []
             yield item
     if pending:
         yield Batch.of(pending)
@@ -588,12 +591,12 @@ def _count(text: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- rows
 
-def _decoded(blocks: Iterable[list[bytes]], bad: set[int]) -> Iterator[list[str]]:
+def _decoded(blocks: Iterable[list[bytes]], bad: set[int], first_line: int = 1) -> Iterator[list[str]]:
     """Blocks of lines as text; a line that is not UTF-8 (or over the size limit) is noted in `bad` by its
     line number (and given as replacement text)."""
     from .files import OVERSIZE
 
-    number = 0
+    number = first_line - 1
     for block in blocks:
         texts = None
         if OVERSIZE not in block:
@@ -617,14 +620,26 @@ def _decoded(blocks: Iterable[list[bytes]], bad: set[int]) -> Iterator[list[str]
         number += len(block)
 
 
+_PART_END = "\ufdd0triage: end of a part\ufdd0"  # a line no export holds (U+FDD0 is a noncharacter)
+
+
 class CsvRows:
     """(line, cells or BadRow) for each data row of a CSV with a header; `header` is set once iteration
     has begun. Rows whose cell count differs from the header's are BadRows, so every row lines up.
-    Input is lines, or blocks of lines (`files.line_blocks`, the faster)."""
+    Input is lines, or blocks of lines (`files.line_blocks`, the faster).
 
-    def __init__(self, lines: Iterable[bytes] | None = None, *, blocks: Iterable[list[bytes]] | None = None) -> None:
+    A part of a file read on its own (see `audit_parallel`) gives its `header` and `first_line`; with
+    `part=True` it also finds out whether the part ended between two rows: if the part's last line left a
+    quoted cell open, `unfinished` is the line where that row began (the row is not given)."""
+
+    def __init__(self, lines: Iterable[bytes] | None = None, *, blocks: Iterable[list[bytes]] | None = None,
+                 header: list[str] | None = None, first_line: int = 1, part: bool = False) -> None:
         self.blocks = blocks if blocks is not None else ([line] for line in lines or ())
-        self.header: list[str] = []
+        self.header: list[str] = header or []
+        self.given_header = header is not None
+        self.first_line = first_line
+        self.part = part
+        self.unfinished: int | None = None
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | BadRow]]:
         for lines, rows, bad in self.chunks():
@@ -636,23 +651,38 @@ class CsvRows:
     def chunks(self, size: int = BATCH) -> Iterator[tuple[list[int], list[list[str]], list[BadRow]]]:
         """Rows `size` at a time: (line numbers, cell lists, unreadable rows)."""
         bad_lines: set[int] = set()
-        reader = csv.reader(chain.from_iterable(_decoded(self.blocks, bad_lines)))
-        try:
-            self.header = header = [h.strip().lstrip("\ufeff") for h in next(reader)]
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield [], [], [BadRow(1, f"unreadable header ({exc})")]
-            return
+        ended = [False]  # set once the reader has taken the marker line that follows a part
+
+        def end_marker() -> Iterator[str]:
+            ended[0] = True
+            yield _PART_END + "\n"
+
+        text = chain.from_iterable(_decoded(self.blocks, bad_lines, self.first_line))
+        reader = csv.reader(chain(text, end_marker()) if self.part else text)
+        skipped = self.first_line - 1  # reader.line_num counts from the first line read
+        if self.given_header:
+            header = self.header
+        else:
+            try:
+                self.header = header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield [], [], [BadRow(self.first_line, f"unreadable header ({exc})")]
+                return
         width = len(header)
-        start = 2
+        start = reader.line_num + skipped + 1
         lines: list[int] = []
         rows: list[list[str]] = []
         bad: list[BadRow] = []
         while True:
             try:
                 for row in reader:
-                    line, start = start, reader.line_num + 1
+                    line, start = start, reader.line_num + skipped + 1
+                    if ended[0]:  # the row that holds the marker: on its own, the part ended between rows
+                        if row != [_PART_END]:
+                            self.unfinished = line
+                        break
                     if len(row) != width or width == 1:
                         if not row or (len(row) == 1 and not row[0].strip()):
                             continue
@@ -668,8 +698,11 @@ class CsvRows:
                         yield lines, rows, bad
                         lines, rows, bad = [], [], []
             except csv.Error as exc:
+                if ended[0]:  # the marker went into a row that cannot be read: read on from where it began
+                    self.unfinished = start
+                    break
                 bad.append(BadRow(start, f"unreadable CSV ({exc})"))
-                start = reader.line_num + 1
+                start = reader.line_num + skipped + 1
                 continue
             break
         if rows or bad:

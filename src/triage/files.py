@@ -35,16 +35,23 @@ def read_bytes(path: str, *, limit: int = MAX_BYTES) -> bytes:
 MAX_RECORD = 1_048_576  # bytes in one line of a streamed input (classify records, export rows)
 
 
-def line_blocks(handle: Any, *, limit: int = MAX_RECORD, size: int = 1 << 20) -> Iterator[list[bytes]]:
+def line_blocks(handle: Any, *, limit: int = MAX_RECORD, size: int = 1 << 20,
+                end: int | None = None) -> Iterator[list[bytes]]:
     """Lines of a binary stream (each with its newline), in lists of what one read brings (up to `size`
     bytes; a pipe gives what has arrived, so streams are answered as they come). A line longer than `limit`
     becomes the OVERSIZE marker and the rest of it is skipped unread, so one endless line cannot exhaust
-    memory. Lines end at \\n only, as `readline` has it."""
+    memory. Lines end at \\n only, as `readline` has it. With `end`, a file is read from where it stands up
+    to that byte offset."""
     read = getattr(handle, "read1", None) or handle.read
+    left = None if end is None else end - handle.tell()
     carry = b""
     dropping = False  # inside an over-long line: skip to its end
     while True:
-        data = read(size)
+        if left is None:
+            data = read(size)
+        else:
+            data = read(min(size, left)) if left > 0 else b""
+            left -= len(data)
         if not data:
             break
         if dropping:
@@ -78,6 +85,44 @@ def capped_lines(handle: Any, *, limit: int = MAX_RECORD) -> Iterator[bytes]:
 
 
 OVERSIZE = b"\x00triage: line over the size limit\x00\n"
+
+
+def part_starts(handle: Any, parts: int, *, skip: int = 0) -> list[int]:
+    """Byte offsets at which a file splits into `parts` stretches of about equal size, each at the start of a
+    line (the first is `skip`, where the first stretch begins); fewer when lines are too long to split at."""
+    size = os.fstat(handle.fileno()).st_size
+    starts = [skip]
+    for k in range(1, parts):
+        target = skip + (size - skip) * k // parts
+        if target <= starts[-1]:
+            continue
+        handle.seek(target - 1)
+        if not handle.readline(MAX_RECORD).endswith(b"\n"):  # a line too long to split at, or the end
+            continue
+        offset = handle.tell()
+        if starts[-1] < offset < size:
+            starts.append(offset)
+    return starts
+
+
+def count_lines(handle: Any, start: int, end: int, *, stop: int | None = None) -> tuple[int, int]:
+    """(newlines, offset): the newlines between two byte offsets of a file, or with `stop`, the offset just
+    after the `stop`-th newline from `start` (and `stop`)."""
+    handle.seek(start)
+    seen, offset = 0, start
+    while offset < end:
+        data = handle.read(min(1 << 20, end - offset))
+        if not data:
+            break
+        found = data.count(b"\n")
+        if stop is not None and seen + found >= stop:
+            cut = -1
+            for _ in range(stop - seen):
+                cut = data.index(b"\n", cut + 1)
+            return stop, offset + cut + 1
+        seen += found
+        offset += len(data)
+    return seen, offset
 
 
 def matrix_source(path: str | None) -> tuple[str, bytes]:
