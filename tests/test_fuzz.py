@@ -12,7 +12,7 @@ import json
 from itertools import chain
 import sqlite3
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
@@ -178,7 +178,9 @@ def test_classify_records(matrix, records):
 
 EXPORT_HEADER = "ticket,severity,created_at,acknowledged_at,assigned_at,escalated_at,resolved_at,updates,reassignments,tags"
 cells = st.one_of(st.sampled_from(["", "?", "-", "N/A", "3", "sev1", "9", "2026-12-01T10:00:00Z", "31/12/2026 10:00",
-                                   "2026-13-45", "yes", "a;b", "1e9", "-5", "\u202e", "=cmd"]), st.text(max_size=12))
+                                   "2026-13-45", "yes", "a;b", "1e9", "-5", "\u202e", "=cmd", "2026-12-01 09:30:00.25+01:00",
+                                   "2026-12-01T10:00:00Z;2026-12-01T09:00:00-05:00", "2026-12-01T10:00:00", " x ",
+                                   "2027-02-29T10:00:00Z"]), st.text(max_size=12))
 
 
 @given(st.lists(st.lists(cells, min_size=1, max_size=12).map(lambda r: ",".join(c.replace(",", " ") for c in r)),
@@ -195,6 +197,39 @@ def test_audit_export_rows(matrix, rows):
     for rows_at_once, bytes_at_once in ((1, 7), (3, 64), (4096, 1 << 20)):
         batches = reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data), size=bytes_at_once)), size=rows_at_once)
         assert audit_mod.to_json(audit_mod.run(matrix, batches, audit_mod.Options())) == whole
+    # Without reading whole columns at once (times as arrays, cells checked clean by one search): the same.
+    reader._iso_fast, reader._dirty = False, None
+    batches = reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data))))
+    assert audit_mod.to_json(audit_mod.run(matrix, batches, audit_mod.Options())) == whole
+
+
+times = st.one_of(st.just(""), st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
+                                            timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5)),
+                                                                       timezone(timedelta(minutes=330))])
+                                            ).map(lambda d: d.isoformat(timespec="seconds")))
+time_rows = st.lists(st.tuples(st.sampled_from(["1", "2", "3", "4", "sev2", "9"]), times, times, times, times, times,
+                               st.lists(times, max_size=3).map(";".join), st.sampled_from(["0", "2", "3", "x"]),
+                               st.sampled_from(["", "vpn", "vpn;sso"])), min_size=1, max_size=12)
+odd_times = st.sampled_from(["?", "2026-12-01T10:00:00", "2027-02-29T10:00:00Z", "x", "2026-12-01T10:00:00Z;"])
+
+
+@given(time_rows, st.none() | st.tuples(st.integers(0, 11), st.integers(1, 6), odd_times))
+def test_audit_times_read_as_whole_columns_or_one_by_one(matrix, rows, odd):
+    """Well-formed times (whole columns read as arrays), or one odd cell among them: the same audit as cell by cell."""
+    rows = [list(row) for row in rows]
+    if odd is not None:
+        rows[odd[0] % len(rows)][odd[1]] = odd[2]
+    mapping = load_mapping("generic", lambda p: b"")
+    reader = Reader(mapping, levels=set(matrix.levels), questions=matrix.kinds,
+                    packet_fields=[f.id for f in matrix.model.handoff_packet], zone=NEW_YORK)
+    lines = [",".join([f"T{i}", *row]) for i, row in enumerate(rows)]
+    data = ("\n".join([EXPORT_HEADER, *lines]) + "\n").encode()
+    whole = audit_mod.to_json(audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data)))),
+                                            audit_mod.Options()))
+    reader._iso_fast, reader._dirty = False, None
+    one_by_one = audit_mod.to_json(audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data)))),
+                                                 audit_mod.Options()))
+    assert whole == one_by_one
 
 
 def _readline_lines(handle, limit):

@@ -15,7 +15,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
@@ -24,14 +24,13 @@ from .durations import iso_moment
 from .errors import TriageError
 from .exports import BadRow, Batch, Ticket, batched
 from .matrix import Matrix
+from .moments import EPOCH, MICROSECOND, instant, update_at, zone_at, zone_of
 from .spans import Clock, Measure, Part, cadence_gaps, parts, stamps, within
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
 _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}
 MAX_ROWS_KEPT = 1000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
-_instant_and_ticket = itemgetter(0, 1)
+_instant_and_ticket = itemgetter(0, 2)
 
 
 def median(values: Any) -> float | None:
@@ -88,7 +87,8 @@ class Audit:
     bounced: list[tuple[str, int, int]] = field(default_factory=list)
     to_assign: list[Any] = field(default_factory=list)
     assign_to_escalate: list[Any] = field(default_factory=list)
-    escalations_by_tag: dict[str, list[tuple[int, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    # (microseconds since the epoch, UTC offset in seconds, ticket) of each escalation, by tag
+    escalations_by_tag: dict[str, list[tuple[int, int, str]]] = field(default_factory=lambda: defaultdict(list))
     exceptions_used: Counter = field(default_factory=Counter)
     unknown_roles: Counter = field(default_factory=Counter)
     levels_seen: Counter = field(default_factory=Counter)
@@ -251,9 +251,8 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
             due = measure.due(created[positions], np.full(len(positions), limit * 60))
             for p, due_ts, minutes in zip(positions.tolist(), due.tolist(), (spent[late] - limit).tolist()):
                 i = int(rows[p])
-                start = batch.created[i]
                 breaches.append((i, order, 0, (batch.ticket[i], lvl, name,
-                                               iso_moment(datetime.fromtimestamp(due_ts, start.tzinfo)),
+                                               iso_moment(datetime.fromtimestamp(due_ts, zone_at(batch.created, i))),
                                                iso_moment(getattr(batch, attr)[i]), _round(minutes))))
     if len(part.updates):
         previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
@@ -267,10 +266,10 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
             sequence = np.arange(len(owner)) - np.repeat(np.cumsum(part.counts) - part.counts, part.counts)
             for q, due_ts, minutes in zip(positions.tolist(), due.tolist(), (gap[late] - every[late]).tolist()):
                 i, k = int(rows[owner[q]]), int(sequence[q])
-                before = batch.updates[i][k - 1] if k else batch.created[i]
+                zone = update_at(batch.updates, i, k - 1).tzinfo if k else zone_at(batch.created, i)
                 breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update",
-                                                    iso_moment(datetime.fromtimestamp(due_ts, before.tzinfo)),
-                                                    iso_moment(batch.updates[i][k]), _round(minutes))))
+                                                    iso_moment(datetime.fromtimestamp(due_ts, zone)),
+                                                    iso_moment(update_at(batch.updates, i, k)), _round(minutes))))
     assigned = times["assigned"]
     where = np.flatnonzero(~np.isnan(assigned))
     if len(where):
@@ -321,11 +320,10 @@ class _Checks:
             if overrides[i]:
                 report.overrides.append((batch.ticket[i], batch.level[i], overrides[i]))
         escalated = batch.escalated
-        for i in picked:
-            moment = escalated[i]
-            if moment is None:
-                continue
-            report.escalated += 1
+        when_escalated = stamps(escalated)
+        chosen = [i for i, t in zip(picked, when_escalated[picked].tolist()) if t == t]  # NaN: not escalated
+        report.escalated += len(chosen)
+        for i in chosen:
             packet = batch.packet[i]
             if packet:
                 report.escalated_with_packet += 1
@@ -334,7 +332,7 @@ class _Checks:
                     report.complete_packets += 1
                 report.missing_fields.update(gaps)
             if batch.tags[i]:
-                when = ((moment - _EPOCH) // _MICROSECOND, batch.ticket[i], moment.isoformat(timespec="minutes"))
+                when = (*instant(escalated, i), batch.ticket[i])
                 for tag in batch.tags[i]:
                     report.escalations_by_tag[tag].append(when)
             if self.keep:
@@ -358,7 +356,7 @@ class _Checks:
 
 def repeated(report: Audit) -> list[dict[str, Any]]:
     """Tags escalated at least `repeat_threshold` times within `window_days`: knowledge-base candidates."""
-    window = timedelta(days=report.options.window_days) // _MICROSECOND
+    window = timedelta(days=report.options.window_days) // MICROSECOND
     out = []
     for tag, items in report.escalations_by_tag.items():
         items.sort(key=_instant_and_ticket)
@@ -370,9 +368,15 @@ def repeated(report: Audit) -> list[dict[str, Any]]:
                 best, best_start = end - start + 1, start
         if best >= report.options.repeat_threshold:
             chosen = items[best_start:best_start + best]
-            out.append({"tag": tag, "escalations": best, "from": chosen[0][2], "to": chosen[-1][2],
-                        "tickets": [x[1] for x in chosen[:10]]})
+            out.append({"tag": tag, "escalations": best, "from": _minutes(chosen[0]), "to": _minutes(chosen[-1]),
+                        "tickets": [x[2] for x in chosen[:10]]})
     return sorted(out, key=lambda r: (-r["escalations"], r["tag"]))
+
+
+def _minutes(when: tuple[int, int, str]) -> str:
+    """An escalation's time as written in the export's zone, to the minute."""
+    micros, offset, _ = when
+    return (EPOCH + micros * MICROSECOND).astimezone(zone_of(offset)).isoformat(timespec="minutes")
 
 
 def to_json(report: Audit) -> dict[str, Any]:

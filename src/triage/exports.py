@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -23,6 +24,7 @@ from pydantic import Field
 
 from .errors import InputError, MatrixError
 from .model import Model
+from .moments import MomentLists, Moments, read_column, read_lists
 
 TICKET_FIELDS = ("ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
                  "updates", "reassignments", "tags", "account", "override_reason", "exception", "escalated_to",
@@ -95,12 +97,12 @@ class Batch:
     ticket: list[str]
     level: list[int]
     line: list[int]
-    created: list[datetime]
-    acknowledged: list[datetime | None]
-    assigned: list[datetime | None]
-    escalated: list[datetime | None]
-    resolved: list[datetime | None]
-    updates: list[list[datetime]]
+    created: list[datetime] | Moments  # times read as whole columns are Moments: they index like the lists
+    acknowledged: list[datetime | None] | Moments
+    assigned: list[datetime | None] | Moments
+    escalated: list[datetime | None] | Moments
+    resolved: list[datetime | None] | Moments
+    updates: list[list[datetime]] | MomentLists
     reassignments: list[int]
     tags: list[list[str]]
     account: list[str | None]
@@ -123,7 +125,8 @@ class Batch:
     def without(self, rows: Iterable[int]) -> Batch:
         drop = set(rows)
         keep = [i for i in range(len(self)) if i not in drop]
-        return Batch(*([getattr(self, name)[i] for i in keep] for name in _FIELDS))
+        return Batch(*(values.take(keep) if isinstance(values := getattr(self, name), (Moments, MomentLists))
+                       else [values[i] for i in keep] for name in _FIELDS))
 
     @classmethod
     def of(cls, tickets: list[Ticket]) -> Batch:
@@ -227,6 +230,12 @@ class Reader:
         self._levels: dict[str, int] = {}
         # cells read straight as ISO 8601 only when no missing-value word could be read as a time itself
         self._iso_fast = "" in self.missing and not any(_is_time(w) for w in self.missing)
+        # any cell (cells joined by NUL) that is empty, missing, or starts or ends with white space; ASCII
+        # missing-value words only, which the pattern's ignoring of case matches as `str.lower` does
+        words = [re.escape(w) for w in sorted(self.missing, key=len, reverse=True) if w]
+        whole = [r"(?:" + "|".join(words) + r")(?:\x00|$)"] if words else []
+        self._dirty = re.compile(r"(?:^|\x00)(?:" + "|".join([r"\s", r"\x00", "$", *whole]) + r")|\s(?:\x00|$)",
+                                 re.IGNORECASE) if all(w.isascii() for w in self.missing) else None
 
     def level(self, raw: str) -> int:
         known = self._levels.get(raw)
@@ -284,6 +293,8 @@ class Reader:
     def _clean(self, cells: Any) -> list[str | None]:
         """Cells stripped, missing values as None; a column with few distinct values is cleaned per value."""
         missing = self.missing
+        if cells and self._dirty and self._dirty.search("\x00".join(cells)) is None:  # nothing to strip or missing
+            return list(cells)
         distinct = set(cells)
         if len(distinct) * 4 < len(cells):
             table = {v: None if not v or (s := v.strip()).lower() in missing else s for v in distinct}
@@ -306,12 +317,14 @@ class Reader:
         cells = self._cells(columns, name, n)
         return None if cells is None else self._clean(cells)
 
-    def _times(self, cells: Any, name: str, fail: Any) -> list[datetime | None]:
+    def _times(self, cells: Any, name: str, fail: Any) -> Moments | list[datetime | None]:
+        if self._iso_fast and (column := read_column(cells)) is not None:  # the usual case, as whole arrays
+            return column
         parse, zone = datetime.fromisoformat, self.time.zone
         try:
             if not self._iso_fast:
                 raise ValueError
-            out = [parse(v) if v else None for v in cells]  # the usual case: ISO 8601 or empty, nothing else
+            out = [parse(v) if v else None for v in cells]  # ISO 8601 or empty, some without a zone
             if None not in map(_ZONE, filter(None, out)):
                 return out
         except (ValueError, TypeError):  # anything else: cell by cell, cleaned, with the looser reader
@@ -325,8 +338,10 @@ class Reader:
             return out
         return [d if d is None or d.tzinfo is not None else d.replace(tzinfo=zone) for d in out]
 
-    def _updates(self, cells: Any, fail: Any) -> list[list[datetime]]:
+    def _updates(self, cells: Any, fail: Any) -> MomentLists | list[list[datetime]]:
         separator, parse = self.mapping.list_separator, datetime.fromisoformat
+        if self._iso_fast and (lists := read_lists(cells, separator)) is not None:
+            return lists
         try:
             if not self._iso_fast:
                 raise ValueError
@@ -394,7 +409,7 @@ class Reader:
             times[name] = moments
         created = times["created_at"]
         if None in created:
-            for i in (i for i, v in enumerate(created) if v is None):
+            for i in created.missing() if isinstance(created, Moments) else [i for i, v in enumerate(created) if v is None]:
                 fail(i, "no creation time")
         cells = self._cells(columns, "updates", n)
         updates = [[] for _ in range(n)] if cells is None else self._updates(cells, fail)

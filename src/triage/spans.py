@@ -11,6 +11,7 @@ from itertools import chain
 from typing import Any
 
 from .calendars import AlwaysOpen
+from .moments import MomentLists, Moments
 
 _MAX_SPAN_DAYS = 366 * 30  # a batch whose times spread wider is measured one ticket at a time
 _SLACK = timedelta(days=45)  # the least a compiled span reaches past the data
@@ -86,9 +87,12 @@ class Measure:
         return self.timeline.moment_many(start, self.timeline.open_until_many(start) + seconds)
 
 
-def stamps(moments: list[datetime | None]) -> Any:
+def stamps(moments: list[datetime | None] | Moments) -> Any:
+    """Epoch seconds of times (NaN for None), as `datetime.timestamp` gives them."""
     import numpy as np
 
+    if isinstance(moments, Moments):
+        return moments.stamps
     if None not in moments:
         return np.fromiter(map(datetime.timestamp, moments), dtype=np.float64, count=len(moments))
     nan = math.nan
@@ -141,8 +145,11 @@ def parts(batch: Any, chosen: Any, levels: Any, created: Any, names: tuple[str, 
     """The `chosen` tickets of a batch (a mask), a severity at a time, with the times `names` as arrays."""
     import numpy as np
 
-    counts = np.fromiter(map(len, batch.updates), dtype=np.int64, count=len(batch))
-    moments = stamps(list(chain.from_iterable(batch.updates)))
+    if isinstance(batch.updates, MomentLists):
+        counts, moments = batch.updates.counts, batch.updates.flat.stamps
+    else:
+        counts = np.fromiter(map(len, batch.updates), dtype=np.int64, count=len(batch))
+        moments = stamps(list(chain.from_iterable(batch.updates)))
     owners = np.repeat(np.arange(len(batch)), counts)  # the row of each update
     times = {name: stamps(getattr(batch, name)) for name in names}
     for level in np.unique(levels[chosen]).tolist():
