@@ -198,7 +198,7 @@ def test_audit_export_rows(matrix, rows):
         batches = reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data), size=bytes_at_once)), size=rows_at_once)
         assert audit_mod.to_json(audit_mod.run(matrix, batches, audit_mod.Options())) == whole
     # Without reading whole columns at once (times as arrays, cells checked clean by one search): the same.
-    reader._iso_fast, reader._dirty = False, None
+    reader._fast = False
     batches = reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data))))
     assert audit_mod.to_json(audit_mod.run(matrix, batches, audit_mod.Options())) == whole
 
@@ -226,7 +226,7 @@ def test_audit_times_read_as_whole_columns_or_one_by_one(matrix, rows, odd):
     data = ("\n".join([EXPORT_HEADER, *lines]) + "\n").encode()
     whole = audit_mod.to_json(audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data)))),
                                             audit_mod.Options()))
-    reader._iso_fast, reader._dirty = False, None
+    reader._fast = False
     one_by_one = audit_mod.to_json(audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data)))),
                                                  audit_mod.Options()))
     assert whole == one_by_one

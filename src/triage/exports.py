@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -230,12 +229,8 @@ class Reader:
         self._levels: dict[str, int] = {}
         # cells read straight as ISO 8601 only when no missing-value word could be read as a time itself
         self._iso_fast = "" in self.missing and not any(_is_time(w) for w in self.missing)
-        # any cell (cells joined by NUL) that is empty, missing, or starts or ends with white space; ASCII
-        # missing-value words only, which the pattern's ignoring of case matches as `str.lower` does
-        words = [re.escape(w) for w in sorted(self.missing, key=len, reverse=True) if w]
-        whole = [r"(?:" + "|".join(words) + r")(?:\x00|$)"] if words else []
-        self._dirty = re.compile(r"(?:^|\x00)(?:" + "|".join([r"\s", r"\x00", "$", *whole]) + r")|\s(?:\x00|$)",
-                                 re.IGNORECASE) if all(w.isascii() for w in self.missing) else None
+        self._fast = True  # columns read whole where they can be (times as arrays, clean text as it is)
+        self._missing_cells = [f"\x00{w}\x00" for w in self.missing if w]  # words as whole cells, cells joined by NUL
 
     def level(self, raw: str) -> int:
         known = self._levels.get(raw)
@@ -293,13 +288,20 @@ class Reader:
     def _clean(self, cells: Any) -> list[str | None]:
         """Cells stripped, missing values as None; a column with few distinct values is cleaned per value."""
         missing = self.missing
-        if cells and self._dirty and self._dirty.search("\x00".join(cells)) is None:  # nothing to strip or missing
+        if self._clean_already(cells):
             return list(cells)
         distinct = set(cells)
         if len(distinct) * 4 < len(cells):
             table = {v: None if not v or (s := v.strip()).lower() in missing else s for v in distinct}
             return [table[v] for v in cells]
         return [None if not v or (s := v.strip()).lower() in missing else s for v in cells]
+
+    def _clean_already(self, cells: Any) -> bool:
+        """Whether no cell is empty, missing or has white space to strip (checked a column at a time)."""
+        if not self._fast or not cells or "" in cells or list(map(str.strip, cells)) != list(cells):
+            return False
+        joined = "\x00" + "\x00".join(cells).lower() + "\x00"
+        return not any(word in joined for word in self._missing_cells)
 
     def _cells(self, columns: dict[str, Any], name: str, n: int) -> Any:
         """The raw cells of a field (a list of columns joined with /); None when the export does not have it."""
@@ -318,7 +320,7 @@ class Reader:
         return None if cells is None else self._clean(cells)
 
     def _times(self, cells: Any, name: str, fail: Any) -> Moments | list[datetime | None]:
-        if self._iso_fast and (column := read_column(cells)) is not None:  # the usual case, as whole arrays
+        if self._fast and self._iso_fast and (column := read_column(cells)) is not None:  # the usual case, as whole arrays
             return column
         parse, zone = datetime.fromisoformat, self.time.zone
         try:
@@ -340,7 +342,7 @@ class Reader:
 
     def _updates(self, cells: Any, fail: Any) -> MomentLists | list[list[datetime]]:
         separator, parse = self.mapping.list_separator, datetime.fromisoformat
-        if self._iso_fast and (lists := read_lists(cells, separator)) is not None:
+        if self._fast and self._iso_fast and (lists := read_lists(cells, separator)) is not None:
             return lists
         try:
             if not self._iso_fast:

@@ -9,13 +9,12 @@ handed back to it, so every value read here is the one `fromisoformat` gives.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
-_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @lru_cache(maxsize=256)
@@ -143,26 +142,22 @@ def read_column(texts: list[str]) -> Moments | None:
         raw = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError:
         return None
+    if n and lengths[0] and (lengths == lengths[0]).all():  # the usual case: one width, no empty cell
+        parsed = _fixed_width(raw.reshape(n, int(lengths[0])), int(lengths[0]))
+        return None if parsed is None else Moments(parsed[0], parsed[0] / 1e6, parsed[1])
     micros = np.zeros(n, dtype=np.int64)
     stamps = np.full(n, np.nan)
     offsets = np.zeros(n, dtype=np.int64)
-    widths = np.unique(lengths).tolist()
-    for width in widths:
+    starts = np.cumsum(lengths) - lengths
+    for width in np.unique(lengths).tolist():
         if width == 0:
             continue
-        if len(widths) == 1:
-            rows: Any = slice(None)
-            cells = raw.reshape(n, width)
-        else:
-            rows = np.flatnonzero(lengths == width)
-            cells = raw[(np.cumsum(lengths) - lengths)[rows][:, None] + np.arange(width)]
-        parsed = _fixed_width(cells, width)
+        rows = np.flatnonzero(lengths == width)
+        parsed = _fixed_width(raw[starts[rows][:, None] + np.arange(width)], width)
         if parsed is None:
             return None
         micros[rows], offsets[rows] = parsed
-        if (np.abs(micros[rows]) >= 1 << 53).any():  # before 1685 or after 2255: not exact as float microseconds
-            return None
-        stamps[rows] = micros[rows] / 1e6  # the division `datetime.timestamp` makes, to the same float
+        stamps[rows] = parsed[0] / 1e6  # the division `datetime.timestamp` makes, to the same float
     return Moments(micros, stamps, offsets)
 
 
@@ -192,59 +187,84 @@ def read_lists(texts: list[str], separator: str) -> MomentLists | None:
     return MomentLists(flat, counts)
 
 
+_FIRST_YEAR, _LAST_YEAR = 1686, 2254  # times outside are left to datetime: their microseconds outgrow a float's
+
+
 def _fixed_width(cells: Any, width: int) -> tuple[Any, Any] | None:
     """(microseconds since the epoch, UTC offsets in seconds) of rows of `width` ASCII bytes, or None."""
     import numpy as np
 
-    if width < 20:
+    shape = _shape(width, bool((cells[:, -1] == ord("Z")).all()))
+    if shape is None:
         return None
-    if (cells[:, -1] == ord("Z")).all():
-        zone = 1
-    elif width >= 25 and np.isin(cells[:, -6], (ord("+"), ord("-"))).all() and (cells[:, -3] == ord(":")).all():
-        zone = 6
-    else:
+    marks, expected, alternative, places, paired, low, high, scale = shape
+    chars = cells[:, marks]
+    if not ((chars == expected) | (chars == alternative)).all():
         return None
+    digits = cells[:, places] - np.uint8(ord("0"))  # wraps round below "0": one test for both ends
+    if (digits > 9).any():
+        return None
+    digits = np.ascontiguousarray(digits.T, dtype=np.int64)  # a row for each place: arithmetic a place at a time
+    # two-digit numbers: century, year, month, day, hour, minute, second, and an offset's hours and minutes
+    pairs = digits[0:paired:2] * 10 + digits[1:paired:2]
+    if ((pairs < low) | (pairs > high)).any():
+        return None
+    year = pairs[0] * 100 + pairs[1]
+    if ((year < _FIRST_YEAR) | (year > _LAST_YEAR)).any():
+        return None
+    days_before, month_days = _calendar()
+    month = (year - _FIRST_YEAR) * 12 + pairs[2] - 1
+    if (pairs[3] > month_days[month]).any():
+        return None
+    offset = ((pairs[7] * 3600 + pairs[8] * 60) * np.where(cells[:, -6] == ord("-"), -1, 1) if paired > 14
+              else np.zeros(len(year), dtype=np.int64))
+    seconds = (days_before[month] + pairs[3] - 1) * 86400 + pairs[4] * 3600 + pairs[5] * 60 + pairs[6] - offset
+    micros = seconds * 1_000_000
+    if len(scale):
+        micros += (digits[paired:] * scale).sum(axis=0)
+    return micros, offset
+
+
+@lru_cache(maxsize=1)
+def _calendar() -> tuple[Any, Any]:
+    """For each month from January of the first year read whole to December of the last: the days from
+    1970-01-01 to its first day, and its length."""
+    import numpy as np
+
+    firsts = [date(year, month, 1).toordinal() for year in range(_FIRST_YEAR, _LAST_YEAR + 2) for month in range(1, 13)]
+    ordinals = np.array(firsts, dtype=np.int64)
+    return ordinals[:-12] - date(1970, 1, 1).toordinal(), np.diff(ordinals)[:-11]
+
+
+@lru_cache(maxsize=64)
+def _shape(width: int, zulu: bool) -> tuple[Any, ...] | None:
+    """For times `width` characters long ending in Z (`zulu`) or in an offset: the places of fixed characters
+    with the character expected there and the one other allowed (a space between date and time, a minus
+    before an offset); the places of the digits, those read in pairs first and how many they are; the
+    pairs' lowest and highest values; the microseconds each decimal of a second is worth."""
+    import numpy as np
+
+    zone = 1 if zulu else 6
     body = width - zone
     decimals = body - 20 if body > 19 else 0
-    if body != 19 and not (1 <= decimals <= 6 and (cells[:, 19] == ord(".")).all()):
+    if body < 19 or (body > 19 and not 1 <= decimals <= 6) or (not zulu and width < 25):
         return None
-    for position, char in ((4, "-"), (7, "-"), (13, ":"), (16, ":")):
-        if not (cells[:, position] == ord(char)).all():
-            return None
-    if not np.isin(cells[:, 10], (ord("T"), ord(" "))).all():
-        return None
-    places = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, *range(20, 20 + decimals)]
-    if zone == 6:
-        places += [width - 5, width - 4, width - 2, width - 1]
-    digits = cells[:, places].astype(np.int64) - ord("0")
-    if ((digits < 0) | (digits > 9)).any():
-        return None
-    d = digits.T
-    year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]
-    month, day = d[4] * 10 + d[5], d[6] * 10 + d[7]
-    hour, minute, second = d[8] * 10 + d[9], d[10] * 10 + d[11], d[12] * 10 + d[13]
-    fraction = np.zeros(len(year), dtype=np.int64)
-    for k in range(decimals):
-        fraction += d[14 + k] * 10 ** (5 - k)
-    if zone == 6:
-        sign = np.where(cells[:, -6] == ord("-"), -1, 1)
-        zone_hours, zone_minutes = d[-4] * 10 + d[-3], d[-2] * 10 + d[-1]
-        if (zone_hours > 23).any() or (zone_minutes > 59).any():
-            return None
-        offset = sign * (zone_hours * 3600 + zone_minutes * 60)
+    marks = {4: "--", 7: "--", 10: "T ", 13: "::", 16: "::"}
+    if decimals:
+        marks[19] = ".."
+    if zulu:
+        marks[width - 1] = "ZZ"
     else:
-        offset = np.zeros(len(year), dtype=np.int64)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    if ((year < 2) | (year > 9998) | (month < 1) | (month > 12) | (day < 1) | (hour > 23) | (minute > 59)
-            | (second > 59)).any():  # the first and last years are left to datetime, which knows its limits
-        return None
-    if (day > np.asarray(_MONTH_DAYS)[np.clip(month, 0, 12)] + (leap & (month == 2))).any():
-        return None
-    # days since 1970-01-01 of a proleptic Gregorian date, counted in 400-year eras from 1 March
-    y = year - (month <= 2)
-    era = y // 400
-    years = y - era * 400
-    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    days = era * 146097 + years * 365 + years // 4 - years // 100 + day_of_year - 719468
-    seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
-    return seconds * 1_000_000 + fraction, offset
+        marks[width - 6], marks[width - 3] = "+-", "::"
+    places = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+    low, high = [0, 0, 1, 1, 0, 0, 0], [99, 99, 12, 31, 23, 59, 59]
+    if not zulu:
+        places += [width - 5, width - 4, width - 2, width - 1]
+        low, high = [*low, 0, 0], [*high, 23, 59]
+    paired = len(places)
+    places += range(20, 20 + decimals)
+    expected = np.array([ord(pair[0]) for pair in marks.values()], dtype=np.uint8)
+    alternative = np.array([ord(pair[1]) for pair in marks.values()], dtype=np.uint8)
+    scale = np.array([10 ** (5 - k) for k in range(decimals)], dtype=np.int64)[:, None]
+    return (list(marks), expected, alternative, places, paired, np.array(low)[:, None], np.array(high)[:, None],
+            scale)
