@@ -40,6 +40,16 @@ def test_terminal_text():
     assert "\\x1b]0;owned\\x07" in out and "\\u202e" in out
 
 
+def test_unsafe_bytes_are_found_in_ascii_and_in_any_other_text():
+    from triage.sanitize import has_unsafe_bytes
+
+    cases = {"plain": False, "caf\u00e9 \u4e2d": False, "tab\tnew\nline": False, "": False, "\u00a0": False,
+             "\x7f": True, "a\x7f": True, "\u202e": True, "x\u0085y": True, "\u2066": True, "\u061c": True,
+             "\u200e": True, "caf\u00e9\x7f": True}
+    for text, unsafe in cases.items():
+        assert has_unsafe_bytes(json.dumps(text, ensure_ascii=False).encode()) is unsafe, text
+
+
 def test_markdown():
     out = ask("--format", "markdown").stdout
     no_raw_controls(out)

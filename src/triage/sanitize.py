@@ -49,4 +49,6 @@ _UNSAFE_UTF8 = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa
 
 def has_unsafe_bytes(data: bytes) -> bool:
     """Whether UTF-8 bytes hold a character `visible()` would escape (C0 controls aside, which JSON escapes)."""
+    if data.isascii():  # the usual case, checked at memory speed: DEL is the one such character in ASCII
+        return b"\x7f" in data
     return bool(_UNSAFE_UTF8.search(data))
