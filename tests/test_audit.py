@@ -10,6 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from triage.cli import app
@@ -305,3 +307,60 @@ def test_a_batch_holds_the_fields_of_a_ticket_and_gives_them_back(tmp_path, matr
     assert [t.ticket for t in tickets] == [row[0] for row in KNOWN]
     assert list(Batch.of(tickets).tickets()) == tickets
     assert [t.ticket for t in batch.without([0, 3]).tickets()] == [row[0] for i, row in enumerate(KNOWN) if i not in (0, 3)]
+
+
+def _repeated_one_by_one(escalations, window_days, threshold):
+    """The knowledge-base candidates worked out the plain way: sort, then slide a window one escalation at a time."""
+    from triage.audit import _minutes
+
+    out = []
+    for tag, (micros, offsets, tickets) in escalations.items():
+        items = sorted(zip(micros, tickets, offsets, range(len(micros))), key=lambda x: (x[0], x[1], x[3]))
+        best, best_start, start = 0, 0, 0
+        for end in range(len(items)):
+            while items[end][0] - items[start][0] > window_days * 86_400_000_000:
+                start += 1
+            if end - start + 1 > best:
+                best, best_start = end - start + 1, start
+        if best >= threshold:
+            chosen = items[best_start:best_start + best]
+            out.append({"tag": tag, "escalations": best, "from": _minutes(chosen[0][0], chosen[0][2]),
+                        "to": _minutes(chosen[-1][0], chosen[-1][2]), "tickets": [x[1] for x in chosen[:10]]})
+    return sorted(out, key=lambda r: (-r["escalations"], r["tag"]))
+
+
+@given(st.dictionaries(st.sampled_from(["vpn", "sso", "billing"]),
+                       st.lists(st.tuples(st.integers(0, 40).map(lambda d: 1_790_000_000_000_000 + d * 43_200_000_000),
+                                          st.sampled_from([0, 3600, -18000]), st.sampled_from(["T1", "T2", "T3", "T10"])),
+                                max_size=30)),
+       st.integers(1, 10), st.integers(2, 5))
+def test_repeated_escalations_match_a_window_slid_one_by_one(matrix, by_tag, window, threshold):
+    from triage import audit as audit_mod
+
+    report = audit_mod.Audit(matrix, audit_mod.Options(window_days=window, repeat_threshold=threshold))
+    report.escalations_by_tag = {tag: ([m for m, _, _ in items], [o for _, o, _ in items], [t for _, _, t in items])
+                                 for tag, items in by_tag.items()}
+    assert audit_mod.repeated(report) == _repeated_one_by_one(report.escalations_by_tag, window, threshold)
+
+
+@given(st.lists(st.lists(st.floats(0, 1e6, allow_nan=False), max_size=20), max_size=4))
+def test_summary_and_histogram_are_those_of_the_sorted_values(parts):
+    import math
+
+    import numpy as np
+
+    from triage import audit as audit_mod
+
+    values = sorted(v for part in parts for v in part)
+    arrays = [np.array(part, dtype=np.float64) for part in parts]
+    n, middle, high = audit_mod.summary(arrays)
+    assert n == len(values)
+    if values:
+        mid = len(values) // 2
+        assert middle == (values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2)
+        assert high == values[max(math.ceil(0.9 * len(values)) - 1, 0)]
+    else:
+        assert middle is None and high is None
+    edges = (0, *audit_mod.BINS, math.inf)
+    assert [b["tickets"] for b in audit_mod.histogram(arrays)] == [
+        sum(1 for v in values if low <= v < top) for low, top in zip(edges, edges[1:])]

@@ -30,28 +30,21 @@ from .spans import Clock, Measure, Part, cadence_gaps, parts, stamps, within
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
 _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}
 MAX_ROWS_KEPT = 1000
-_instant_and_ticket = itemgetter(0, 2)
 
 
-def median(values: Any) -> float | None:
-    """Of sorted values."""
-    n = len(values)
-    if not n:
-        return None
-    mid = n // 2
-    return float(values[mid]) if n % 2 else (float(values[mid - 1]) + float(values[mid])) / 2
-
-
-def p90(values: Any) -> float | None:
-    """Of sorted values."""
-    return float(values[max(math.ceil(0.9 * len(values)) - 1, 0)]) if len(values) else None
-
-
-def _sorted(parts: list[Any]) -> Any:
-    """The values of a list of NumPy arrays, in one sorted array."""
+def summary(parts: list[Any]) -> tuple[int, float | None, float | None]:
+    """(count, median, p90) of the values in a list of NumPy arrays, found by partial sorting."""
     import numpy as np
 
-    return np.sort(np.concatenate(parts)) if parts else np.zeros(0)
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    n = len(values)
+    if not n:
+        return 0, None, None
+    mid, rank = n // 2, max(math.ceil(0.9 * n) - 1, 0)
+    ranks = sorted({mid, rank, max(mid - 1, 0)})
+    values = np.partition(values, ranks)
+    middle = float(values[mid]) if n % 2 else (float(values[mid - 1]) + float(values[mid])) / 2
+    return n, middle, float(values[rank])
 
 
 @dataclass
@@ -87,8 +80,8 @@ class Audit:
     bounced: list[tuple[str, int, int]] = field(default_factory=list)
     to_assign: list[Any] = field(default_factory=list)
     assign_to_escalate: list[Any] = field(default_factory=list)
-    # (microseconds since the epoch, UTC offset in seconds, ticket) of each escalation, by tag
-    escalations_by_tag: dict[str, list[tuple[int, int, str]]] = field(default_factory=lambda: defaultdict(list))
+    # each tag's escalations: (microseconds since the epoch, UTC offsets in seconds, tickets), in three lists
+    escalations_by_tag: dict[str, tuple[list[int], list[int], list[str]]] = field(default_factory=dict)
     exceptions_used: Counter = field(default_factory=Counter)
     unknown_roles: Counter = field(default_factory=Counter)
     levels_seen: Counter = field(default_factory=Counter)
@@ -113,8 +106,9 @@ def _absorb(report: Audit, other: Audit, keep_escalated: int) -> None:
         getattr(report, name).update(getattr(other, name))
     for key, values in other.minutes.items():
         report.minutes[key] += values
-    for tag, items in other.escalations_by_tag.items():
-        report.escalations_by_tag[tag] += items
+    for tag, lists in other.escalations_by_tag.items():
+        for mine, theirs in zip(report.escalations_by_tag.setdefault(tag, ([], [], [])), lists):
+            mine += theirs
     if other.first is not None and (report.first is None or other.first < report.first):
         report.first = other.first
     if other.last is not None and (report.last is None or other.last > report.last):
@@ -323,6 +317,7 @@ class _Checks:
         when_escalated = stamps(escalated)
         chosen = [i for i, t in zip(picked, when_escalated[picked].tolist()) if t == t]  # NaN: not escalated
         report.escalated += len(chosen)
+        by_tag = report.escalations_by_tag
         for i in chosen:
             packet = batch.packet[i]
             if packet:
@@ -332,9 +327,12 @@ class _Checks:
                     report.complete_packets += 1
                 report.missing_fields.update(gaps)
             if batch.tags[i]:
-                when = (*instant(escalated, i), batch.ticket[i])
+                micros, offset = instant(escalated, i)
                 for tag in batch.tags[i]:
-                    report.escalations_by_tag[tag].append(when)
+                    lists = by_tag.get(tag) or by_tag.setdefault(tag, ([], [], []))
+                    lists[0].append(micros)
+                    lists[1].append(offset)
+                    lists[2].append(batch.ticket[i])
             if self.keep:
                 report.escalated_tickets.append(batch.ticket_at(i))
                 if len(report.escalated_tickets) > self.keep * 4:
@@ -355,27 +353,40 @@ class _Checks:
 
 
 def repeated(report: Audit) -> list[dict[str, Any]]:
-    """Tags escalated at least `repeat_threshold` times within `window_days`: knowledge-base candidates."""
+    """Tags escalated at least `repeat_threshold` times within `window_days`: knowledge-base candidates. Of the
+    windows holding the most escalations of a tag, the earliest; escalations at the same moment by ticket."""
+    import numpy as np
+
     window = timedelta(days=report.options.window_days) // MICROSECOND
     out = []
-    for tag, items in report.escalations_by_tag.items():
-        items.sort(key=_instant_and_ticket)
-        best, best_start, start = 0, 0, 0
-        for end in range(len(items)):
-            while items[end][0] - items[start][0] > window:
-                start += 1
-            if end - start + 1 > best:
-                best, best_start = end - start + 1, start
-        if best >= report.options.repeat_threshold:
-            chosen = items[best_start:best_start + best]
-            out.append({"tag": tag, "escalations": best, "from": _minutes(chosen[0]), "to": _minutes(chosen[-1]),
-                        "tickets": [x[2] for x in chosen[:10]]})
+    for tag, (micros, offsets, tickets) in report.escalations_by_tag.items():
+        moments = np.array(micros, dtype=np.int64)
+        order = np.argsort(moments, kind="stable")
+        moments = moments[order]
+        ties = np.flatnonzero(moments[1:] == moments[:-1])
+        if len(ties):  # escalations at the same moment: by ticket, each run of them sorted on its own
+            order = order.tolist()
+            run_starts = ties[np.r_[True, ties[1:] != ties[:-1] + 1]].tolist()
+            run_ends = (ties[np.r_[ties[1:] != ties[:-1] + 1, True]] + 2).tolist()
+            for a, b in zip(run_starts, run_ends):
+                order[a:b] = sorted(order[a:b], key=tickets.__getitem__)
+            order = np.array(order)
+        # for each escalation, the earliest one within the window before it: the count of the window it closes
+        starts = np.searchsorted(moments, moments - window, side="left")
+        counts = np.arange(len(moments)) - starts + 1
+        if not len(counts) or counts.max() < report.options.repeat_threshold:
+            continue
+        end = int(np.argmax(counts))  # the first window with the most
+        best, first = int(counts[end]), int(starts[end])
+        chosen = order[first:first + best].tolist()
+        out.append({"tag": tag, "escalations": best, "from": _minutes(micros[chosen[0]], offsets[chosen[0]]),
+                    "to": _minutes(micros[chosen[-1]], offsets[chosen[-1]]),
+                    "tickets": [tickets[i] for i in chosen[:10]]})
     return sorted(out, key=lambda r: (-r["escalations"], r["tag"]))
 
 
-def _minutes(when: tuple[int, int, str]) -> str:
+def _minutes(micros: int, offset: int) -> str:
     """An escalation's time as written in the export's zone, to the minute."""
-    micros, offset, _ = when
     return (EPOCH + micros * MICROSECOND).astimezone(zone_of(offset)).isoformat(timespec="minutes")
 
 
@@ -386,12 +397,11 @@ def to_json(report: Audit) -> dict[str, Any]:
     for lvl in sorted(m.levels):
         targets = {}
         for name in TARGETS:
-            values = _sorted(report.minutes.get((lvl, name), []))
-            measured = len(values)
+            measured, middle, high = summary(report.minutes.get((lvl, name), []))
             met = report.met[(lvl, name)]
             targets[name] = {"measured": measured, "met": met,
                              "share_met": round(met / measured, 4) if measured else None,
-                             "median_minutes": _round(median(values)), "p90_minutes": _round(p90(values)),
+                             "median_minutes": _round(middle), "p90_minutes": _round(high),
                              "target_minutes": report.target_minutes.get((lvl, name))}
         severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label,
                                 "calendar": m.levels[lvl].spec.targets.calendar,
@@ -401,7 +411,8 @@ def to_json(report: Audit) -> dict[str, Any]:
                           if e.expires is None else f"expired on {e.expires.isoformat()}"}
                          for e in m.model.exceptions
                          if e.approver is None or e.expires is None or e.expires < today]
-    to_assign, assign_escalate = _sorted(report.to_assign), _sorted(report.assign_to_escalate)
+    _, assign_median, assign_p90 = summary(report.to_assign)
+    _, escalate_median, escalate_p90 = summary(report.assign_to_escalate)
     return {
         "schema_version": 1,
         "matrix": {"name": m.model.matrix.name, "version": m.model.matrix.version, "sha256": m.sha256},
@@ -426,27 +437,28 @@ def to_json(report: Audit) -> dict[str, Any]:
         "routing": {"bounced": [{"ticket": t, "severity": lvl, "reassignments": n}
                                 for t, lvl, n in sorted(report.bounced, key=itemgetter(2), reverse=True)],
                     "bounce_threshold": o.bounce_threshold,
-                    "to_assign_minutes": {"median": _round(median(to_assign)), "p90": _round(p90(to_assign))},
-                    "assign_to_escalate_minutes": {"median": _round(median(assign_escalate)),
-                                                   "p90": _round(p90(assign_escalate))},
+                    "to_assign_minutes": {"median": _round(assign_median), "p90": _round(assign_p90)},
+                    "assign_to_escalate_minutes": {"median": _round(escalate_median), "p90": _round(escalate_p90)},
                     "unknown_roles": dict(report.unknown_roles)},
         "repeated": {"window_days": o.window_days, "threshold": o.repeat_threshold, "candidates": repeated(report)},
         "exceptions": {"tickets": dict(report.exceptions_used),
                        "unknown": sorted(set(report.exceptions_used) - report.known_exceptions),
                        "matrix": matrix_exceptions},
-        "acknowledge_distribution": histogram(_sorted(report.acknowledge_all)),
+        "acknowledge_distribution": histogram(report.acknowledge_all),
     }
 
 
 BINS = (5, 15, 30, 60, 120, 240, 480, 960, 1920)
 
 
-def histogram(values: Any) -> list[dict[str, Any]]:
-    """Counts of time to acknowledge (a sorted NumPy array) in bins of minutes: under 5, 5-15, ..., 1920 and over."""
+def histogram(parts: list[Any]) -> list[dict[str, Any]]:
+    """Counts of time to acknowledge (NumPy arrays of minutes) in bins: under 5, 5-15, ..., 1920 and over."""
     import numpy as np
 
-    cuts = np.searchsorted(values, BINS, side="left").tolist()
-    counts = [b - a for a, b in zip([0, *cuts], [*cuts, len(values)])]
+    counts = [0] * (len(BINS) + 1)
+    for values in parts:  # a value's bin is the number of edges at or below it
+        counts = [a + b for a, b in zip(counts, np.bincount(np.searchsorted(BINS, values, side="right"),
+                                                              minlength=len(BINS) + 1).tolist())]
     edges = (0, *BINS)
     return [{"from": edges[i], "to": BINS[i] if i < len(BINS) else None, "tickets": c} for i, c in enumerate(counts)]
 
