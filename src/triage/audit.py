@@ -172,8 +172,15 @@ def part_runner(matrix: Matrix, options: Options, keep_escalated: int = 0) -> Ca
     which the receiving process has."""
 
     def measure(rows: Iterable[Any]) -> Audit:
+        import numpy as np
+
         report = run(matrix, rows, options, keep_escalated=keep_escalated)
         report.matrix = None  # type: ignore[assignment]
+        # one array where a batch at a time left many: the same values, quicker to hand over
+        report.minutes = defaultdict(list, {k: [np.concatenate(v)] for k, v in report.minutes.items() if v})
+        for name in ("acknowledge_all", "to_assign", "assign_to_escalate"):
+            parts = getattr(report, name)
+            setattr(report, name, [np.concatenate(parts)] if parts else [])
         return report
 
     return measure

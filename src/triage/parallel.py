@@ -23,6 +23,7 @@ from .files import MAX_RECORD, count_lines, line_blocks, part_starts
 
 PART_BYTES = 16 << 20  # a file is split only into parts at least this large
 MAX_JOBS = 8
+FIRST_SHARE = 1.1  # this process's part against a worker's: a worker also packs its result to hand it back
 
 
 def default_jobs() -> int:
@@ -134,7 +135,7 @@ def read_parts(path: str, handle: Any, batches: Callable[[CsvRows], Iterator[Any
     if found is None:
         return None
     header, header_end = found
-    starts = part_starts(handle, parts, skip=header_end)
+    starts = part_starts(handle, parts, skip=header_end, first=FIRST_SHARE)
     if len(starts) < 2:
         handle.seek(0)
         return None
