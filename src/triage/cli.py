@@ -1002,16 +1002,18 @@ def audit(
         options = audit_mod.Options(since=_moment_option(since, "--since", home), until=_moment_option(until, "--until", home),
                                     window_days=window, repeat_threshold=repeat, bounce_threshold=bounce,
                                     today=datetime.now(UTC).date())
+        as_json = output_format is AuditFormat.json  # then the longest lists are written as JSON as they come
         report = audit_mod.run(the_matrix, _audit_input(files, the_matrix, mapping, input_format, timezone,
-                                                        measure=audit_mod.part_runner(the_matrix, options),
-                                                        jobs=_jobs(jobs)), options)
-        data = audit_mod.to_json(report)
+                                                        measure=audit_mod.part_runner(the_matrix, options,
+                                                                                      written=as_json),
+                                                        jobs=_jobs(jobs)), options, written=as_json)
+        data = audit_mod.to_json(report, written=as_json)
         del report  # the measurements are summarised in `data` now
-        if output_format is AuditFormat.json:
+        if as_json:
             import orjson
 
             raw = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-            del data["breaches"]
+            del data["breaches"], data["routing"]["bounced"]
             if not output and not has_unsafe_bytes(raw):
                 sys.stdout.buffer.write(raw)
                 sys.stdout.flush()

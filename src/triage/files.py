@@ -87,14 +87,13 @@ def capped_lines(handle: Any, *, limit: int = MAX_RECORD) -> Iterator[bytes]:
 OVERSIZE = b"\x00triage: line over the size limit\x00\n"
 
 
-def part_starts(handle: Any, parts: int, *, skip: int = 0, first: float = 1.0) -> list[int]:
-    """Byte offsets at which a file splits into `parts` stretches, each at the start of a line (the first is
-    `skip`, where the first stretch begins): the first `first` times as large as each of the others, which
-    are of about equal size; fewer when lines are too long to split at."""
+def part_starts(handle: Any, parts: int, *, skip: int = 0) -> list[int]:
+    """Byte offsets at which a file splits into `parts` stretches of about equal size, each at the start of a
+    line (the first is `skip`, where the first stretch begins); fewer when lines are too long to split at."""
     size = os.fstat(handle.fileno()).st_size
     starts = [skip]
     for k in range(1, parts):
-        target = skip + int((size - skip) * (first + k - 1) / (first + parts - 1))
+        target = skip + (size - skip) * k // parts
         if target <= starts[-1]:
             continue
         handle.seek(target - 1)

@@ -1,11 +1,11 @@
 """A large CSV export read in parts by several processes at once.
 
-The file is cut at line starts into parts of about equal size. This process reads the first part itself;
-a forked worker reads each other part, measures it with the same function and hands back what it made
-(pickled through a pipe). The results come back in file order, so what is merged is what one pass over the
-file would have made. A cut can fall inside a quoted cell that spans lines: the part before the cut notices
-(its reader is not between rows at its end), the parts after it are dropped, and the rest of the file is
-read here from the row that was cut.
+The file is cut at line starts into parts of about equal size, a few for each process. This process and
+forked workers take the parts one at a time as they come free, measure each with the same function, and the
+workers hand back what they made (pickled through a pipe). The results are merged in file order, so what is
+merged is what one pass over the file would have made. A cut can fall inside a quoted cell that spans lines:
+the part before the cut notices (its reader is not between rows at its end), the parts after it are
+dropped, and the rest of the file is read here from the row that was cut.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .files import MAX_RECORD, count_lines, line_blocks, part_starts
 
 PART_BYTES = 16 << 20  # a file is split only into parts at least this large
 MAX_JOBS = 8
-FIRST_SHARE = 1.1  # this process's part against a worker's: a worker also packs its result to hand it back
+PARTS_PER_JOB = 4  # parts are handed out as processes come free, so a slow process holds up no one for long
 
 
 def default_jobs() -> int:
@@ -41,61 +41,109 @@ def can_fork() -> bool:
 
 @dataclass
 class Portion:
-    """What a worker made of its part: the measured result, the part's unreadable rows (the first `shown`
-    of them, for the error stream) and, when the part ended inside a row, where to read on from."""
+    """What was made of one part: the measured result, the part's unreadable rows (the first `shown` of them,
+    for the error stream), the part's newlines (where the next part's line numbers begin) and, when the part
+    ended inside a row, where to read on from. Line numbers count from the part's first line."""
 
     result: Any
     errors: list[BadRow] = field(default_factory=list)
     error_count: int = 0
+    lines: int = 0
     resume: tuple[int, int] | None = None  # (line, byte offset) of the row that the cut went through
 
+    def shift(self, lines: int) -> None:
+        """Number the part's lines from `lines` + 1 on: its place in the file."""
+        self.errors = [BadRow(bad.line + lines, bad.reason) for bad in self.errors]
+        self.result.shift_lines(lines)
+        if self.resume is not None:
+            self.resume = self.resume[0] + lines, self.resume[1]
 
-class Forked:
-    """`fn(*args)` run in a forked child process; `result()` gives its return value or raises its error."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+class Workers:
+    """Forked processes that take part numbers from a shared counter (as this process does) and hand back
+    a Portion for each part they take, which a thread of this process receives as it comes."""
+
+    def __init__(self, count: int, part: Callable[[int], Portion], parts: int) -> None:
         import multiprocessing
+        import threading
 
         context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=_child, args=(send, fn, args), daemon=True)
-        self.process.start()
-        send.close()
+        self.counter = context.Value("i", 0)
+        self.parts = parts
+        self.portions: dict[int, Portion] = {}
+        self.failures: list[TriageError] = []
+        self.processes = []
+        pipes = []
+        for _ in range(count):
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_serve, args=(send, part, self), daemon=True)
+            process.start()
+            send.close()
+            self.processes.append(process)
+            pipes.append(receive)
+        self.threads = [threading.Thread(target=self._collect, args=(receive, process), daemon=True)
+                        for receive, process in zip(pipes, self.processes)]  # started after every fork
+        for thread in self.threads:
+            thread.start()
 
-    def result(self) -> Any:
+    def take(self) -> int | None:
+        """The next part nobody has taken, or None."""
+        with self.counter.get_lock():
+            number = self.counter.value
+            self.counter.value = number + 1
+        return number if number < self.parts else None
+
+    def _collect(self, receive: Any, process: Any) -> None:
         try:
-            kind, value = self._receive.recv()
+            while True:
+                kind, number, value = receive.recv()
+                if kind == "part":
+                    self.portions[number] = value
+                    continue
+                if kind == "error":
+                    self.failures.append(value)
+                break
         except (EOFError, OSError):
-            self.process.join()
-            raise TriageError(f"a worker process stopped without finishing its part "
-                              f"(exit code {self.process.exitcode})") from None
+            process.join()
+            self.failures.append(TriageError(f"a worker process stopped without finishing its part "
+                                             f"(exit code {process.exitcode})"))
         finally:
-            self._receive.close()
-        self.process.join()
-        if kind == "error":
-            raise value
-        return value
+            receive.close()
+
+    def finish(self) -> dict[int, Portion]:
+        """Every worker's portions, once all have stopped; a worker's failure is raised here."""
+        for thread in self.threads:
+            thread.join()
+        for process in self.processes:
+            process.join()
+        if self.failures:
+            raise self.failures[0]
+        return self.portions
 
     def cancel(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
-        self._receive.close()
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes:
+            process.join()
 
 
-def _child(send: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _serve(send: Any, part: Callable[[int], Portion], workers: Workers) -> None:
+    """In a worker: parts as long as there are any, each handed back as it is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends the workers
     try:
-        outcome: tuple[str, Any] = ("ok", fn(*args))
+        while (number := workers.take()) is not None:
+            send.send(("part", number, part(number)))
+        outcome: tuple[str, Any, Any] = ("done", None, None)
     except TriageError as exc:
-        outcome = ("error", exc)
+        outcome = ("error", None, exc)
     except BaseException as exc:  # noqa: BLE001 - reported by the parent as one line, never a traceback here
-        outcome = ("error", TriageError(f"a worker process failed: {type(exc).__name__}: {exc}"))
+        outcome = ("error", None, TriageError(f"a worker process failed: {type(exc).__name__}: {exc}"))
     try:
         send.send(outcome)
     except Exception:  # noqa: BLE001 - a result that cannot be sent, or the parent is gone
         try:
-            send.send(("error", TriageError("a worker process could not hand back its part")))
+            send.send(("error", None, TriageError("a worker process could not hand back its part")))
         except Exception:  # noqa: BLE001
             pass
     finally:
@@ -119,68 +167,70 @@ def csv_header(handle: Any) -> tuple[list[str], int] | None:
 
 def read_parts(path: str, handle: Any, batches: Callable[[CsvRows], Iterator[Any]],
                measure: Callable[[Iterator[Any]], Any], *, jobs: int, shown: int) -> Iterator[Any] | None:
-    """The items of a CSV file (a seekable `handle` on `path`) read in up to `jobs` parts: this process's own
-    part item by item (from `batches`), then each worker's Portion, whose result is `measure` of its
-    part's items; None when the file is better read in one pass (too small, one job, or no one-line header)."""
+    """The Portions of a CSV file (a seekable `handle` on `path`) cut into parts, in file order, each holding
+    `measure` of its part's items (from `batches`), measured by `jobs` processes at once (this one and
+    forked workers); after a cut inside a row, the rest of the file's items. None when the file is better read
+    in one pass (too small, one job, or no one-line header). `measure`'s result must have `shift_lines`."""
     if jobs < 2 or not can_fork():
         return None
     try:
         size = os.fstat(handle.fileno()).st_size
     except (OSError, AttributeError, ValueError):
         return None
-    parts = min(jobs, MAX_JOBS, size // PART_BYTES)
+    jobs = min(jobs, MAX_JOBS)
+    parts = min(jobs * PARTS_PER_JOB, size // PART_BYTES)
     if parts < 2:
         return None
     found = csv_header(handle)
     if found is None:
         return None
     header, header_end = found
-    starts = part_starts(handle, parts, skip=header_end, first=FIRST_SHARE)
+    starts = part_starts(handle, parts, skip=header_end)
     if len(starts) < 2:
         handle.seek(0)
         return None
-    return _parts(path, handle, batches, measure, header, starts, shown)
+    starts[0] = 0  # the first part reads the header too
+    return _parts(path, handle, batches, measure, header, starts, min(jobs, len(starts)), shown)
 
 
 def _parts(path: str, handle: Any, batches: Callable[[CsvRows], Iterator[Any]], measure: Callable[[Iterator[Any]], Any],
-           header: list[str], starts: list[int], shown: int) -> Iterator[Any]:
+           header: list[str], starts: list[int], jobs: int, shown: int) -> Iterator[Any]:
     ends: list[int | None] = [*starts[1:], None]
-    workers = [Forked(_part, path, start, end, header, batches, measure, shown)
-               for start, end in zip(starts[1:], ends[1:])]
+
+    def part(number: int) -> Portion:
+        return _part(path, starts[number], ends[number], header if number else None, batches, measure, shown)
+
+    workers = Workers(jobs - 1, part, len(starts))
     try:
-        handle.seek(0)
-        rows = CsvRows(blocks=line_blocks(handle, end=starts[1]), part=True)
-        yield from batches(rows)
-        resume = None
-        if rows.unfinished is not None:
-            resume = rows.unfinished, count_lines(handle, 0, starts[1], stop=rows.unfinished - 1)[1]
-        for worker in workers:
-            if resume is not None:
-                break
-            portion = worker.result()
+        mine = {}
+        while (number := workers.take()) is not None:
+            mine[number] = part(number)
+        portions = {**workers.finish(), **mine}
+        lines = 0
+        for number in range(len(starts)):
+            portion = portions[number]
+            if lines:
+                portion.shift(lines)
             yield portion
-            resume = portion.resume
-        if resume is not None:  # a cut inside a row: the rest of the file in one pass from that row
-            for worker in workers:
-                worker.cancel()
-            line, offset = resume
-            handle.seek(offset)
-            yield from batches(CsvRows(blocks=line_blocks(handle), header=header, first_line=line))
+            if portion.resume is not None:  # a cut inside a row: the rest of the file in one pass from that row
+                line, offset = portion.resume
+                handle.seek(offset)
+                yield from batches(CsvRows(blocks=line_blocks(handle), header=header, first_line=line))
+                return
+            lines += portion.lines
     finally:
-        for worker in workers:
-            worker.cancel()
+        workers.cancel()
 
 
-def _part(path: str, start: int, end: int | None, header: list[str], batches: Callable[[CsvRows], Iterator[Any]],
-          measure: Callable[[Iterator[Any]], Any], shown: int) -> Portion:
-    """In a worker: one part of the file, from `start` to `end` (byte offsets at line starts)."""
+def _part(path: str, start: int, end: int | None, header: list[str] | None,
+          batches: Callable[[CsvRows], Iterator[Any]], measure: Callable[[Iterator[Any]], Any], shown: int) -> Portion:
+    """One part of the file, from `start` to `end` (byte offsets at line starts; the first part, with no
+    `header` given, reads it), its lines numbered from 1."""
     from .files import open_input
 
     with open_input(path) as handle:
-        first_line = count_lines(handle, 0, start)[0] + 1
         handle.seek(start)
-        rows = CsvRows(blocks=line_blocks(handle, end=end), header=header, first_line=first_line,
-                       part=end is not None)
+        rows = CsvRows(blocks=line_blocks(handle, end=end), header=header, part=end is not None)
         portion = Portion(None)
 
         def items() -> Iterator[Any]:
@@ -192,7 +242,8 @@ def _part(path: str, start: int, end: int | None, header: list[str], batches: Ca
                 yield item
 
         portion.result = measure(items())
-        if rows.unfinished is not None and end is not None:
-            line = rows.unfinished
-            portion.resume = line, count_lines(handle, start, end, stop=line - first_line)[1]
+        if end is not None:
+            portion.lines = count_lines(handle, start, end)[0]
+            if rows.unfinished is not None:
+                portion.resume = rows.unfinished, count_lines(handle, start, end, stop=rows.unfinished - 1)[1]
     return portion
