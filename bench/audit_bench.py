@@ -111,9 +111,11 @@ def main() -> None:
         audit = [TRIAGE, "audit", str(export), "--format", "json", "--matrix", str(ROOT / "matrix.yaml")]
         t_plain, m_plain = measure([sys.executable, str(plain), str(export)])
         t_audit, m_audit = measure([*audit, "--jobs", str(args.jobs)] if args.jobs else audit)
+        t_one, m_one = measure([*audit, "--jobs", "1"])
         print(f"  plain CSV read loop        {t_plain:5.1f} s  {m_plain:6.0f} MB")
         print(f"  triage audit --format json {t_audit:5.1f} s  {m_audit:6.0f} MB  = {t_audit / t_plain:.1f} x the "
               f"plain loop (target <= 4), memory target < 500 MB (all processes together)")
+        print(f"  the same with --jobs 1     {t_one:5.1f} s  {m_one:6.0f} MB  = {t_one / t_plain:.1f} x (one process)")
 
 
 if __name__ == "__main__":

@@ -235,6 +235,18 @@ def test_criteria_packets_repeats_and_exceptions(tmp_path):
     assert data["exceptions"]["unknown"] == ["acme_renewal"]  # not an exception of the shipped matrix
 
 
+@pytest.mark.parametrize(("second", "within"), [("2026-03-08 03:45", True), ("2026-03-08 04:31", False)])
+def test_repeated_escalations_are_counted_in_elapsed_time_across_a_clock_change(tmp_path, second, within):
+    # Times without a zone, read in New York: from Saturday 03:30 EST to Sunday 03:45 EDT is 23 h 15 min elapsed
+    # (the clocks went forward an hour at 02:00), so within a one-day window; to 04:31 EDT it is 24 h 1 min.
+    rows = [["W1", "3", "2026-03-07 03:00", "", "", "2026-03-07 03:30", "", "", "0", "vpn", ""],
+            ["W2", "3", "2026-03-08 03:00", "", "", second, "", "", "0", "vpn", ""]]
+    data = audit_json(str(write_csv(tmp_path / "w.csv", rows)), "--window", "1", "--repeat", "2")
+    candidates = data["repeated"]["candidates"]
+    assert candidates == ([{"tag": "vpn", "escalations": 2, "from": "2026-03-07T03:30-05:00",
+                            "to": f"{second.replace(' ', 'T')}-04:00", "tickets": ["W1", "W2"]}] if within else [])
+
+
 def test_reports_in_every_format(tmp_path):
     path = str(write_csv(tmp_path / "known.csv", KNOWN))
     text = runner.invoke(app, ["audit", path, "--matrix", str(MATRIX_PATH)], env={"COLUMNS": "80"})
