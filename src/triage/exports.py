@@ -637,7 +637,7 @@ def _decoded(blocks: Iterable[list[bytes]], bad: set[int], first_line: int = 1) 
         number += len(block)
 
 
-_PART_END = "\ufdd0triage: end of a part\ufdd0"  # a line no export holds (U+FDD0 is a noncharacter)
+_PART_END = "\ufdd0triage: end of a part\ufdd0"  # read as a row of its own only after a row that ended
 
 
 class CsvRows:
@@ -645,7 +645,7 @@ class CsvRows:
     has begun. Rows whose cell count differs from the header's are BadRows, so every row lines up.
     Input is lines, or blocks of lines (`files.line_blocks`, the faster).
 
-    A part of a file read on its own (see `audit_parallel`) gives its `header` and `first_line`; with
+    A part of a file read on its own (see `parallel`) gives its `header` (and `first_line`, if not 1); with
     `part=True` it also finds out whether the part ended between two rows: if the part's last line left a
     quoted cell open, `unfinished` is the line where that row began (the row is not given)."""
 
