@@ -112,3 +112,55 @@ def test_an_endless_line_in_a_stream_is_cut_and_reported(tmp_path):
     assert len(result.stdout.splitlines()) == 2
     assert "records.jsonl:2: the line is longer than the 1,048,576-byte limit for one record" in result.stderr
     assert Path(path).exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc") or not os.uname().sysname == "Linux", reason="workers are forked on Linux")
+def test_ctrl_c_during_an_audit_read_in_parts_ends_every_process(tmp_path):
+    """A real run on a file large enough to be read by workers: Ctrl-C (SIGINT to the whole process group)
+    ends the command and its workers, with one line, exit 130 and no report."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = "".join(f"T-{i},3,2026-11-{i % 28 + 1:02d}T10:00:00Z,2026-11-{i % 28 + 1:02d}T11:00:00Z,,,,,2,vpn,acme\n"
+                   for i in range(20_000))
+    export = tmp_path / "big.csv"
+    with export.open("w") as handle:  # about 40 MB: cut into parts, whatever the machine's CPUs
+        handle.write("ticket,severity,created_at,acknowledged_at,assigned_at,escalated_at,resolved_at,updates,"
+                     "reassignments,tags,account\n")
+        for _ in range(int(40e6 // len(rows)) + 1):
+            handle.write(rows)
+    out = tmp_path / "report.json"
+
+    def own_group() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.setpgrp()
+
+    process = subprocess.Popen([sys.executable, "-m", "triage", "audit", str(export), "--jobs", "2", "--format", "json",
+                                "--matrix", str(MATRIX_PATH), "--output", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=own_group)  # noqa: PLW1509
+
+    def group() -> list[int]:
+        """The processes of the command's group: the command and its workers."""
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and os.getpgid(int(entry)) == process.pid:
+                    found.append(int(entry))
+            except ProcessLookupError:
+                pass
+        return found
+
+    deadline = time.monotonic() + 30
+    while len(group()) < 2 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the workers are at work
+    assert len(group()) >= 2, "the export was not read in parts"
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.decode().strip() == "triage: interrupted; nothing was written" and "Traceback" not in err.decode()
+    deadline = time.monotonic() + 5
+    while group() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert group() == [] and not out.exists()
