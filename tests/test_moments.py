@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -81,3 +82,25 @@ def test_moments_index_like_a_list_of_datetimes():
     assert column[2].tzinfo is UTC and column.zone(0) == timezone(timedelta(hours=1))
     assert list(column.take([2, 0])) == [column[2], column[0]]
     assert isinstance(read_lists(["2026-11-27T10:00:00Z"], ";"), MomentLists)
+
+
+@given(st.lists(st.tuples(st.integers(-8_000_000_000_000_000, 8_000_000_000_000_000),
+                          st.integers(-86_399, 86_399)), max_size=20))
+def test_times_as_text_whole_are_iso_moment_one_by_one(values):
+    from triage.durations import iso_moment
+    from triage.moments import EPOCH, iso_texts, zone_of
+
+    micros = np.array([m for m, _ in values], dtype=np.int64)
+    offsets = np.array([o for _, o in values], dtype=np.int64)
+    assert iso_texts(micros, offsets) == [iso_moment((EPOCH + timedelta(microseconds=m)).astimezone(zone_of(o)))
+                                          for m, o in values]
+
+
+@given(st.lists(st.floats(0, 2e10, allow_nan=False) | st.integers(0, 2 * 10**16).map(lambda u: u / 1e6)
+                | st.integers(0, 2 * 10**10).map(lambda s: s + 0.0000005), max_size=20))
+def test_microseconds_of_timestamps_are_those_fromtimestamp_gives(stamps):
+    from triage.moments import EPOCH, MICROSECOND, micros_of
+
+    got = micros_of(np.array(stamps, dtype=np.float64))
+    assert got.tolist() == [(datetime.fromtimestamp(s, UTC) - EPOCH) // MICROSECOND for s in stamps]
+    assert micros_of(np.array([-1.0])) is None and micros_of(np.array([np.inf])) is None

@@ -24,7 +24,7 @@ from .durations import iso_moment
 from .errors import TriageError
 from .exports import BadRow, Batch, Ticket, batched
 from .matrix import Matrix
-from .moments import EPOCH, MICROSECOND, instant, update_at, zone_at, zone_of
+from .moments import EPOCH, MICROSECOND, MomentLists, Moments, instant, iso_texts, micros_of, update_at, zone_at, zone_of
 from .spans import Clock, Measure, Part, cadence_gaps, parts, stamps, within
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
@@ -270,11 +270,14 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
         if late.any():
             positions = where[late]
             due = measure.due(created[positions], np.full(len(positions), limit * 60))
-            for p, due_ts, minutes in zip(positions.tolist(), due.tolist(), (spent[late] - limit).tolist()):
-                i = int(rows[p])
-                breaches.append((i, order, 0, (batch.ticket[i], lvl, name,
-                                               iso_moment(datetime.fromtimestamp(due_ts, zone_at(batch.created, i))),
-                                               iso_moment(getattr(batch, attr)[i]), _round(minutes))))
+            late_rows = rows[positions]
+            texts = _texts(due, batch.created, late_rows, getattr(batch, attr), late_rows)
+            if texts is None:  # times kept as datetimes: one by one
+                texts = ([iso_moment(datetime.fromtimestamp(d, zone_at(batch.created, i)))
+                          for d, i in zip(due.tolist(), late_rows.tolist())],
+                         [iso_moment(getattr(batch, attr)[i]) for i in late_rows.tolist()])
+            for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, (spent[late] - limit).tolist()):
+                breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text, _round(minutes))))
     if len(part.updates):
         previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
         report.minutes[(lvl, "update")].append(gap)
@@ -285,12 +288,27 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
             due = measure.due(previous[positions], every[positions] * 60)
             owner = part.owner
             sequence = np.arange(len(owner)) - np.repeat(np.cumsum(part.counts) - part.counts, part.counts)
-            for q, due_ts, minutes in zip(positions.tolist(), due.tolist(), (gap[late] - every[late]).tolist()):
-                i, k = int(rows[owner[q]]), int(sequence[q])
-                zone = update_at(batch.updates, i, k - 1).tzinfo if k else zone_at(batch.created, i)
-                breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update",
-                                                    iso_moment(datetime.fromtimestamp(due_ts, zone)),
-                                                    iso_moment(update_at(batch.updates, i, k)), _round(minutes))))
+            late_rows, ks = rows[owner[positions]], sequence[positions]
+            texts = None
+            if isinstance(batch.updates, MomentLists) and isinstance(batch.created, Moments):
+                flat = batch.updates.starts[late_rows] + ks  # each late update, and the one before it
+                offsets = np.where(ks > 0, batch.updates.flat.offsets[np.maximum(flat - 1, 0)],
+                                   batch.created.offsets[late_rows])
+                due_micros = micros_of(due)
+                texts = None if due_micros is None else (iso_texts(due_micros, offsets),
+                                                         iso_texts(batch.updates.flat.micros[flat],
+                                                                   batch.updates.flat.offsets[flat]))
+                if texts is not None and (texts[0] is None or texts[1] is None):
+                    texts = None
+            if texts is None:  # times kept as datetimes: one by one
+                texts = ([iso_moment(datetime.fromtimestamp(d, update_at(batch.updates, i, k - 1).tzinfo if k
+                                                            else zone_at(batch.created, i)))
+                          for d, i, k in zip(due.tolist(), late_rows.tolist(), ks.tolist())],
+                         [iso_moment(update_at(batch.updates, i, k)) for i, k in zip(late_rows.tolist(), ks.tolist())])
+            for i, k, due_text, actual_text, minutes in zip(late_rows.tolist(), ks.tolist(), *texts,
+                                                            (gap[late] - every[late]).tolist()):
+                breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update", due_text, actual_text,
+                                                    _round(minutes))))
     assigned = times["assigned"]
     where = np.flatnonzero(~np.isnan(assigned))
     if len(where):
@@ -299,6 +317,19 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
         both = ~np.isnan(escalated)
         if both.any():
             report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)
+
+
+def _texts(due: Any, zones: Any, zone_rows: Any, actual: Any, actual_rows: Any) -> tuple[list[str], list[str]] | None:
+    """The due times (timestamps, shown in the zone of `zones` at `zone_rows`) and actual times (`actual` at
+    `actual_rows`) of breaches as text, whole arrays at once; None unless both columns are Moments."""
+    if not (isinstance(zones, Moments) and isinstance(actual, Moments)):
+        return None
+    due_micros = micros_of(due)
+    if due_micros is None:
+        return None
+    due_texts = iso_texts(due_micros, zones.offsets[zone_rows])
+    actual_texts = iso_texts(actual.micros[actual_rows], actual.offsets[actual_rows])
+    return None if due_texts is None or actual_texts is None else (due_texts, actual_texts)
 
 
 class _Checks:

@@ -110,6 +110,41 @@ class MomentLists:
         return MomentLists(self.flat.take(picked), counts)
 
 
+_YEAR_1000, _YEAR_10000 = -30_610_224_000_000_000, 253_402_300_800_000_000  # microseconds since the epoch
+
+
+def micros_of(stamps: Any) -> Any | None:
+    """Microseconds since the epoch of float timestamps, rounded as `datetime.fromtimestamp` rounds them (the
+    fraction of a second, half to even); None when any is negative or not finite."""
+    import numpy as np
+
+    if not (np.isfinite(stamps).all() and (stamps >= 0).all()):
+        return None
+    fraction, whole = np.modf(stamps)
+    return whole.astype(np.int64) * 1_000_000 + np.round(fraction * 1e6).astype(np.int64)
+
+
+def iso_texts(micros: Any, offsets: Any) -> list[str] | None:
+    """`durations.iso_moment` of each time (microseconds since the epoch) in the zone of its UTC offset
+    (seconds), for whole arrays at once; None when any falls outside the years 1000 to 9999."""
+    import numpy as np
+
+    local = micros + offsets * 1_000_000
+    if len(local) and (local.min() < _YEAR_1000 or local.max() >= _YEAR_10000):
+        return None
+    texts = np.datetime_as_string(local.astype("datetime64[us]"), unit="s").tolist()
+    return [text + _offset_text(offset) for text, offset in zip(texts, offsets.tolist())]
+
+
+@lru_cache(maxsize=256)
+def _offset_text(offset: int) -> str:
+    """A UTC offset in seconds as ISO 8601 writes it: +HH:MM, with :SS when it has seconds."""
+    sign, size = ("-", -offset) if offset < 0 else ("+", offset)
+    hours, rest = divmod(size, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
+
+
 def instant(times: Moments | list[datetime], i: int) -> tuple[int, int]:
     """(microseconds since the epoch, UTC offset in seconds) of the i-th time of a column."""
     if isinstance(times, Moments):
