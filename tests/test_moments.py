@@ -104,3 +104,14 @@ def test_microseconds_of_timestamps_are_those_fromtimestamp_gives(stamps):
     got = micros_of(np.array(stamps, dtype=np.float64))
     assert got.tolist() == [(datetime.fromtimestamp(s, UTC) - EPOCH) // MICROSECOND for s in stamps]
     assert micros_of(np.array([-1.0])) is None and micros_of(np.array([np.inf])) is None
+
+
+@given(st.lists(st.lists(moments, max_size=4), max_size=12), st.integers(0, 29), st.sampled_from([";", " | "]))
+def test_lists_of_times_of_one_width_are_counted_from_lengths_alike(cells, style, separator):
+    texts = [separator.join(written(m, style) for m in cell) for cell in cells]
+    lists = read_lists(texts, separator)
+    assert lists is not None
+    assert list(lists) == [sorted(datetime.fromisoformat(t) for t in text.split(separator)) if text else []
+                           for text in texts]
+    assert read_lists([*texts, separator.join([written(cells[0][0], style)] * 2) + separator] if cells and cells[0]
+                      else texts + [separator], separator) is None  # a trailing separator: an empty time

@@ -202,24 +202,43 @@ def read_lists(texts: list[str], separator: str) -> MomentLists | None:
 
     if not separator:
         return None
-    items = separator.join(texts).split(separator)
+    items = separator.join(texts).split(separator) if texts else []
     if len(items) == len(texts):  # at most one time a cell
         counts = np.fromiter(map(bool, texts), dtype=np.int64, count=len(texts))
+        times = [t for t in items if t] if "" in items else items
     else:
-        counts = np.fromiter((t.count(separator) + 1 if t else 0 for t in texts), dtype=np.int64, count=len(texts))
-    if "" in items:
-        items = [t for t in items if t]
-        if len(items) != int(counts.sum()):  # an empty time between separators: the cell-by-cell reader decides
+        times = [t for t in items if t]
+        counts = _counts(texts, times, len(items) - len(times), separator)
+        if counts is None:  # an empty time between separators: the cell-by-cell reader decides
             return None
-    flat = read_column(items)
+    flat = read_column(times)
     if flat is None:
         return None
-    if len(items) > 1:
+    if len(times) > 1:
         owner = np.repeat(np.arange(len(texts)), counts)
         step = np.diff(flat.micros)
         if ((step < 0) & (np.diff(owner) == 0)).any():  # each ticket's times in time order, ties as they came
             flat = flat.take(np.lexsort((flat.micros, owner)))
     return MomentLists(flat, counts)
+
+
+def _counts(texts: list[str], times: list[str], blanks: int, separator: str) -> Any | None:
+    """How many times each text holds, `times` being all of them and `blanks` the empty strings its split
+    gave; None when a text has an empty one between separators. From the lengths alone when every time is
+    as long as the others, else by counting separators."""
+    import numpy as np
+
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    if blanks != int(np.count_nonzero(lengths == 0)):  # empty strings other than the empty cells'
+        return None
+    width = len(times[0]) if times else 0
+    if width and (np.fromiter(map(len, times), dtype=np.int64, count=len(times)) == width).all():
+        counts, rest = np.divmod(lengths + len(separator), width + len(separator))
+        if not rest[lengths > 0].any():
+            return counts
+    counts = np.fromiter((t.count(separator) + 1 if t else 0 for t in texts), dtype=np.int64, count=n)
+    return counts if int(counts.sum()) == len(times) else None
 
 
 _FIRST_YEAR, _LAST_YEAR = 1686, 2254  # times outside are left to datetime: their microseconds outgrow a float's
