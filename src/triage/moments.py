@@ -172,14 +172,25 @@ def read_column(texts: list[str]) -> Moments | None:
     import numpy as np
 
     n = len(texts)
+    width = len(texts[0]) if n else 0
+    if width:  # the usual case, one width and no empty cell: the cells joined by NUL, a row of width + 1 bytes each
+        try:
+            joined = ("\x00".join(texts) + "\x00").encode("ascii")
+        except UnicodeEncodeError:
+            return None
+        if len(joined) == n * (width + 1):
+            # a cell of another width puts a NUL inside some row, which no time has: such rows are not read
+            rows = np.frombuffer(joined, dtype=np.uint8).reshape(n, width + 1)[:, :width]
+            parsed = _fixed_width(rows, width)
+            if parsed is not None:
+                return Moments(parsed[0], parsed[0] / 1e6, parsed[1])
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     try:
         raw = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError:
         return None
-    if n and lengths[0] and (lengths == lengths[0]).all():  # the usual case: one width, no empty cell
-        parsed = _fixed_width(raw.reshape(n, int(lengths[0])), int(lengths[0]))
-        return None if parsed is None else Moments(parsed[0], parsed[0] / 1e6, parsed[1])
+    if n and lengths[0] and (lengths == lengths[0]).all():  # one width, already found not to be times
+        return None
     micros = np.zeros(n, dtype=np.int64)
     stamps = np.full(n, np.nan)
     offsets = np.zeros(n, dtype=np.int64)
