@@ -269,11 +269,12 @@ def _fixed_width(cells: Any, width: int) -> tuple[Any, Any] | None:
     digits = cells[:, places] - np.uint8(ord("0"))  # wraps round below "0": one test for both ends
     if (digits > 9).any():
         return None
-    digits = np.ascontiguousarray(digits.T, dtype=np.int64)  # a row for each place: arithmetic a place at a time
+    digits = np.ascontiguousarray(digits.T)  # a row for each place: arithmetic a place at a time
     # two-digit numbers: century, year, month, day, hour, minute, second, and an offset's hours and minutes
-    pairs = digits[0:paired:2] * 10 + digits[1:paired:2]
+    pairs = digits[0:paired:2] * np.uint8(10) + digits[1:paired:2]  # at most 99: bytes still
     if ((pairs < low) | (pairs > high)).any():
         return None
+    pairs = pairs.astype(np.int64)
     year = pairs[0] * 100 + pairs[1]
     if ((year < _FIRST_YEAR) | (year > _LAST_YEAR)).any():
         return None
@@ -286,7 +287,7 @@ def _fixed_width(cells: Any, width: int) -> tuple[Any, Any] | None:
     seconds = (days_before[month] + pairs[3] - 1) * 86400 + pairs[4] * 3600 + pairs[5] * 60 + pairs[6] - offset
     micros = seconds * 1_000_000
     if len(scale):
-        micros += (digits[paired:] * scale).sum(axis=0)
+        micros += (digits[paired:].astype(np.int64) * scale).sum(axis=0)
     return micros, offset
 
 
@@ -331,5 +332,5 @@ def _shape(width: int, zulu: bool) -> tuple[Any, ...] | None:
     expected = np.array([ord(pair[0]) for pair in marks.values()], dtype=np.uint8)
     alternative = np.array([ord(pair[1]) for pair in marks.values()], dtype=np.uint8)
     scale = np.array([10 ** (5 - k) for k in range(decimals)], dtype=np.int64)[:, None]
-    return (list(marks), expected, alternative, places, paired, np.array(low)[:, None], np.array(high)[:, None],
-            scale)
+    return (list(marks), expected, alternative, places, paired, np.array(low, dtype=np.uint8)[:, None],
+            np.array(high, dtype=np.uint8)[:, None], scale)
