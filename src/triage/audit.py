@@ -244,7 +244,7 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
         _measure_part(report, batch, plans[part.level], part, breaches)
     breaches.sort(key=lambda b: b[:3])
     report.breaches += [b[3] for b in breaches]
-    checks.tickets(batch, picked.tolist())
+    checks.tickets(batch, picked)
     return unknown
 
 
@@ -357,8 +357,12 @@ class _Checks:
             self.decisions[key] = known
         return known
 
-    def tickets(self, batch: Batch, picked: list[int]) -> None:
+    def tickets(self, batch: Batch, rows: Any) -> None:
+        """The chosen tickets of a batch (`rows`, a NumPy array of their indexes, in order)."""
+        import numpy as np
+
         report = self.report
+        picked = rows.tolist()
         answers, overrides = batch.answers, batch.override_reason
         for i in picked if any(answers) or any(overrides) else ():
             if answers[i]:
@@ -372,36 +376,35 @@ class _Checks:
             if overrides[i]:
                 report.overrides.append((batch.ticket[i], batch.level[i], overrides[i]))
         escalated = batch.escalated
-        when_escalated = stamps(escalated)
-        chosen = [i for i, t in zip(picked, when_escalated[picked].tolist()) if t == t]  # NaN: not escalated
+        chosen = rows[~np.isnan(stamps(escalated)[rows])].tolist()  # the escalated ones
         report.escalated += len(chosen)
-        by_tag = report.escalations_by_tag
-        for i in chosen:
-            packet = batch.packet[i]
+        packets, tags = batch.packet, batch.tags
+        for i in chosen if any(packets) else ():
+            packet = packets[i]
             if packet:
                 report.escalated_with_packet += 1
                 gaps = [f for f in self.required if not packet.get(f)]
                 if not gaps:
                     report.complete_packets += 1
                 report.missing_fields.update(gaps)
-            if batch.tags[i]:
+        by_tag = report.escalations_by_tag
+        for i in chosen if any(tags) else ():
+            if tags[i]:
                 micros, offset = instant(escalated, i)
-                for tag in batch.tags[i]:
+                for tag in tags[i]:
                     lists = by_tag.get(tag) or by_tag.setdefault(tag, ([], [], []))
                     lists[0].append(micros)
                     lists[1].append(offset)
                     lists[2].append(batch.ticket[i])
-            if self.keep:
-                report.escalated_tickets.append(batch.ticket_at(i))
-                if len(report.escalated_tickets) > self.keep * 4:
-                    report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
-                    del report.escalated_tickets[self.keep:]
-        threshold = report.options.bounce_threshold
+        for i in chosen if self.keep else ():
+            report.escalated_tickets.append(batch.ticket_at(i))
+            if len(report.escalated_tickets) > self.keep * 4:
+                report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
+                del report.escalated_tickets[self.keep:]
         reassignments = batch.reassignments
-        if max(reassignments) >= threshold:
-            for i in picked:
-                if reassignments[i] >= threshold:
-                    report.bounced.append((batch.ticket[i], batch.level[i], reassignments[i]))
+        counts = np.fromiter(reassignments, dtype=np.int64, count=len(reassignments))
+        report.bounced += [(batch.ticket[i], batch.level[i], reassignments[i])
+                           for i in rows[counts[rows] >= report.options.bounce_threshold].tolist()]
         for i in picked if any(batch.exception) or any(batch.escalated_to) else ():
             if batch.exception[i]:
                 report.exceptions_used[batch.exception[i]] += 1
