@@ -608,17 +608,17 @@ def _count(text: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- rows
 
-def _decoded(blocks: Iterable[list[bytes]], bad: set[int], first_line: int = 1) -> Iterator[list[str]]:
+def _decoded(blocks: Iterable[list[bytes]], bad: set[int], first_line: int = 1) -> Iterator[Iterable[str]]:
     """Blocks of lines as text; a line that is not UTF-8 (or over the size limit) is noted in `bad` by its
     line number (and given as replacement text)."""
     from .files import OVERSIZE
 
     number = first_line - 1
     for block in blocks:
-        texts = None
+        texts: Iterable[str] | None = None
         if OVERSIZE not in block:
-            try:
-                texts = [line.decode("utf-8") for line in block]  # the usual case: the whole block at once
+            try:  # the usual case: the whole block at once, its lines split at \n alone as they were
+                texts = io.StringIO(b"".join(block).decode("utf-8"), newline="\n")
             except UnicodeDecodeError:
                 pass
         if texts is None:  # line by line, noting the lines that cannot be read
