@@ -129,8 +129,13 @@ def _absorb(report: Audit, other: Audit, keep_escalated: int) -> None:
     if other.last is not None and (report.last is None or other.last > report.last):
         report.last = other.last
     if keep_escalated and len(report.escalated_tickets) > keep_escalated * 4:
-        report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
-        del report.escalated_tickets[keep_escalated:]
+        _keep_latest(report.escalated_tickets, keep_escalated)
+
+
+def _keep_latest(tickets: list[Ticket], keep: int) -> None:
+    """Only the `keep` latest created of `tickets`, latest first (tickets created together, as they came)."""
+    tickets.sort(key=lambda x: x.created, reverse=True)
+    del tickets[keep:]
 
 
 def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow | Audit], options: Options, *,
@@ -180,8 +185,7 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow | Audit], options
         unread = []
     report.bad_rows += unread
     if keep_escalated:
-        report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
-        del report.escalated_tickets[keep_escalated:]
+        _keep_latest(report.escalated_tickets, keep_escalated)
     return report
 
 
@@ -270,12 +274,15 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
         if late.any():
             positions = where[late]
             due = measure.due(created[positions], np.full(len(positions), limit * 60))
-            late_rows = rows[positions]
-            texts = _texts(due, batch.created, late_rows, getattr(batch, attr), late_rows)
+            late_rows, moments = rows[positions], getattr(batch, attr)
+            texts = None
+            if isinstance(batch.created, Moments) and isinstance(moments, Moments):
+                texts = _texts(due, batch.created.offsets[late_rows], moments.micros[late_rows],
+                               moments.offsets[late_rows])
             if texts is None:  # times kept as datetimes: one by one
                 texts = ([iso_moment(datetime.fromtimestamp(d, zone_at(batch.created, i)))
                           for d, i in zip(due.tolist(), late_rows.tolist())],
-                         [iso_moment(getattr(batch, attr)[i]) for i in late_rows.tolist()])
+                         [iso_moment(moments[i]) for i in late_rows.tolist()])
             for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, (spent[late] - limit).tolist()):
                 breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text, _round(minutes))))
     if len(part.updates):
@@ -291,15 +298,10 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
             late_rows, ks = rows[owner[positions]], sequence[positions]
             texts = None
             if isinstance(batch.updates, MomentLists) and isinstance(batch.created, Moments):
+                updates = batch.updates.flat
                 flat = batch.updates.starts[late_rows] + ks  # each late update, and the one before it
-                offsets = np.where(ks > 0, batch.updates.flat.offsets[np.maximum(flat - 1, 0)],
-                                   batch.created.offsets[late_rows])
-                due_micros = micros_of(due)
-                texts = None if due_micros is None else (iso_texts(due_micros, offsets),
-                                                         iso_texts(batch.updates.flat.micros[flat],
-                                                                   batch.updates.flat.offsets[flat]))
-                if texts is not None and (texts[0] is None or texts[1] is None):
-                    texts = None
+                zones = np.where(ks > 0, updates.offsets[np.maximum(flat - 1, 0)], batch.created.offsets[late_rows])
+                texts = _texts(due, zones, updates.micros[flat], updates.offsets[flat])
             if texts is None:  # times kept as datetimes: one by one
                 texts = ([iso_moment(datetime.fromtimestamp(d, update_at(batch.updates, i, k - 1).tzinfo if k
                                                             else zone_at(batch.created, i)))
@@ -319,17 +321,13 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
             report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)
 
 
-def _texts(due: Any, zones: Any, zone_rows: Any, actual: Any, actual_rows: Any) -> tuple[list[str], list[str]] | None:
-    """The due times (timestamps, shown in the zone of `zones` at `zone_rows`) and actual times (`actual` at
-    `actual_rows`) of breaches as text, whole arrays at once; None unless both columns are Moments."""
-    if not (isinstance(zones, Moments) and isinstance(actual, Moments)):
-        return None
+def _texts(due: Any, zones: Any, micros: Any, offsets: Any) -> tuple[list[str], list[str]] | None:
+    """Breaches' due times (timestamps, shown at the UTC offsets `zones`) and actual times (`micros` at
+    `offsets`) as text, whole arrays at once; None when some cannot be (the caller goes one by one)."""
     due_micros = micros_of(due)
-    if due_micros is None:
-        return None
-    due_texts = iso_texts(due_micros, zones.offsets[zone_rows])
-    actual_texts = iso_texts(actual.micros[actual_rows], actual.offsets[actual_rows])
-    return None if due_texts is None or actual_texts is None else (due_texts, actual_texts)
+    due_texts = None if due_micros is None else iso_texts(due_micros, zones)
+    actual_texts = None if due_texts is None else iso_texts(micros, offsets)
+    return None if actual_texts is None else (due_texts, actual_texts)  # type: ignore[return-value]
 
 
 class _Checks:
@@ -399,8 +397,7 @@ class _Checks:
         for i in chosen if self.keep else ():
             report.escalated_tickets.append(batch.ticket_at(i))
             if len(report.escalated_tickets) > self.keep * 4:
-                report.escalated_tickets.sort(key=lambda x: x.created, reverse=True)
-                del report.escalated_tickets[self.keep:]
+                _keep_latest(report.escalated_tickets, self.keep)
         reassignments = batch.reassignments
         counts = np.fromiter(reassignments, dtype=np.int64, count=len(reassignments))
         report.bounced += [(batch.ticket[i], batch.level[i], reassignments[i])

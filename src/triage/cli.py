@@ -929,9 +929,9 @@ def _audit_input(files: list[str], matrix: Any, mapping: str | None, input_forma
                 lines = capped_lines(handle)
                 items = reader.events(csv_rows(lines) if kind is RecordFormat.csv else jsonl_rows(lines))
             elif kind is RecordFormat.csv:
-                items = measure and path != "-" and read_parts(path, handle, reader.batches, measure, jobs=jobs,
-                                                               shown=limit_errors)
-                items = items or reader.batches(CsvRows(blocks=line_blocks(handle)))
+                parts = None if measure is None or path == "-" else read_parts(
+                    path, handle, reader.batches, measure, jobs=jobs, shown=limit_errors)
+                items = parts if parts is not None else reader.batches(CsvRows(blocks=line_blocks(handle)))
             else:
                 items = reader.batches(jsonl_rows(capped_lines(handle)))
             for item in items:

@@ -164,7 +164,6 @@ def update_at(updates: MomentLists | list[list[datetime]], i: int, k: int) -> da
     return updates.at(i, k) if isinstance(updates, MomentLists) else updates[i][k]
 
 
-
 def read_column(texts: list[str]) -> Moments | None:
     """The times of a column of ISO 8601 cells with a zone (`2026-11-27T10:00:00Z`, `...+01:00`, seconds
     with up to six decimals, `T` or a space between date and time), an empty cell giving no time; None when
