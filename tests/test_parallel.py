@@ -213,3 +213,14 @@ def test_any_export_in_any_parts_is_one_pass(matrix, tmp_path_factory, rows, job
     finally:
         parallel.PART_BYTES = old
     assert split == whole
+
+
+@pytest.mark.parametrize("header", [b'ticket,"severity\n', b"ticket,s\xe9verity\n"])
+def test_a_header_that_cannot_be_cut_after_is_read_in_one_pass_from_the_start(tmp_path, small_parts, header):
+    """A header over two lines or not UTF-8 is no place to cut: the file is read in one pass, header included."""
+    rows = "".join(f"T-{i},3,2026-11-02T10:00:00Z,2026-11-02T10:30:00Z\n" for i in range(200)).encode()
+    path = tmp_path / "e.csv"
+    path.write_bytes(header + b'",created_at,acknowledged_at\n' + rows if header.endswith(b'"severity\n')
+                     else header.rstrip(b"\n") + b",created_at,acknowledged_at\n" + rows)
+    one = cli("audit", str(path), "--format", "json", "--jobs", "1")
+    assert cli("audit", str(path), "--format", "json", "--jobs", "3") == one

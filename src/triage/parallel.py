@@ -182,13 +182,11 @@ def read_parts(path: str, handle: Any, batches: Callable[[CsvRows], Iterator[Any
     if parts < 2:
         return None
     found = csv_header(handle)
-    if found is None:
+    starts = [] if found is None else part_starts(handle, parts, skip=found[1])
+    if found is None or len(starts) < 2:
+        handle.seek(0)  # read in one pass, from the start
         return None
-    header, header_end = found
-    starts = part_starts(handle, parts, skip=header_end)
-    if len(starts) < 2:
-        handle.seek(0)
-        return None
+    header = found[0]
     starts[0] = 0  # the first part reads the header too
     return _parts(path, handle, batches, measure, header, starts, min(jobs, len(starts)), shown)
 
