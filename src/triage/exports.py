@@ -657,6 +657,7 @@ class CsvRows:
         self.first_line = first_line
         self.part = part
         self.unfinished: int | None = None
+        self.lines_read = 0  # once read to the end: the lines read (a part's marker line not counted)
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | BadRow]]:
         for lines, rows, bad in self.chunks():
@@ -722,6 +723,7 @@ class CsvRows:
                 start = reader.line_num + skipped + 1
                 continue
             break
+        self.lines_read = reader.line_num - ended[0]
         if rows or bad:
             yield lines, rows, bad
 

@@ -241,7 +241,7 @@ def _part(path: str, start: int, end: int | None, header: list[str] | None,
 
         portion.result = measure(items())
         if end is not None:
-            portion.lines = count_lines(handle, start, end)[0]
+            portion.lines = rows.lines_read  # every line of a part but the file's last ends with a newline
             if rows.unfinished is not None:
                 portion.resume = rows.unfinished, count_lines(handle, start, end, stop=rows.unfinished - 1)[1]
     return portion
