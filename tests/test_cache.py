@@ -66,7 +66,7 @@ def test_a_broken_entry_is_a_miss_and_is_replaced(monkeypatch, damage):
     expected = result(matrix_mod.read_matrix(data, "matrix.yaml"))
     calls = loads(monkeypatch)
     matrix_mod.read_matrix_cached(data, "matrix.yaml")
-    [entry] = cache.directory().glob("*.pickle")
+    [entry] = cache.directory().glob("matrix-*.pickle")
     if damage is None:
         entry.write_bytes(entry.read_bytes()[:1000])  # cut short
     else:
@@ -83,7 +83,7 @@ def test_problems_are_never_cached(monkeypatch):
         with pytest.raises(MatrixError):
             matrix_mod.read_matrix_cached(b"matrix: [", "broken.yaml")
     assert len(calls) == 2
-    assert not list(cache.directory().glob("*.pickle")) if cache.directory().exists() else True
+    assert not list(cache.directory().glob("matrix-*.pickle")) if cache.directory().exists() else True
 
 
 def test_turned_off_or_unwritable_still_loads(monkeypatch, tmp_path):
@@ -116,8 +116,80 @@ def test_an_entry_others_could_have_written_is_not_loaded(monkeypatch, opened):
     calls = loads(monkeypatch)
     data = MATRIX_PATH.read_bytes()
     matrix_mod.read_matrix_cached(data, "matrix.yaml")
-    [entry] = cache.directory().glob("*.pickle")
+    [entry] = cache.directory().glob("matrix-*.pickle")
     target = cache.directory() if opened == "folder" else entry
     target.chmod(target.stat().st_mode | 0o022)
     matrix_mod.read_matrix_cached(data, "matrix.yaml")
     assert len(calls) == 2
+
+
+# ------------------------------------------------------------------------------------------ validators
+
+def _outcome(validate, data):  # noqa: ANN001, ANN202
+    from pydantic import ValidationError
+
+    try:
+        return "valid", validate(data)
+    except ValidationError as exc:
+        return "invalid", exc.errors(include_url=False, include_context=False)
+
+
+def _structures() -> list[dict]:
+    """The shipped matrix as data, and copies of it with one mistake of each kind pydantic reports."""
+    import copy
+
+    from triage.yamlsafe import load
+
+    doc, _ = load(MATRIX_PATH.read_text(), "matrix.yaml")
+    good = doc.data
+    edits = [
+        lambda d: d["matrix"].update(review_every_dayz=90),  # unknown key
+        lambda d: d["matrix"].pop("owner"),  # missing field
+        lambda d: d["matrix"].update(review_every_days="90"),  # text for a number (strict)
+        lambda d: d["matrix"].update(review_every_days=0),  # out of range
+        lambda d: d["matrix"].update(owner="Support Lead"),  # not an id
+        lambda d: d["matrix"].update(revised="27 November"),  # not a date
+        lambda d: d["severities"][next(iter(d["severities"]))]["targets"].update(acknowledge="soon"),  # a duration
+        lambda d: d["questions"][0].update(kind="maybe"),  # not one of the kinds
+        lambda d: d["roles"].update(helper=[1, 2]),  # a list for a mapping
+        lambda d: d.update(questions="none"),  # text for a list
+    ]
+    out = [good]
+    for change in edits:
+        data = copy.deepcopy(good)
+        change(data)
+        out.append(data)
+    return out
+
+
+def test_a_format_validator_is_built_once_then_loaded_and_judges_alike(monkeypatch):
+    from triage.model import MatrixModel
+
+    built = cache.validator(MatrixModel)
+    assert list(cache.directory().glob("validator-*.pickle"))
+
+    def no_building() -> None:
+        raise AssertionError("the validator was built again instead of loaded")
+
+    monkeypatch.setattr(MatrixModel, "model_rebuild", no_building)
+    loaded = cache.validator(MatrixModel)
+    assert loaded is not built
+    structures = _structures()
+    outcomes = [_outcome(MatrixModel.model_validate, data) for data in structures]
+    assert outcomes[0][0] == "valid" and all(kind == "invalid" for kind, _ in outcomes[1:])
+    assert [_outcome(loaded.validate_python, data) for data in structures] == outcomes
+
+
+def test_a_broken_validator_entry_is_built_again(monkeypatch):
+    from triage.model import MatrixModel
+
+    cache.validator(MatrixModel)
+    [entry] = cache.directory().glob("validator-*.pickle")
+    entry.write_bytes(b"not a pickle")
+    rebuilt: list[bool] = []
+    real = MatrixModel.model_rebuild
+    monkeypatch.setattr(MatrixModel, "model_rebuild", lambda: rebuilt.append(True) or real())
+    validator = cache.validator(MatrixModel)
+    assert rebuilt == [True]
+    assert _outcome(validator.validate_python, _structures()[0])[0] == "valid"
+    assert entry.read_bytes() != b"not a pickle"

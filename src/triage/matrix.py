@@ -143,6 +143,7 @@ def parse_model(data: bytes, source: str, root: Any, what: str) -> tuple[Documen
     model (None on errors) and the problems found."""
     from pydantic import ValidationError
 
+    from .cache import validator
     from .yamlsafe import decode, load
 
     doc, problems = load(decode(data, source), source)
@@ -151,7 +152,7 @@ def parse_model(data: bytes, source: str, root: Any, what: str) -> tuple[Documen
     if not isinstance(doc.data, dict):
         return doc, None, [doc.problem((), f"the {what} must be a mapping of keys to values", "M202")]
     try:
-        return doc, root.model_validate(doc.data), problems
+        return doc, validator(root).validate_python(doc.data), problems
     except ValidationError as exc:
         return doc, None, _structure_problems(doc, exc, root)
 

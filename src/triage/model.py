@@ -13,6 +13,10 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 DURATION_PATTERN = r"^\s*(?:\d+\s*[wdhms]\s*)+$"
 
 
+def _minutes(value: timedelta) -> str:
+    return f"{int(value.total_seconds() // 60)}m"
+
+
 def _duration(value: Any) -> Any:
     if isinstance(value, str):
         return parse_duration(value)
@@ -23,7 +27,7 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
-    PlainSerializer(lambda d: f"{int(d.total_seconds() // 60)}m", return_type=str),
+    PlainSerializer(_minutes, return_type=str),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["15m", "2h", "1d 4h"]}),
 ]
 # Conditions are checked against the questionnaire after structure (they need the question kinds).
