@@ -55,7 +55,9 @@ def _stderr(message: str) -> None:
 def reported(*, bulk: bool = False) -> Iterator[None]:
     """Turn domain errors and Ctrl-C into one line on stderr and the documented exit code. `bulk` commands
     (a row or record at a time, nothing cyclic kept) run without the cycle collector, which would otherwise
-    walk every object they hold again and again; reference counting still frees each row."""
+    walk every object they hold again and again; reference counting still frees each row. `validate` runs
+    without it too: it imports its modules (whose objects live until exit), reads each file once and ends,
+    so the collector would find little or nothing to free."""
     import gc
 
     if bulk:
@@ -300,9 +302,7 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
 ) -> None:
     """Check matrices: every problem at once, each as file:line:col: level: message [CODE]."""
-    with reported():
-        import json
-
+    with reported(bulk=True):
         from .files import matrix_source
         from .sanitize import json_text, one_line
         from .validate import github, lint
@@ -327,6 +327,8 @@ def validate(
         errors = sum(p.level == "error" for _, ps in report for p in ps)
         warnings = sum(p.level == "warning" for _, ps in report for p in ps)
         if output_format is LintFormat.json:
+            import json
+
             body = {"schema_version": 1, "errors": errors, "warnings": warnings,
                     "files": [{"path": s, "problems": [p.__dict__ | {"location": p.location()} for p in ps]}
                               for s, ps in report]}
