@@ -277,6 +277,7 @@ def test_lines_seen_before_give_exactly_what_parsing_them_gives(matrix):
         json.dumps({**other, "ticket": "E-1"}), json.dumps({"ticket": "E-2", **other}),
         '{"ticket": "F-1", "confirmed": "maybe"}', '{"ticket": "F-2", "confirmed": "maybe"}',  # bad, twice
         '{"ticket": "A-4", ' + rest,
+        '{"ticket": "G\x7f1", ' + rest, '{"ticket": "G\x7f2", ' + rest,  # DEL needs no escape in JSON
     ]
     result = classify(input="\n".join(raw) + "\n")
     assert result.exit_code == 1
@@ -294,7 +295,8 @@ def test_lines_seen_before_give_exactly_what_parsing_them_gives(matrix):
         "A-1", "A-2", "A-3", "17", "18", 'café "B"', "café"]
     assert [int(line.split("<stdin>:")[1].split(":")[0]) for line in result.stderr.splitlines()
             if "<stdin>:" in line and "classified" not in line] == reported == [8, 9, 14, 15]
-    assert "12 classified, 4 bad records" in result.stderr
+    assert [json.loads(line)["ticket"] for line in result.stdout.splitlines()][-2:] == ["G\x7f1", "G\x7f2"]
+    assert "14 classified, 4 bad records" in result.stderr
 
 
 def test_lines_seen_before_in_csv_output_and_full_results():

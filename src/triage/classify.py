@@ -250,7 +250,7 @@ class RawLines:
                  flush: Callable[[], None] | None = None) -> None:
         self.results = _Bounded()
         self.emit = emit  # writes a result found here (one line, with its newline), in input order
-        self.out, self.flush = out, flush  # or: result lines are appended to `out`, `flush` empties it
+        self.out, self.flush = out, flush  # or: results go to `out` in pieces, `flush` writes them joined
         self.found = 0
 
     def remember(self, raw: bytes, record: dict[str, Any], result: bytes) -> None:
@@ -286,21 +286,23 @@ def jsonl_records(lines: Iterable[bytes], known: RawLines | None = None) -> Iter
     try:
         for number, raw in enumerate(lines, 1):
             if results:
-                m = plain(raw) or general(raw)
-                if m is not None:
+                m = plain(raw)
+                if m is not None:  # a quoted ticket without escapes: written as it came, if ASCII
                     token, rest = m.groups()
-                    body = results.get(rest)
-                    if body is not None:
-                        ticket = _ticket_json(token)
-                        if ticket is not None:
-                            if out is not None:
-                                out.append(_HEAD + ticket + body)
-                                if len(out) >= 512:
-                                    flush()  # type: ignore[misc]
-                            else:
-                                emit(_HEAD + ticket + body)  # type: ignore[misc]
-                            found += 1
-                            continue
+                    ticket = token if token.isascii() else _ticket_json(token)
+                else:
+                    m = general(raw)
+                    ticket, rest = (_ticket_json(m.group(1)), m.group(2)) if m is not None else (None, b"")
+                body = results.get(rest) if ticket is not None else None
+                if body is not None:
+                    if out is not None:
+                        out += (_HEAD, ticket, body)  # joined once, when the batch is written
+                        if len(out) >= 1536:
+                            flush()  # type: ignore[misc]
+                    else:
+                        emit(_HEAD + ticket + body)  # type: ignore[misc]
+                    found += 1
+                    continue
             if raw.strip():
                 yield _parsed(number, raw)
     finally:
