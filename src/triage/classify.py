@@ -211,11 +211,10 @@ class Classifier:
         tail_key = (level, at_raw)
         head, routes, tail, stamp = (self._head.get(head_key), self._routes.get(routes_key),
                                      self._tail.get(tail_key), self._stamp.get(at_raw))
-        if routes is None:  # (level, route answers) repeat: the whole triage, rarely
-            routing = triage(self.matrix, answers, skipped=skipped, at=at, display=self.display,
-                             texts=False).to_json(parts=False)["routing"]
+        if routes is None:  # by the engine's own routing (no exception applies on this path, see above)
+            found, notify, _ = engine.route(self.matrix, self.matrix.severity(level).spec.routing, answers)
             routes = self._routes.put(routes_key, b"".join([
-                b',"notify":', orjson.dumps(routing["notify"]), b',"routes":', orjson.dumps(routing["routes"]), b"},"]))
+                b',"notify":', orjson.dumps(notify), b',"routes":', orjson.dumps(engine.routes_json(found)), b"},"]))
         if head is None or tail is None:  # a new triage time: only the due times are worked out
             head, tail = self._scheduled(decision, at, head_key, tail_key)
         if stamp is None:

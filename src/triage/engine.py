@@ -172,7 +172,7 @@ class Result:
                 "owner": self.owner,
                 "steps": steps_json(self.steps, stamp),
                 "notify": list(self.notify),
-                "routes": [{"id": rid, "role": role, "reason": reason} for rid, role, reason in self.routes],
+                "routes": routes_json(self.routes),
             },
             "targets": targets_json(self.targets, stamp),
         }
@@ -218,6 +218,10 @@ def matrix_json(matrix: Matrix) -> dict[str, Any]:
 def severity_json(matrix: Matrix, level: int) -> dict[str, Any]:
     sev = matrix.severity(level)
     return {"level": level, "id": sev.id, "label": sev.spec.label}
+
+
+def routes_json(routes: list[tuple[str, str, str]]) -> list[dict[str, str]]:
+    return [{"id": rid, "role": role, "reason": reason} for rid, role, reason in routes]
 
 
 def reasons_json(matrix: Matrix, rules: tuple[str, ...]) -> list[dict[str, str]]:
@@ -331,6 +335,24 @@ def schedule(routing: Any, deal: Terms, calendar: Any, at: datetime
     return targets, steps
 
 
+def route(matrix: Matrix, routing: Any, answers: Mapping[str, Any]
+          ) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
+    """The cross-functional routes these answers call for, as (route id, role, reason), and who is told at
+    triage: the severity's own list, then the roles of routes that notify, each role once, with why."""
+    routes = [(r.id, r.role, r.reason) for r, cond in matrix.routes if matches(cond, answers)]
+    notify: list[str] = []
+    notices: list[tuple[str, str]] = []
+    for notice in routing.notify:
+        if notice.role not in notify:
+            notify.append(notice.role)
+            notices.append((notice.role, notice.when))
+    for r, cond in matrix.routes:
+        if r.notify and r.role not in notify and matches(cond, answers):
+            notify.append(r.role)
+            notices.append((r.role, f"At triage: {r.reason}"))
+    return routes, notify, notices
+
+
 def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: list[str] | None = None,
            ticket: str | None = None, override: tuple[int, str] | None = None,
            packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None,
@@ -354,18 +376,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
     calendar = matrix.calendars[spec.targets.calendar]
     routing = spec.routing
 
-    routes = [(route.id, route.role, route.reason) for route, cond in matrix.routes if matches(cond, answers)]
-    notify: list[str] = []
-    notices: list[tuple[str, str]] = []
-    for notice in routing.notify:
-        if notice.role not in notify:
-            notify.append(notice.role)
-            notices.append((notice.role, notice.when))
-    for route, cond in matrix.routes:
-        if route.notify and route.role not in notify and matches(cond, answers):
-            notify.append(route.role)
-            notices.append((route.role, f"At triage: {route.reason}"))
-
+    routes, notify, notices = route(matrix, routing, answers)
     deal = terms(matrix, level, account=account, segment=segment, at=at)
     for role in deal.notify:
         if role not in notify:
