@@ -97,6 +97,33 @@ def test_exceptions_by_time_window_apply_in_classify_as_in_ask(tmp_path, matrix)
     assert 0 < changed < len(out)
 
 
+ACCOUNT = """exceptions:
+  - id: launch_week
+    scope: {account: Acme}
+    changes: {notify: [leadership], update_every: {sev1: 15m}}
+    reason: Launch week for the account
+    approver: leadership
+    expires: 2027-01-31
+"""
+
+
+def test_an_account_or_segment_is_never_served_a_result_kept_for_plain_answers(tmp_path):
+    """The same answers at the same time, first without an account, then with one (the exception for it
+    applies), with another and with a segment, then without again: each gets its own result."""
+    path = tmp_path / "account.yaml"
+    path.write_text(MATRIX_PATH.read_text().replace("exceptions: []\n", ACCOUNT))
+    plain = {**GOOD, "ticket": "T"}
+    records = [plain, {**plain, "account": "Acme"}, {**plain, "account": "Other"}, {**plain, "segment": "smb"},
+               plain, {**plain, "account": "Acme"}]
+    for at in ([], ["--at", AT]):
+        result = runner.invoke(app, ["classify", "--matrix", str(path), *at], input=lines(*records) * 2)
+        assert result.exit_code == 0, result.stderr
+        out = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [(o.get("account"), o.get("segment"), [e["id"] for e in o.get("exceptions", [])]) for o in out] == [
+            (None, None, []), ("Acme", None, ["launch_week"]), ("Other", None, []), (None, "smb", []),
+            (None, None, []), ("Acme", None, ["launch_week"])] * 2
+
+
 TRICKY_TIMES = [
     "2027-03-12T16:59:59-05:00", "2027-03-14T02:30:00", "2027-03-14T07:00:00Z", "2026-11-01T01:30:00-04:00",
     "2026-11-01T01:30:00-05:00", "2026-12-24T12:59:00-05:00", "2026-12-24T13:00:00-05:00", "2026-12-25T10:00:00",
@@ -226,7 +253,7 @@ def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):
     from triage import classify as bulk
 
     calls = {"n": 0}
-    original = bulk.Classifier.result
+    original = bulk.Classifier.split
 
     def interrupt_later(self, record):  # noqa: ANN001, ANN202
         calls["n"] += 1
@@ -234,7 +261,7 @@ def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return original(self, record)
 
-    monkeypatch.setattr(bulk.Classifier, "result", interrupt_later)
+    monkeypatch.setattr(bulk.Classifier, "split", interrupt_later)
     target, errors = tmp_path / "out.jsonl", tmp_path / "errors.jsonl"
     result = classify("--output", str(target), "--errors", str(errors), input=lines(GOOD, GOOD, GOOD, GOOD))
     assert result.exit_code == 130
@@ -251,11 +278,28 @@ def test_cache_stays_bounded(matrix, monkeypatch):
     from triage import classify as bulk
 
     monkeypatch.setattr(bulk, "_CACHE_LIMIT", 10)
+    monkeypatch.setattr(bulk, "_ANSWERS_LIMIT", 20)
     c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
     for minute in range(50):
-        c.result({**GOOD, "at": f"2026-11-27T10:{minute:02d}:00Z"})
-    caches = [c._times, c._answers, c._head, c._routes, c._tail, c._stamp]
-    assert all(len(cache) <= 10 for cache in caches)
+        for _ in range(2):
+            c.result({**GOOD, "at": f"2026-11-27T10:{minute:02d}:00Z", "strategic_account": minute % 2 == 0,
+                      "areas": [["billing"], ["payroll"], []][minute % 3]})
+    caches = [c._times, c._head, c._routes, c._tail, c._stamp]
+    assert all(0 < len(cache) <= 10 for cache in caches)
+    assert 0 < len(c._bodies) <= 20 and 0 < len(c._answers) <= 20
+
+
+def test_a_result_is_kept_for_the_default_time_or_a_time_seen_before(matrix):
+    from triage import classify as bulk
+
+    c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
+    once = [c.split({**GOOD, "at": f"2026-11-27T10:{minute:02d}:00Z"})[2] for minute in range(5)]
+    assert once == [False] * 5 and not c._bodies  # each time once: nothing kept
+    assert c.split({**GOOD, "at": "2026-11-27T10:03:00Z"})[2] and len(c._bodies) == 1  # a time again: kept
+    assert c.split(GOOD)[2] and c.split({**GOOD, "scope": "one_user"})[2] and len(c._bodies) == 3  # default time
+    first = c.result({**GOOD, "at": "2026-11-27T10:03:00Z", "ticket": "X"})
+    assert first == bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK).result(
+        {**GOOD, "at": "2026-11-27T10:03:00Z", "ticket": "X"})
     assert Path(MATRIX_PATH).exists()
 
 
@@ -297,6 +341,17 @@ def test_lines_seen_before_give_exactly_what_parsing_them_gives(matrix):
             if "<stdin>:" in line and "classified" not in line] == reported == [8, 9, 14, 15]
     assert [json.loads(line)["ticket"] for line in result.stdout.splitlines()][-2:] == ["G\x7f1", "G\x7f2"]
     assert "14 classified, 4 bad records" in result.stderr
+
+
+def test_a_later_ticket_key_wins_even_spelt_with_escapes():
+    """In JSON the last of two equal keys wins, and `ticke\\u0074` is `ticket`: a line whose rest holds such a
+    key is never matched by its rest, so the next line with that rest gets the later key's ticket too."""
+    rest = json.dumps(GOOD)[1:-1]
+    raw = [f'{{"ticket": "{t}", {rest}, "ticke\\u0074": "Z"}}' for t in ("A", "B")]
+    raw += [f'{{"ticket": "{t}", {rest}, "ticket": "Y"}}' for t in ("C", "D")]
+    result = classify(input="\n".join(raw) + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(line)["ticket"] for line in result.stdout.splitlines()] == ["Z", "Z", "Y", "Y"]
 
 
 def test_lines_seen_before_in_csv_output_and_full_results():

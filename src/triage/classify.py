@@ -27,8 +27,13 @@ from .errors import InputError, TriageError
 from .matrix import Matrix
 
 RESERVED = ("ticket", "at", "account", "segment")
-_CACHE_LIMIT = 8192  # entries per cache; each empties itself when full, so memory stays flat on any input
+# Entries per cache; each empties itself when full, so memory stays flat on any input. Results by answers get
+# more room: a queue with answers spread over the whole answer space (61,440 raw combinations in the default
+# matrix) brings tens of thousands of them, and an entry is a few references to fragments that results share.
+_CACHE_LIMIT = 8192
+_ANSWERS_LIMIT = 32768
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HEAD = b'{"schema_version":1,"ticket":'  # every result starts so; the ticket follows
 
 
 @dataclass
@@ -41,8 +46,12 @@ class BadRecord:
 class _Bounded(dict):  # type: ignore[type-arg]
     """A cache that empties itself when full, so memory stays flat on any input."""
 
+    def __init__(self, limit: int | None = None) -> None:
+        super().__init__()
+        self.limit = limit or _CACHE_LIMIT
+
     def put(self, key: Any, value: Any) -> Any:
-        if len(self) >= _CACHE_LIMIT:
+        if len(self) >= self.limit:
             self.clear()
         self[key] = value
         return value
@@ -79,12 +88,12 @@ class Classifier:
         self._table = decision_table(matrix)
         self._multi = [i for i, q in enumerate(self.questions) if matrix.kinds[q][0] == "any_of"]
         self._times = _Bounded()
-        self._answers = _Bounded()
+        self._answers = _Bounded(_ANSWERS_LIMIT)  # answers -> "answers", "skipped"
         self._head = _Bounded()  # (decision, at) -> severity .. routing.steps
         self._routes = _Bounded()  # (level, route answers) -> routing.notify, routing.routes
         self._tail = _Bounded()  # (level, at) -> targets, calendar
         self._stamp = _Bounded()  # at -> "at", "matrix"
-        self._bodies = _Bounded()  # (raw answers, at) -> everything after the ticket
+        self._bodies = _Bounded(_ANSWERS_LIMIT)  # (raw answers, at) -> everything after the ticket, in fragments
         self._prefix = _Bounded()  # decision -> severity .. routing.owner
         self._matrix = orjson.dumps(engine.matrix_json(matrix))
         # Exceptions scoped by a time window alone cover every ticket triaged within it (and say so in the
@@ -92,15 +101,16 @@ class Classifier:
         self._windows = any(exc.scope.account is None and exc.scope.segment is None
                             for exc in matrix.model.exceptions)
 
-    def _moment(self, raw: Any) -> datetime:
+    def _moment(self, raw: Any) -> tuple[datetime, bool]:
+        """The triage time of a record, and whether it came before (or is the default for every record)."""
         if raw is None or raw == "":
-            return self.at
+            return self.at, True
         if not isinstance(raw, str):
             raise InputError(f"`at` must be an ISO 8601 time, not {raw!r}")
         moment = self._times.get(raw)
         if moment is None:
-            moment = self._times.put(raw, parse_at(raw, self.home))
-        return moment
+            return self._times.put(raw, parse_at(raw, self.home)), False
+        return moment, True
 
     def _scheduled(self, decision: Any, at: datetime, head_key: Any, tail_key: Any) -> tuple[bytes, bytes]:
         """The parts of the result that depend on the triage time (due times of steps and targets), from the
@@ -160,25 +170,41 @@ class Classifier:
                 raise _Slow from None
         return answers, skipped
 
-    def _general(self, record: dict[str, Any], at: datetime) -> dict[str, Any]:
+    def _general(self, record: dict[str, Any], at: datetime, ticket_json: bytes) -> tuple[bytes]:
+        """The whole triage, for what the fast path does not cover; the result after its ticket."""
         given = {q: record[q] for q in self.questions if q in record}
         answers, skipped = resolve_answers(self.matrix, given)
         scope = {k: str(record[k]) for k in ("account", "segment") if record.get(k) is not None}
-        return triage(self.matrix, answers, skipped=skipped, at=at, display=self.display, texts=self.full,
+        data = triage(self.matrix, answers, skipped=skipped, at=at, display=self.display, texts=self.full,
                       **scope).to_json(parts=self.full)
+        data["ticket"] = None  # the result's second key: the ticket is written apart
+        whole = orjson.dumps(data)
+        return (whole[len(HEAD) + 4:],)  # after `{"schema_version":1,"ticket":null`
 
     def result(self, record: Any) -> bytes:
         """One record to its JSON result (bytes, no newline); raises TriageError for a bad record."""
+        ticket, body, _ = self.split(record)
+        return b"".join((HEAD, ticket, *body))
+
+    def split(self, record: Any) -> tuple[bytes, tuple[bytes, ...], bool]:
+        """One record's result in two: its ticket as JSON, and the rest as fragments that many results share
+        (written joined, kept unjoined: a cached result costs a few references, not a copy of its bytes);
+        and whether the result is worth remembering. A result is kept for records without a time of their
+        own, or whose time came before: a time seen once, as most are in a ticket export, would fill the
+        caches with results that never come again."""
         if not isinstance(record, dict):
             raise InputError("a record must be a JSON object of question id to answer")
-        extra = record.keys() - self.allowed
-        if extra:
-            name = sorted(extra)[0]
+        if not self.allowed.issuperset(record):
+            name = sorted(record.keys() - self.allowed)[0]
             raise InputError(f"unknown question `{name}` (questions: {', '.join(self.questions)})")
         ticket = record.get("ticket")
-        if ticket is not None and not isinstance(ticket, str):
+        if ticket is not None and type(ticket) is not str:
             ticket = str(ticket)
+        ticket_json = orjson.dumps(ticket)
         at_raw = record.get("at")
+        if self.full or record.get("account") is not None or record.get("segment") is not None:
+            at, keep = self._moment(at_raw)  # exceptions for an account or segment: the whole triage
+            return ticket_json, self._general(record, at, ticket_json), keep
         values = list(map(record.get, self.questions))
         for i in self._multi:
             if type(values[i]) is list:
@@ -189,19 +215,14 @@ class Classifier:
         except TypeError:  # an unhashable answer: the general path words the error
             body = raw_key = None
         if body is not None:
-            return b'{"schema_version":1,"ticket":' + orjson.dumps(ticket) + body
-        at = self._moment(at_raw)
-        if self.full or record.get("account") is not None or record.get("segment") is not None or \
-                (self._windows and self._in_window(at)):
-            data = self._general(record, at)
-            data["ticket"] = ticket
-            return orjson.dumps(data)
+            return ticket_json, body, True
+        at, keep = self._moment(at_raw)
+        if self._windows and self._in_window(at):
+            return ticket_json, self._general(record, at, ticket_json), keep
         try:
             answers, skipped = self._canonical(record)
         except _Slow:
-            data = self._general(record, at)  # raises the precise error for a bad record
-            data["ticket"] = ticket
-            return orjson.dumps(data)
+            return ticket_json, self._general(record, at, ticket_json), keep  # raises the error of a bad record
         decision = self._table[tuple(answers[q] for q in self.inputs)]
         if decision is None:
             decide(self.matrix, answers)  # raises the engine's own error
@@ -219,47 +240,44 @@ class Classifier:
             head, tail = self._scheduled(decision, at, head_key, tail_key)
         if stamp is None:
             stamp = self._stamp.put(at_raw, b"".join([
-                b'"at":', orjson.dumps(engine.stamp(at, self.display)), b',"matrix":', self._matrix, b","]))
+                b',"at":', orjson.dumps(engine.stamp(at, self.display)), b',"matrix":', self._matrix, b","]))
         key = tuple(answers.values())
-        body = self._answers.get(key)
-        if body is None:
-            body = self._answers.put(key, b"".join([
+        given = self._answers.get(key)
+        if given is None:
+            given = self._answers.put(key, b"".join([
                 b'"answers":', orjson.dumps({q: to_json(v) for q, v in answers.items()}),
                 b',"skipped":', orjson.dumps(skipped), b","]))
-        whole = b"".join([b",", stamp, body, head, routes, tail])
-        if raw_key is not None:
-            self._bodies.put(raw_key, whole)
-        return b'{"schema_version":1,"ticket":' + orjson.dumps(ticket) + whole
+        body = (stamp, given, head, routes, tail)
+        if raw_key is not None and keep:
+            self._bodies.put(raw_key, body)
+        return ticket_json, body, keep
 
 
 # ---------------------------------------------------------------------------------------------- readers
 
 _TICKET_FIRST = re.compile(rb'^\s*\{\s*"ticket"\s*:\s*("(?:[^"\\\x00-\x1f]|\\.)*"|-?(?:0|[1-9][0-9]{0,17}))\s*,(.*)', re.S)
 _PLAIN_TICKET_FIRST = re.compile(rb'\{"ticket": ?("[^"\\\x00-\x1f]*"), ?(.*)', re.S)  # the usual shape, matched faster
-_HEAD = b'{"schema_version":1,"ticket":'
 
 
 class RawLines:
     """Results by the raw bytes of a JSON Lines record, ticket aside: help desks send the same answers over
     and over, and a line that repeats another one except for its `ticket` gives the same result except for
-    the ticket. Only lines that begin with `{"ticket": ...,` and mention `ticket` once take part; a line
-    that was a bad record is never remembered, so it is parsed and reported every time."""
+    the ticket. Only lines that begin with `{"ticket": ...,` and whose rest holds no other `ticket` key (no
+    backslash either, so no key spelt with escapes) take part; a line that was a bad record is never
+    remembered, so it is parsed and reported every time."""
 
     def __init__(self, emit: Callable[[bytes], None], *, out: list[bytes] | None = None,
                  flush: Callable[[], None] | None = None) -> None:
-        self.results = _Bounded()
+        self.results = _Bounded(_ANSWERS_LIMIT)  # rest of the line -> the result's fragments after the ticket, and a newline
         self.emit = emit  # writes a result found here (one line, with its newline), in input order
         self.out, self.flush = out, flush  # or: results go to `out` in pieces, `flush` writes them joined
         self.found = 0
+        self.pending: tuple[bytes, bytes] | None = None  # (rest, ticket) of the line last handed on, if it may be kept
 
-    def remember(self, raw: bytes, record: dict[str, Any], result: bytes) -> None:
-        m = _PLAIN_TICKET_FIRST.match(raw) or _TICKET_FIRST.match(raw)
-        if m is None or b'"ticket"' in m.group(2):
-            return
-        ticket = record.get("ticket")
-        head = _HEAD + orjson.dumps(ticket if type(ticket) is str else str(ticket))
-        if result.startswith(head):
-            self.results.put(m.group(2), result[len(head):] + b"\n")
+    def remember(self, ticket: bytes, body: tuple[bytes, ...]) -> None:
+        """Keep the result of the line last handed on, when its ticket is the one its first key gave."""
+        if self.pending is not None and self.pending[1] == ticket:
+            self.results.put(self.pending[0], (*body, b"\n"))
 
 
 def _ticket_json(token: bytes) -> bytes | None:
@@ -276,37 +294,43 @@ def _ticket_json(token: bytes) -> bytes | None:
 
 def jsonl_records(lines: Iterable[bytes], known: RawLines | None = None) -> Iterator[tuple[int, Any, bytes]]:
     """(line number, parsed record or BadRecord reason, raw line) for each non-blank line; with `known`,
-    a line whose result is already known is written through `known.emit` instead of being yielded."""
+    a line whose result is already known is written through `known` instead of being yielded."""
     plain, general = _PLAIN_TICKET_FIRST.match, _TICKET_FIRST.match
-    results = known.results if known is not None else None
-    emit = known.emit if known is not None else None
-    out, flush = (known.out, known.flush) if known is not None and known.out is not None else (None, None)
     found = 0
+    if known is None:
+        for number, raw in enumerate(lines, 1):
+            if raw.strip():
+                yield _parsed(number, raw)
+        return
+    results, emit, out, flush = known.results, known.emit, known.out, known.flush
     try:
         for number, raw in enumerate(lines, 1):
-            if results:
-                m = plain(raw)
-                if m is not None:  # a quoted ticket without escapes: written as it came, if ASCII
-                    token, rest = m.groups()
-                    ticket = token if token.isascii() else _ticket_json(token)
-                else:
-                    m = general(raw)
-                    ticket, rest = (_ticket_json(m.group(1)), m.group(2)) if m is not None else (None, b"")
-                body = results.get(rest) if ticket is not None else None
+            m = plain(raw)
+            if m is not None:  # a quoted ticket without escapes: written as it came, if ASCII
+                token, rest = m.groups()
+                ticket = token if token.isascii() else _ticket_json(token)
+            else:
+                m = general(raw)
+                ticket, rest = (_ticket_json(m.group(1)), m.group(2)) if m is not None else (None, b"")
+            if ticket is not None:
+                body = results.get(rest)
                 if body is not None:
                     if out is not None:
-                        out += (_HEAD, ticket, body)  # joined once, when the batch is written
-                        if len(out) >= 1536:
+                        out += (HEAD, ticket)  # joined once, when the batch is written
+                        out += body
+                        if len(out) >= 4096:
                             flush()  # type: ignore[misc]
                     else:
-                        emit(_HEAD + ticket + body)  # type: ignore[misc]
+                        emit(b"".join((HEAD, ticket, *body)))
                     found += 1
                     continue
+                known.pending = (rest, ticket) if b'"ticket"' not in rest and b"\\" not in rest else None
+            else:
+                known.pending = None
             if raw.strip():
                 yield _parsed(number, raw)
     finally:
-        if known is not None:
-            known.found += found
+        known.found += found
 
 
 def _parsed(number: int, raw: bytes) -> tuple[int, Any, bytes]:

@@ -520,19 +520,16 @@ def classify(
         out = AtomicOutput(output) if output else None
         bad_out = AtomicOutput(errors) if errors else None
         sink = out.write if out else sys.stdout.buffer.write
-        batch: list[bytes] = []
+        batch: list[bytes] = []  # results in pieces, joined once per batch: one write per record is slow
 
         def flush() -> None:
             sink(b"".join(batch))
             batch.clear()
 
-        def write(data: bytes) -> None:  # results leave in batches: one write per record is slow
-            batch.append(data)
+        def emit(line: bytes) -> None:  # one result, as a line of JSON with its newline
+            batch.append(bulk.csv_line(bulk.csv_row(line, the_matrix)) if output_format is RecordFormat.csv else line)
             if len(batch) >= 512:
                 flush()
-
-        def emit(line: bytes) -> None:  # one result, as a line of JSON with its newline
-            write(bulk.csv_line(bulk.csv_row(line, the_matrix)) if output_format is RecordFormat.csv else line)
 
         # --full results name the ticket inside their texts, so only the short result is found by its line
         known = None
@@ -543,14 +540,12 @@ def classify(
         good = bad = 0
         try:
             if output_format is RecordFormat.csv:
-                write(bulk.csv_line(bulk.csv_header(the_matrix)))
+                batch.append(bulk.csv_line(bulk.csv_header(the_matrix)))
             for number, record, raw in records:
                 try:
                     if isinstance(record, bulk.BadRecord):
                         raise TriageError(record.reason)
-                    result = classifier.result(record)
-                    if known is not None:
-                        known.remember(raw, record, result)
+                    ticket, body, keep = classifier.split(record)
                 except TriageError as exc:
                     bad += 1
                     _stderr(f"{name}:{number}: {exc.message}")
@@ -562,7 +557,14 @@ def classify(
                         break
                     continue
                 good += 1
-                emit(result + b"\n")
+                if known is not None and keep:
+                    known.remember(ticket, body)
+                if output_format is RecordFormat.csv:
+                    emit(b"".join((bulk.HEAD, ticket, *body, b"\n")))
+                else:
+                    batch += (bulk.HEAD, ticket, *body, b"\n")
+                    if len(batch) >= 4096:
+                        flush()
         except BaseException:
             for f in (out, bad_out):
                 if f:
