@@ -281,26 +281,30 @@ def test_cache_stays_bounded(matrix, monkeypatch):
     monkeypatch.setattr(bulk, "_ANSWERS_LIMIT", 20)
     c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
     for minute in range(50):
-        for _ in range(2):
-            c.result({**GOOD, "at": f"2026-11-27T10:{minute:02d}:00Z", "strategic_account": minute % 2 == 0,
-                      "areas": [["billing"], ["payroll"], []][minute % 3]})
+        c.result({**GOOD, "at": f"2026-11-27T10:{minute:02d}:00Z", "strategic_account": minute % 2 == 0,
+                  "areas": [["billing"], ["payroll"], []][minute % 3]})
+    for n in range(60):
+        c.result({**GOOD, "scope": ["one_user", "one_account"][n % 2], "impact": ["none", "inconvenient"][n % 3 > 0],
+                  "areas": [["billing"], ["payroll"], []][n % 3], "vendor": n % 5 == 0, "deadline": n % 7 == 0})
     caches = [c._times, c._head, c._routes, c._tail, c._stamp]
     assert all(0 < len(cache) <= 10 for cache in caches)
-    assert 0 < len(c._bodies) <= 20 and 0 < len(c._answers) <= 20
+    assert 0 < len(c._parts) <= 20 and 0 < len(c._answers) <= 20
 
 
-def test_a_result_is_kept_for_the_default_time_or_a_time_seen_before(matrix):
+def test_what_answers_alone_decide_is_shared_by_every_time(matrix):
+    """Records with the same answers and times of their own reuse what the answers decide, and work out only
+    their due times; each result is the one a fresh classifier gives."""
     from triage import classify as bulk
 
     c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
-    once = [c.split({**GOOD, "at": f"2026-11-27T10:{minute:02d}:00Z"})[2] for minute in range(5)]
-    assert once == [False] * 5 and not c._bodies  # each time once: nothing kept
-    assert c.split({**GOOD, "at": "2026-11-27T10:03:00Z"})[2] and len(c._bodies) == 1  # a time again: kept
-    assert c.split(GOOD)[2] and c.split({**GOOD, "scope": "one_user"})[2] and len(c._bodies) == 3  # default time
-    first = c.result({**GOOD, "at": "2026-11-27T10:03:00Z", "ticket": "X"})
-    assert first == bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK).result(
-        {**GOOD, "at": "2026-11-27T10:03:00Z", "ticket": "X"})
-    assert Path(MATRIX_PATH).exists()
+    records = [{**GOOD, "ticket": f"T-{m}", "at": f"2026-11-27T10:{m:02d}:00Z"} for m in range(5)] + [GOOD]
+    results = [c.split(r) for r in records]
+    assert len(c._parts) == 1 and len(c._head) == 6
+    assert [untimed for _, _, untimed in results] == [False] * 5 + [True]
+    assert len({id(body[1]) for _, body, _ in results}) == 1  # one "answers" fragment, shared
+    for record, (ticket, body, _) in zip(records, results):
+        fresh = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
+        assert b"".join((bulk.HEAD, ticket, *body)) == fresh.result(record)
 
 
 def test_lines_seen_before_give_exactly_what_parsing_them_gives(matrix):

@@ -27,9 +27,10 @@ from .errors import InputError, TriageError
 from .matrix import Matrix
 
 RESERVED = ("ticket", "at", "account", "segment")
-# Entries per cache; each empties itself when full, so memory stays flat on any input. Results by answers get
-# more room: a queue with answers spread over the whole answer space (61,440 raw combinations in the default
-# matrix) brings tens of thousands of them, and an entry is a few references to fragments that results share.
+# Entries per cache; each empties itself when full, so memory stays flat on any input. What depends on the
+# answers alone gets more room: a queue with answers spread over the whole answer space (61,440 raw
+# combinations in the default matrix) brings tens of thousands of them, and such an entry is a few short
+# fragments or references to fragments that many results share; due times, which depend on the time, do not.
 _CACHE_LIMIT = 8192
 _ANSWERS_LIMIT = 32768
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -93,7 +94,8 @@ class Classifier:
         self._routes = _Bounded()  # (level, route answers) -> routing.notify, routing.routes
         self._tail = _Bounded()  # (level, at) -> targets, calendar
         self._stamp = _Bounded()  # at -> "at", "matrix"
-        self._bodies = _Bounded(_ANSWERS_LIMIT)  # (raw answers, at) -> everything after the ticket, in fragments
+        self._parts = _Bounded(_ANSWERS_LIMIT)  # raw answers -> what they alone decide (see `_answered`)
+        self._windowed = _Bounded()  # at -> whether an exception by time window covers it
         self._prefix = _Bounded()  # decision -> severity .. routing.owner
         self._matrix = orjson.dumps(engine.matrix_json(matrix))
         # Exceptions scoped by a time window alone cover every ticket triaged within it (and say so in the
@@ -101,16 +103,15 @@ class Classifier:
         self._windows = any(exc.scope.account is None and exc.scope.segment is None
                             for exc in matrix.model.exceptions)
 
-    def _moment(self, raw: Any) -> tuple[datetime, bool]:
-        """The triage time of a record, and whether it came before (or is the default for every record)."""
+    def _moment(self, raw: Any) -> datetime:
         if raw is None or raw == "":
-            return self.at, True
+            return self.at
         if not isinstance(raw, str):
             raise InputError(f"`at` must be an ISO 8601 time, not {raw!r}")
         moment = self._times.get(raw)
         if moment is None:
-            return self._times.put(raw, parse_at(raw, self.home)), False
-        return moment, True
+            moment = self._times.put(raw, parse_at(raw, self.home))
+        return moment
 
     def _scheduled(self, decision: Any, at: datetime, head_key: Any, tail_key: Any) -> tuple[bytes, bytes]:
         """The parts of the result that depend on the triage time (due times of steps and targets), from the
@@ -134,10 +135,13 @@ class Classifier:
             b',"calendar":', orjson.dumps(spec.targets.calendar), b"}"]))
         return head, tail
 
-    def _in_window(self, at: datetime) -> bool:
+    def _in_window(self, at_raw: Any, at: datetime) -> bool:
         """Whether an exception covers a ticket with no account or segment triaged at `at` (the engine's rule)."""
-        in_force, ignored = engine.exceptions_for(self.matrix, account=None, segment=None, at=at)
-        return bool(in_force or ignored)
+        found = self._windowed.get(at_raw)
+        if found is None:
+            in_force, ignored = engine.exceptions_for(self.matrix, account=None, segment=None, at=at)
+            found = self._windowed.put(at_raw, bool(in_force or ignored))
+        return found
 
     def _canonical(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The answers exactly as `resolve_answers` makes them, from per-value caches; _Slow otherwise."""
@@ -189,9 +193,7 @@ class Classifier:
     def split(self, record: Any) -> tuple[bytes, tuple[bytes, ...], bool]:
         """One record's result in two: its ticket as JSON, and the rest as fragments that many results share
         (written joined, kept unjoined: a cached result costs a few references, not a copy of its bytes);
-        and whether the result is worth remembering. A result is kept for records without a time of their
-        own, or whose time came before: a time seen once, as most are in a ticket export, would fill the
-        caches with results that never come again."""
+        and whether the record has no time of its own, so that the same answers give the same rest."""
         if not isinstance(record, dict):
             raise InputError("a record must be a JSON object of question id to answer")
         if not self.allowed.issuperset(record):
@@ -202,55 +204,57 @@ class Classifier:
             ticket = str(ticket)
         ticket_json = orjson.dumps(ticket)
         at_raw = record.get("at")
-        if self.full or record.get("account") is not None or record.get("segment") is not None:
-            at, keep = self._moment(at_raw)  # exceptions for an account or segment: the whole triage
-            return ticket_json, self._general(record, at, ticket_json), keep
+        untimed = at_raw is None or at_raw == ""
+        at = self._moment(at_raw)
+        if self.full or record.get("account") is not None or record.get("segment") is not None or \
+                (self._windows and self._in_window(at_raw, at)):  # exceptions may apply: the whole triage
+            return ticket_json, self._general(record, at, ticket_json), untimed
         values = list(map(record.get, self.questions))
         for i in self._multi:
             if type(values[i]) is list:
                 values[i] = tuple(values[i])
-        raw_key = (tuple(values), at_raw)
+        key = tuple(values)
         try:
-            body = self._bodies.get(raw_key)
+            part = self._parts.get(key)
         except TypeError:  # an unhashable answer: the general path words the error
-            body = raw_key = None
-        if body is not None:
-            return ticket_json, body, True
-        at, keep = self._moment(at_raw)
-        if self._windows and self._in_window(at):
-            return ticket_json, self._general(record, at, ticket_json), keep
-        try:
-            answers, skipped = self._canonical(record)
-        except _Slow:
-            return ticket_json, self._general(record, at, ticket_json), keep  # raises the error of a bad record
-        decision = self._table[tuple(answers[q] for q in self.inputs)]
-        if decision is None:
-            decide(self.matrix, answers)  # raises the engine's own error
-        level = decision.level
-        head_key = (decision, at_raw)
-        routes_key = (level, tuple(answers[q] for q in self.route_inputs))
-        tail_key = (level, at_raw)
-        head, routes, tail, stamp = (self._head.get(head_key), self._routes.get(routes_key),
-                                     self._tail.get(tail_key), self._stamp.get(at_raw))
-        if routes is None:  # by the engine's own routing (no exception applies on this path, see above)
-            found, notify, _ = engine.route(self.matrix, self.matrix.severity(level).spec.routing, answers)
-            routes = self._routes.put(routes_key, b"".join([
-                b',"notify":', orjson.dumps(notify), b',"routes":', orjson.dumps(engine.routes_json(found)), b"},"]))
+            part = key = None
+        if part is None:
+            try:
+                part = self._answered(record)
+            except _Slow:
+                return ticket_json, self._general(record, at, ticket_json), untimed  # words a bad record's error
+            if key is not None:
+                self._parts.put(key, part)
+        given, decision, routes = part
+        head_key, tail_key = (decision, at_raw), (decision.level, at_raw)
+        head, tail, stamp = self._head.get(head_key), self._tail.get(tail_key), self._stamp.get(at_raw)
         if head is None or tail is None:  # a new triage time: only the due times are worked out
             head, tail = self._scheduled(decision, at, head_key, tail_key)
         if stamp is None:
             stamp = self._stamp.put(at_raw, b"".join([
                 b',"at":', orjson.dumps(engine.stamp(at, self.display)), b',"matrix":', self._matrix, b","]))
+        return ticket_json, (stamp, given, head, routes, tail), untimed
+
+    def _answered(self, record: dict[str, Any]) -> tuple[bytes, Any, bytes]:
+        """What the answers alone decide: the answers and skipped questions as JSON, the decision, and the
+        routing's notify list and routes as JSON (no exception applies on this path, see `split`)."""
+        answers, skipped = self._canonical(record)
+        decision = self._table[tuple(answers[q] for q in self.inputs)]
+        if decision is None:
+            decide(self.matrix, answers)  # raises the engine's own error
+        routes_key = (decision.level, tuple(answers[q] for q in self.route_inputs))
+        routes = self._routes.get(routes_key)
+        if routes is None:
+            found, notify, _ = engine.route(self.matrix, self.matrix.severity(decision.level).spec.routing, answers)
+            routes = self._routes.put(routes_key, b"".join([
+                b',"notify":', orjson.dumps(notify), b',"routes":', orjson.dumps(engine.routes_json(found)), b"},"]))
         key = tuple(answers.values())
         given = self._answers.get(key)
         if given is None:
             given = self._answers.put(key, b"".join([
                 b'"answers":', orjson.dumps({q: to_json(v) for q, v in answers.items()}),
                 b',"skipped":', orjson.dumps(skipped), b","]))
-        body = (stamp, given, head, routes, tail)
-        if raw_key is not None and keep:
-            self._bodies.put(raw_key, body)
-        return ticket_json, body, keep
+        return given, decision, routes
 
 
 # ---------------------------------------------------------------------------------------------- readers
@@ -274,9 +278,10 @@ class RawLines:
         self.found = 0
         self.pending: tuple[bytes, bytes] | None = None  # (rest, ticket) of the line last handed on, if it may be kept
 
-    def remember(self, ticket: bytes, body: tuple[bytes, ...]) -> None:
-        """Keep the result of the line last handed on, when its ticket is the one its first key gave."""
-        if self.pending is not None and self.pending[1] == ticket:
+    def remember(self, ticket: bytes, body: tuple[bytes, ...], untimed: bool) -> None:
+        """Keep the result of the line last handed on, when its ticket is the one its first key gave and it
+        has no time of its own (a line with one rarely comes again: it would fill the cache for nothing)."""
+        if untimed and self.pending is not None and self.pending[1] == ticket:
             self.results.put(self.pending[0], (*body, b"\n"))
 
 

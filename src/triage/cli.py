@@ -545,7 +545,7 @@ def classify(
                 try:
                     if isinstance(record, bulk.BadRecord):
                         raise TriageError(record.reason)
-                    ticket, body, keep = classifier.split(record)
+                    ticket, body, untimed = classifier.split(record)
                 except TriageError as exc:
                     bad += 1
                     _stderr(f"{name}:{number}: {exc.message}")
@@ -557,8 +557,8 @@ def classify(
                         break
                     continue
                 good += 1
-                if known is not None and keep:
-                    known.remember(ticket, body)
+                if known is not None:
+                    known.remember(ticket, body, untimed)
                 if output_format is RecordFormat.csv:
                     emit(b"".join((bulk.HEAD, ticket, *body, b"\n")))
                 else:
