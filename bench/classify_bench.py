@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/classify_bench.py [--records 200000] [--memory-recor
 
 Figures printed:
 - throughput of `triage classify` on N generated records, against a bare loop that only parses and
-  re-serialises each record with orjson (the floor) and against jq applying the same severity decision;
+  re-serialises each record with orjson (the floor) and against jq applying the same severity decision,
+  the three taken in turns (median of --runs rounds, 5 by default);
 - peak memory (max RSS) for N and for 10 x N records;
 - start-up of `triage --version` and `triage validate matrix.yaml` against a minimal Typer program, and
   time to the first question against a minimal Typer + questionary program showing one select.
@@ -148,7 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--memory-records", type=int, default=2_000_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     n = args.records
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,14 +164,19 @@ def main() -> None:
                                                                             "combinations", False)):
             data = tmpdir / f"records-{skewed}.jsonl"
             generate(data, n, skewed=skewed)
-            print(f"classify: {n:,} records ({data.stat().st_size / 1e6:.0f} MB), {label}; median of {args.runs} runs")
-            t_floor = timed([PY, str(floor), str(data)], runs=args.runs)
-            t_triage = timed([TRIAGE, "classify", str(data), "--at", AT, *matrix], runs=args.runs)
+            print(f"classify: {n:,} records ({data.stat().st_size / 1e6:.0f} MB), {label}; median of {args.runs} "
+                  "runs taken in turns")
+            measures = {"floor": lambda: timed([PY, str(floor), str(data)], runs=1),
+                        "triage": lambda: timed([TRIAGE, "classify", str(data), "--at", AT, *matrix], runs=1)}
+            if jq:
+                measures["jq"] = lambda: timed([jq, "-c", "-f", str(HERE / "decide.jq"), str(data)], runs=1)
+            took = interleaved(measures, runs=args.runs)
+            t_floor, t_triage = took["floor"], took["triage"]
             print(f"  floor (orjson parse + serialise)  {t_floor:7.2f} s  {rate(t_floor):>10,.0f} records/s")
             print(f"  triage classify                   {t_triage:7.2f} s  {rate(t_triage):>10,.0f} records/s"
                   f"  = {t_floor / t_triage:.2f} x the floor's throughput (target >= 0.5)")
             if jq:
-                t_jq = timed([jq, "-c", "-f", str(HERE / "decide.jq"), str(data)], runs=args.runs)
+                t_jq = took["jq"]
                 print(f"  jq, the same severity decision    {t_jq:7.2f} s  {rate(t_jq):>10,.0f} records/s"
                       f"  -> triage runs at {t_jq / t_triage:.1f} x jq's throughput (target >= 3)")
             else:
