@@ -1,9 +1,10 @@
 """Bulk classification: records of answers in (JSON Lines or CSV), one result per record out, streaming.
 
 A record is a mapping of question id to answer, with an optional `ticket` and `at`. Results are the
-contract object of one triage. The answer space is finite, so work is cached by answers: the
-decision, routes and answer checks are computed once per distinct set of answers, and the whole
-result once per distinct (answers, time).
+contract object of one triage. The answer space is finite, so work is cached by what it depends on:
+what the answers alone decide (their JSON, the decision, the routes) once per distinct set of raw
+answers, due times once per decision and time, and a whole JSON Lines result once per distinct line
+(ticket aside) on the default time.
 """
 
 from __future__ import annotations
@@ -65,10 +66,11 @@ class _Slow(Exception):
 class Classifier:
     """Classifies records against one matrix at a default triage time.
 
-    Results are assembled from fragments of the contract object, each cached on the few answers it
-    depends on: the decision (severity inputs) and time, the routes (route inputs) and level, the time.
-    Every fragment is built by the engine's own functions (the schedule, the JSON of each part) or cut
-    from a result `triage()` computed, so a classified record is what `triage ask` gives for the same
+    Results are assembled from fragments of the contract object, each cached on what it depends on: the
+    answers and skipped questions, the decision and the routes on the raw answers; the severity, reasons
+    and steps on the decision and time; the targets on the level and time; the stamp on the time. Every
+    fragment is built by the engine's own functions (the schedule, the routing, the JSON of each part) or
+    cut from a result `triage()` computed, so a classified record is what `triage ask` gives for the same
     answers and time (tests compare both over every answer combination and many times).
     """
 
