@@ -83,7 +83,8 @@ SKEWED = {
 
 
 def generate(path: Path, count: int, *, with_times: bool = False, seed: int = 7, skewed: bool = False) -> None:
-    """`count` records; uniform over the whole answer space (every record likely new), or skewed like a real queue."""
+    """`count` records: each answer drawn at random from its choices (the whole answer space of 61,440
+    combinations is reachable; 200,000 records hold about 29,000 distinct ones), or skewed like a real queue."""
     rng = random.Random(seed)
     with path.open("w") as out:
         for i in range(count):
@@ -160,8 +161,8 @@ def main() -> None:
         matrix = ["--matrix", str(ROOT / "matrix.yaml")]
         rate = lambda t: n / t  # noqa: E731
         jq = shutil.which("jq")
-        for label, skewed in (("answers skewed like a real queue", True), ("answers uniform over all 61,440 "
-                                                                            "combinations", False)):
+        for label, skewed in (("answers skewed like a real queue", True),
+                              ("answers drawn at random over all 61,440 combinations", False)):
             data = tmpdir / f"records-{skewed}.jsonl"
             generate(data, n, skewed=skewed)
             print(f"classify: {n:,} records ({data.stat().st_size / 1e6:.0f} MB), {label}; median of {args.runs} "
