@@ -15,6 +15,7 @@ takes about a millisecond. Every file is still validated in full each time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -34,8 +35,10 @@ def directory() -> Path | None:
     return Path(user_cache_dir("triage", appauthor=False))
 
 
+@functools.cache
 def _code_stamp() -> str:
-    """When the package's own code last changed: a checkout being edited never meets entries of older code."""
+    """When the package's own code last changed: a checkout being edited never meets entries of older code.
+    Read once a process: a command keys a matrix and a validator with it."""
     here = Path(__file__).parent
     try:
         return str(max(entry.stat().st_mtime_ns for entry in os.scandir(here) if entry.name.endswith(".py")))

@@ -36,6 +36,7 @@ _CACHE_LIMIT = 8192
 _ANSWERS_LIMIT = 32768
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEAD = b'{"schema_version":1,"ticket":'  # every result starts so; the ticket follows
+BATCH_PIECES = 4096  # results leave in batches of this many pieces, joined once: one write per record is slow
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Classifier:
     def _scheduled(self, decision: Any, at: datetime, head_key: Any, tail_key: Any) -> tuple[bytes, bytes]:
         """The parts of the result that depend on the triage time (due times of steps and targets), from the
         engine's own schedule; the rest of the head is the same for every time, so kept per decision. No
-        exception applies on this path (see `result`), so the severity's own targets are the terms."""
+        exception applies on this path (see `split`), so the severity's own targets are the terms."""
         level = decision.level
         spec = self.matrix.severity(level).spec
         deal = engine.terms(self.matrix, level, at=at)
@@ -176,7 +177,7 @@ class Classifier:
                 raise _Slow from None
         return answers, skipped
 
-    def _general(self, record: dict[str, Any], at: datetime, ticket_json: bytes) -> tuple[bytes]:
+    def _general(self, record: dict[str, Any], at: datetime) -> tuple[bytes]:
         """The whole triage, for what the fast path does not cover; the result after its ticket."""
         given = {q: record[q] for q in self.questions if q in record}
         answers, skipped = resolve_answers(self.matrix, given)
@@ -210,7 +211,7 @@ class Classifier:
         at = self._moment(at_raw)
         if self.full or record.get("account") is not None or record.get("segment") is not None or \
                 (self._windows and self._in_window(at_raw, at)):  # exceptions may apply: the whole triage
-            return ticket_json, self._general(record, at, ticket_json), untimed
+            return ticket_json, self._general(record, at), untimed
         values = list(map(record.get, self.questions))
         for i in self._multi:
             if type(values[i]) is list:
@@ -224,7 +225,7 @@ class Classifier:
             try:
                 part = self._answered(record)
             except _Slow:
-                return ticket_json, self._general(record, at, ticket_json), untimed  # words a bad record's error
+                return ticket_json, self._general(record, at), untimed  # words a bad record's error
             if key is not None:
                 self._parts.put(key, part)
         given, decision, routes = part
@@ -325,7 +326,7 @@ def jsonl_records(lines: Iterable[bytes], known: RawLines | None = None) -> Iter
                     if out is not None:
                         out += (HEAD, ticket)  # joined once, when the batch is written
                         out += body
-                        if len(out) >= 4096:
+                        if len(out) >= BATCH_PIECES:
                             flush()  # type: ignore[misc]
                     else:
                         emit(b"".join((HEAD, ticket, *body)))

@@ -520,7 +520,7 @@ def classify(
         out = AtomicOutput(output) if output else None
         bad_out = AtomicOutput(errors) if errors else None
         sink = out.write if out else sys.stdout.buffer.write
-        batch: list[bytes] = []  # results in pieces, joined once per batch: one write per record is slow
+        batch: list[bytes] = []  # results in pieces, joined once per batch (see bulk.BATCH_PIECES)
 
         def flush() -> None:
             sink(b"".join(batch))
@@ -563,7 +563,7 @@ def classify(
                     emit(b"".join((bulk.HEAD, ticket, *body, b"\n")))
                 else:
                     batch += (bulk.HEAD, ticket, *body, b"\n")
-                    if len(batch) >= 4096:
+                    if len(batch) >= bulk.BATCH_PIECES:
                         flush()
         except BaseException:
             for f in (out, bad_out):
