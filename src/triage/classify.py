@@ -10,11 +10,12 @@ answers, due times once per decision and time, and a whole JSON Lines result onc
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from .conditions import matches
 from . import engine
 from .engine import decide, decision_table, parse_at, resolve_answers, triage
 from .errors import InputError, TriageError
+from .files import MAX_RECORD, OVERSIZE
 from .matrix import Matrix
 
 RESERVED = ("ticket", "at", "account", "segment")
@@ -85,14 +87,16 @@ class Classifier:
         self.allowed = frozenset(self.questions) | set(RESERVED)
         self.inputs = matrix.severity_inputs
         self.route_inputs = tuple(q for q in self.questions if any(q in cond for _, cond in matrix.routes))
-        self._canon: dict[str, dict[Any, Any]] = {q: {} for q in self.questions}
-        missing = object()
-        self._plan = [(q, matrix.applies.get(q), matrix.defaults.get(q, missing), missing, self._canon[q])
+        # Per question: the test of when it is asked, its default and the default's JSON, and a cache of raw
+        # answer -> (canonical value, the value's JSON as `"id":value`).
+        self._plan = [(q, _test(matrix.applies.get(q)), matrix.defaults.get(q),
+                       _fragment(q, matrix.defaults[q]) if q in matrix.defaults else None, {})
                       for q in self.questions]
+        self._inputs_of, self._route_inputs_of = _getter(self.inputs), _getter(self.route_inputs)
         self._table = decision_table(matrix)
         self._multi = [i for i, q in enumerate(self.questions) if matrix.kinds[q][0] == "any_of"]
         self._times = _Bounded()
-        self._answers = _Bounded(_ANSWERS_LIMIT)  # answers -> "answers", "skipped"
+        self._skipped = _Bounded()  # skipped questions -> their JSON
         self._head = _Bounded()  # (decision, at) -> severity .. routing.steps
         self._routes = _Bounded()  # (level, route answers) -> routing.notify, routing.routes
         self._tail = _Bounded()  # (level, at) -> targets, calendar
@@ -146,36 +150,42 @@ class Classifier:
             found = self._windowed.put(at_raw, bool(in_force or ignored))
         return found
 
-    def _canonical(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """The answers exactly as `resolve_answers` makes them, from per-value caches; _Slow otherwise."""
+    def _canonical(self, record: dict[str, Any], values: list[Any]) -> tuple[dict[str, Any], list[bytes], list[str]]:
+        """The answers exactly as `resolve_answers` makes them, each with its JSON, from per-value caches; and
+        the questions skipped. _Slow when the general path must decide (and word any error)."""
         answers: dict[str, Any] = {}
+        fragments: list[bytes] = []
         skipped: list[str] = []
         kinds = self.matrix.kinds
-        for q, condition, default, missing, table in self._plan:
-            if condition is not None and not matches(condition, answers):
-                answers[q] = default
-                skipped.append(q)
-                continue
-            raw = record.get(q)
-            if raw is None:
-                if default is missing or q in record:
+        for (q, asked, default, default_json, table), raw in zip(self._plan, values):
+            if asked is not None and not asked(answers):
+                if default_json is None:
                     raise _Slow
                 answers[q] = default
+                fragments.append(default_json)
+                skipped.append(q)
                 continue
-            key = tuple(raw) if type(raw) is list else raw
+            if raw is None:
+                if default_json is None or q in record:
+                    raise _Slow
+                answers[q] = default
+                fragments.append(default_json)
+                continue
             try:
-                answers[q] = table[key]
+                answers[q], fragment = table[raw]
             except KeyError:
                 try:
-                    value = parse_answer(q, *kinds[q], raw)
+                    value = parse_answer(q, *kinds[q], record[q])
                 except (TriageError, TypeError):
                     raise _Slow from None
+                fragment = _fragment(q, value)
                 if len(table) < 4096:
-                    table[key] = value
+                    table[raw] = value, fragment
                 answers[q] = value
             except TypeError:  # unhashable, such as a list holding a list
                 raise _Slow from None
-        return answers, skipped
+            fragments.append(fragment)
+        return answers, fragments, skipped
 
     def _general(self, record: dict[str, Any], at: datetime) -> tuple[bytes]:
         """The whole triage, for what the fast path does not cover; the result after its ticket."""
@@ -223,12 +233,14 @@ class Classifier:
             part = key = None
         if part is None:
             try:
-                part = self._answered(record)
+                part = self._answered(record, values)
             except _Slow:
                 return ticket_json, self._general(record, at), untimed  # words a bad record's error
             if key is not None:
                 self._parts.put(key, part)
-        given, decision, routes = part
+        given, decision, routes, known = part
+        if untimed and known is not None:
+            return ticket_json, known, True
         head_key, tail_key = (decision, at_raw), (decision.level, at_raw)
         head, tail, stamp = self._head.get(head_key), self._tail.get(tail_key), self._stamp.get(at_raw)
         if head is None or tail is None:  # a new triage time: only the due times are worked out
@@ -236,28 +248,57 @@ class Classifier:
         if stamp is None:
             stamp = self._stamp.put(at_raw, b"".join([
                 b',"at":', orjson.dumps(engine.stamp(at, self.display)), b',"matrix":', self._matrix, b","]))
-        return ticket_json, (stamp, given, head, routes, tail), untimed
+        body = (stamp, given, head, routes, tail)
+        if untimed:
+            part[3] = body
+        return ticket_json, body, untimed
 
-    def _answered(self, record: dict[str, Any]) -> tuple[bytes, Any, bytes]:
+    def _answered(self, record: dict[str, Any], values: list[Any]) -> list[Any]:
         """What the answers alone decide: the answers and skipped questions as JSON, the decision, and the
-        routing's notify list and routes as JSON (no exception applies on this path, see `split`)."""
-        answers, skipped = self._canonical(record)
-        decision = self._table[tuple(answers[q] for q in self.inputs)]
+        routing's notify list and routes as JSON (no exception applies on this path, see `split`); and a
+        slot for the rest of the result on the default time, filled when first needed."""
+        answers, fragments, skipped = self._canonical(record, values)
+        decision = self._table[self._inputs_of(answers)]
         if decision is None:
             decide(self.matrix, answers)  # raises the engine's own error
-        routes_key = (decision.level, tuple(answers[q] for q in self.route_inputs))
+        routes_key = (decision.level, self._route_inputs_of(answers))
         routes = self._routes.get(routes_key)
         if routes is None:
             found, notify, _ = engine.route(self.matrix, self.matrix.severity(decision.level).spec.routing, answers)
             routes = self._routes.put(routes_key, b"".join([
                 b',"notify":', orjson.dumps(notify), b',"routes":', orjson.dumps(engine.routes_json(found)), b"},"]))
-        key = tuple(answers.values())
-        given = self._answers.get(key)
-        if given is None:
-            given = self._answers.put(key, b"".join([
-                b'"answers":', orjson.dumps({q: to_json(v) for q, v in answers.items()}),
-                b',"skipped":', orjson.dumps(skipped), b","]))
-        return given, decision, routes
+        skipped_key = tuple(skipped)
+        skipped_json = self._skipped.get(skipped_key)
+        if skipped_json is None:
+            skipped_json = self._skipped.put(skipped_key, orjson.dumps(skipped))
+        given = b"".join([b'"answers":{', b",".join(fragments), b'},"skipped":', skipped_json, b","])
+        return [given, decision, routes, None]
+
+
+def _fragment(qid: str, value: Any) -> bytes:
+    """An answer as it appears in the result's `answers` object: `"id":value`."""
+    return orjson.dumps(qid) + b":" + orjson.dumps(to_json(value))
+
+
+def _test(condition: Any) -> Callable[[dict[str, Any]], bool] | None:
+    """A question's `applies_when` as a test of the answers so far (None: always asked); the usual one-clause
+    conditions are tested directly, the others by `matches`."""
+    if condition is None:
+        return None
+    if len(condition) == 1:
+        ((qid, expected),) = condition.items()
+        if isinstance(expected, bool):
+            return lambda answers: answers[qid] is expected
+        if isinstance(expected, frozenset):
+            return lambda answers: answers[qid] in expected
+    return lambda answers: matches(condition, answers)
+
+
+def _getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function giving the values of `keys` in a mapping, as a tuple (itemgetter gives a bare value for one key)."""
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    return lambda mapping: tuple(mapping[k] for k in keys)
 
 
 # ---------------------------------------------------------------------------------------------- readers
@@ -343,8 +384,6 @@ def jsonl_records(lines: Iterable[bytes], known: RawLines | None = None) -> Iter
 
 def _parsed(number: int, raw: bytes) -> tuple[int, Any, bytes]:
     """(line number, the record or a BadRecord, the raw line) for one non-blank line."""
-    from .files import MAX_RECORD, OVERSIZE
-
     if raw == OVERSIZE:
         return number, BadRecord(number, f"the line is longer than the {MAX_RECORD:,}-byte limit for one record",
                                  b""), b""
