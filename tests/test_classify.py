@@ -375,3 +375,32 @@ def test_lines_seen_before_in_csv_output_and_full_results():
     tickets = [json.loads(line)["ticket"] for line in full.stdout.splitlines()]
     assert tickets == [f"T-{i}" for i in range(5)]
     assert all(f"T-{i}" in line for i, line in enumerate(full.stdout.splitlines()))
+
+
+@pytest.mark.parametrize("condition", [
+    {"security": True}, {"security": False}, {"impact": frozenset({"none", "inconvenient"})},
+    {"areas": ("any_of", frozenset({"billing", "payroll"}))}, {"areas": ("all_of", frozenset({"billing", "payroll"}))},
+    {"areas": ("none_of", frozenset({"permissions"}))},
+    {"confirmed": True, "impact": frozenset({"workflow_blocked", "revenue_risk"})},
+], ids=["bool", "bool-false", "one-of", "any-of", "all-of", "none-of", "two-clauses"])
+def test_condition_tests_agree_with_matches(matrix, condition):
+    """The classifier's compiled tests of `applies_when` and route conditions decide as `matches` does."""
+    from triage import classify as bulk
+    from triage.conditions import matches
+
+    test = bulk._test(condition)
+    for given in every_combination(matrix):
+        answers, _ = resolve_answers(matrix, given)
+        assert test(answers) == matches(condition, answers), (condition, answers)
+    assert bulk._test(None) is None
+
+
+def test_routes_are_shared_by_answers_that_call_for_the_same_ones(matrix):
+    """Routing is worked out once per level and set of routes called for, whatever else the answers say."""
+    from triage import classify as bulk
+
+    c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
+    for n in range(12):  # the same routes (money, strategic account) under different answers routes read
+        c.split({**GOOD, "areas": [["billing"], ["payroll"], ["invoicing"], ["billing", "payroll"]][n % 4],
+                 "strategic_account": True})
+    assert len(c._called) == 1 < len(c._routes)

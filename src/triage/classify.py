@@ -98,13 +98,15 @@ class Classifier:
         self._times = _Bounded()
         self._skipped = _Bounded()  # skipped questions -> their JSON
         self._head = _Bounded()  # (decision, at) -> severity .. routing.steps
-        self._routes = _Bounded()  # (level, route answers) -> routing.notify, routing.routes
+        self._routes = _Bounded()  # (level, answers routes read) -> routing.notify, routing.routes
+        self._route_tests = [_test(condition) for _, condition in matrix.routes]
+        self._called = _Bounded()  # (level, whether each route is called for) -> the same
         self._tail = _Bounded()  # (level, at) -> targets, calendar
         self._stamp = _Bounded()  # at -> "at", "matrix"
         self._parts = _Bounded(_ANSWERS_LIMIT)  # raw answers -> what they alone decide (see `_answered`)
         self._windowed = _Bounded()  # at -> whether an exception by time window covers it
         self._prefix = _Bounded()  # decision -> severity .. routing.owner
-        self._matrix = orjson.dumps(engine.matrix_json(matrix))
+        self._matrix = _dumps(engine.matrix_json(matrix))
         # Exceptions scoped by a time window alone cover every ticket triaged within it (and say so in the
         # result); those tickets take the general path, which applies them.
         self._windows = any(exc.scope.account is None and exc.scope.segment is None
@@ -215,7 +217,7 @@ class Classifier:
         ticket = record.get("ticket")
         if ticket is not None and type(ticket) is not str:
             ticket = str(ticket)
-        ticket_json = orjson.dumps(ticket)
+        ticket_json = _dumps(ticket)
         at_raw = record.get("at")
         untimed = at_raw is None or at_raw == ""
         at = self._moment(at_raw)
@@ -263,16 +265,29 @@ class Classifier:
             decide(self.matrix, answers)  # raises the engine's own error
         routes_key = (decision.level, self._route_inputs_of(answers))
         routes = self._routes.get(routes_key)
-        if routes is None:
-            found, notify, _ = engine.route(self.matrix, self.matrix.severity(decision.level).spec.routing, answers)
-            routes = self._routes.put(routes_key, b"".join([
-                b',"notify":', orjson.dumps(notify), b',"routes":', orjson.dumps(engine.routes_json(found)), b"},"]))
+        if routes is None:  # the routing depends on the level and which routes the answers call for
+            called = (decision.level, tuple([test(answers) for test in self._route_tests]))
+            routes = self._called.get(called)
+            if routes is None:
+                found, notify, _ = engine.route(self.matrix, self.matrix.severity(decision.level).spec.routing,
+                                                answers)
+                routes = self._called.put(called, b"".join([
+                    b',"notify":', orjson.dumps(notify), b',"routes":', orjson.dumps(engine.routes_json(found)),
+                    b"},"]))
+            self._routes.put(routes_key, routes)
         skipped_key = tuple(skipped)
         skipped_json = self._skipped.get(skipped_key)
         if skipped_json is None:
-            skipped_json = self._skipped.put(skipped_key, orjson.dumps(skipped))
+            skipped_json = self._skipped.put(skipped_key, _dumps(skipped))
         given = b"".join([b'"answers":{', b",".join(fragments), b'},"skipped":', skipped_json, b","])
         return [given, decision, routes, None]
+
+
+def _dumps(value: Any) -> bytes:
+    """JSON of a value, as a bytes object of its own size: what orjson.dumps returns holds a buffer of about
+    4 KB for as long as it lives, which costs memory and time when many are kept (in caches, in an output
+    batch). Joined or concatenated results are new objects already."""
+    return b"%b" % orjson.dumps(value)
 
 
 def _fragment(qid: str, value: Any) -> bytes:
@@ -307,26 +322,79 @@ _TICKET_FIRST = re.compile(rb'^\s*\{\s*"ticket"\s*:\s*("(?:[^"\\\x00-\x1f]|\\.)*
 _PLAIN_TICKET_FIRST = re.compile(rb'\{"ticket": ?("[^"\\\x00-\x1f]*"), ?(.*)', re.S)  # the usual shape, matched faster
 
 
-class RawLines:
-    """Results by the raw bytes of a JSON Lines record, ticket aside: help desks send the same answers over
+def classify_lines(classifier: Classifier, lines: Iterable[bytes], out: list[bytes], flush: Callable[[], None],
+                   bad: Callable[[int, str, bytes], bool], *, rows: Callable[[bytes], bytes] | None = None) -> int:
+    """Classify JSON Lines records, results in input order into `out` (in pieces, JSON Lines; or, with `rows`,
+    one CSV line per result), calling `flush` when a batch is full. A bad record goes to `bad(line number,
+    reason, raw line)`, which says whether to stop. Returns the number of records classified.
+
+    Results are also found by the raw bytes of a line, ticket aside: help desks send the same answers over
     and over, and a line that repeats another one except for its `ticket` gives the same result except for
-    the ticket. Only lines that begin with `{"ticket": ...,` and whose rest holds no other `ticket` key (no
-    backslash either, so no key spelt with escapes) take part; a line that was a bad record is never
-    remembered, so it is parsed and reported every time."""
+    the ticket. Only lines that begin with `{"ticket": ...,`, have no time of their own and whose rest holds
+    no other `ticket` key (no backslash either, so no key spelt with escapes) are kept; a line that was a bad
+    record never is, so it is parsed and reported every time."""
+    plain, general = _PLAIN_TICKET_FIRST.match, _TICKET_FIRST.match
+    results = _Bounded(_ANSWERS_LIMIT)  # rest of a line -> the result's fragments after the ticket, and a newline
+    found, keep, split = results.get, results.put, classifier.split
+    good = 0
+    for number, raw in enumerate(lines, 1):
+        m = plain(raw)
+        if m is not None:  # a quoted ticket without escapes: written as it came, if ASCII
+            token, rest = m.groups()
+            ticket = token if token.isascii() else _ticket_json(token)
+        else:
+            m = general(raw)
+            ticket, rest = (_ticket_json(m.group(1)), m.group(2)) if m is not None else (None, b"")
+        body = found(rest) if ticket is not None else None
+        if body is None:
+            if not raw.strip():
+                continue
+            record = _parsed(number, raw)[1]
+            try:
+                if type(record) is BadRecord:
+                    raise InputError(record.reason)
+                own, body, untimed = split(record)
+            except TriageError as exc:
+                if bad(number, exc.message, raw):
+                    break
+                continue
+            body += (b"\n",)
+            if untimed and own == ticket and b'"ticket"' not in rest and b"\\" not in rest:
+                keep(rest, body)
+            ticket = own
+        if rows is None:
+            out += (HEAD, ticket)
+            out += body
+        else:
+            out.append(rows(b"".join((HEAD, ticket, *body))))
+        good += 1
+        if len(out) >= BATCH_PIECES:
+            flush()
+    return good
 
-    def __init__(self, emit: Callable[[bytes], None], *, out: list[bytes] | None = None,
-                 flush: Callable[[], None] | None = None) -> None:
-        self.results = _Bounded(_ANSWERS_LIMIT)  # rest of the line -> the result's fragments after the ticket, and a newline
-        self.emit = emit  # writes a result found here (one line, with its newline), in input order
-        self.out, self.flush = out, flush  # or: results go to `out` in pieces, `flush` writes them joined
-        self.found = 0
-        self.pending: tuple[bytes, bytes] | None = None  # (rest, ticket) of the line last handed on, if it may be kept
 
-    def remember(self, ticket: bytes, body: tuple[bytes, ...], untimed: bool) -> None:
-        """Keep the result of the line last handed on, when its ticket is the one its first key gave and it
-        has no time of its own (a line with one rarely comes again: it would fill the cache for nothing)."""
-        if untimed and self.pending is not None and self.pending[1] == ticket:
-            self.results.put(self.pending[0], (*body, b"\n"))
+def classify_records(classifier: Classifier, records: Iterable[tuple[int, Any, bytes]], out: list[bytes],
+                     flush: Callable[[], None], bad: Callable[[int, str, bytes], bool], *,
+                     rows: Callable[[bytes], bytes] | None = None) -> int:
+    """As `classify_lines`, for records already read (CSV rows, or JSON Lines for results with their texts)."""
+    good = 0
+    for number, record, raw in records:
+        try:
+            if type(record) is BadRecord:
+                raise InputError(record.reason)
+            ticket, body, _ = classifier.split(record)
+        except TriageError as exc:
+            if bad(number, exc.message, raw):
+                break
+            continue
+        if rows is None:
+            out += (HEAD, ticket, *body, b"\n")
+        else:
+            out.append(rows(b"".join((HEAD, ticket, *body))))
+        good += 1
+        if len(out) >= BATCH_PIECES:
+            flush()
+    return good
 
 
 def _ticket_json(token: bytes) -> bytes | None:
@@ -338,48 +406,14 @@ def _ticket_json(token: bytes) -> bytes | None:
         ticket = orjson.loads(token)
     except orjson.JSONDecodeError:
         return None
-    return orjson.dumps(ticket if type(ticket) is str else str(ticket))
+    return _dumps(ticket if type(ticket) is str else str(ticket))
 
 
-def jsonl_records(lines: Iterable[bytes], known: RawLines | None = None) -> Iterator[tuple[int, Any, bytes]]:
-    """(line number, parsed record or BadRecord reason, raw line) for each non-blank line; with `known`,
-    a line whose result is already known is written through `known` instead of being yielded."""
-    plain, general = _PLAIN_TICKET_FIRST.match, _TICKET_FIRST.match
-    found = 0
-    if known is None:
-        for number, raw in enumerate(lines, 1):
-            if raw.strip():
-                yield _parsed(number, raw)
-        return
-    results, emit, out, flush = known.results, known.emit, known.out, known.flush
-    try:
-        for number, raw in enumerate(lines, 1):
-            m = plain(raw)
-            if m is not None:  # a quoted ticket without escapes: written as it came, if ASCII
-                token, rest = m.groups()
-                ticket = token if token.isascii() else _ticket_json(token)
-            else:
-                m = general(raw)
-                ticket, rest = (_ticket_json(m.group(1)), m.group(2)) if m is not None else (None, b"")
-            if ticket is not None:
-                body = results.get(rest)
-                if body is not None:
-                    if out is not None:
-                        out += (HEAD, ticket)  # joined once, when the batch is written
-                        out += body
-                        if len(out) >= BATCH_PIECES:
-                            flush()  # type: ignore[misc]
-                    else:
-                        emit(b"".join((HEAD, ticket, *body)))
-                    found += 1
-                    continue
-                known.pending = (rest, ticket) if b'"ticket"' not in rest and b"\\" not in rest else None
-            else:
-                known.pending = None
-            if raw.strip():
-                yield _parsed(number, raw)
-    finally:
-        known.found += found
+def jsonl_records(lines: Iterable[bytes]) -> Iterator[tuple[int, Any, bytes]]:
+    """(line number, parsed record or BadRecord, raw line) for each non-blank line."""
+    for number, raw in enumerate(lines, 1):
+        if raw.strip():
+            yield _parsed(number, raw)
 
 
 def _parsed(number: int, raw: bytes) -> tuple[int, Any, bytes]:

@@ -526,45 +526,30 @@ def classify(
             sink(b"".join(batch))
             batch.clear()
 
-        def emit(line: bytes) -> None:  # one result, as a line of JSON with its newline
-            batch.append(bulk.csv_line(bulk.csv_row(line, the_matrix)) if output_format is RecordFormat.csv else line)
-            if len(batch) >= 512:
-                flush()
+        bad = 0
 
-        # --full results name the ticket inside their texts, so only the short result is found by its line
-        known = None
-        if kind is RecordFormat.jsonl and not full:
-            known = bulk.RawLines(emit) if output_format is RecordFormat.csv else bulk.RawLines(emit, out=batch, flush=flush)
-        records = (bulk.csv_records(lines, multi) if kind is RecordFormat.csv else bulk.jsonl_records(lines, known))
+        def report(number: int, message: str, raw: bytes) -> bool:
+            nonlocal bad
+            bad += 1
+            _stderr(f"{name}:{number}: {message}")
+            if bad_out:
+                bad_out.write(orjson.dumps({"line": number, "error": message,
+                                            "record": raw.decode("utf-8", "replace")[:2000].rstrip("\r\n")}) + b"\n")
+            return fail_fast
 
-        good = bad = 0
+        def csv_line(result: bytes) -> bytes:
+            return bulk.csv_line(bulk.csv_row(result, the_matrix))
+
+        rows = csv_line if output_format is RecordFormat.csv else None
+        if rows:
+            batch.append(bulk.csv_line(bulk.csv_header(the_matrix)))
+
         try:
-            if output_format is RecordFormat.csv:
-                batch.append(bulk.csv_line(bulk.csv_header(the_matrix)))
-            for number, record, raw in records:
-                try:
-                    if isinstance(record, bulk.BadRecord):
-                        raise TriageError(record.reason)
-                    ticket, body, untimed = classifier.split(record)
-                except TriageError as exc:
-                    bad += 1
-                    _stderr(f"{name}:{number}: {exc.message}")
-                    if bad_out:
-                        bad_out.write(orjson.dumps({"line": number, "error": exc.message,
-                                                    "record": raw.decode("utf-8", "replace")[:2000].rstrip("\r\n")})
-                                      + b"\n")
-                    if fail_fast:
-                        break
-                    continue
-                good += 1
-                if known is not None:
-                    known.remember(ticket, body, untimed)
-                if output_format is RecordFormat.csv:
-                    emit(b"".join((bulk.HEAD, ticket, *body, b"\n")))
-                else:
-                    batch += (bulk.HEAD, ticket, *body, b"\n")
-                    if len(batch) >= bulk.BATCH_PIECES:
-                        flush()
+            if kind is RecordFormat.jsonl and not full:  # --full results name the ticket in their texts
+                good = bulk.classify_lines(classifier, lines, batch, flush, report, rows=rows)
+            else:
+                records = bulk.csv_records(lines, multi) if kind is RecordFormat.csv else bulk.jsonl_records(lines)
+                good = bulk.classify_records(classifier, records, batch, flush, report, rows=rows)
         except BaseException:
             for f in (out, bad_out):
                 if f:
@@ -574,7 +559,6 @@ def classify(
             if source is not sys.stdin.buffer:
                 source.close()
         sink(b"".join(batch))
-        good += known.found if known is not None else 0
         for f in (out, bad_out):
             if f:
                 f.close()
