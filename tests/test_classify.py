@@ -404,3 +404,25 @@ def test_routes_are_shared_by_answers_that_call_for_the_same_ones(matrix):
         c.split({**GOOD, "areas": [["billing"], ["payroll"], ["invoicing"], ["billing", "payroll"]][n % 4],
                  "strategic_account": True})
     assert len(c._called) == 1 < len(c._routes)
+
+
+def test_the_program_writes_everything_before_it_ends(tmp_path):
+    """The `triage` program leaves the cycle collector off after a bulk command and skips its last pass at
+    exit: every result, every bad record and every file must still be whole when the process ends."""
+    import subprocess
+    import sys
+
+    records = [{**GOOD, "ticket": f"T-{n}", "vendor": n % 2 == 0} for n in range(3000)]
+    text = lines(*records[:1500], "not json", *records[1500:], {"nope": 1})
+    source = tmp_path / "in.jsonl"
+    source.write_text(text)
+    base = [sys.executable, "-m", "triage", "classify", str(source), "--matrix", str(MATRIX_PATH), "--at", AT]
+    piped = subprocess.run(base, capture_output=True)
+    assert piped.returncode == 1 and piped.stdout.count(b"\n") == 3000
+    assert piped.stderr.decode().splitlines()[-1].endswith("3,000 classified, 2 bad records")
+    out, errors = tmp_path / "out.csv", tmp_path / "errors.jsonl"
+    written = subprocess.run([*base, "--format", "csv", "--output", str(out), "--errors", str(errors)],
+                             capture_output=True)
+    assert written.returncode == 1 and written.stdout == b""
+    assert len(out.read_text().splitlines()) == 3001 and len(errors.read_text().splitlines()) == 2
+    assert [json.loads(line)["line"] for line in errors.read_text().splitlines()] == [1501, 3002]

@@ -51,13 +51,18 @@ def _stderr(message: str) -> None:
     sys.stderr.flush()
 
 
+_ONE_COMMAND_PROCESS = False  # set by `main`: the process ends when its command does
+
+
 @contextmanager
 def reported(*, bulk: bool = False) -> Iterator[None]:
     """Turn domain errors and Ctrl-C into one line on stderr and the documented exit code. `bulk` commands
     (a row or record at a time, nothing cyclic kept) run without the cycle collector, which would otherwise
     walk every object they hold again and again; reference counting still frees each row. `validate` runs
     without it too: it imports its modules (whose objects live until exit), reads each file once and ends,
-    so the collector would find little or nothing to free."""
+    so the collector would find little or nothing to free. When the process ends with the command (the
+    `triage` program, see `main`; not a test calling the app), the collector stays off: turned back on, it
+    would first walk every object the command made, tens of milliseconds after a large input, for nothing."""
     import gc
 
     if bulk:
@@ -74,7 +79,7 @@ def reported(*, bulk: bool = False) -> Iterator[None]:
         _stderr("error: input ended while a question was open (no terminal?); use --no-input with --answer")
         raise typer.Exit(int(ExitCode.USAGE)) from None
     finally:
-        if bulk:
+        if bulk and not _ONE_COMMAND_PROCESS:
             gc.enable()
 
 
@@ -278,12 +283,21 @@ def _register_only(args: list[str]) -> None:
 
 
 def main() -> None:
+    """The `triage` program. The process ends with its command, so the cycle collector's last pass at exit,
+    which walks every object the process holds (all its modules among them) to free nothing the exit would
+    not, is skipped: everything is frozen out of its reach once the command is done."""
+    global _ONE_COMMAND_PROCESS
+    import gc
+
+    _ONE_COMMAND_PROCESS = True
     _register_only(sys.argv[1:])
     try:
         app()
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(int(ExitCode.INPUT))
+    finally:
+        gc.freeze()
 
 
 class LintFormat(str, Enum):
