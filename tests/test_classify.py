@@ -426,3 +426,14 @@ def test_the_program_writes_everything_before_it_ends(tmp_path):
     assert written.returncode == 1 and written.stdout == b""
     assert len(out.read_text().splitlines()) == 3001 and len(errors.read_text().splitlines()) == 2
     assert [json.loads(line)["line"] for line in errors.read_text().splitlines()] == [1501, 3002]
+
+
+@pytest.mark.parametrize("number", [1, 0, 1.0, 0.0])
+def test_a_number_for_yes_or_no_is_bad_even_after_true_and_false(number):
+    """1 and 0 equal True and False as dictionary keys; a cached answer must not make them valid."""
+    seen = [{**GOOD, "ticket": "T-1", "vendor": True}, {**GOOD, "ticket": "T-2", "vendor": False}]
+    result = classify(input=lines(*seen, {**GOOD, "ticket": "T-3", "vendor": number}))
+    alone = classify(input=lines({**GOOD, "ticket": "T-3", "vendor": number}))
+    assert result.exit_code == alone.exit_code == 1
+    assert len(result.stdout.splitlines()) == 2 and alone.stdout == ""
+    assert f"<stdin>:3: `vendor` takes yes or no, not {number}" in result.stderr

@@ -95,6 +95,7 @@ class Classifier:
         self._inputs_of, self._route_inputs_of = _getter(self.inputs), _getter(self.route_inputs)
         self._table = decision_table(matrix)
         self._multi = [i for i, q in enumerate(self.questions) if matrix.kinds[q][0] == "any_of"]
+        self._flags = [i for i, q in enumerate(self.questions) if matrix.kinds[q][0] == "yes_no"]
         self._times = _Bounded()
         self._skipped = _Bounded()  # skipped questions -> their JSON
         self._head = _Bounded()  # (decision, at) -> severity .. routing.steps
@@ -228,6 +229,9 @@ class Classifier:
         for i in self._multi:
             if type(values[i]) is list:
                 values[i] = tuple(values[i])
+        for i in self._flags:  # 1 and 1.0 equal True as keys, but are not yes or no: the general path says so
+            if type(values[i]) is int or type(values[i]) is float:
+                return ticket_json, self._general(record, at), untimed
         key = tuple(values)
         try:
             part = self._parts.get(key)
