@@ -210,8 +210,9 @@ class Classifier:
         """One record's result in two: its ticket as JSON, and the rest as fragments that many results share
         (written joined, kept unjoined: a cached result costs a few references, not a copy of its bytes);
         and whether the record has no time of its own, so that the same answers give the same rest."""
-        if not isinstance(record, dict):
-            raise InputError("a record must be a JSON object of question id to answer")
+        if not isinstance(record, dict):  # a line that could not be read says why; anything else is no record
+            raise InputError(record.reason if type(record) is BadRecord
+                             else "a record must be a JSON object of question id to answer")
         if not self.allowed.issuperset(record):
             name = sorted(record.keys() - self.allowed)[0]
             raise InputError(f"unknown question `{name}` (questions: {', '.join(self.questions)})")
@@ -353,11 +354,8 @@ def classify_lines(classifier: Classifier, lines: Iterable[bytes], out: list[byt
         if body is None:
             if not raw.strip():
                 continue
-            record = _parsed(number, raw)[1]
             try:
-                if type(record) is BadRecord:
-                    raise InputError(record.reason)
-                own, body, untimed = split(record)
+                own, body, untimed = split(_parsed(number, raw)[1])
             except TriageError as exc:
                 if bad(number, exc.message, raw):
                     break
@@ -384,8 +382,6 @@ def classify_records(classifier: Classifier, records: Iterable[tuple[int, Any, b
     good = 0
     for number, record, raw in records:
         try:
-            if type(record) is BadRecord:
-                raise InputError(record.reason)
             ticket, body, _ = classifier.split(record)
         except TriageError as exc:
             if bad(number, exc.message, raw):
