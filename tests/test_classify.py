@@ -314,6 +314,29 @@ def test_what_answers_alone_decide_is_shared_by_every_time(matrix):
         assert b"".join((bulk.HEAD, ticket, *body)) == fresh.result(record)
 
 
+def test_spellings_of_the_same_answers_share_what_they_decide(matrix):
+    """What the answers alone decide is kept by the answers as read, not as written: yes or true, a list in
+    any order or comma-separated text, an answer to a question the others skip. Each result is still the one
+    a fresh classifier gives for that record."""
+    from triage import classify as bulk
+
+    c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
+    quiet = {**GOOD, "impact": "none"}  # workaround and deadline are not asked
+    groups = [
+        [{**GOOD, "areas": ["billing", "payroll"]}, {**GOOD, "confirmed": True, "areas": "payroll, billing"},
+         {**GOOD, "confirmed": "Y", "security": False, "areas": ["payroll", "billing", "payroll"]}],
+        [quiet, {**quiet, "workaround": "limited"}, {**quiet, "workaround": "none", "deadline": "yes"}],
+    ]
+    for group in groups:
+        before = len(c._parts)
+        results = [c.split(record) for record in group]
+        assert len(c._parts) == before + 1
+        assert len({id(body[1]) for _, body, _ in results}) == 1  # one "answers" fragment for the group
+        for record, (ticket, body, _) in zip(group, results):
+            fresh = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
+            assert b"".join((bulk.HEAD, ticket, *body)) == fresh.result(record)
+
+
 def test_lines_seen_before_give_exactly_what_parsing_them_gives(matrix):
     """Results found by the raw line (ticket aside) must be the results the full path gives, and a bad line
     must be reported every time, even when its rest matches a good line."""

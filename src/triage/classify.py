@@ -2,9 +2,9 @@
 
 A record is a mapping of question id to answer, with an optional `ticket` and `at`. Results are the
 contract object of one triage. The answer space is finite, so work is cached by what it depends on:
-what the answers alone decide (their JSON, the decision, the routes) once per distinct set of raw
-answers, due times once per decision and time, and a whole JSON Lines result once per distinct line
-(ticket aside) on the default time.
+what the answers alone decide (their JSON, the decision, the routes) once per distinct set of answers as
+read (two spellings of the same answers share it), due times once per decision and time, and a whole JSON
+Lines result once per distinct line (ticket aside) on the default time.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ RESERVED = ("ticket", "at", "account", "segment")
 # fragments or references to fragments that many results share; due times, which depend on the time, do not.
 _CACHE_LIMIT = 8192
 _ANSWERS_LIMIT = 32768
+_NUMBERS = frozenset((int, float))  # types that answer no question (see `split`)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEAD = b'{"schema_version":1,"ticket":'  # every result starts so; the ticket follows
 BATCH_PIECES = 4096  # results leave in batches of this many pieces, joined once: one write per record is slow
@@ -70,7 +71,7 @@ class Classifier:
     """Classifies records against one matrix at a default triage time.
 
     Results are assembled from fragments of the contract object, each cached on what it depends on: the
-    answers and skipped questions, the decision and the routes on the raw answers; the severity, reasons
+    answers and skipped questions, the decision and the routes on the answers as read; the severity, reasons
     and steps on the decision and time; the targets on the level and time; the stamp on the time. Every
     fragment is built by the engine's own functions (the schedule, the routing, the JSON of each part) or
     cut from a result `triage()` computed, so a classified record is what `triage ask` gives for the same
@@ -95,7 +96,6 @@ class Classifier:
         self._inputs_of, self._route_inputs_of = _getter(self.inputs), _getter(self.route_inputs)
         self._table = decision_table(matrix)
         self._multi = [i for i, q in enumerate(self.questions) if matrix.kinds[q][0] == "any_of"]
-        self._flags = [i for i, q in enumerate(self.questions) if matrix.kinds[q][0] == "yes_no"]
         self._times = _Bounded()
         self._skipped = _Bounded()  # skipped questions -> their JSON
         self._head = _Bounded()  # (decision, at) -> severity .. routing.steps
@@ -104,7 +104,7 @@ class Classifier:
         self._called = _Bounded()  # (level, whether each route is called for) -> the same
         self._tail = _Bounded()  # (level, at) -> targets, calendar
         self._stamp = _Bounded()  # at -> "at", "matrix"
-        self._parts = _Bounded(_ANSWERS_LIMIT)  # raw answers -> what they alone decide (see `_answered`)
+        self._parts = _Bounded(_ANSWERS_LIMIT)  # the answers as read -> what they alone decide (see `_answered`)
         self._windowed = _Bounded()  # at -> whether an exception by time window covers it
         self._prefix = _Bounded()  # decision -> severity .. routing.owner
         self._matrix = _dumps(engine.matrix_json(matrix))
@@ -159,7 +159,6 @@ class Classifier:
         answers: dict[str, Any] = {}
         fragments: list[bytes] = []
         skipped: list[str] = []
-        kinds = self.matrix.kinds
         for (q, asked, default, default_json, table), raw in zip(self._plan, values):
             if asked is not None and not asked(answers):
                 if default_json is None:
@@ -178,7 +177,7 @@ class Classifier:
                 answers[q], fragment = table[raw]
             except KeyError:
                 try:
-                    value = parse_answer(q, *kinds[q], record[q])
+                    value = parse_answer(q, *self.matrix.kinds[q], record[q])
                 except (TriageError, TypeError):
                     raise _Slow from None
                 fragment = _fragment(q, value)
@@ -230,21 +229,16 @@ class Classifier:
         for i in self._multi:
             if type(values[i]) is list:
                 values[i] = tuple(values[i])
-        for i in self._flags:  # 1 and 1.0 equal True as keys, but are not yes or no: the general path says so
-            if type(values[i]) is int or type(values[i]) is float:
-                return ticket_json, self._general(record, at), untimed
-        key = tuple(values)
+        if not _NUMBERS.isdisjoint(map(type, values)):  # a number answers nothing, but 1 would find True's
+            return ticket_json, self._general(record, at), untimed  # cached yes: the general path reports it
         try:
-            part = self._parts.get(key)
-        except TypeError:  # an unhashable answer: the general path words the error
-            part = key = None
+            answers, fragments, skipped = self._canonical(record, values)
+        except _Slow:
+            return ticket_json, self._general(record, at), untimed  # words a bad record's error
+        key = tuple(answers.values())
+        part = self._parts.get(key)
         if part is None:
-            try:
-                part = self._answered(record, values)
-            except _Slow:
-                return ticket_json, self._general(record, at), untimed  # words a bad record's error
-            if key is not None:
-                self._parts.put(key, part)
+            part = self._parts.put(key, self._answered(answers, fragments, skipped))
         given, decision, routes, known = part
         if untimed and known is not None:
             return ticket_json, known, True
@@ -260,11 +254,10 @@ class Classifier:
             part[3] = body
         return ticket_json, body, untimed
 
-    def _answered(self, record: dict[str, Any], values: list[Any]) -> list[Any]:
+    def _answered(self, answers: dict[str, Any], fragments: list[bytes], skipped: list[str]) -> list[Any]:
         """What the answers alone decide: the answers and skipped questions as JSON, the decision, and the
         routing's notify list and routes as JSON (no exception applies on this path, see `split`); and a
         slot for the rest of the result on the default time, filled when first needed."""
-        answers, fragments, skipped = self._canonical(record, values)
         decision = self._table[self._inputs_of(answers)]
         if decision is None:
             decide(self.matrix, answers)  # raises the engine's own error

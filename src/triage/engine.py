@@ -7,7 +7,7 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from .answers import parse_answer, to_json
 from .calendars import zone
@@ -75,8 +75,7 @@ def resolve_answers(matrix: Matrix, given: Mapping[str, Any], *,
 
 # ---------------------------------------------------------------------------------------------- decision
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     level: int
     rules: tuple[str, ...]  # ids of every rule at the winning level
 
