@@ -107,6 +107,7 @@ class Classifier:
         self._parts = _Bounded(_ANSWERS_LIMIT)  # the answers as read -> what they alone decide (see `_answered`)
         self._windowed = _Bounded()  # at -> whether an exception by time window covers it
         self._prefix = _Bounded()  # decision -> severity .. routing.owner
+        self._terms: dict[int, Any] = {}  # level -> its targets and cadence (one entry per severity)
         self._matrix = _dumps(engine.matrix_json(matrix))
         # Exceptions scoped by a time window alone cover every ticket triaged within it (and say so in the
         # result); those tickets take the general path, which applies them.
@@ -129,7 +130,9 @@ class Classifier:
         exception applies on this path (see `split`), so the severity's own targets are the terms."""
         level = decision.level
         spec = self.matrix.severity(level).spec
-        deal = engine.terms(self.matrix, level, at=at)
+        deal = self._terms.get(level)
+        if deal is None:  # no exception is in force on this path: the same terms at every time
+            deal = self._terms[level] = engine.terms(self.matrix, level, at=at)
         targets, steps = engine.schedule(spec.routing, deal, self.matrix.calendars[spec.targets.calendar], at)
         stamp = engine.stamper(self.display)
         prefix = self._prefix.get(decision)
