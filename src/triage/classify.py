@@ -232,8 +232,8 @@ class Classifier:
         for i in self._multi:
             if type(values[i]) is list:
                 values[i] = tuple(values[i])
-        if not _NUMBERS.isdisjoint(map(type, values)):  # a number answers nothing, but 1 would find True's
-            return ticket_json, self._general(record, at), untimed  # cached yes: the general path reports it
+        if not _NUMBERS.isdisjoint(map(type, values)):  # no question takes a number, but 1 would find the
+            return ticket_json, self._general(record, at), untimed  # cached True: the general path reports it
         try:
             answers, fragments, skipped = self._canonical(record, values)
         except _Slow:
