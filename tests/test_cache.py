@@ -1,5 +1,6 @@
 """The cache of checked matrices: a hit gives the same matrix without checking it again; a miss, a broken
-entry, an unwritable directory or a changed matrix all fall back to checking it."""
+entry, an unwritable directory or a changed matrix all fall back to checking it. A matrix from the cache
+holds plain records in place of the models, the same on a miss as on a hit."""
 
 from __future__ import annotations
 
@@ -121,6 +122,78 @@ def test_an_entry_others_could_have_written_is_not_loaded(monkeypatch, opened):
     target.chmod(target.stat().st_mode | 0o022)
     matrix_mod.read_matrix_cached(data, "matrix.yaml")
     assert len(calls) == 2
+
+
+MATRICES = [MATRIX_PATH, *sorted((MATRIX_PATH.parent / "tests" / "matrices").glob("*.yaml"))]
+WITH_EXCEPTIONS = MATRIX_PATH.read_text().replace("exceptions: []\n", """exceptions:
+  - id: launch_week
+    scope: {account: ACME, starts: 2026-11-30T00:00:00, ends: 2026-12-05T00:00:00}
+    changes:
+      targets: {sev2: {acknowledge: 15m}}
+      update_every: {sev3: 2h}
+      notify: [leadership]
+    reason: Launch week
+    approver: leadership
+    expires: 2027-01-31
+""")
+
+
+@pytest.mark.parametrize("text", [*[p.read_text() for p in MATRICES], WITH_EXCEPTIONS],
+                         ids=[*[p.name for p in MATRICES], "with-exceptions"])
+def test_a_matrix_from_the_cache_holds_records_with_the_models_values(text):
+    import pickle
+
+    from triage.frozen import Record
+
+    data = text.encode()
+    checked = matrix_mod.read_matrix(data, "matrix.yaml")
+    missed = matrix_mod.read_matrix_cached(data, "matrix.yaml")  # checked now, and kept
+    found = matrix_mod.read_matrix_cached(data, "matrix.yaml")  # from the entry
+    for m in (missed, found):
+        assert isinstance(m.model, Record) and type(m.model).__name__ == "MatrixModel"
+        assert all(isinstance(level.spec, Record) for level in m.levels.values())
+        assert m.levels[1].spec is m.model.severities[m.levels[1].id]  # shared objects stay shared
+        kept = pickle.dumps(m)
+        assert b"pydantic" not in kept and b"triage.model" not in kept
+        assert repr(m.model) == repr(checked.model)  # every field of every model, nested, in order
+        assert m.model == found.model and m.model != checked.model.matrix
+
+
+def test_a_record_compares_hashes_and_refuses_changes_like_a_frozen_model():
+    import pickle
+
+    from triage.frozen import thaw
+
+    checked = matrix_mod.read_matrix(MATRIX_PATH.read_bytes(), "matrix.yaml")
+    role = next(iter(checked.model.roles.values()))
+    record = thaw("Role", dict(role.__dict__))
+    assert record == thaw("Role", dict(role.__dict__)) and hash(record) == hash(thaw("Role", dict(role.__dict__)))
+    assert record != thaw("Notice", {"role": role.name, "when": role.where})  # another kind, same values
+    assert record != thaw("Role", {**role.__dict__, "name": "Someone else"})
+    assert (record == role) is False  # a record never equals the model it was made from
+    with pytest.raises(TypeError):
+        hash(thaw("MatrixInfo", dict(checked.model.matrix.__dict__)))  # holds lists, as the model does
+    with pytest.raises(TypeError):
+        hash(checked.model.matrix)
+    with pytest.raises(AttributeError, match="read-only"):
+        record.name = "changed"
+    with pytest.raises(AttributeError, match="read-only"):
+        del record.name
+    assert pickle.loads(pickle.dumps(record)) == record and repr(record) == repr(role)
+
+
+def test_the_cache_key_follows_the_installed_pydantic(monkeypatch):
+    data = MATRIX_PATH.read_bytes()
+    before = cache.key("matrix", data, "matrix.yaml")
+    monkeypatch.setattr(cache, "_pydantic_stamp", lambda: b"VERSION = '9.9.9'")
+    assert cache.key("matrix", data, "matrix.yaml") != before
+
+
+def test_the_pydantic_stamp_is_its_version_file():
+    from pydantic import VERSION
+
+    cache._pydantic_stamp.cache_clear()
+    assert VERSION.encode() in cache._pydantic_stamp()
 
 
 # ------------------------------------------------------------------------------------------ validators

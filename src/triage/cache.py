@@ -4,9 +4,10 @@ sooner, and the validators of the file formats, so that every command reading a 
 A matrix is parsed and checked once (about 50 ms of schema building and validation); the checked form is
 kept in the user's cache directory under a name made of the matrix bytes, where they came from, and the
 versions of triage, Python and pydantic, so an edited matrix or an upgraded install never meets an old
-entry. Anything wrong with an entry (unreadable, truncated, from other code) means it is ignored and the
-matrix is checked again. `TRIAGE_CACHE_DIR` moves the cache; set to an empty value it turns it off.
-Entries are pickles, as trusted as the user's own files: the directory is created readable by the user only.
+entry. The kept matrix holds plain records in place of the model objects (`frozen`), so loading it needs no
+pydantic. Anything wrong with an entry (unreadable, truncated, from other code) means it is ignored and the
+matrix is checked again. `TRIAGE_CACHE_DIR` moves the cache; set to an empty value it turns it off. Entries
+are pickles, as trusted as the user's own files: the directory is created readable by the user only.
 
 A format's validator depends on the code alone, never on a file: pydantic builds it from the models on first
 use (20 to 35 ms of schema generation in Python); pydantic-core can pickle what it built, and loading that
@@ -46,14 +47,27 @@ def _code_stamp() -> str:
         return "?"
 
 
-def key(kind: str, data: bytes, source: str) -> str:
-    from pydantic import VERSION
+@functools.cache
+def _pydantic_stamp() -> bytes:
+    """The installed pydantic's version file, read rather than imported: a command that finds its matrix in
+    the cache never imports pydantic (see `frozen`)."""
+    from importlib.util import find_spec
 
+    try:
+        spec = find_spec("pydantic")
+        with open(Path(spec.origin).with_name("version.py"), "rb") as handle:  # type: ignore[union-attr, arg-type]
+            return handle.read()
+    except (OSError, AttributeError, TypeError, ValueError):
+        return b"?"
+
+
+def key(kind: str, data: bytes, source: str) -> str:
     from . import __version__
 
     digest = hashlib.sha256()
-    for part in (kind, source, __version__, sys.version, VERSION, _code_stamp()):
+    for part in (kind, source, __version__, sys.version, _code_stamp()):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(_pydantic_stamp() + b"\0")
     digest.update(data)
     return f"{kind}-{digest.hexdigest()[:40]}.pickle"
 
@@ -79,8 +93,27 @@ def _private(status: os.stat_result) -> bool:
     return status.st_uid == owner and not status.st_mode & 0o022
 
 
+def frozen(value: Any) -> bytes:
+    """`value` pickled with every model object in it as a plain `frozen.Record` (see `frozen`)."""
+    import io
+
+    from .frozen import thaw
+    from .model import Model
+
+    class Pickler(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            if isinstance(obj, Model):
+                return thaw, (type(obj).__name__, dict(obj.__dict__))
+            return NotImplemented
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
 def put(name: str, value: Any) -> None:
-    """Keep `value` as entry `name`, written whole or not at all; a cache that cannot be written is skipped."""
+    """Keep `value` (or its pickle, as bytes) as entry `name`, written whole or not at all; a cache that cannot
+    be written is skipped."""
     folder = directory()
     if folder is None:
         return
@@ -89,7 +122,8 @@ def put(name: str, value: Any) -> None:
 
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_atomic(str(folder / name), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        data = value if type(value) is bytes else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomic(str(folder / name), data)
         entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns)
         for old in entries[:-KEEP]:
             old.unlink(missing_ok=True)

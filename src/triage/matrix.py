@@ -116,6 +116,7 @@ def read_matrix(data: bytes, source: str) -> Matrix:
 def read_matrix_cached(data: bytes, source: str) -> Matrix:
     """`read_matrix`, remembered between runs (see `cache`): the same bytes from the same place, checked once.
     Problems are never cached; only a matrix that loaded is."""
+    import pickle
     import sys
 
     from . import cache
@@ -127,8 +128,12 @@ def read_matrix_cached(data: bytes, source: str) -> Matrix:
         if holidays_version is None or holidays_version == _holidays_version():
             return matrix
     matrix = read_matrix(data, source)
-    cache.put(name, (matrix, _holidays_version() if "holidays" in sys.modules else None))
-    return matrix
+    try:
+        entry = cache.frozen((matrix, _holidays_version() if "holidays" in sys.modules else None))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return matrix  # what cannot be kept is not
+    cache.put(name, entry)
+    return pickle.loads(entry)[0]  # as a later run will find it: plain records in place of the models (see `frozen`)
 
 
 def _holidays_version() -> str:
