@@ -14,6 +14,61 @@ import typer
 from . import __version__
 from .errors import ExitCode, TriageError, UsageError
 
+
+def _plain_options() -> None:
+    """Let option values that need no checking skip pydantic. Typer checks every value through a pydantic
+    adapter that it builds on first use, even for an option left unset, so each command would import
+    pydantic and build its adapters although most options are text. Here an unset option, text, a list of
+    texts and a choice given as one of its values are taken as Typer would take them (a choice found by
+    Typer's own matching); any other value goes to Typer's own check, built when a value first needs it, so
+    every message about a bad value is still Typer's. With the matrix cache's plain records (see `frozen`),
+    a command that finds its matrix in the cache never imports pydantic. A Typer without these adapters is
+    left as it is."""
+    try:
+        from typer import core
+        from typer._param_types import coerce_cli_choice
+
+        build = core.build_runtime_param
+    except (ImportError, AttributeError):
+        return
+    if getattr(build, "plain", False):
+        return
+
+    class Plain:
+        __slots__ = ("descriptor", "checked")
+
+        def __init__(self, descriptor: Any) -> None:
+            self.descriptor, self.checked = descriptor, None
+
+        def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+            multiple = param.multiple or param.nargs == -1
+            if value is None:
+                return () if multiple else None
+            kind, info = self.descriptor.annotation, self.descriptor.parameter_info
+            if self.descriptor.file_annotation is None and info.parser is None:
+                if kind is str and type(value) is str:
+                    return value
+                if kind == list[str] and type(value) in (tuple, list) and all(type(v) is str for v in value):
+                    return list(value)
+                if isinstance(kind, type) and issubclass(kind, Enum) and not multiple:
+                    try:
+                        return coerce_cli_choice(value, choices=tuple(kind), case_sensitive=info.case_sensitive,
+                                                 ctx=ctx)
+                    except ValueError:
+                        pass  # not a choice: Typer's own check words the error
+            if self.checked is None:
+                self.checked = build(self.descriptor)
+            return self.checked.coerce(value, param=param, ctx=ctx)
+
+    def plain(descriptor: Any) -> Plain:
+        return Plain(descriptor)
+
+    plain.plain = True  # type: ignore[attr-defined]
+    core.build_runtime_param = plain
+
+
+_plain_options()
+
 app = typer.Typer(
     name="triage",
     help="Triage support escalations with your team's escalation matrix.",
