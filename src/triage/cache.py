@@ -49,16 +49,15 @@ def _code_stamp() -> str:
 
 @functools.cache
 def _pydantic_stamp() -> bytes:
-    """The installed pydantic's version file, read rather than imported: a command that finds its matrix in
-    the cache never imports pydantic (see `frozen`)."""
-    from importlib.util import find_spec
-
-    try:
-        spec = find_spec("pydantic")
-        with open(Path(spec.origin).with_name("version.py"), "rb") as handle:  # type: ignore[union-attr, arg-type]
-            return handle.read()
-    except (OSError, AttributeError, TypeError, ValueError):
-        return b"?"
+    """The installed pydantic's version file, found on the import path and read rather than imported: a
+    command that finds its matrix in the cache never imports pydantic (see `frozen`)."""
+    for folder in sys.path:
+        try:
+            with open(os.path.join(folder or ".", "pydantic", "version.py"), "rb") as handle:
+                return handle.read()
+        except OSError:
+            continue
+    return b"?"
 
 
 def key(kind: str, data: bytes, source: str) -> str:
