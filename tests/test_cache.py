@@ -182,6 +182,16 @@ def test_a_record_compares_hashes_and_refuses_changes_like_a_frozen_model():
     assert pickle.loads(pickle.dumps(record)) == record and repr(record) == repr(role)
 
 
+def test_a_matrix_that_cannot_be_kept_is_still_loaded(monkeypatch):
+    def cannot(value):  # noqa: ANN001, ANN202
+        raise TypeError("cannot pickle this")
+
+    monkeypatch.setattr(cache, "frozen", cannot)
+    data = MATRIX_PATH.read_bytes()
+    assert result(matrix_mod.read_matrix_cached(data, "matrix.yaml")) == result(matrix_mod.read_matrix(data, "m"))
+    assert not cache.directory().exists() or not list(cache.directory().glob("matrix-*.pickle"))
+
+
 def test_the_cache_key_follows_the_installed_pydantic(monkeypatch):
     data = MATRIX_PATH.read_bytes()
     before = cache.key("matrix", data, "matrix.yaml")
