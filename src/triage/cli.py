@@ -22,16 +22,20 @@ def _plain_options() -> None:
     texts and a choice given as one of its values are taken as Typer would take them (a choice found by
     Typer's own matching); any other value goes to Typer's own check, built when a value first needs it, so
     every message about a bad value is still Typer's. With the matrix cache's plain records (see `frozen`),
-    a command that finds its matrix in the cache never imports pydantic. A Typer without these adapters is
-    left as it is."""
+    a command that finds its matrix in the cache never imports pydantic. A Typer whose checks are not of
+    this shape (the runtime check of each parameter, built by one function, called with the value, the
+    parameter and the context) is left as it is."""
+    import inspect
+
     try:
-        from typer import core
+        from typer import _coercion, core
         from typer._param_types import coerce_cli_choice
 
         build = core.build_runtime_param
-    except (ImportError, AttributeError):
+        shape = list(inspect.signature(_coercion.RuntimeParam.coerce).parameters)
+    except (ImportError, AttributeError, TypeError, ValueError):
         return
-    if getattr(build, "plain", False):
+    if getattr(build, "plain", False) or shape != ["self", "value", "param", "ctx"]:
         return
 
     class Plain:
