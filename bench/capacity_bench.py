@@ -113,10 +113,10 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT / "src"))
-    from triage import capacity as cap
-    from triage.cli import _audit_input
-    from triage.matrix import read_matrix
-    from triage.roster import read_roster
+    from triage.capacity import analysis as cap
+    from triage.cli.app import _audit_input
+    from triage.matrix.loader import read_matrix
+    from triage.capacity.roster import read_roster
 
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "year.csv"

@@ -11,8 +11,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from triage.engine import resolve_answers, triage
-from triage.matrix import Matrix, read_matrix
+from triage.engine.decide import resolve_answers, triage
+from triage.matrix.loader import Matrix, read_matrix
 
 # Fuzzing: CI runs a quick, reproducible pass; `HYPOTHESIS_PROFILE=long` runs 10,000 inputs per reader.
 settings.register_profile("ci", max_examples=150, derandomize=True, deadline=5000,
@@ -38,7 +38,6 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("TRIAGE_HISTORY", str(tmp_path / "history" / "history.sqlite3"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path.parent / f"{tmp_path.name}.cache"))  # beside, not in, the test folder
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

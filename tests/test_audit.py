@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 
 from .browser import rendered_dom
 from .conftest import MATRIX_PATH, NEW_YORK, shipped_text
@@ -87,8 +87,8 @@ def test_known_figures_hold_whatever_the_stretch_and_spread(tmp_path, matrix, st
     """The known figures again, read a few rows at a time, with one more severity 3 ticket acknowledged 60
     years later: times that far apart are measured on the calendar one ticket at a time instead of on a
     compiled span, and every other figure stays as worked out above."""
-    from triage import audit as audit_mod
-    from triage.exports import CsvRows, Reader, load_mapping
+    from triage.audit import measure as audit_mod
+    from triage.exports.readers import CsvRows, Reader, load_mapping
     from triage.files import line_blocks
 
     far = ["Z", "3", "2000-01-03T09:00:00-05:00", "2060-01-05T09:00:00-05:00", "", "", "", "", "0", "", ""]
@@ -306,7 +306,7 @@ def test_shipped_matrix_text_unused():
 
 
 def test_a_batch_holds_the_fields_of_a_ticket_and_gives_them_back(tmp_path, matrix):
-    from triage.exports import Batch, CsvRows, Reader, Ticket, load_mapping
+    from triage.exports.readers import Batch, CsvRows, Reader, Ticket, load_mapping
     from triage.files import line_blocks
 
     assert tuple(Batch.__dataclass_fields__) == tuple(Ticket.__dataclass_fields__)
@@ -323,7 +323,7 @@ def test_a_batch_holds_the_fields_of_a_ticket_and_gives_them_back(tmp_path, matr
 
 def _repeated_one_by_one(escalations, window_days, threshold):
     """The knowledge-base candidates worked out the plain way: sort, then slide a window one escalation at a time."""
-    from triage.audit import _minutes
+    from triage.audit.measure import _minutes
 
     out = []
     for tag, (micros, offsets, tickets) in escalations.items():
@@ -347,7 +347,7 @@ def _repeated_one_by_one(escalations, window_days, threshold):
                                 max_size=30)),
        st.integers(1, 10), st.integers(2, 5))
 def test_repeated_escalations_match_a_window_slid_one_by_one(matrix, by_tag, window, threshold):
-    from triage import audit as audit_mod
+    from triage.audit import measure as audit_mod
 
     report = audit_mod.Audit(matrix, audit_mod.Options(window_days=window, repeat_threshold=threshold))
     report.escalations_by_tag = {tag: ([m for m, _, _ in items], [o for _, o, _ in items], [t for _, _, t in items])
@@ -361,7 +361,7 @@ def test_summary_and_histogram_are_those_of_the_sorted_values(parts):
 
     import numpy as np
 
-    from triage import audit as audit_mod
+    from triage.audit import measure as audit_mod
 
     values = sorted(v for part in parts for v in part)
     arrays = [np.array(part, dtype=np.float64) for part in parts]

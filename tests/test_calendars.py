@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage import calendars as cal
+from triage.matrix import calendars as cal
 
 from .conftest import NEW_YORK, run
 
@@ -154,6 +154,6 @@ def test_the_compiled_form_agrees_with_the_calendar(matrix):
                     timezones=st.one_of(st.none(), st.timezones(),
                                         st.integers(-86399, 86399).map(lambda s: timezone(timedelta(seconds=s))))))
 def test_the_fast_moment_text_is_isoformat(moment):
-    from triage.durations import iso_moment
+    from triage.matrix.durations import iso_moment
 
     assert iso_moment(moment) == moment.isoformat(timespec="seconds")

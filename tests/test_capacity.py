@@ -16,10 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from triage import capacity as cap
-from triage.calendars import AlwaysOpen
-from triage.cli import app
-from triage.roster import check_roster, describe_hours, read_roster
+from triage.capacity import analysis as cap
+from triage.matrix.calendars import AlwaysOpen
+from triage.cli.app import app
+from triage.capacity.roster import check_roster, describe_hours, read_roster
 
 from .browser import rendered_dom
 from .conftest import MATRIX_PATH, NEW_YORK, ROOT
@@ -531,7 +531,7 @@ def test_tracked_time_sets_the_efforts_and_the_export_shows_what_really_happened
     ("jira-service-management", "Time Spent", "3600", 3600.0),
 ])
 def test_time_spent_is_read_in_the_mappings_unit(mapping: str, column: str, raw: str, seconds: float) -> None:
-    from triage.exports import Reader, load_mapping
+    from triage.exports.readers import Reader, load_mapping
 
     chosen = load_mapping(mapping, lambda path: b"")
     reader = Reader(chosen, levels={1, 2, 3, 4}, questions=(), packet_fields=(), zone=NEW_YORK)
@@ -546,7 +546,7 @@ def test_time_spent_is_read_in_the_mappings_unit(mapping: str, column: str, raw:
 
 @pytest.mark.parametrize("raw", ["soon", "-5", "1:2:3:4", "nan", "inf"])
 def test_unreadable_time_spent_is_a_reported_row(raw: str) -> None:
-    from triage.exports import BadRow, Reader, load_mapping
+    from triage.exports.readers import BadRow, Reader, load_mapping
 
     reader = Reader(load_mapping("generic", lambda path: b""), levels={3}, questions=(), packet_fields=(), zone=NEW_YORK)
     item = next(iter(reader.tickets([(7, {"ticket": "T", "severity": "3", "created_at": "2027-01-05T10:00:00Z",

@@ -10,8 +10,8 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
-from triage.engine import parse_at, resolve_answers, triage
+from triage.cli.app import app
+from triage.engine.decide import parse_at, resolve_answers, triage
 
 from .conftest import MATRIX_PATH, NEW_YORK
 from .test_cli import CONTRACT
@@ -257,7 +257,7 @@ def test_missing_input_file():
 
 
 def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):
-    from triage import classify as bulk
+    from triage.engine import classify as bulk
 
     calls = {"n": 0}
     original = bulk.Classifier.split
@@ -282,7 +282,7 @@ def test_empty_input(fmt):
 
 
 def test_cache_stays_bounded(matrix, monkeypatch):
-    from triage import classify as bulk
+    from triage.engine import classify as bulk
 
     monkeypatch.setattr(bulk, "_CACHE_LIMIT", 10)
     monkeypatch.setattr(bulk, "_ANSWERS_LIMIT", 20)
@@ -301,7 +301,7 @@ def test_cache_stays_bounded(matrix, monkeypatch):
 def test_what_answers_alone_decide_is_shared_by_every_time(matrix):
     """Records with the same answers and times of their own reuse what the answers decide, and work out only
     their due times; each result is the one a fresh classifier gives."""
-    from triage import classify as bulk
+    from triage.engine import classify as bulk
 
     c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
     records = [{**GOOD, "ticket": f"T-{m}", "at": f"2026-11-27T10:{m:02d}:00Z"} for m in range(5)] + [GOOD]
@@ -318,7 +318,7 @@ def test_spellings_of_the_same_answers_share_what_they_decide(matrix):
     """What the answers alone decide is kept by the answers as read, not as written: yes or true, a list in
     any order or comma-separated text, an answer to a question the others skip. Each result is still the one
     a fresh classifier gives for that record."""
-    from triage import classify as bulk
+    from triage.engine import classify as bulk
 
     c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
     quiet = {**GOOD, "impact": "none"}  # workaround and deadline are not asked
@@ -340,7 +340,7 @@ def test_spellings_of_the_same_answers_share_what_they_decide(matrix):
 def test_lines_seen_before_give_exactly_what_parsing_them_gives(matrix):
     """Results found by the raw line (ticket aside) must be the results the full path gives, and a bad line
     must be reported every time, even when its rest matches a good line."""
-    from triage import classify as bulk
+    from triage.engine import classify as bulk
 
     other = {**GOOD, "scope": "one_user", "impact": "inconvenient", "workaround": "available"}
     rest = json.dumps(GOOD)[1:]
@@ -408,8 +408,8 @@ def test_lines_seen_before_in_csv_output_and_full_results():
 ], ids=["bool", "bool-false", "one-of", "any-of", "all-of", "none-of", "two-clauses"])
 def test_condition_tests_agree_with_matches(matrix, condition):
     """The classifier's compiled tests of `applies_when` and route conditions decide as `matches` does."""
-    from triage import classify as bulk
-    from triage.conditions import matches
+    from triage.engine import classify as bulk
+    from triage.matrix.conditions import matches
 
     test = bulk._test(condition)
     for given in every_combination(matrix):
@@ -420,7 +420,7 @@ def test_condition_tests_agree_with_matches(matrix, condition):
 
 def test_routes_are_shared_by_answers_that_call_for_the_same_ones(matrix):
     """Routing is worked out once per level and set of routes called for, whatever else the answers say."""
-    from triage import classify as bulk
+    from triage.engine import classify as bulk
 
     c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK)
     for n in range(12):  # the same routes (money, strategic account) under different answers routes read

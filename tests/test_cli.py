@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 
 from .conftest import MATRIX_PATH, ROOT
 
@@ -174,57 +174,6 @@ def test_python_dash_m(tmp_path):
     done = subprocess.run([sys.executable, "-m", "triage", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("triage ")
     assert os.path.exists(ROOT / "src" / "triage" / "__main__.py")
-
-
-@pytest.mark.parametrize("args, expected", [
-    (["validate", "matrix.yaml"], ["validate"]),
-    (["history", "--format", "csv"], ["history_command"]),
-    (["--help"], None), ([], None), (["valdate"], None),
-])
-def test_a_named_command_is_the_only_one_registered(args, expected):
-    from triage.cli import _register_only
-
-    saved = list(app.registered_commands)
-    try:
-        _register_only(args)
-        names = [c.callback.__name__ for c in app.registered_commands]
-        assert names == (expected or [c.callback.__name__ for c in saved])
-    finally:
-        app.registered_commands[:] = saved
-
-
-def _outcome(coerce):  # noqa: ANN001, ANN202
-    try:
-        return "value", coerce()
-    except Exception as exc:  # noqa: BLE001 - the kind of error and its words are what is compared
-        return type(exc).__name__, getattr(exc, "format_message", exc.__str__)()
-
-
-def test_option_values_are_taken_as_typers_own_check_takes_them():
-    """Unset options, text and choices skip Typer's pydantic adapters (see `cli._plain_options`); every value of
-    every option of every command gives what Typer's own check gives, bad values the same error."""
-    from enum import Enum
-
-    from typer import _coercion
-    from typer._click import Context
-    from typer.main import get_command
-
-    group = get_command(app)
-    compared = 0
-    for command in [group, *group.commands.values()]:
-        ctx = Context(command)
-        for param in command.params:
-            ours, typers = param.get_runtime_param(), _coercion.build_runtime_param(param.type_descriptor)
-            assert type(ours).__name__ == "Plain"
-            kind = param.type_descriptor.annotation
-            values = [None, "text", "", "-", "3", "0", "yes", ("a=b", "c"), (), ["x"], ("a", 1), 3, True]
-            if isinstance(kind, type) and issubclass(kind, Enum):
-                values += [*kind, *[m.value for m in kind], *[m.value.upper() for m in kind], "bogus"]
-            for value in values:
-                assert _outcome(lambda: ours.coerce(value, param, ctx)) == \
-                    _outcome(lambda: typers.coerce(value, param, ctx)), (command.name, param.name, value)
-                compared += 1
-    assert compared > 1000
 
 
 def test_a_bad_choice_is_worded_by_typer():

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from triage.engine import decide, resolve_answers, triage
+from triage.engine.decide import decide, resolve_answers, triage
 from triage.errors import AnswerError, InputError, MissingAnswerError
 
 from .conftest import run

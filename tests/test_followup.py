@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 from triage.errors import InputError
-from triage.history import MIGRATIONS, History
+from triage.engine.history import MIGRATIONS, History
 
 from .conftest import MATRIX_PATH, shipped_text
 
@@ -136,7 +136,7 @@ def test_history_csv_is_the_generic_export():
 
 def test_two_processes_recording_at_once_lose_nothing(tmp_path):
     path = tmp_path / "shared.sqlite3"
-    code = ("import sys\nfrom datetime import datetime, UTC\nfrom triage.history import History\n"
+    code = ("import sys\nfrom datetime import datetime, UTC\nfrom triage.engine.history import History\n"
             "with History(sys.argv[1]) as h:\n"
             "    for i in range(1000):\n"
             "        h.record(f'{sys.argv[2]}-{i}', datetime.now(UTC), 'triage', {'n': i, 'who': sys.argv[2]})\n")

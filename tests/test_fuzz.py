@@ -20,17 +20,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from triage import audit as audit_mod
-from triage.classify import Classifier, csv_records, jsonl_records
-from triage.cli import app
-from triage.engine import resolve_answers
+from triage.audit import measure as audit_mod
+from triage.engine.classify import Classifier, csv_records, jsonl_records
+from triage.cli.app import app
+from triage.engine.decide import resolve_answers
 from triage.errors import InputError, MatrixError, TriageError
-from triage.exports import CsvRows, Reader, csv_rows, jsonl_rows, load_mapping
+from triage.exports.readers import CsvRows, Reader, csv_rows, jsonl_rows, load_mapping
 from triage.files import OVERSIZE, capped_lines, line_blocks
-from triage.followup import state
-from triage.history import History
-from triage.matrix import read_matrix
-from triage.validate import lint
+from triage.engine.followup import state
+from triage.engine.history import History
+from triage.matrix.loader import read_matrix
+from triage.engine.lint import lint
 
 from .conftest import MATRIX_PATH, NEW_YORK, shipped_text
 
@@ -91,8 +91,8 @@ ROSTER_LINES = (MATRIX_PATH.parent / "roster.yaml").read_text().splitlines(keepe
 
 
 def check_roster_file(data: bytes, matrix) -> None:  # noqa: ANN001
-    from triage import capacity as cap
-    from triage.roster import check_roster
+    from triage.capacity import analysis as cap
+    from triage.capacity.roster import check_roster
 
     try:
         roster, problems = check_roster(data, "fuzz-roster.yaml", matrix)
@@ -309,7 +309,7 @@ answer_rests = st.sampled_from([
 @given(st.lists(st.tuples(ticket_tokens, st.sampled_from([", ", ",", " , "]), answer_rests), max_size=12))
 def test_classify_lines_seen_before_match_the_full_path(matrix, rows):
     """The raw-line cache of `triage classify` never changes a result or hides a bad record."""
-    from triage import classify as bulk
+    from triage.engine import classify as bulk
 
     text = "".join('{"ticket": ' + token + sep + rest + "\n" for token, sep, rest in rows)
     result = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", "2026-11-27T10:00:00Z"],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 
 from .conftest import MATRIX_PATH, shipped_text
 

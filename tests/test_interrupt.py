@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 
 from .conftest import MATRIX_PATH
 from .test_prompts import CTRL_C, ENTER, interact
@@ -34,7 +34,7 @@ def test_ctrl_c_after_the_last_prompt_is_not_needed(matrix):
 
 
 def test_ctrl_c_during_a_long_audit_writes_nothing(tmp_path, monkeypatch):
-    from triage import audit
+    from triage.audit import measure as audit
 
     def interrupted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise KeyboardInterrupt

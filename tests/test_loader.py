@@ -7,8 +7,8 @@ import time
 import pytest
 
 from triage.errors import InputError, MatrixError
-from triage.matrix import read_matrix
-from triage.yamlsafe import decode, load
+from triage.matrix.loader import read_matrix
+from triage.matrix.yamlsafe import decode, load
 
 from .conftest import shipped_text
 

@@ -15,11 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from triage import audit as audit_mod
-from triage import parallel
-from triage.cli import app
+from triage.audit import measure as audit_mod
+from triage.exports import parallel as parallel
+from triage.cli.app import app
 from triage.errors import TriageError
-from triage.exports import CsvRows, Reader, load_mapping
+from triage.exports.readers import CsvRows, Reader, load_mapping
 from triage.files import count_lines, line_blocks, part_starts
 
 from .conftest import MATRIX_PATH, NEW_YORK

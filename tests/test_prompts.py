@@ -13,9 +13,9 @@ from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 from rich.console import Console
 
-from triage.interactive import session
-from triage.matrix import read_matrix
-from triage.prompts import QuestionaryPrompter
+from triage.cli.session import session
+from triage.matrix.loader import read_matrix
+from triage.cli.prompts import QuestionaryPrompter
 
 from .conftest import shipped_text
 
@@ -148,7 +148,7 @@ def test_matrix_text_is_shown_literally_in_the_widgets(tmp_path):
     (80, [("", "fits")], "fits"),
 ])
 def test_notes_wrap_between_words_keeping_styles(width, parts, expected):
-    from triage.prompts import wrap_words
+    from triage.cli.prompts import wrap_words
 
     wrapped = wrap_words(parts, width)
     assert "".join(text for _, text in wrapped) == expected

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 
 from .browser import rendered_dom, screenshot
 from .conftest import MATRIX_PATH, shipped_text

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
-from triage.validate import github, lint
+from triage.cli.app import app
+from triage.engine.lint import github, lint
 
 from .conftest import shipped_text
 

@@ -1,5 +1,5 @@
 """`python -m triage`."""
 
-from .cli import main
+from triage.cli.app import main
 
 main()

@@ -11,7 +11,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, UsageError
+from triage.errors import InputError, UsageError
 
 DEFAULT_MATRIX = "matrix.yaml"
 MAX_BYTES = 1_048_576  # a matrix, roster, mapping or answers file

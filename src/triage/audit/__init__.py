@@ -1,0 +1,1 @@
+"""Audits and reviews of ticket history against the matrix."""

@@ -1,0 +1,578 @@
+"""`triage audit`: ticket history measured against the matrix, the guide's quality checks.
+
+Definitions (the README repeats them):
+- a target is measured on the calendar of the ticket's severity, from creation to the recorded time;
+  it is met when that open time is not longer than the target;
+- median is the middle value (mean of the two middle ones for an even count); p90 is the nearest-rank
+  90th percentile (the value at rank ceil(0.9 n));
+- `update`: each customer update is measured from the previous one (the first from creation) against
+  the cadence in force at the previous one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from operator import itemgetter
+from typing import Any
+
+from triage.engine.decide import decide, resolve_answers
+from triage.matrix.durations import iso_moment
+from triage.errors import TriageError
+from triage.exports.readers import BadRow, Batch, Ticket, batched
+from triage.matrix.loader import Matrix
+from triage.exports.moments import EPOCH, MICROSECOND, MomentLists, Moments, instant, iso_texts, micros_of, update_at, zone_at, zone_of
+from triage.exports.measure import Clock, Measure, Part, cadence_gaps, parts, stamps, within
+
+TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
+_ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}
+MAX_ROWS_KEPT = 1000
+
+
+def summary(parts: list[Any]) -> tuple[int, float | None, float | None]:
+    """(count, median, p90) of the values in a list of NumPy arrays, found by partial sorting."""
+    import numpy as np
+
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    n = len(values)
+    if not n:
+        return 0, None, None
+    mid, rank = n // 2, max(math.ceil(0.9 * n) - 1, 0)
+    ranks = sorted({mid, rank, max(mid - 1, 0)})
+    values = np.partition(values, ranks)
+    middle = float(values[mid]) if n % 2 else (float(values[mid - 1]) + float(values[mid])) / 2
+    return n, middle, float(values[rank])
+
+
+@dataclass
+class Options:
+    since: datetime | None = None
+    until: datetime | None = None
+    window_days: int = 30
+    repeat_threshold: int = 3
+    bounce_threshold: int = 2
+    today: date | None = None
+
+
+@dataclass
+class Audit:
+    matrix: Matrix
+    options: Options
+    read: int = 0
+    audited: int = 0
+    unreadable: int = 0
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)
+    minutes: dict[tuple[int, str], list[Any]] = field(default_factory=lambda: defaultdict(list))  # NumPy arrays
+    met: Counter = field(default_factory=Counter)
+    target_minutes: dict[tuple[int, str], float | None] = field(default_factory=dict)
+    breaches: list[tuple[str, int, str, str, str, float | None]] = field(default_factory=list)  # times as text
+    with_answers: int = 0
+    disagreements: list[tuple[str, int, int, tuple[str, ...], str | None]] = field(default_factory=list)
+    unreadable_answers: list[tuple[str, str]] = field(default_factory=list)
+    overrides: list[tuple[str, int, str]] = field(default_factory=list)
+    escalated: int = 0
+    escalated_with_packet: int = 0
+    complete_packets: int = 0
+    missing_fields: Counter = field(default_factory=Counter)
+    bounced: list[tuple[str, int, int]] = field(default_factory=list)
+    to_assign: list[Any] = field(default_factory=list)
+    assign_to_escalate: list[Any] = field(default_factory=list)
+    # each tag's escalations: (microseconds since the epoch, UTC offsets in seconds, tickets), in three lists
+    escalations_by_tag: dict[str, tuple[list[int], list[int], list[str]]] = field(default_factory=dict)
+    exceptions_used: Counter = field(default_factory=Counter)
+    unknown_roles: Counter = field(default_factory=Counter)
+    levels_seen: Counter = field(default_factory=Counter)
+    acknowledge_all: list[Any] = field(default_factory=list)
+    first: datetime | None = None
+    last: datetime | None = None
+    escalated_tickets: list[Ticket] = field(default_factory=list)
+    known_exceptions: set[str] = field(default_factory=set)
+    # the breaches and bounced tickets already written as JSON (see `write_lists`), in the order they came:
+    # stretches of a breaches array's items, and of a bounced array's items by reassignment count
+    written_breaches: list[bytes] = field(default_factory=list)
+    written_bounced: dict[int, list[bytes]] = field(default_factory=dict)
+
+    def shift_lines(self, lines: int) -> None:
+        """Move the line numbers this audit holds on by `lines`: it measured a part of a file read on its own."""
+        self.bad_rows = [(line + lines, reason) for line, reason in self.bad_rows]
+        for ticket in self.escalated_tickets:
+            ticket.line += lines
+
+
+def _absorb(report: Audit, other: Audit, keep_escalated: int) -> None:
+    """Add what `other` measured (the tickets after this report's) to `report`, as if one pass had read both."""
+    for name in ("read", "audited", "unreadable", "with_answers", "escalated", "escalated_with_packet",
+                 "complete_packets"):
+        setattr(report, name, getattr(report, name) + getattr(other, name))
+    if other.written_breaches or other.written_bounced:  # what is here so far goes first, written the same way
+        write_lists(report)
+        report.written_breaches += other.written_breaches
+        for count, chunks in other.written_bounced.items():
+            report.written_bounced.setdefault(count, []).extend(chunks)
+    report.bad_rows += other.bad_rows[:MAX_ROWS_KEPT - len(report.bad_rows)]
+    report.unreadable_answers += other.unreadable_answers[:MAX_ROWS_KEPT - len(report.unreadable_answers)]
+    for name in ("breaches", "disagreements", "overrides", "bounced", "to_assign", "assign_to_escalate",
+                 "acknowledge_all", "escalated_tickets"):
+        getattr(report, name).extend(getattr(other, name))
+    for name in ("met", "missing_fields", "exceptions_used", "unknown_roles", "levels_seen"):
+        getattr(report, name).update(getattr(other, name))
+    for key, values in other.minutes.items():
+        report.minutes[key] += values
+    for tag, lists in other.escalations_by_tag.items():
+        for mine, theirs in zip(report.escalations_by_tag.setdefault(tag, ([], [], [])), lists):
+            mine += theirs
+    if other.first is not None and (report.first is None or other.first < report.first):
+        report.first = other.first
+    if other.last is not None and (report.last is None or other.last > report.last):
+        report.last = other.last
+    if keep_escalated and len(report.escalated_tickets) > keep_escalated * 4:
+        _keep_latest(report.escalated_tickets, keep_escalated)
+
+
+def _keep_latest(tickets: list[Ticket], keep: int) -> None:
+    """Only the `keep` latest created of `tickets`, latest first (tickets created together, as they came)."""
+    tickets.sort(key=lambda x: x.created, reverse=True)
+    del tickets[keep:]
+
+
+def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow | Audit], options: Options, *,
+        keep_escalated: int = 0, written: bool = False) -> Audit:
+    """Measure every ticket; `keep_escalated` keeps the latest escalated tickets for `triage review`; with
+    `written`, the breaches and bounced tickets are written as JSON a batch at a time (`write_lists`).
+
+    Tickets are measured a batch at a time, target by target, as arrays; the per-ticket checks (answers,
+    packets, tags) look only at the tickets that carry them. An Audit among the rows (a later part of the
+    file, measured by another process) is merged where it stands."""
+    report = Audit(matrix, options)
+    clocks: dict[str, Clock] = {}
+    plans: dict[int, _Plan] = {}
+    for lvl, sev in matrix.levels.items():
+        t = sev.spec.targets
+        clock = clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar]))
+        limits = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
+                  "resolution": t.resolution.within}
+        for name, limit in limits.items():
+            report.target_minutes[(lvl, name)] = None if limit is None else limit.total_seconds() / 60
+        report.target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60
+        plans[lvl] = _Plan(clock, {k: report.target_minutes[(lvl, k)] for k in limits},
+                           [(step.every.total_seconds() / 60, None if step.for_ is None else step.for_.total_seconds() / 60)
+                            for step in t.update_every])
+    point = next((p for p in matrix.model.handoff_points if p.id == "owner_to_specialist"), None)
+    required = list(point.requires) if point else [f.id for f in matrix.model.handoff_packet if f.stage == "triage"]
+    required = [f for f in required if not any(pf.id == f and pf.filled_from for pf in matrix.model.handoff_packet)]
+    report.known_exceptions = {e.id for e in matrix.model.exceptions}
+    checks = _Checks(matrix, report, required, keep_escalated)
+
+    unread: list[tuple[int, str]] = []  # a stretch's unreadable rows, listed in line order with its batch's
+    for item in batched(rows):
+        if isinstance(item, BadRow):
+            report.unreadable += 1
+            if len(report.bad_rows) + len(unread) < MAX_ROWS_KEPT:
+                unread.append((item.line, item.reason))
+            continue
+        if isinstance(item, Audit):
+            report.bad_rows += unread
+            unread = []
+            _absorb(report, item, keep_escalated)
+            continue
+        unread += _measure_batch(report, item, plans, checks)
+        if written:
+            write_lists(report)
+        report.bad_rows += sorted(unread, key=lambda bad: bad[0])[:MAX_ROWS_KEPT - len(report.bad_rows)]
+        unread = []
+    report.bad_rows += unread
+    if keep_escalated:
+        _keep_latest(report.escalated_tickets, keep_escalated)
+    return report
+
+
+def part_runner(matrix: Matrix, options: Options, keep_escalated: int = 0, *,
+                written: bool = False) -> Callable[[Iterable[Any]], Audit]:
+    """`run` for a part of the input measured in another process; its Audit travels without the matrix,
+    which the receiving process has. With `written`, the part's breaches and bounced tickets travel as JSON
+    (for a report that is JSON), written by the worker instead of the receiver."""
+
+    def measure(rows: Iterable[Any]) -> Audit:
+        import numpy as np
+
+        report = run(matrix, rows, options, keep_escalated=keep_escalated, written=written)
+        report.matrix = None  # type: ignore[assignment]
+        # one array where a batch at a time left many: the same values, quicker to hand over
+        report.minutes = defaultdict(list, {k: [np.concatenate(v)] for k, v in report.minutes.items() if v})
+        for name in ("acknowledge_all", "to_assign", "assign_to_escalate"):
+            parts = getattr(report, name)
+            setattr(report, name, [np.concatenate(parts)] if parts else [])
+        return report
+
+    return measure
+
+
+@dataclass
+class _Plan:
+    """What one severity is measured on: its calendar, targets in minutes and update cadence."""
+
+    clock: Clock
+    limits: dict[str, float | None]
+    cadence: list[tuple[float, float | None]]  # (every, for how long) in minutes, the last for the rest
+
+
+def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks: _Checks) -> list[tuple[int, str]]:
+    """Measure one batch; returns its tickets whose severity the matrix does not have, as unreadable rows."""
+    import numpy as np
+
+    options = report.options
+    report.read += len(batch)
+    created = stamps(batch.created)
+    levels = np.array(batch.level, dtype=np.int64)
+    known = np.isin(levels, list(plans))
+    period = within(created, options.since, options.until)
+    unknown = [(batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not in the matrix")
+               for i in np.flatnonzero(~known & period).tolist()]
+    report.unreadable += len(unknown)
+    chosen = known & period
+    picked = np.flatnonzero(chosen)
+    if not len(picked):
+        return unknown
+    report.audited += len(picked)
+    first, last = int(picked[np.argmin(created[picked])]), int(picked[np.argmax(created[picked])])
+    if report.first is None or batch.created[first] < report.first:
+        report.first = batch.created[first]
+    if report.last is None or batch.created[last] > report.last:
+        report.last = batch.created[last]
+    breaches: list[tuple[int, int, int, tuple[str, int, str, str, str, float | None]]] = []
+    for part in parts(batch, chosen, levels, created, tuple(_ATTR.values())):
+        report.levels_seen[part.level] += len(part.rows)
+        _measure_part(report, batch, plans[part.level], part, breaches)
+    breaches.sort(key=lambda b: b[:3])
+    report.breaches += [b[3] for b in breaches]
+    checks.tickets(batch, picked)
+    return unknown
+
+
+def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches: list[Any]) -> None:
+    """The tickets of one severity in a batch: every target, the update cadence, handoff delays."""
+    import numpy as np
+
+    lvl, rows, created, times = part.level, part.rows, part.created, part.times
+    measure = Measure(plan.clock, created, part.updates, *times.values())
+    for order, (name, attr) in enumerate(_ATTR.items()):
+        limit = plan.limits[name]
+        actual = times[attr]
+        have = ~np.isnan(actual)
+        if limit is None or not have.any():
+            continue
+        where = np.flatnonzero(have)
+        spent = measure.between(created[where], actual[where]) / 60
+        report.minutes[(lvl, name)].append(spent)
+        if name == "acknowledge":
+            report.acknowledge_all.append(spent)
+        late = spent > limit
+        report.met[(lvl, name)] += int(len(spent) - np.count_nonzero(late))
+        if late.any():
+            positions = where[late]
+            due = measure.due(created[positions], np.full(len(positions), limit * 60))
+            late_rows, moments = rows[positions], getattr(batch, attr)
+            texts = None
+            if isinstance(batch.created, Moments) and isinstance(moments, Moments):
+                texts = _texts(due, batch.created.offsets[late_rows], moments.micros[late_rows],
+                               moments.offsets[late_rows])
+            if texts is None:  # times kept as datetimes: one by one
+                texts = ([iso_moment(datetime.fromtimestamp(d, zone_at(batch.created, i)))
+                          for d, i in zip(due.tolist(), late_rows.tolist())],
+                         [iso_moment(moments[i]) for i in late_rows.tolist()])
+            for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, (spent[late] - limit).tolist()):
+                breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text, _round(minutes))))
+    if len(part.updates):
+        previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
+        report.minutes[(lvl, "update")].append(gap)
+        late = gap > every
+        report.met[(lvl, "update")] += int(len(gap) - np.count_nonzero(late))
+        if late.any():
+            positions = np.flatnonzero(late)
+            due = measure.due(previous[positions], every[positions] * 60)
+            owner = part.owner
+            sequence = np.arange(len(owner)) - np.repeat(np.cumsum(part.counts) - part.counts, part.counts)
+            late_rows, ks = rows[owner[positions]], sequence[positions]
+            texts = None
+            if isinstance(batch.updates, MomentLists) and isinstance(batch.created, Moments):
+                updates = batch.updates.flat
+                flat = batch.updates.starts[late_rows] + ks  # each late update, and the one before it
+                zones = np.where(ks > 0, updates.offsets[np.maximum(flat - 1, 0)], batch.created.offsets[late_rows])
+                texts = _texts(due, zones, updates.micros[flat], updates.offsets[flat])
+            if texts is None:  # times kept as datetimes: one by one
+                texts = ([iso_moment(datetime.fromtimestamp(d, update_at(batch.updates, i, k - 1).tzinfo if k
+                                                            else zone_at(batch.created, i)))
+                          for d, i, k in zip(due.tolist(), late_rows.tolist(), ks.tolist())],
+                         [iso_moment(update_at(batch.updates, i, k)) for i, k in zip(late_rows.tolist(), ks.tolist())])
+            for i, k, due_text, actual_text, minutes in zip(late_rows.tolist(), ks.tolist(), *texts,
+                                                            (gap[late] - every[late]).tolist()):
+                breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update", due_text, actual_text,
+                                                    _round(minutes))))
+    assigned = times["assigned"]
+    where = np.flatnonzero(~np.isnan(assigned))
+    if len(where):
+        report.to_assign.append(measure.between(created[where], assigned[where]) / 60)
+        escalated = times["escalated"][where]
+        both = ~np.isnan(escalated)
+        if both.any():
+            report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)
+
+
+def _texts(due: Any, zones: Any, micros: Any, offsets: Any) -> tuple[list[str], list[str]] | None:
+    """Breaches' due times (timestamps, shown at the UTC offsets `zones`) and actual times (`micros` at
+    `offsets`) as text, whole arrays at once; None when some cannot be (the caller goes one by one)."""
+    due_micros = micros_of(due)
+    due_texts = None if due_micros is None else iso_texts(due_micros, zones)
+    actual_texts = None if due_texts is None else iso_texts(micros, offsets)
+    return None if actual_texts is None else (due_texts, actual_texts)  # type: ignore[return-value]
+
+
+class _Checks:
+    """The checks made ticket by ticket, over only the tickets that carry what they look at."""
+
+    def __init__(self, matrix: Matrix, report: Audit, required: list[str], keep_escalated: int) -> None:
+        self.matrix, self.report, self.required, self.keep = matrix, report, required, keep_escalated
+        self.roles = set(matrix.model.roles)
+        self.decisions: dict[Any, tuple[int, tuple[str, ...]] | str] = {}
+
+    def decided(self, answers: dict[str, str]) -> tuple[int, tuple[str, ...]] | str:
+        """(level, rules) the matrix gives for recorded answers, or why they cannot be read; cached, since
+        exports repeat the same answers."""
+        key = tuple(answers.items())
+        known = self.decisions.get(key)
+        if known is None:
+            try:
+                resolved, _ = resolve_answers(self.matrix, answers)
+                decision = decide(self.matrix, resolved)
+                known = (decision.level, decision.rules)
+            except TriageError as exc:
+                known = exc.message
+            if len(self.decisions) > 50_000:
+                self.decisions.clear()
+            self.decisions[key] = known
+        return known
+
+    def tickets(self, batch: Batch, rows: Any) -> None:
+        """The chosen tickets of a batch (`rows`, a NumPy array of their indexes, in order)."""
+        import numpy as np
+
+        report = self.report
+        picked = rows.tolist()
+        answers, overrides = batch.answers, batch.override_reason
+        for i in picked if any(answers) or any(overrides) else ():
+            if answers[i]:
+                report.with_answers += 1
+                known = self.decided(answers[i])
+                if isinstance(known, str):
+                    if len(report.unreadable_answers) < MAX_ROWS_KEPT:
+                        report.unreadable_answers.append((batch.ticket[i], known))
+                elif known[0] != batch.level[i]:
+                    report.disagreements.append((batch.ticket[i], batch.level[i], known[0], known[1], overrides[i]))
+            if overrides[i]:
+                report.overrides.append((batch.ticket[i], batch.level[i], overrides[i]))
+        escalated = batch.escalated
+        chosen = rows[~np.isnan(stamps(escalated)[rows])].tolist()  # the escalated ones
+        report.escalated += len(chosen)
+        packets, tags = batch.packet, batch.tags
+        for i in chosen if any(packets) else ():
+            packet = packets[i]
+            if packet:
+                report.escalated_with_packet += 1
+                gaps = [f for f in self.required if not packet.get(f)]
+                if not gaps:
+                    report.complete_packets += 1
+                report.missing_fields.update(gaps)
+        by_tag = report.escalations_by_tag
+        for i in chosen if any(tags) else ():
+            if tags[i]:
+                micros, offset = instant(escalated, i)
+                for tag in tags[i]:
+                    lists = by_tag.get(tag) or by_tag.setdefault(tag, ([], [], []))
+                    lists[0].append(micros)
+                    lists[1].append(offset)
+                    lists[2].append(batch.ticket[i])
+        for i in chosen if self.keep else ():
+            report.escalated_tickets.append(batch.ticket_at(i))
+            if len(report.escalated_tickets) > self.keep * 4:
+                _keep_latest(report.escalated_tickets, self.keep)
+        reassignments = batch.reassignments
+        counts = np.fromiter(reassignments, dtype=np.int64, count=len(reassignments))
+        report.bounced += [(batch.ticket[i], batch.level[i], reassignments[i])
+                           for i in rows[counts[rows] >= report.options.bounce_threshold].tolist()]
+        for i in picked if any(batch.exception) or any(batch.escalated_to) else ():
+            if batch.exception[i]:
+                report.exceptions_used[batch.exception[i]] += 1
+            role = batch.escalated_to[i]
+            if role and role not in self.roles:
+                report.unknown_roles[role] += 1
+
+
+def repeated(report: Audit) -> list[dict[str, Any]]:
+    """Tags escalated at least `repeat_threshold` times within `window_days`: knowledge-base candidates. Of the
+    windows holding the most escalations of a tag, the earliest; escalations at the same moment by ticket."""
+    import numpy as np
+
+    window = timedelta(days=report.options.window_days) // MICROSECOND
+    out = []
+    for tag, (micros, offsets, tickets) in report.escalations_by_tag.items():
+        moments = np.array(micros, dtype=np.int64)
+        order = np.argsort(moments, kind="stable")
+        moments = moments[order]
+        ties = np.flatnonzero(moments[1:] == moments[:-1])
+        if len(ties):  # escalations at the same moment: by ticket, each run of them sorted on its own
+            order = order.tolist()
+            run_starts = ties[np.r_[True, ties[1:] != ties[:-1] + 1]].tolist()
+            run_ends = (ties[np.r_[ties[1:] != ties[:-1] + 1, True]] + 2).tolist()
+            for a, b in zip(run_starts, run_ends):
+                order[a:b] = sorted(order[a:b], key=tickets.__getitem__)
+            order = np.array(order)
+        # for each escalation, the earliest one within the window before it: the count of the window it closes
+        starts = np.searchsorted(moments, moments - window, side="left")
+        counts = np.arange(len(moments)) - starts + 1
+        if not len(counts) or counts.max() < report.options.repeat_threshold:
+            continue
+        end = int(np.argmax(counts))  # the first window with the most
+        best, first = int(counts[end]), int(starts[end])
+        chosen = order[first:first + best].tolist()
+        out.append({"tag": tag, "escalations": best, "from": _minutes(micros[chosen[0]], offsets[chosen[0]]),
+                    "to": _minutes(micros[chosen[-1]], offsets[chosen[-1]]),
+                    "tickets": [tickets[i] for i in chosen[:10]]})
+    return sorted(out, key=lambda r: (-r["escalations"], r["tag"]))
+
+
+def _minutes(micros: int, offset: int) -> str:
+    """An escalation's time as written in the export's zone, to the minute."""
+    return (EPOCH + micros * MICROSECOND).astimezone(zone_of(offset)).isoformat(timespec="minutes")
+
+
+_BREACH_DEPTH, _BOUNCED_DEPTH = 1, 2  # how deep the two arrays sit in the result
+
+
+def write_lists(report: Audit) -> None:
+    """Write the breaches and bounced tickets measured so far as JSON items (as `orjson` indents them at the
+    depth they have in the result) and let go of them: for the JSON report, whose longest arrays these are."""
+    import orjson
+
+    def items(values: list[dict[str, Any]], depth: int) -> bytes:
+        text = orjson.dumps(values, option=orjson.OPT_INDENT_2)[2:-2]  # the items, without the brackets
+        pad = b" " * (2 * depth)
+        return pad + text.replace(b"\n", b"\n" + pad)
+
+    if report.breaches:
+        report.written_breaches.append(items(_breach_items(report.breaches), _BREACH_DEPTH))
+        report.breaches = []
+    if report.bounced:
+        by_count: dict[int, list[tuple[str, int, int]]] = {}
+        for bounce in report.bounced:
+            by_count.setdefault(bounce[2], []).append(bounce)
+        for count, bounces in by_count.items():
+            report.written_bounced.setdefault(count, []).append(items(_bounced_items(bounces), _BOUNCED_DEPTH))
+        report.bounced = []
+
+
+def _breach_items(breaches: list[tuple[str, int, str, str, str, float | None]]) -> list[dict[str, Any]]:
+    return [{"ticket": ticket, "severity": lvl, "target": name, "due": due, "actual": actual, "late_minutes": late}
+            for ticket, lvl, name, due, actual, late in breaches]
+
+
+def _bounced_items(bounced: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
+    """Most reassigned first; tickets reassigned as often, in the order they came."""
+    return [{"ticket": t, "severity": lvl, "reassignments": n} for t, lvl, n in sorted(bounced, key=itemgetter(2),
+                                                                                    reverse=True)]
+
+
+def _written(chunks: list[bytes], depth: int) -> Any:
+    import orjson
+
+    if not chunks:
+        return orjson.Fragment(b"[]")
+    return orjson.Fragment(b"[\n" + b",\n".join(chunks) + b"\n" + b" " * (2 * depth) + b"]")
+
+
+def to_json(report: Audit, *, written: bool = False) -> dict[str, Any]:
+    """The audit result (schema_version 1); the contract keys of DESIGN.md plus the guide's other checks.
+    With `written`, the breaches and bounced tickets are JSON text already (`orjson.Fragment`s), for
+    `orjson.dumps` with OPT_INDENT_2 to place as they are."""
+    m, o = report.matrix, report.options
+    if written:
+        write_lists(report)
+        breaches = _written(report.written_breaches, _BREACH_DEPTH)
+        bounced = _written([chunk for count in sorted(report.written_bounced, reverse=True)
+                            for chunk in report.written_bounced[count]], _BOUNCED_DEPTH)
+    else:
+        if report.written_breaches or report.written_bounced:
+            raise ValueError("this audit's lists were written as JSON: ask for them written")
+        breaches, bounced = _breach_items(report.breaches), _bounced_items(report.bounced)
+    severities: dict[str, Any] = {}
+    for lvl in sorted(m.levels):
+        targets = {}
+        for name in TARGETS:
+            measured, middle, high = summary(report.minutes.get((lvl, name), []))
+            met = report.met[(lvl, name)]
+            targets[name] = {"measured": measured, "met": met,
+                             "share_met": round(met / measured, 4) if measured else None,
+                             "median_minutes": _round(middle), "p90_minutes": _round(high),
+                             "target_minutes": report.target_minutes.get((lvl, name))}
+        severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label,
+                                "calendar": m.levels[lvl].spec.targets.calendar,
+                                "tickets": report.levels_seen[lvl], "targets": targets}
+    today = o.today or date.today()
+    matrix_exceptions = [{"id": e.id, "problem": "no approver" if e.approver is None else "no expiry date"
+                          if e.expires is None else f"expired on {e.expires.isoformat()}"}
+                         for e in m.model.exceptions
+                         if e.approver is None or e.expires is None or e.expires < today]
+    _, assign_median, assign_p90 = summary(report.to_assign)
+    _, escalate_median, escalate_p90 = summary(report.assign_to_escalate)
+    return {
+        "schema_version": 1,
+        "matrix": {"name": m.model.matrix.name, "version": m.model.matrix.version, "sha256": m.sha256},
+        "period": {"since": o.since.isoformat() if o.since else None, "until": o.until.isoformat() if o.until else None,
+                   "first_ticket": iso_moment(report.first) if report.first else None,
+                   "last_ticket": iso_moment(report.last) if report.last else None},
+        "tickets": {"read": report.read, "audited": report.audited, "unreadable": report.unreadable},
+        "unreadable_rows": [{"line": line, "reason": reason} for line, reason in report.bad_rows],
+        "severities": severities,
+        "breaches": breaches,
+        "criteria": {"with_answers": report.with_answers,
+                     "disagreements": [{"ticket": t, "recorded": r, "computed": c, "rules": list(rules),
+                                        "override_reason": why} for t, r, c, rules, why in report.disagreements],
+                     "unreadable_answers": [{"ticket": t, "reason": why} for t, why in report.unreadable_answers],
+                     "overrides": [{"ticket": t, "severity": lvl, "reason": why} for t, lvl, why in report.overrides]},
+        "packets": {"escalated": report.escalated, "with_packet_data": report.escalated_with_packet,
+                    "complete": report.complete_packets,
+                    "share_complete": round(report.complete_packets / report.escalated_with_packet, 4)
+                    if report.escalated_with_packet else None,
+                    "missing_fields": dict(report.missing_fields.most_common())},
+        "routing": {"bounced": bounced,
+                    "bounce_threshold": o.bounce_threshold,
+                    "to_assign_minutes": {"median": _round(assign_median), "p90": _round(assign_p90)},
+                    "assign_to_escalate_minutes": {"median": _round(escalate_median), "p90": _round(escalate_p90)},
+                    "unknown_roles": dict(report.unknown_roles)},
+        "repeated": {"window_days": o.window_days, "threshold": o.repeat_threshold, "candidates": repeated(report)},
+        "exceptions": {"tickets": dict(report.exceptions_used),
+                       "unknown": sorted(set(report.exceptions_used) - report.known_exceptions),
+                       "matrix": matrix_exceptions},
+        "acknowledge_distribution": histogram(report.acknowledge_all),
+    }
+
+
+BINS = (5, 15, 30, 60, 120, 240, 480, 960, 1920)
+
+
+def histogram(parts: list[Any]) -> list[dict[str, Any]]:
+    """Counts of time to acknowledge (NumPy arrays of minutes) in bins: under 5, 5-15, ..., 1920 and over."""
+    import numpy as np
+
+    counts = [0] * (len(BINS) + 1)
+    for values in parts:  # a value's bin is the number of edges at or below it
+        counts = [a + b for a, b in zip(counts, np.bincount(np.searchsorted(BINS, values, side="right"),
+                                                              minlength=len(BINS) + 1).tolist())]
+    edges = (0, *BINS)
+    return [{"from": edges[i], "to": BINS[i] if i < len(BINS) else None, "tickets": c} for i, c in enumerate(counts)]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,165 @@
+"""The interactive questionnaire: questionary widgets behind a small interface, with a way back."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from triage.matrix.answers import parse_answer
+from triage.engine.decide import applies, check_known
+from triage.matrix.loader import Matrix
+from triage.sanitize import one_line, visible
+
+BACK = "\x00back"  # a value no choice id can take (ids are [a-z][a-z0-9_]*)
+
+
+class Prompter(Protocol):
+    def choose(self, message: str, choices: list[tuple[str, Any]], *, default: Any = None) -> Any: ...
+
+    def choose_many(self, message: str, choices: list[tuple[str, str]], *, checked: tuple[str, ...],
+                    can_go_back: bool) -> Any: ...
+
+    def text(self, message: str, *, instruction: str = "") -> str: ...
+
+    def note(self, parts: list[tuple[str, str]]) -> None:
+        """Show one line made of (style, text) parts: `bold`, `dim`, `italic`, `yellow`, or several."""
+
+
+class QuestionaryPrompter:
+    """Real widgets. Prompts are drawn on stderr so stdout carries only the result."""
+
+    def __init__(self, *, input: Any = None, output: Any = None) -> None:
+        if output is None:
+            from prompt_toolkit.output import create_output
+
+            output = create_output(stdout=sys.stderr)
+        self.kwargs = {"input": input, "output": output} if input is not None else {"output": output}
+
+    def choose(self, message: str, choices: list[tuple[str, Any]], *, default: Any = None) -> Any:
+        import questionary
+
+        options = [questionary.Choice(one_line(title), value=value) for title, value in choices]
+        chosen = default if default in [v for _, v in choices] else None
+        return questionary.select(one_line(message), choices=options, default=chosen, qmark="?",
+                                  instruction="(arrow keys, Enter)", **self.kwargs).unsafe_ask()
+
+    def choose_many(self, message: str, choices: list[tuple[str, str]], *, checked: tuple[str, ...],
+                    can_go_back: bool) -> Any:
+        import questionary
+        from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
+        options = [questionary.Choice(one_line(title), value=value, checked=value in checked)
+                   for title, value in choices]
+        hint = "(Space to tick, Enter to confirm" + (", Left arrow to go back)" if can_go_back else ")")
+        question = questionary.checkbox(one_line(message), choices=options, qmark="?", instruction=hint,
+                                        **self.kwargs)
+        if can_go_back:
+            keys = KeyBindings()
+
+            @keys.add("left", eager=True)
+            def _back(event: Any) -> None:
+                event.app.exit(result=BACK)
+
+            app = question.application
+            app.key_bindings = merge_key_bindings([app.key_bindings, keys])  # type: ignore[list-item]
+        return question.unsafe_ask()
+
+    def text(self, message: str, *, instruction: str = "") -> str:
+        import questionary
+
+        return questionary.text(one_line(message), qmark="?", instruction=instruction, **self.kwargs).unsafe_ask()
+
+    def note(self, parts: list[tuple[str, str]]) -> None:
+        from prompt_toolkit import print_formatted_text
+        from prompt_toolkit.formatted_text import FormattedText
+
+        styles = {"bold": "bold", "dim": "dim", "italic": "italic", "yellow": "fg:ansiyellow"}
+        output = self.kwargs["output"]
+        try:
+            width = max(output.get_size().columns, 20)
+        except Exception:  # noqa: BLE001 - an output that cannot tell its size: a common width
+            width = 80
+        styled = [(" ".join(styles.get(word, "") for word in style.split()), visible(text)) for style, text in parts]
+        print_formatted_text(FormattedText(wrap_words(styled, width)), output=output)
+
+
+def wrap_words(parts: list[tuple[str, str]], width: int) -> list[tuple[str, str]]:
+    """Styled text broken into lines of at most `width` characters between words (a word longer than a
+    line stays whole), keeping each word's style."""
+    import re
+
+    out: list[tuple[str, str]] = []
+    column = 0
+    for style, text in parts:
+        for token in re.findall(r"\S+|\s+", text):
+            if token.isspace():
+                if "\n" in token:  # a line break of the text's own
+                    out.append((style, token))
+                    column = len(token.rsplit("\n", 1)[1])
+                elif column:
+                    out.append((style, token))
+                    column += len(token)
+                continue
+            if column and column + len(token) > width:
+                while out and out[-1][1].isspace():
+                    out.pop()
+                out.append(("", "\n"))
+                column = 0
+            out.append((style, token))
+            column += len(token)
+    return out
+
+
+def interview(matrix: Matrix, prompter: Prompter, given: dict[str, Any],
+              show_help: Callable[[str], None] = lambda _: None) -> tuple[dict[str, Any], list[str]]:
+    """Ask every applicable question that `given` does not answer, in order, with a way back.
+
+    Returns the answers and the ids of questions skipped because they did not apply."""
+    check_known(matrix, given)
+    parsed = {qid: parse_answer(qid, *matrix.kinds[qid], raw) for qid, raw in given.items()}
+    questions = matrix.model.questions
+    answers: dict[str, Any] = {}
+    asked: list[int] = []  # indexes of questions the agent answered, for stepping back
+    i = 0
+    while i < len(questions):
+        q = questions[i]
+        kind, choices = matrix.kinds[q.id]
+        if not applies(matrix, q.id, answers):
+            answers[q.id] = matrix.defaults[q.id]
+            i += 1
+            continue
+        if q.id in parsed:
+            answers[q.id] = parsed[q.id]
+            i += 1
+            continue
+        previous = answers.get(q.id, matrix.defaults.get(q.id))
+        show_help(q.help)
+        value = ask_one(prompter, q.ask, kind, q.choices, previous, can_go_back=bool(asked))
+        if value is None:
+            raise KeyboardInterrupt
+        if value == BACK:
+            i = asked.pop()
+            continue
+        answers[q.id] = value
+        asked.append(i)
+        i += 1
+    skipped = [q.id for q in questions if not applies(matrix, q.id, answers)]
+    return answers, skipped
+
+
+def ask_one(prompter: Prompter, message: str, kind: str, labels: dict[str, str], previous: Any,
+            *, can_go_back: bool) -> Any:
+    back = [("← Back to the previous question", BACK)] if can_go_back else []
+    if kind == "yes_no":
+        default = None if previous is None else previous
+        return prompter.choose(message, [("Yes", True), ("No", False), *back], default=default)
+    if kind == "one_of":
+        return prompter.choose(message, [*[(label, cid) for cid, label in labels.items()], *back], default=previous)
+    value = prompter.choose_many(message, [(label, cid) for cid, label in labels.items()],
+                                 checked=tuple(previous or ()), can_go_back=can_go_back)
+    if value is None or value == BACK:
+        return value
+    chosen = set(value)
+    return tuple(cid for cid in labels if cid in chosen)
+

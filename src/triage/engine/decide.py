@@ -1,0 +1,483 @@
+"""The decision engine: answers -> severity with reasons -> routing -> absolute deadlines -> result."""
+
+from __future__ import annotations
+
+import itertools
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, NamedTuple
+
+from triage.matrix.answers import parse_answer, to_json
+from triage.matrix.calendars import zone
+from triage.matrix.conditions import matches
+from triage.matrix.durations import iso_duration, iso_moment
+from triage.errors import AnswerError, InputError, MissingAnswerError
+from triage.matrix.loader import Matrix
+
+SCHEMA_VERSION = 1
+TARGETS = ("acknowledge", "assign_owner", "escalate", "next_update", "resolution")
+
+
+# ---------------------------------------------------------------------------------------------- answers
+
+def applies(matrix: Matrix, qid: str, answers: Mapping[str, Any]) -> bool:
+    """Whether a question is asked, given the answers to the questions before it."""
+    condition = matrix.applies.get(qid)
+    return condition is None or matches(condition, answers)
+
+
+def answer_hint(matrix: Matrix, qid: str) -> str:
+    kind, choices = matrix.kinds[qid]
+    if kind == "yes_no":
+        return f"--answer {qid}=yes|no"
+    if kind == "one_of":
+        return f"--answer {qid}={'|'.join(choices)}"
+    return f"--answer {qid}={','.join(choices[:2])} (any of: {', '.join(choices)}; empty for none)"
+
+
+def check_known(matrix: Matrix, given: Mapping[str, Any]) -> None:
+    for qid in given:
+        if qid not in matrix.kinds:
+            raise AnswerError(f"unknown question `{qid}` (questions: {', '.join(matrix.kinds)})")
+
+
+def resolve_answers(matrix: Matrix, given: Mapping[str, Any], *,
+                    ask: Callable[[Any, dict[str, Any]], Any] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Check every given answer and fill in the rest: skipped questions take their default, the
+    others are asked (when `ask` is given), defaulted, or reported missing. Returns (answers, skipped)."""
+    check_known(matrix, given)
+    answers: dict[str, Any] = {}
+    skipped: list[str] = []
+    missing: list[str] = []
+    for q in matrix.model.questions:
+        kind, choices = matrix.kinds[q.id]
+        if not applies(matrix, q.id, answers):
+            answers[q.id] = matrix.defaults[q.id]
+            skipped.append(q.id)
+        elif q.id in given:
+            answers[q.id] = parse_answer(q.id, kind, choices, given[q.id])
+        elif ask is not None:
+            answers[q.id] = ask(q, answers)
+        elif q.id in matrix.defaults:
+            answers[q.id] = matrix.defaults[q.id]
+        else:
+            missing.append(q.id)
+            answers[q.id] = None  # keeps later `applies_when` checks total; never classified
+    if missing:
+        first = missing[0]
+        others = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise MissingAnswerError(f"no answer for `{first}` ({matrix.question(first).ask}): "
+                                 f"pass {answer_hint(matrix, first)}{others}")
+    return answers, skipped
+
+
+# ---------------------------------------------------------------------------------------------- decision
+
+class Decision(NamedTuple):
+    level: int
+    rules: tuple[str, ...]  # ids of every rule at the winning level
+
+
+def decision_table(matrix: Matrix) -> dict[tuple[Any, ...], Decision | None]:
+    """Every combination of the answers severity rules read, decided once (the answer space is finite)."""
+    if matrix._table is None:
+        inputs = matrix.severity_inputs
+        table: dict[tuple[Any, ...], Decision | None] = {}
+        for combo in itertools.product(*(matrix.domain(q) for q in inputs)):
+            table[combo] = evaluate(matrix, dict(zip(inputs, combo)))
+        matrix._table = table  # type: ignore[assignment]
+    return matrix._table  # type: ignore[return-value]
+
+
+def evaluate(matrix: Matrix, answers: Mapping[str, Any]) -> Decision | None:
+    """Apply every severity rule; the most severe match wins and all rules at that level are reasons."""
+    best: int | None = None
+    rules: list[str] = []
+    for rule, condition in matrix.severity_rules:
+        if matches(condition, answers):
+            if best is None or rule.at_least < best:
+                best, rules = rule.at_least, [rule.id]
+            elif rule.at_least == best:
+                rules.append(rule.id)
+    return None if best is None else Decision(best, tuple(rules))
+
+
+def decide(matrix: Matrix, answers: Mapping[str, Any]) -> Decision:
+    decision = decision_table(matrix)[tuple(answers[q] for q in matrix.severity_inputs)]
+    if decision is None:
+        raise InputError("no severity rule matches these answers; the matrix is incomplete (run `triage validate`)")
+    return decision
+
+
+# ---------------------------------------------------------------------------------------------- result
+
+@dataclass
+class Target:
+    within: timedelta | None
+    due: datetime | None
+
+
+@dataclass
+class Result:
+    """One triage, everything the renderers need."""
+
+    matrix: Matrix
+    ticket: str | None
+    at: datetime
+    display: tzinfo
+    answers: dict[str, Any]
+    skipped: list[str]
+    computed: Decision
+    level: int
+    override_reason: str | None
+    owner: str
+    steps: list[tuple[str, str, datetime]]
+    notify: list[str]
+    notices: list[tuple[str, str]]
+    routes: list[tuple[str, str, str]]  # (route id, role, reason)
+    targets: dict[str, Target]
+    packet: dict[str, str | None]
+    missing: list[str]
+    update: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    account: str | None = None
+    segment: str | None = None
+    exceptions: list[tuple[str, Any, str]] = field(default_factory=list)
+
+    @property
+    def severity(self) -> Any:
+        return self.matrix.severity(self.level)
+
+    def severity_json(self, level: int) -> dict[str, Any]:
+        return severity_json(self.matrix, level)
+
+    def to_json(self, *, parts: bool = True) -> dict[str, Any]:
+        """The contract object of DESIGN.md (schema_version 1)."""
+        stamp = stamper(self.display)
+        out: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "ticket": self.ticket,
+            "at": stamp(self.at),
+            "matrix": matrix_json(self.matrix),
+            "answers": {k: to_json(v) for k, v in self.answers.items()},
+            "skipped": list(self.skipped),
+            "severity": self.severity_json(self.level),
+            "computed_severity": self.severity_json(self.computed.level),
+            "override": None if self.override_reason is None else {"level": self.level, "reason": self.override_reason},
+            "reasons": reasons_json(self.matrix, self.computed.rules),
+            "routing": {
+                "owner": self.owner,
+                "steps": steps_json(self.steps, stamp),
+                "notify": list(self.notify),
+                "routes": routes_json(self.routes),
+            },
+            "targets": targets_json(self.targets, stamp),
+        }
+        out["calendar"] = self.severity.spec.targets.calendar
+        if self.account is not None:
+            out["account"] = self.account
+        if self.segment is not None:
+            out["segment"] = self.segment
+        if self.exceptions:
+            out["exceptions"] = [{"id": eid, "until": until.isoformat(), "text": text}
+                                 for eid, until, text in self.exceptions]
+        if parts:
+            out["packet"] = {"fields": dict(self.packet), "missing": list(self.missing)}
+            out["update"] = dict(self.update)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+
+# The parts of the JSON result, also assembled piece by piece by `classify`.
+
+def stamp(moment: datetime, display: tzinfo) -> str:
+    return iso_moment(moment.astimezone(display))
+
+
+def stamper(display: tzinfo) -> Callable[[datetime], str]:
+    """`stamp` for one result: several of its due times often fall on one moment, written once."""
+    stamps: dict[datetime, str] = {}
+
+    def once(moment: datetime) -> str:
+        text = stamps.get(moment)
+        if text is None:
+            text = stamps[moment] = stamp(moment, display)
+        return text
+
+    return once
+
+
+def matrix_json(matrix: Matrix) -> dict[str, Any]:
+    return {"name": matrix.model.matrix.name, "version": matrix.model.matrix.version, "sha256": matrix.sha256}
+
+
+def severity_json(matrix: Matrix, level: int) -> dict[str, Any]:
+    sev = matrix.severity(level)
+    return {"level": level, "id": sev.id, "label": sev.spec.label}
+
+
+def routes_json(routes: list[tuple[str, str, str]]) -> list[dict[str, str]]:
+    return [{"id": rid, "role": role, "reason": reason} for rid, role, reason in routes]
+
+
+def reasons_json(matrix: Matrix, rules: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"rule": rid, "text": matrix.rule(rid).because} for rid in rules]
+
+
+def steps_json(steps: list[tuple[str, str, datetime]], stamp: Any) -> list[dict[str, str]]:
+    return [{"role": role, "action": action, "due": stamp(due)} for role, action, due in steps]
+
+
+def targets_json(targets: dict[str, Target], stamp: Any) -> dict[str, dict[str, str | None]]:
+    return {name: {"within": None if t.within is None else iso_duration(t.within),
+                   "due": None if t.due is None else stamp(t.due)} for name, t in targets.items()}
+
+
+def local_time(moment: datetime, display: tzinfo) -> str:
+    return moment.astimezone(display).strftime("%a %d %b %Y %H:%M %Z")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The targets and cadence one severity runs on, after any exceptions in force."""
+
+    acknowledge: timedelta
+    assign_owner: timedelta
+    escalate: timedelta
+    resolution: timedelta | None
+    cadence: tuple[tuple[timedelta, timedelta | None], ...]  # (every, for how long); the last runs on
+    notify: tuple[str, ...]
+    exceptions: tuple[Any, ...]  # model.MatrixException in force
+    expired: tuple[Any, ...]  # covering this ticket, but not in force (expired, or never approved)
+
+
+def exceptions_for(matrix: Matrix, *, account: str | None, segment: str | None, at: datetime
+                   ) -> tuple[list[Any], list[Any]]:
+    """Exceptions whose scope covers this ticket at `at`: (in force, ignored)."""
+    in_force, ignored = [], []
+    home = zone(matrix.model.matrix.timezone)
+    for exc in matrix.model.exceptions:
+        scope = exc.scope
+        if scope.account is None and scope.segment is None and scope.starts is None and scope.ends is None:
+            continue  # an exception is always scoped to something
+        if scope.account is not None and scope.account != account:
+            continue
+        if scope.segment is not None and scope.segment != segment:
+            continue
+        if scope.starts is not None and at < _aware(scope.starts, home):
+            continue
+        if scope.ends is not None and at >= _aware(scope.ends, home):
+            continue
+        if exc.expires is None or exc.approver is None or exc.expires < at.astimezone(home).date():
+            ignored.append(exc)
+        else:
+            in_force.append(exc)
+    return in_force, ignored
+
+
+def _aware(moment: datetime, home: tzinfo) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=home)
+
+
+def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: str | None = None,
+          at: datetime) -> Terms:
+    """A severity's targets and cadence for one ticket; exceptions change them, never the severity."""
+    sev = matrix.severity(level)
+    t = sev.spec.targets
+    values = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
+              "resolution": t.resolution.within}
+    cadence = tuple((step.every, step.for_) for step in t.update_every)
+    notify: list[str] = []
+    in_force, ignored = exceptions_for(matrix, account=account, segment=segment, at=at)
+    for exc in in_force:
+        values.update(exc.changes.targets.get(sev.id, {}))
+        if sev.id in exc.changes.update_every:
+            cadence = ((exc.changes.update_every[sev.id], None),)
+        notify += [r for r in exc.changes.notify if r not in notify]
+    return Terms(values["acknowledge"], values["assign_owner"], values["escalate"], values["resolution"], cadence,
+                 tuple(notify), tuple(in_force), tuple(ignored))
+
+
+def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
+    """In words, e.g. `exception launch_week applies until 2027-03-31: updates every 1 h (Launch week)`."""
+    from triage.matrix.durations import human_duration
+
+    sev_id = matrix.severity(level).id
+    parts = [f"{name.replace('_', ' ')} within {human_duration(d)}"
+             for name, d in exc.changes.targets.get(sev_id, {}).items()]
+    if sev_id in exc.changes.update_every:
+        parts.append(f"updates every {human_duration(exc.changes.update_every[sev_id])}")
+    if exc.changes.notify:
+        parts.append("also tell " + ", ".join(matrix.role_name(r) for r in exc.changes.notify))
+    return (f"exception {exc.id} applies until {exc.expires.isoformat()}: "
+            + ("; ".join(parts) or f"no change for severity {level}") + f" ({exc.reason})")
+
+
+def schedule(routing: Any, deal: Terms, calendar: Any, at: datetime
+             ) -> tuple[dict[str, Target], list[tuple[str, str, datetime]]]:
+    """The targets and routing steps of one severity, with their due times from `at` on its calendar."""
+    cadence = deal.cadence[0][0]  # at triage time the first step of the cadence is in force
+    spans = [deal.acknowledge, deal.assign_owner, deal.escalate, cadence, deal.resolution or timedelta(0)]
+    spans += [step.after for step in routing.steps]
+    due = calendar.add_many(at, spans)
+    steps = [(step.role, step.action, moment) for step, moment in zip(routing.steps, due[5:])]
+    targets = {
+        "acknowledge": Target(deal.acknowledge, due[0]),
+        "assign_owner": Target(deal.assign_owner, due[1]),
+        "escalate": Target(deal.escalate, due[2]),
+        "next_update": Target(cadence, due[3]),
+        "resolution": Target(deal.resolution, None if deal.resolution is None else due[4]),
+    }
+    return targets, steps
+
+
+def route(matrix: Matrix, routing: Any, answers: Mapping[str, Any]
+          ) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
+    """The cross-functional routes these answers call for, as (route id, role, reason), and who is told at
+    triage: the severity's own list, then the roles of routes that notify, each role once, with why."""
+    routes = [(r.id, r.role, r.reason) for r, cond in matrix.routes if matches(cond, answers)]
+    notify: list[str] = []
+    notices: list[tuple[str, str]] = []
+    for notice in routing.notify:
+        if notice.role not in notify:
+            notify.append(notice.role)
+            notices.append((notice.role, notice.when))
+    for r, cond in matrix.routes:
+        if r.notify and r.role not in notify and matches(cond, answers):
+            notify.append(r.role)
+            notices.append((r.role, f"At triage: {r.reason}"))
+    return routes, notify, notices
+
+
+def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: list[str] | None = None,
+           ticket: str | None = None, override: tuple[int, str] | None = None,
+           packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None,
+           texts: bool = True, account: str | None = None, segment: str | None = None) -> Result:
+    """Decide, route and schedule one ticket from complete answers (`texts=False` skips the update texts)."""
+    if at.tzinfo is None:
+        raise InputError("the triage time needs a UTC offset or Z")
+    display = display or zone(matrix.model.matrix.timezone)
+    computed = decide(matrix, answers)
+    level, reason = computed.level, None
+    if override is not None:
+        level, reason = override
+        reason = reason.strip()
+        if level not in matrix.levels:
+            raise AnswerError(f"severity {level} does not exist (levels: {', '.join(map(str, sorted(matrix.levels)))})")
+        if not reason:
+            raise AnswerError("an override needs a reason (--reason TEXT)")
+        if level == computed.level:
+            raise AnswerError(f"the matrix already gives severity {level}; an override must change it")
+    spec = matrix.severity(level).spec
+    calendar = matrix.calendars[spec.targets.calendar]
+    routing = spec.routing
+
+    routes, notify, notices = route(matrix, routing, answers)
+    deal = terms(matrix, level, account=account, segment=segment, at=at)
+    for role in deal.notify:
+        if role not in notify:
+            notify.append(role)
+            notices.append((role, f"Under exception: {', '.join(e.id for e in deal.exceptions)}"))
+    targets, steps = schedule(routing, deal, calendar, at)
+
+    severity_text = f"Severity {level} ({spec.label})"
+    given = dict(packet or {})
+    fields: dict[str, str | None] = {}
+    for f in matrix.model.handoff_packet:
+        if f.stage != "triage" and f.id not in given:
+            continue
+        if f.filled_from == "severity":
+            fields[f.id] = severity_text
+        elif f.filled_from == "ticket":
+            fields[f.id] = ticket
+        else:
+            value = given.get(f.id)
+            fields[f.id] = value.strip() if isinstance(value, str) and value.strip() else None
+    unknown = set(given) - set(fields)
+    if unknown:
+        raise AnswerError(f"unknown packet field `{sorted(unknown)[0]}` (fields: {', '.join(fields)})")
+    missing = [k for k, v in fields.items() if v is None]
+
+    result = Result(matrix, ticket, at, display, answers, list(skipped or []), computed, level, reason,
+                    routing.owner, steps, notify, notices, routes, targets, fields, missing, {})
+    result.account, result.segment = account, segment
+    result.exceptions = [(exc.id, exc.expires, describe_exception(matrix, exc, level)) for exc in deal.exceptions]
+    result.notes += [text for _, _, text in result.exceptions]
+    result.notes += [f"exception {exc.id} is ignored: " + ("it has no approver" if exc.approver is None else
+                     "it has no expiry date" if exc.expires is None else f"it expired on {exc.expires.isoformat()}")
+                     for exc in deal.expired]
+    if texts:
+        result.update = fill_update(result)
+    return result
+
+
+def _label(matrix: Matrix, qid: str, value: Any) -> str:
+    q = matrix.question(qid)
+    return q.choices.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+def describe_impact(result: Result) -> str:
+    m, a = result.matrix, result.answers
+    parts = []
+    for qid in ("scope", "impact"):
+        if qid in a and m.kinds[qid][0] == "one_of":
+            parts.append(_label(m, qid, a[qid]))
+    if "workaround" in a and "workaround" not in result.skipped and m.kinds["workaround"][0] == "one_of":
+        parts.append(f"workaround: {_label(m, 'workaround', a['workaround']).lower()}")
+    return "; ".join(parts) if parts else result.severity.spec.definition
+
+
+def placeholder_values(result: Result) -> dict[str, str]:
+    m = result.matrix
+    when = lambda moment: local_time(moment, result.display)  # noqa: E731
+    severity_text = f"Severity {result.level} ({result.severity.spec.label})"
+    a = result.answers
+    derived = (f"{_label(m, 'impact', a['impact'])} ({_label(m, 'scope', a['scope']).lower()})"
+               if {"impact", "scope"} <= set(a) else result.severity.spec.label)
+    summary = result.packet.get("impact_summary") or derived
+    actions = f"Triaged as {severity_text} at {when(result.at)}"
+    if result.override_reason:
+        actions += f" (changed from severity {result.computed.level}: {result.override_reason})"
+    if result.routes:
+        actions += "; brought in " + ", ".join(dict.fromkeys(m.role_name(r) for _, r, _ in result.routes))
+    pending = [s for s in result.steps if s[2] > result.at] or result.steps
+    role, action, due = pending[0]
+    resolution = result.severity.spec.targets.resolution
+    res_text = resolution.expect + (f" by {when(result.targets['resolution'].due)}"
+                                    if result.targets["resolution"].due else "")
+    return {
+        "ticket": result.ticket or "(no reference yet)",
+        "severity": severity_text,
+        "summary": summary,
+        "impact": describe_impact(result),
+        "actions": actions + ".",
+        "next_step": f"{m.role_name(role)}: {action} (by {when(due)})",
+        "next_update_at": when(result.targets["next_update"].due),  # type: ignore[arg-type]
+        "owner": m.role_name(result.owner),
+        "channel": m.model.communication.internal_updates.where,
+        "acknowledge_by": when(result.targets["acknowledge"].due),  # type: ignore[arg-type]
+        "resolution": res_text,
+    }
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """Plain `$name` substitution; nothing in a template is ever evaluated."""
+    return string.Template(template).safe_substitute(values)
+
+
+def fill_update(result: Result) -> dict[str, str]:
+    values = placeholder_values(result)
+    templates = result.matrix.model.communication.templates
+    return {"customer": fill(templates["update"], values), "internal": fill(templates["internal_update"], values)}
+
+
+def parse_at(text: str, default_zone: tzinfo) -> datetime:
+    """An ISO 8601 moment; one without an offset is read in the matrix's time zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"--at: `{text}` is not an ISO 8601 time (like 2026-11-27T10:00:00Z)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=default_zone)

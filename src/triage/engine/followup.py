@@ -1,0 +1,290 @@
+"""After the first triage: a ticket's state from its recorded events, and the next update, handoff,
+re-triage and closure computed from it. Pure: takes events and an explicit `at`, returns event data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from triage.matrix.durations import human_duration, iso_duration
+from triage.engine.decide import Result, fill, local_time, placeholder_values, resolve_answers, terms, triage
+from triage.errors import AnswerError, InputError, MissingAnswerError
+from triage.engine.history import Event
+from triage.matrix.loader import Matrix
+
+
+@dataclass
+class TicketState:
+    ticket: str
+    data: dict[str, Any]  # the latest triage or re-triage result
+    start: datetime  # when that (re)triage happened
+    created: datetime
+    packet: dict[str, str | None]
+    next_due: datetime
+    updates: list[Event] = field(default_factory=list)
+    handoffs: list[Event] = field(default_factory=list)
+    retriages: list[Event] = field(default_factory=list)
+    closed: Event | None = None
+    first: dict[str, Any] = field(default_factory=dict)  # the first triage result
+
+    @property
+    def level(self) -> int:
+        return int(self.data["severity"]["level"])
+
+
+def state(ticket: str, events: list[Event]) -> TicketState:
+    """Fold a ticket's events, oldest first, into its current state."""
+    try:
+        return _fold(ticket, events)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise InputError(f"the history of ticket `{ticket}` is damaged (an event lacks what it should hold)") from None
+
+
+def _fold(ticket: str, events: list[Event]) -> TicketState:
+    if not events or events[0].kind != "triage":
+        raise InputError(f"no triage recorded for ticket `{ticket}` (run `triage ask --ticket {ticket}` first)")
+    first = events[0]
+    current = TicketState(ticket, first.data, first.at, first.at, dict(first.data.get("packet", {}).get("fields", {})),
+                          datetime.fromisoformat(first.data["targets"]["next_update"]["due"]), first=first.data)
+    for event in events[1:]:
+        if event.kind == "retriage":
+            current.data, current.start = event.data, event.at
+            current.next_due = datetime.fromisoformat(event.data["targets"]["next_update"]["due"])
+            current.retriages.append(event)
+        elif event.kind == "update":
+            current.next_due = datetime.fromisoformat(event.data["next_due"])
+            current.updates.append(event)
+        elif event.kind == "handoff":
+            current.handoffs.append(event)
+            current.packet.update({k: v for k, v in event.data.get("given", {}).items() if v})
+        elif event.kind == "close":
+            current.closed = event
+            current.packet.update({k: v for k, v in event.data.get("packet", {}).items() if v})
+    return current
+
+
+def open_state(ticket: str, events: list[Event]) -> TicketState:
+    current = state(ticket, events)
+    if current.closed is not None:
+        raise InputError(f"ticket `{ticket}` was closed at {current.closed.at.isoformat()}; nothing more to do")
+    return current
+
+
+def replay(matrix: Matrix, data: dict[str, Any], *, packet: dict[str, str | None] | None = None,
+           at: datetime | None = None) -> Result:
+    """The triage result a recorded event describes, recomputed with the matrix (a plan to fill texts from)."""
+    answers, skipped = resolve_answers(matrix, data["answers"])
+    override = data.get("override")
+    moment = datetime.fromisoformat(data["at"])
+    fields = {k: v for k, v in (packet if packet is not None else data.get("packet", {}).get("fields", {})).items()
+              if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
+    result = triage(matrix, answers, skipped=skipped, at=moment, ticket=data.get("ticket"),
+                    override=(override["level"], override["reason"]) if override else None, packet=fields,
+                    account=data.get("account"), segment=data.get("segment"))
+    if data.get("matrix", {}).get("sha256") not in (None, matrix.sha256):
+        result.notes.append(f"the matrix changed since this ticket was triaged (then version "
+                            f"{data['matrix'].get('version')}, now {matrix.model.matrix.version})")
+    return result
+
+
+@dataclass
+class UpdatePlan:
+    data: dict[str, Any]
+    late: timedelta | None
+    result: Result
+
+
+def cadence_at(matrix: Matrix, current: TicketState, at: datetime) -> timedelta:
+    """The update interval in force at `at`: cadences can change over the life of a ticket."""
+    level = current.level
+    calendar = matrix.calendars[matrix.severity(level).spec.targets.calendar]
+    deal = terms(matrix, level, account=current.data.get("account"), segment=current.data.get("segment"),
+                 at=current.start)
+    age = calendar.elapsed(current.start, at)
+    elapsed = timedelta(0)
+    for every, span in deal.cadence:
+        if span is None or age < elapsed + span:
+            return every
+        elapsed += span
+    return deal.cadence[-1][0]
+
+
+def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: str, actions: str,
+                next_step: str, summary: str | None = None) -> UpdatePlan:
+    """The next status update: template filled, lateness of this update, and when the next one is due."""
+    for name, value in (("--impact", impact), ("--actions", actions), ("--next-step", next_step)):
+        if not value.strip():
+            raise MissingAnswerError(f"an update needs {name} TEXT")
+    if at < current.start:
+        raise AnswerError(f"the update time {at.isoformat()} is before the triage at {current.start.isoformat()}")
+    result = replay(matrix, current.data, packet=current.packet)
+    calendar = matrix.calendars[result.severity.spec.targets.calendar]
+    late = calendar.elapsed(current.next_due, at) if at > current.next_due else None
+    every = cadence_at(matrix, current, at)
+    next_due = calendar.add(at, every)
+    values = placeholder_values(result)
+    values.update({"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
+                   "next_update_at": local_time(next_due, result.display)})
+    if summary:
+        values["summary"] = summary.strip()
+    templates = matrix.model.communication.templates
+    data = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
+            "due": current.next_due.astimezone(result.display).isoformat(timespec="seconds"),
+            "late_minutes": None if late is None else int(late.total_seconds() // 60),
+            "every": iso_duration(every), "next_due": next_due.astimezone(result.display).isoformat(timespec="seconds"),
+            "customer": fill(templates["update"], values), "internal": fill(templates["internal_update"], values)}
+    return UpdatePlan(data, late, result)
+
+
+def lateness(plan: UpdatePlan) -> str:
+    due = local_time(datetime.fromisoformat(plan.data["due"]), plan.result.display)
+    if plan.late is None:
+        return f"The update due {due} goes out on time"
+    return f"The update due {due} is late by {human_duration(plan.late)}"
+
+
+def choose_point(matrix: Matrix, current: TicketState, role: str, point: str | None) -> Any:
+    points = {p.id: p for p in matrix.model.handoff_points}
+    if not points:
+        raise InputError("the matrix defines no handoff points")
+    if role not in matrix.model.roles:
+        raise AnswerError(f"unknown role `{role}` (roles: {', '.join(matrix.model.roles)})")
+    if point is not None:
+        if point not in points:
+            raise AnswerError(f"unknown handoff point `{point}` (points: {', '.join(points)})")
+        if role not in points[point].to:
+            raise AnswerError(f"`{role}` does not receive tickets at {points[point].label} "
+                              f"(receivers: {', '.join(points[point].to)})")
+        return points[point]
+    done = {e.data.get("point") for e in current.handoffs}
+    candidates = [p for p in matrix.model.handoff_points if role in p.to]
+    if not candidates:
+        raise AnswerError(f"`{role}` receives tickets at no handoff point")
+    return next((p for p in candidates if p.id not in done), candidates[-1])
+
+
+def plan_handoff(matrix: Matrix, current: TicketState, *, role: str, point: str | None,
+                 given: dict[str, str]) -> dict[str, Any]:
+    chosen = choose_point(matrix, current, role, point)
+    known = {f.id: f for f in matrix.model.handoff_packet}
+    for fid in given:
+        if fid not in known:
+            raise AnswerError(f"unknown packet field `{fid}` (fields: {', '.join(known)})")
+    packet = {**current.packet, **{k: v.strip() for k, v in given.items() if v.strip()}}
+    packet["severity"] = f"Severity {current.level} ({current.data['severity']['label']})"
+    fields = {fid: packet.get(fid) for fid in chosen.requires}
+    missing = [fid for fid, value in fields.items() if not value]
+    return {"point": chosen.id, "label": chosen.label, "to": role, "fields": fields, "missing": missing,
+            "given": {k: v for k, v in given.items() if v.strip()}}
+
+
+def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: dict[str, Any], reason: str,
+                  override: tuple[int, str] | None = None) -> tuple[Result, dict[str, Any]]:
+    if not reason.strip():
+        raise MissingAnswerError("a re-triage needs --reason TEXT: why the impact changed")
+    if at < current.start:
+        raise AnswerError(f"the re-triage time {at.isoformat()} is before the last triage at {current.start.isoformat()}")
+    answers = {**current.data["answers"], **given}
+    resolved, skipped = resolve_answers(matrix, answers)
+    packet = {k: v for k, v in current.packet.items()
+              if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
+    result = triage(matrix, resolved, skipped=skipped, at=at, ticket=current.ticket, override=override, packet=packet,
+                    account=current.data.get("account"), segment=current.data.get("segment"))
+    data = result.to_json()
+    data["reason"] = reason.strip()
+    data["previous"] = {"severity": current.data["severity"], "computed_severity": current.data["computed_severity"],
+                        "at": current.data["at"]}
+    return result, data
+
+
+def closure_items(matrix: Matrix) -> list[Any]:
+    return list(matrix.model.closure_checklist)
+
+
+def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dict[str, Any]) -> dict[str, Any]:
+    checklist = {c.id: c for c in matrix.model.closure_checklist}
+    for cid in items:
+        if cid not in checklist:
+            raise AnswerError(f"unknown closure item `{cid}` (items: {', '.join(checklist)})")
+    values: dict[str, Any] = {}
+    for cid, item in checklist.items():
+        raw = items.get(cid)
+        if item.answer == "confirm":
+            value: Any = raw if isinstance(raw, bool) else str(raw or "").strip().lower() in {"yes", "y", "true", "done"}
+        elif item.answer == "list":
+            value = [x.strip() for x in (raw if isinstance(raw, list) else str(raw or "").split(",")) if x.strip()]
+        else:
+            value = str(raw or "").strip()
+        values[cid] = value
+    missing = [cid for cid, item in checklist.items() if not item.optional and not values[cid]]
+    if missing:
+        first = checklist[missing[0]]
+        raise MissingAnswerError(f"the closure checklist is not done: {first.item} (pass --item {first.id}="
+                                 + ("yes" if first.answer == "confirm" else "...") + ")"
+                                 + (f"; also open: {', '.join(missing[1:])}" if missing[1:] else ""))
+    result = replay(matrix, current.data, packet=current.packet)
+    packet_ids = {f.id for f in matrix.model.handoff_packet}
+    placeholders = placeholder_values(result)
+    message = fill(matrix.model.communication.templates["resolved"], placeholders)
+    return {"checklist": values, "message": message,
+            "packet": {cid: v for cid, v in values.items() if cid in packet_ids and isinstance(v, str) and v},
+            "open_for": int((at - current.created).total_seconds() // 60)}
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+EXPORT_COLUMNS = ["ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
+                  "updates", "reassignments", "tags", "account", "override_reason"]
+
+
+def export_row(matrix: Matrix | None, current: TicketState) -> dict[str, Any]:
+    """One ticket in the generic export shape that `triage audit` reads."""
+    def stamp(moment: datetime | None) -> str:
+        return "" if moment is None else moment.isoformat(timespec="seconds")
+
+    def first(point: str) -> datetime | None:
+        return next((e.at for e in current.handoffs if e.data.get("point") == point), None)
+
+    first_triage = current.first
+    escalated = first("owner_to_specialist")
+    row: dict[str, Any] = {
+        "ticket": current.ticket,
+        "severity": current.level,
+        "created_at": stamp(current.created),
+        "acknowledged_at": stamp(current.updates[0].at if current.updates else None),
+        "assigned_at": stamp(first("triage_to_owner")),
+        "escalated_at": stamp(escalated),
+        "resolved_at": stamp(current.closed.at if current.closed else None),
+        "updates": ";".join(stamp(e.at) for e in current.updates),
+        "reassignments": max(len(current.handoffs) - 1, 0),
+        "tags": ";".join(current.closed.data["checklist"].get("trend_tags", [])) if current.closed else "",
+        "account": first_triage.get("account") or "",
+        "override_reason": (current.data.get("override") or {}).get("reason", ""),
+    }
+    for qid, value in first_triage.get("answers", {}).items():
+        row[qid] = ",".join(value) if isinstance(value, list) else ("yes" if value is True else "no"
+                                                                     if value is False else value)
+    return row
+
+
+def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
+    """Every step of a ticket with its time, for `triage history TICKET --format json`."""
+    def summary(event: Event) -> str:
+        d = event.data
+        if event.kind in ("triage", "retriage"):
+            text = f"severity {d['severity']['level']} ({d['severity']['label']}), owner {d['routing']['owner']}"
+            return text + (f"; reason: {d['reason']}" if event.kind == "retriage" else "")
+        if event.kind == "update":
+            late = d.get("late_minutes")
+            return (f"update {'late by ' + str(late) + ' min' if late is not None else 'on time'}; "
+                    f"next due {d['next_due']}")
+        if event.kind == "handoff":
+            return f"{d['label']} to {d['to']}" + (f"; missing: {', '.join(d['missing'])}" if d["missing"] else "")
+        return "closed"
+
+    return {"schema_version": 1, "ticket": current.ticket, "severity": current.data["severity"],
+            "closed": current.closed is not None,
+            "events": [{"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "summary": summary(e),
+                        "data": e.data} for e in events]}
+

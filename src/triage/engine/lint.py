@@ -1,0 +1,282 @@
+"""`triage validate`: every problem in a matrix, located, in stages (parse, structure, references, logic).
+
+The logic stage can prove things because every answer comes from a fixed list: it enumerates the
+combinations of the answers that severity rules read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from triage.matrix.conditions import matches
+from triage.engine.decide import decision_table, resolve_answers, triage
+from triage.errors import Problem, TriageError
+from triage.matrix.loader import Matrix, check
+from triage.sanitize import has_unsafe, visible
+
+_MARKUP = re.compile(r"\[(?:/|/?[a-zA-Z#@][^\[\]\n]*)\]")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ROLE_WORDS = {
+    "support", "team", "lead", "leads", "engineering", "engineer", "engineers", "on-call", "oncall", "manager",
+    "management", "success", "security", "finance", "compliance", "vendor", "leadership", "specialist",
+    "specialists", "frontline", "desk", "queue", "operations", "ops", "it", "officer", "commander", "incident",
+    "customer", "account", "product", "technical", "tier", "agent", "agents", "director", "executive",
+    "executives", "owner", "group", "department", "provider", "partner", "legal", "billing", "sales", "service",
+    "duty", "rotation", "coordinator", "analyst", "administrator", "admin", "head", "chief", "staff",
+}
+
+
+def lint(data: bytes, source: str, *, today: date) -> list[Problem]:
+    """All problems of one matrix file, in stage order; a stage with errors stops the later ones."""
+    try:
+        matrix, problems = check(data, source)
+    except TriageError as exc:  # unreadable file: binary, not UTF-8, oversize
+        return [Problem(source, 0, 0, "error", exc.message.removeprefix(f"{source}: "), "F001")]
+    if matrix is None:
+        return problems
+    return problems + list(logic(matrix, today=today))
+
+
+def _reachable(matrix: Matrix, inputs: tuple[str, ...], combo: tuple[Any, ...]) -> bool:
+    """False when the combination needs an answer to a question that would not have been asked."""
+    answers = dict(zip(inputs, combo))
+    for qid in inputs:
+        condition = matrix.applies.get(qid)
+        if condition is None or not set(condition) <= answers.keys():
+            continue
+        if not matches(condition, answers) and answers[qid] != matrix.defaults[qid]:
+            return False
+    return True
+
+
+def _show(answers: dict[str, Any]) -> str:
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, tuple):
+            return ",".join(v) or "(none)"
+        return str(v)
+
+    return ", ".join(f"{k}={value(v)}" for k, v in answers.items()) or "(any answers)"
+
+
+def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
+    doc, model = matrix.doc, matrix.model
+    inputs = matrix.severity_inputs
+    table = decision_table(matrix)
+    reachable = {combo: decision for combo, decision in table.items() if _reachable(matrix, inputs, combo)}
+    rest = 1
+    for q in model.questions:
+        if q.id not in inputs:
+            rest *= len(matrix.domain(q.id))
+
+    # completeness
+    gaps = [combo for combo, decision in reachable.items() if decision is None]
+    if gaps:
+        example = _show(dict(zip(inputs, gaps[0])))
+        total = len(reachable) * rest
+        yield doc.problem(("severity_rules",), f"{len(gaps) * rest:,} of {total:,} answer combinations reach no severity, "
+                          f"for example {example}; add a rule or a catch-all (`when: {{}}`)", "L401", key=True)
+
+    # rules that never decide, levels never reached
+    deciding = Counter(rid for d in reachable.values() if d for rid in d.rules)
+    for i, (rule, condition) in enumerate(matrix.severity_rules):
+        if deciding[rule.id]:
+            continue
+        hits = [d for combo, d in reachable.items() if matches(condition, dict(zip(inputs, combo)))]
+        if not hits:
+            yield doc.problem(("severity_rules", i, "when"), f"rule `{rule.id}` matches no possible answers", "L402",
+                              level="warning")
+        else:
+            over = Counter(rid for d in hits if d for rid in d.rules).most_common(1)[0][0]
+            yield doc.problem(("severity_rules", i, "at_least"), f"rule `{rule.id}` never decides: whenever it "
+                              f"matches, a more severe rule (such as `{over}`) wins", "L402", level="warning")
+    reached = {d.level for d in reachable.values() if d}
+    for sid, sev in model.severities.items():
+        if sev.level not in reached:
+            yield doc.problem(("severities", sid), f"no answers lead to `{sid}` (level {sev.level})", "L403",
+                              level="warning", key=True)
+
+    # questions nobody reads; routing-only questions in severity rules
+    route_reads = {qid for _, cond in matrix.routes for qid in cond}
+    for i, q in enumerate(model.questions):
+        if q.affects == "routing":
+            for j, (rule, cond) in enumerate(matrix.severity_rules):
+                if q.id in cond:
+                    yield doc.problem(("severity_rules", j, "when", q.id), f"rule `{rule.id}` reads `{q.id}`, which "
+                                      "only affects routing: severity follows impact, not who is asking", "L405")
+            if q.id not in route_reads:
+                yield doc.problem(("questions", i), f"question `{q.id}` affects routing but no route reads it",
+                                  "L404", level="warning")
+        elif q.id not in inputs:
+            yield doc.problem(("questions", i), f"no severity rule reads question `{q.id}` "
+                              "(mark it `affects: routing` if it is for routing only)", "L404", level="warning")
+
+    # monotonicity: one step worse on an ordered question never gives a less severe level
+    position = {qid: i for i, qid in enumerate(inputs)}
+    for q in model.questions:
+        if not q.ordered or q.id not in position:
+            continue
+        k, choices = position[q.id], list(q.choices)
+        for combo, decision in reachable.items():
+            if decision is None:
+                continue
+            step = choices.index(combo[k]) + 1
+            if step >= len(choices):
+                continue
+            worse = combo[:k] + (choices[step],) + combo[k + 1:]
+            other = reachable.get(worse)
+            if other is not None and other.level > decision.level:
+                yield doc.problem(("questions", model.questions.index(q)),
+                                  f"a worse `{q.id}` lowers the severity: {_show(dict(zip(inputs, combo)))} gives "
+                                  f"{decision.level}, but {q.id}={choices[step]} gives {other.level}", "L406",
+                                  level="warning")
+                break
+
+    yield from _targets(matrix)
+    yield from _people(matrix)
+    yield from _exceptions(matrix, today)
+    yield from _display_text(matrix)
+    yield from _examples(matrix)
+
+
+def _targets(matrix: Matrix) -> Iterator[Problem]:
+    doc = matrix.doc
+    order = ("acknowledge", "assign_owner", "escalate")
+    by_level = sorted(matrix.levels.values(), key=lambda s: s.level)
+    for lvl in by_level:
+        t = lvl.spec.targets
+        for a, b in itertools.pairwise(order):
+            if getattr(t, a) > getattr(t, b):
+                yield doc.problem(("severities", lvl.id, "targets", b), f"`{lvl.id}`: {b} ({getattr(t, b)}) comes "
+                                  f"before {a} ({getattr(t, a)})", "L407")
+        cadence = t.update_every
+        for j, step in enumerate(cadence[:-1]):
+            if step.for_ is None:
+                yield doc.problem(("severities", lvl.id, "targets", "update_every", j),
+                                  "only the last cadence step may run without `for`", "L407")
+    def measures(spec: Any) -> dict[str, timedelta | None]:
+        t = spec.targets
+        return {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
+                "first update": t.update_every[0].every, "resolution": t.resolution.within}
+
+    for higher, lower in itertools.pairwise(by_level):
+        hi, lo = measures(higher.spec), measures(lower.spec)
+        for name in hi:
+            if hi[name] is not None and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
+                key = "update_every" if name == "first update" else name
+                yield doc.problem(("severities", higher.id, "targets", key),
+                                  f"`{higher.id}` is more severe than `{lower.id}` but its {name} target is slower "
+                                  f"({hi[name]} against {lo[name]})", "L408")
+
+
+def _looks_like_person(name: str) -> bool:
+    words = name.replace("(", " ").replace(")", " ").split()
+    return (2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].isalpha() for w in words)
+            and not any(w.lower() in _ROLE_WORDS for w in words))
+
+
+def _people(matrix: Matrix) -> Iterator[Problem]:
+    doc, model = matrix.doc, matrix.model
+    for rid, role in model.roles.items():
+        if _looks_like_person(role.name):
+            yield doc.problem(("roles", rid, "name"), f"role `{rid}` is named like a person (`{role.name}`): "
+                              "route to a role or team that outlives staff changes", "L409", level="warning")
+    texts: list[tuple[tuple[Any, ...], str]] = [(("roles", rid, "where"), r.where) for rid, r in model.roles.items()]
+    for sid, sev in model.severities.items():
+        texts += [(("severities", sid, "routing", "steps", j, "action"), s.action) for j, s in enumerate(sev.routing.steps)]
+    texts += [(("routes", i, "reason"), r.reason) for i, r in enumerate(model.routes)]
+    for path, text in texts:
+        m = _EMAIL.search(text)
+        if m:
+            yield doc.problem(path, f"`{m.group()}` looks like a person's address: name a role or a shared queue",
+                              "L409", level="warning")
+
+
+def _exceptions(matrix: Matrix, today: date) -> Iterator[Problem]:
+    doc, model = matrix.doc, matrix.model
+    for i, exc in enumerate(model.exceptions):
+        if exc.expires is None:
+            yield doc.problem(("exceptions", i), f"exception `{exc.id}` has no `expires` date: exceptions are time-bound",
+                              "L410")
+        elif exc.expires < today:
+            yield doc.problem(("exceptions", i, "expires"), f"exception `{exc.id}` expired on {exc.expires}",
+                              "L411", level="warning")
+        if exc.approver is None:
+            yield doc.problem(("exceptions", i), f"exception `{exc.id}` has no `approver`", "L410")
+    info = model.matrix
+    due = info.revised + timedelta(days=info.review_every_days)
+    if due < today:
+        yield doc.problem(("matrix", "revised"), f"review overdue: revised {info.revised}, due every "
+                          f"{info.review_every_days} days, so due on {due}", "L412", level="warning")
+
+
+def _strings(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, path + (i,))
+
+
+def _display_text(matrix: Matrix) -> Iterator[Problem]:
+    seen = set()
+    for path, text in _strings(matrix.doc.data, ()):
+        if has_unsafe(text):
+            problem = matrix.doc.problem(path, "control or direction-changing character in displayed text", "L413")
+        elif _MARKUP.search(text):
+            problem = matrix.doc.problem(path, f"`{_MARKUP.search(text).group()}` looks like terminal markup; "  # type: ignore[union-attr]
+                                         "displayed text must be plain", "L413")
+        else:
+            continue
+        if (problem.line, problem.column) not in seen:
+            seen.add((problem.line, problem.column))
+            yield problem
+
+
+def _examples(matrix: Matrix) -> Iterator[Problem]:
+    doc = matrix.doc
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # any fixed moment: examples check decisions, not clocks
+    for i, ex in enumerate(matrix.model.examples):
+        try:
+            answers, skipped = resolve_answers(matrix, ex.answers)
+            result = triage(matrix, answers, skipped=skipped, at=at)
+        except TriageError as exc:
+            yield doc.problem(("examples", i, "answers"), f"example `{ex.name}`: {exc.message}", "L414")
+            continue
+        exp = ex.expect
+        if result.level != exp.severity:
+            reasons = ", ".join(result.computed.rules)
+            yield doc.problem(("examples", i, "expect", "severity"), f"example `{ex.name}`: expected severity "
+                              f"{exp.severity}, the matrix gives {result.level} (by {reasons})", "L414")
+        if exp.owner is not None and result.owner != exp.owner:
+            yield doc.problem(("examples", i, "expect", "owner"), f"example `{ex.name}`: expected owner "
+                              f"`{exp.owner}`, the matrix gives `{result.owner}`", "L414")
+        if exp.routes is not None:
+            got = sorted({role for _, role, _ in result.routes})
+            if got != sorted(set(exp.routes)):
+                yield doc.problem(("examples", i, "expect", "routes"), f"example `{ex.name}`: expected routes to "
+                                  f"{', '.join(sorted(set(exp.routes))) or 'nobody'}, the matrix routes to "
+                                  f"{', '.join(got) or 'nobody'}", "L414")
+
+
+def github(problem: Problem) -> str:
+    """A GitHub Actions workflow command; data and properties escaped so input cannot add commands."""
+    def data(s: str) -> str:
+        return visible(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(s: str) -> str:
+        return data(s).replace(":", "%3A").replace(",", "%2C")
+
+    where = f"file={prop(problem.source)}"
+    if problem.line:
+        where += f",line={problem.line},col={problem.column}"
+    return f"::{problem.level} {where},title={prop(problem.code)}::{data(problem.message)}"

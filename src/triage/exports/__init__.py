@@ -1,0 +1,1 @@
+"""Help-desk exports: mappings, readers and business-time measurement of their timestamps."""

@@ -1,0 +1,433 @@
+"""Loading a matrix: parse, check structure and references, and index it for the engine."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import itertools
+import string
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.matrix import calendars as cal
+from triage.matrix.answers import parse_answer
+from triage.matrix.conditions import normalise
+from triage.errors import AnswerError, MatrixError, Problem
+from triage.matrix.document import Document
+
+TEMPLATE_STAGES = ("under_review", "escalated", "update", "internal_update", "resolved")
+PLACEHOLDERS = {
+    "ticket": "ticket reference",
+    "severity": "severity with its label, e.g. Severity 2 (High)",
+    "summary": "one-line summary of the problem",
+    "impact": "current impact: scope, business impact, workaround",
+    "actions": "actions taken so far",
+    "next_step": "the next step and who takes it",
+    "next_update_at": "when the next update is due",
+    "owner": "role that owns the next step",
+    "channel": "where internal updates are posted",
+    "acknowledge_by": "acknowledgement deadline",
+    "resolution": "the resolution expectation",
+}
+TARGET_NAMES = ("acknowledge", "assign_owner", "escalate")
+
+
+@dataclass
+class SeverityLevel:
+    id: str
+    level: int
+    spec: Any  # model.Severity
+
+
+@dataclass
+class Matrix:
+    """A loaded, checked matrix with the indexes the engine needs."""
+
+    model: Any  # model.MatrixModel
+    source: str
+    sha256: str
+    doc: Document
+    kinds: dict[str, tuple[str, tuple[str, ...]]]
+    defaults: dict[str, Any]
+    applies: dict[str, dict[str, Any]]
+    levels: dict[int, SeverityLevel]
+    calendars: dict[str, Any]
+    severity_rules: list[tuple[Any, dict[str, Any]]]
+    routes: list[tuple[Any, dict[str, Any]]]
+    _table: dict[tuple[Any, ...], tuple[int, tuple[str, ...]]] | None = field(default=None, repr=False)
+
+    @property
+    def questions(self) -> list[Any]:
+        return list(self.model.questions)
+
+    def question(self, qid: str) -> Any:
+        return self._questions[qid]
+
+    @property
+    def _questions(self) -> dict[str, Any]:
+        index = self.__dict__.get("_question_index")
+        if index is None:
+            index = self.__dict__["_question_index"] = {q.id: q for q in self.model.questions}
+        return index
+
+    def rule(self, rid: str) -> Any:
+        index = self.__dict__.get("_rule_index")
+        if index is None:
+            index = self.__dict__["_rule_index"] = {r.id: r for r, _ in self.severity_rules}
+        return index[rid]
+
+    def severity(self, level: int) -> SeverityLevel:
+        return self.levels[level]
+
+    def role_name(self, role: str) -> str:
+        spec = self.model.roles.get(role)
+        return spec.name if spec else role
+
+    @functools.cached_property
+    def severity_inputs(self) -> tuple[str, ...]:
+        """Question ids that severity rules read, in questionnaire order."""
+        read = {qid for _, cond in self.severity_rules for qid in cond}
+        return tuple(q.id for q in self.model.questions if q.id in read)
+
+    def domain(self, qid: str) -> list[Any]:
+        """Every canonical value a question can take."""
+        kind, choices = self.kinds[qid]
+        if kind == "yes_no":
+            return [False, True]
+        if kind == "one_of":
+            return list(choices)
+        return [tuple(c for c, keep in zip(choices, mask) if keep)
+                for mask in itertools.product((False, True), repeat=len(choices))]
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+def read_matrix(data: bytes, source: str) -> Matrix:
+    """Load a matrix from bytes or raise MatrixError with every problem found."""
+    matrix, problems = check(data, source)
+    if matrix is None or any(p.level == "error" for p in problems):
+        raise MatrixError([p for p in problems if p.level == "error"] or problems)
+    return matrix
+
+
+def parse_model(data: bytes, source: str, root: Any, what: str) -> tuple[Document | None, Any, list[Problem]]:
+    """One YAML file of ours (a matrix, a roster, an export mapping): decoded, parsed safely and its structure
+    checked against the model `root`, stopping at the first stage that fails. Returns the document, the
+    model (None on errors) and the problems found."""
+    from pydantic import ValidationError
+
+    from triage.matrix.yamlsafe import decode, load
+
+    doc, problems = load(decode(data, source), source)
+    if doc is None or _errors(problems):
+        return doc, None, problems
+    if not isinstance(doc.data, dict):
+        return doc, None, [doc.problem((), f"the {what} must be a mapping of keys to values", "M202")]
+    try:
+        return doc, root.model_validate(doc.data), problems
+    except ValidationError as exc:
+        return doc, None, _structure_problems(doc, exc, root)
+
+
+def check(data: bytes, source: str) -> tuple[Matrix | None, list[Problem]]:
+    """Parse and check structure and references, stopping at the first stage that fails."""
+    from triage.matrix.model import MatrixModel
+
+    doc, model, problems = parse_model(data, source, MatrixModel, "matrix")
+    if model is None:
+        return None, problems
+    matrix, problems = _index(model, doc, hashlib.sha256(data).hexdigest())
+    return (None if _errors(problems) else matrix), problems
+
+
+def _errors(problems: list[Problem]) -> bool:
+    return any(p.level == "error" for p in problems)
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types inside Optional/Annotated/Union."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for a in typing.get_args(annotation) for t in _unwrap(a)]
+    return [annotation]
+
+
+def _allowed_keys(loc: tuple[Any, ...], root: Any = None) -> list[str]:
+    """Keys a model accepts at `loc`, for "did you mean" hints."""
+    from pydantic import BaseModel
+
+    from triage.matrix.model import MatrixModel
+
+    current: list[Any] = [root or MatrixModel]
+    for step in loc:
+        following: list[Any] = []
+        for t in current:
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                for name, info in t.model_fields.items():
+                    if step in (name, info.alias):
+                        following.extend(_unwrap(info.annotation))
+            elif typing.get_origin(t) in (list, dict):
+                following.extend(_unwrap(typing.get_args(t)[-1]))
+        current = following
+    keys: list[str] = []
+    for t in current:
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            keys.extend(info.alias or name for name, info in t.model_fields.items())
+    return keys
+
+
+def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Problem]:
+    """Pydantic's errors as located problems; `root` is the model validated (default: the matrix's)."""
+    problems = []
+    errors = exc.errors()
+    # An unknown key that is a misspelling of a missing one is one mistake: report the misspelling only.
+    misspelt = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            loc = tuple(err["loc"])
+            for hint in difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc[:-1], root), n=1):
+                misspelt.add(loc[:-1] + (hint,))
+    for err in errors:
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        where = ".".join(str(x) for x in loc) or "(top level)"
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            hint = difflib.get_close_matches(key, _allowed_keys(loc[:-1], root), n=1)
+            message = f"unknown key `{key}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
+            if " " in key.strip():
+                message += " (a comma inside a {...} value starts a new key: put the text in quotes)"
+            problems.append(doc.problem(loc, message, "M201", key=True))
+        elif kind == "missing":
+            if loc in misspelt:
+                continue
+            problems.append(doc.problem(loc[:-1], f"missing required key `{loc[-1]}` in {'.'.join(map(str, loc[:-1])) or 'the top level'}", "M203", key=True))
+        elif kind == "string_pattern_mismatch":
+            problems.append(doc.problem(loc, f"{where}: `{err['input']}` is not a valid id "
+                                             "(lowercase letters, digits and _, starting with a letter)", "M204"))
+        else:
+            shown = err.get("input")
+            got = f" (got {type(shown).__name__} `{shown}`)" if isinstance(shown, str | int | float | bool) else ""
+            problems.append(doc.problem(loc, f"{where}: {err['msg'][0].lower()}{err['msg'][1:]}{got}", "M202"))
+    return sorted(problems, key=lambda p: (p.line, p.column))
+
+
+def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem]]:
+    problems: list[Problem] = []
+
+    def problem(path: tuple[Any, ...], message: str, code: str, **kw: Any) -> None:
+        problems.append(doc.problem(path, message, code, **kw))
+
+    roles = set(model.roles)
+    for rid in model.roles:
+        if not rid.isidentifier() or not rid.islower() or rid[0] == "_":
+            problem(("roles", rid), f"`{rid}` is not a valid role id", "M204", key=True)
+
+    def role_ref(path: tuple[Any, ...], rid: str | None) -> None:
+        if rid is not None and rid not in roles:
+            hint = difflib.get_close_matches(rid, sorted(roles), n=1)
+            problem(path, f"unknown role `{rid}`" + (f"; did you mean `{hint[0]}`?" if hint else ""), "R301")
+
+    try:
+        cal.zone(model.matrix.timezone)
+    except ValueError as exc:
+        problem(("matrix", "timezone"), str(exc), "R306")
+    role_ref(("matrix", "owner"), model.matrix.owner)
+
+    # calendars
+    calendars: dict[str, Any] = {}
+    for cid, spec in model.calendars.items():
+        base = ("calendars", cid)
+        tz = None
+        if spec.timezone is not None:
+            try:
+                tz = cal.zone(spec.timezone)
+            except ValueError as exc:
+                problem(base + ("timezone",), str(exc), "R306")
+        if spec.kind == "always":
+            if spec.hours or spec.holidays or spec.public_holidays:
+                problem(base + ("kind",), "an `always` calendar has no hours or holidays", "M204")
+            calendars[cid] = cal.AlwaysOpen(cid, tz)
+            continue
+        if spec.timezone is None:
+            problem(base, f"weekly calendar `{cid}` needs a `timezone`", "M203")
+        week: dict[int, list[cal.Interval]] = {}
+        for days, hours in spec.hours.items():
+            try:
+                numbers = cal.parse_days(days)
+            except ValueError as exc:
+                problem(base + ("hours", days), str(exc), "M204", key=True)
+                continue
+            try:
+                intervals = cal.parse_hours(hours)
+            except ValueError as exc:
+                problem(base + ("hours", days), str(exc), "M204")
+                continue
+            for d in numbers:
+                if d in week:
+                    problem(base + ("hours", days), f"{cal.DAYS[d]} is given more than once", "M205", key=True)
+                week[d] = intervals
+        if not any(week.values()):
+            problem(base + ("hours",), f"calendar `{cid}` is never open", "L415")
+        holidays: dict[Any, list[cal.Interval]] = {}
+        names = {}
+        for i, h in enumerate(spec.holidays):
+            if h.date in holidays:
+                problem(base + ("holidays", i, "date"), f"holiday {h.date} is listed twice", "M205")
+            try:
+                holidays[h.date] = cal.parse_hours(h.hours) if h.hours else []
+            except ValueError as exc:
+                problem(base + ("holidays", i, "hours"), str(exc), "M204")
+            names[h.date] = h.name
+        public = None
+        if spec.public_holidays is not None:
+            try:
+                public = cal.public_holidays(spec.public_holidays.country, spec.public_holidays.subdivision)
+            except ValueError as exc:
+                problem(base + ("public_holidays",), str(exc), "R306")
+        if tz is not None:
+            calendars[cid] = cal.WeeklyHours(cid, tz, week, holidays, names, public)
+
+    # questions
+    kinds: dict[str, tuple[str, tuple[str, ...]]] = {}
+    defaults: dict[str, Any] = {}
+    applies: dict[str, dict[str, Any]] = {}
+    for i, q in enumerate(model.questions):
+        base = ("questions", i)
+        if q.id in kinds:
+            first = next(j for j, other in enumerate(model.questions) if other.id == q.id)
+            problem(base + ("id",), f"question id `{q.id}` is used twice (first at line "
+                    f"{doc.locate(('questions', first, 'id'))[0]})", "M205")
+            continue
+        if q.kind == "yes_no" and q.choices:
+            problem(base + ("choices",), "a yes/no question has no choices", "M204")
+        if q.kind != "yes_no" and not q.choices:
+            problem(base, f"question `{q.id}` needs `choices`", "M203")
+        for cid in q.choices:
+            if not cid[:1].isalpha() or not cid.replace("_", "a").isalnum() or cid.lower() != cid:
+                problem(base + ("choices", cid), f"`{cid}` is not a valid choice id", "M204", key=True)
+        if q.applies_when is not None:
+            cond, found = normalise(q.applies_when, kinds)  # only earlier questions are known here
+            for sub, message, code in found:
+                if code == "R303":
+                    message += " (a question may only depend on questions asked before it)"
+                problem(base + ("applies_when",) + sub, message, code)
+            applies[q.id] = cond
+            if q.default is None:
+                problem(base, f"question `{q.id}` applies only sometimes, so it needs a `default`", "M203")
+        kinds[q.id] = (q.kind, tuple(q.choices))
+        if q.default is not None:
+            try:
+                defaults[q.id] = parse_answer(q.id, q.kind, tuple(q.choices), q.default)
+            except AnswerError as exc:
+                problem(base + ("default",), f"default: {exc.message}", "R304")
+
+    # severities
+    levels: dict[int, SeverityLevel] = {}
+    for sid, sev in model.severities.items():
+        base = ("severities", sid)
+        if sev.level in levels:
+            problem(base + ("level",), f"level {sev.level} is used by `{levels[sev.level].id}` too", "M205")
+        levels[sev.level] = SeverityLevel(sid, sev.level, sev)
+        if sev.targets.calendar not in model.calendars:
+            problem(base + ("targets", "calendar"), f"unknown calendar `{sev.targets.calendar}`", "R302")
+        r = sev.routing
+        for key in ("receives", "approves", "owner"):
+            role_ref(base + ("routing", key), getattr(r, key))
+        for j, step in enumerate(r.steps):
+            role_ref(base + ("routing", "steps", j, "role"), step.role)
+        for j, notice in enumerate(r.notify):
+            role_ref(base + ("routing", "notify", j, "role"), notice.role)
+    if levels and sorted(levels) != list(range(1, len(levels) + 1)):
+        problem(("severities",), f"severity levels must run 1..{len(levels)} without gaps "
+                                 f"(found {', '.join(map(str, sorted(levels)))})", "M204")
+
+    def conditions(section: str, items: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
+        out = []
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.id in seen:
+                first = doc.locate((section, seen[item.id], "id"))[0]
+                problem((section, i, "id"), f"{section} id `{item.id}` is used twice (first at line {first})", "M205")
+            seen.setdefault(item.id, i)
+            cond, found = normalise(item.when, kinds)
+            for sub, message, code in found:
+                problem((section, i, "when") + sub, message, code)
+            out.append((item, cond))
+        return out
+
+    rules = conditions("severity_rules", model.severity_rules)
+    for i, rule in enumerate(model.severity_rules):
+        if rule.at_least not in levels:
+            problem(("severity_rules", i, "at_least"), f"no severity has level {rule.at_least}", "R307")
+    routes = conditions("routes", model.routes)
+    for i, route in enumerate(model.routes):
+        role_ref(("routes", i, "role"), route.role)
+
+    comm = model.communication
+    role_ref(("communication", "internal_updates", "posted_by"), comm.internal_updates.posted_by)
+    for stage in TEMPLATE_STAGES:
+        if stage not in comm.templates:
+            problem(("communication", "templates"), f"missing template `{stage}`", "M203")
+    for stage, text in comm.templates.items():
+        if stage not in TEMPLATE_STAGES:
+            problem(("communication", "templates", stage), f"unknown template `{stage}` "
+                    f"(templates: {', '.join(TEMPLATE_STAGES)})", "M201", key=True)
+        for name in _placeholders(text):
+            if name not in PLACEHOLDERS:
+                hint = difflib.get_close_matches(name, list(PLACEHOLDERS), n=1)
+                problem(("communication", "templates", stage), f"unknown placeholder `${name}`"
+                        + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(PLACEHOLDERS)})"),
+                        "R305", needle=f"${name}")
+    def unique(section: str, items: list[Any], what: str) -> set[str]:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                problem((section, i, "id"), f"{what} `{item.id}` is listed twice", "M205")
+            seen.add(item.id)
+        return seen
+
+    packet_ids = unique("handoff_packet", model.handoff_packet, "packet field")
+    unique("handoff_points", model.handoff_points, "handoff point")
+    unique("closure_checklist", model.closure_checklist, "closure item")
+    for i, point in enumerate(model.handoff_points):
+        for j, rid in enumerate(point.to):
+            role_ref(("handoff_points", i, "to", j), rid)
+        for j, fid in enumerate(point.requires):
+            if fid not in packet_ids:
+                problem(("handoff_points", i, "requires", j), f"unknown packet field `{fid}` "
+                        f"(fields: {', '.join(sorted(packet_ids))})", "R309")
+    for i, exc in enumerate(model.exceptions):
+        role_ref(("exceptions", i, "approver"), exc.approver)
+        for j, rid in enumerate(exc.changes.notify):
+            role_ref(("exceptions", i, "changes", "notify", j), rid)
+        for sid, changed in {**exc.changes.targets, **{k: {} for k in exc.changes.update_every}}.items():
+            if sid not in model.severities:
+                problem(("exceptions", i, "changes"), f"unknown severity `{sid}`", "R307")
+            for name in changed:
+                if name not in TARGET_NAMES + ("resolution",):
+                    problem(("exceptions", i, "changes", "targets", sid, name),
+                            f"unknown target `{name}` (targets: {', '.join(TARGET_NAMES)}, resolution)", "M201", key=True)
+    for i, ex in enumerate(model.examples):
+        for rid in ex.expect.routes or []:
+            role_ref(("examples", i, "expect", "routes"), rid)
+        role_ref(("examples", i, "expect", "owner"), ex.expect.owner)
+
+    matrix = Matrix(model, doc.source, sha256, doc, kinds, defaults, applies, levels, calendars, rules, routes)
+    return matrix, problems
+
+
+def _placeholders(text: str) -> list[str]:
+    names = []
+    for m in string.Template.pattern.finditer(text):
+        name = m.group("named") or m.group("braced")
+        if name:
+            names.append(name)
+        elif m.group("invalid") is not None:
+            names.append(text[m.start():m.start() + 12].split()[0])
+    return names

@@ -1,0 +1,242 @@
+"""The matrix format as typed, immutable models; `triage schema` is generated from these.
+
+Annotations are evaluated as the classes are made (no `from __future__ import annotations`): pydantic reads
+them as objects instead of evaluating their text, which makes importing the models quicker."""
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from triage.matrix.durations import parse_duration
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+DURATION_PATTERN = r"^\s*(?:\d+\s*[wdhms]\s*)+$"
+
+
+def _minutes(value: timedelta) -> str:
+    return f"{int(value.total_seconds() // 60)}m"
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_duration(value)
+    raise ValueError("write a duration as text, like 15m, 2h or 1d 4h")
+
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    PlainSerializer(_minutes, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["15m", "2h", "1d 4h"]}),
+]
+# Conditions are checked against the questionnaire after structure (they need the question kinds).
+Condition = Annotated[
+    dict[str, Any],
+    WithJsonSchema({
+        "type": "object",
+        "description": "question id -> expected answer: true/false for yes/no, a choice id or list of "
+                       "choice ids for one-of, {any_of|all_of|none_of: [...]} (or a list, meaning any_of) for any-of",
+        "propertyNames": {"pattern": ID_PATTERN},
+    }),
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, defer_build=True)
+
+
+class MatrixInfo(Model):
+    name: str
+    version: str
+    owner: Id = Field(description="role id accountable for upkeep")
+    revised: date
+    review_every_days: int = Field(gt=0)
+    timezone: str = Field(description="IANA time zone in which due times are shown")
+    review_triggers: list[str] = Field(default_factory=list)
+    maintenance_checklist: list[str] = Field(default_factory=list)
+
+
+class Holiday(Model):
+    date: date
+    name: str = ""
+    hours: str | None = Field(default=None, description='open hours on a partial day, e.g. "09:00-13:00"; none = closed')
+
+
+class HolidaySource(Model):
+    country: str = Field(description="ISO 3166 country code for the public holidays of the `holidays` package")
+    subdivision: str | None = None
+
+
+class Calendar(Model):
+    kind: Literal["always", "weekly"]
+    timezone: str | None = None
+    hours: dict[str, str] = Field(default_factory=dict,
+                                  description='day or day range -> "HH:MM-HH:MM" (several comma-separated)')
+    holidays: list[Holiday] = Field(default_factory=list)
+    public_holidays: HolidaySource | None = None
+
+
+class Role(Model):
+    name: str
+    where: str = Field(description="queue, channel or rotation where the role is reached")
+
+
+class Question(Model):
+    id: Id
+    ask: str
+    help: str
+    kind: Literal["yes_no", "one_of", "any_of"]
+    choices: dict[str, str] = Field(default_factory=dict, description="choice id -> label, in display order")
+    default: Any = Field(default=None, description="used when the question does not apply or is not answered")
+    applies_when: Condition | None = None
+    affects: Literal["severity", "routing"] = "severity"
+    ordered: bool = Field(default=False, description="choices run from least to most serious; "
+                                                       "validate checks that a worse answer never lowers severity")
+
+
+class SeverityRule(Model):
+    id: Id
+    when: Condition
+    at_least: int = Field(ge=1)
+    because: str
+
+
+class CadenceStep(Model):
+    every: Duration
+    for_: Duration | None = Field(default=None, alias="for")
+
+
+class Resolution(Model):
+    expect: str
+    within: Duration | None = None
+
+
+class Targets(Model):
+    calendar: Id
+    acknowledge: Duration
+    assign_owner: Duration
+    escalate: Duration
+    update_every: list[CadenceStep] = Field(min_length=1)
+    resolution: Resolution
+
+
+class Step(Model):
+    role: Id
+    action: str
+    after: Duration
+
+
+class Notice(Model):
+    role: Id
+    when: str
+
+
+class Routing(Model):
+    receives: Id = Field(description="role that receives the ticket first")
+    approves: Id = Field(description="role that declares or approves the severity")
+    owner: Id = Field(description="role directly responsible after the handoff")
+    steps: list[Step]
+    notify: list[Notice] = Field(default_factory=list)
+
+
+class Severity(Model):
+    level: int = Field(ge=1)
+    label: str
+    definition: str
+    examples: list[str] = Field(default_factory=list)
+    targets: Targets
+    routing: Routing
+
+
+class Route(Model):
+    id: Id
+    when: Condition
+    role: Id
+    reason: str
+    notify: bool = False
+
+
+class InternalUpdates(Model):
+    posted_by: Id
+    where: str
+
+
+class Communication(Model):
+    internal_updates: InternalUpdates
+    templates: dict[str, str]
+
+
+class PacketField(Model):
+    id: Id
+    label: str
+    help: str = ""
+    filled_from: Literal["severity", "ticket"] | None = None
+    stage: Literal["triage", "resolution"] = Field(default="triage", description="asked at triage, or filled at closure")
+
+
+class HandoffPoint(Model):
+    id: Id
+    label: str
+    to: list[Id] = Field(min_length=1, description="roles that receive the ticket at this point")
+    requires: list[Id] = Field(description="packet fields that must be filled before this handoff")
+
+
+class ClosureItem(Model):
+    id: Id
+    item: str
+    answer: Literal["confirm", "text", "list"]
+    optional: bool = False
+
+
+class ExceptionScope(Model):
+    account: str | None = None
+    segment: str | None = None
+    starts: datetime | None = None
+    ends: datetime | None = None
+
+
+class ExceptionChanges(Model):
+    targets: dict[str, dict[str, Duration]] = Field(default_factory=dict)
+    update_every: dict[str, Duration] = Field(default_factory=dict)
+    notify: list[Id] = Field(default_factory=list)
+
+
+class MatrixException(Model):
+    id: Id
+    scope: ExceptionScope
+    changes: ExceptionChanges
+    reason: str
+    approver: Id | None = None
+    expires: date | None = None
+
+
+class ExampleExpectation(Model):
+    severity: int
+    routes: list[Id] | None = None
+    owner: Id | None = None
+
+
+class Example(Model):
+    name: str
+    answers: dict[str, Any]
+    expect: ExampleExpectation
+
+
+class MatrixModel(Model):
+    schema_version: Literal[1]
+    matrix: MatrixInfo
+    triggers: list[str] = Field(min_length=1)
+    calendars: dict[str, Calendar]
+    roles: dict[str, Role]
+    questions: list[Question] = Field(min_length=1)
+    severity_rules: list[SeverityRule] = Field(min_length=1)
+    severities: dict[str, Severity]
+    routes: list[Route] = Field(default_factory=list)
+    communication: Communication
+    handoff_packet: list[PacketField]
+    handoff_points: list[HandoffPoint] = Field(default_factory=list)
+    closure_checklist: list[ClosureItem]
+    exceptions: list[MatrixException] = Field(default_factory=list)
+    examples: list[Example] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Output: results, reports and the published matrix as text, Markdown, HTML; the console."""

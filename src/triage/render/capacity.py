@@ -1,0 +1,334 @@
+"""`triage capacity` reports: terminal text with week heatmaps, Markdown, and one HTML page."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from triage.render.audit import _pct
+from triage.sanitize import markdown as md
+from triage.sanitize import visible
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+STEPS = {"acknowledge": "acknowledge", "assign_owner": "ownership", "update": "update"}
+
+
+def _target(minutes: float) -> str:
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.0f} h" if minutes % 60 == 0 else f"{minutes / 60:.1f} h"
+
+
+def summary(data: dict[str, Any]) -> list[str]:
+    """The lead's answer in a few sentences: can the team keep the targets, and what would it take."""
+    d = data["demand"]
+    per = ", ".join(f"{s['severity']} {s['tickets']:,}" for s in d["per_severity"] if s["tickets"])
+    source = "history" if d["source"] == "history" else "rates given on the command line"
+    lines = [f"{data['matrix']['name']} {data['matrix']['version']} against roster {data['roster']['name']}: "
+             f"{d['tickets']:,} tickets from {source} over {d['weeks']:g} weeks ({per})."]
+    measured = [e for e in data["effort"] if e["source"] == "history"]
+    if measured:
+        lines.append("Efforts scaled to the time the help desk tracked on "
+                     f"{sum(e['tracked_tickets'] for e in measured):,} tickets: " + ", ".join(
+                         f"{e['severity']} x{e['factor']:.2f}" for e in measured) + " the roster's.")
+    goal = data["goal"]
+    short = [r for r in data["targets"] if not r["meets_goal"]]
+    if not short:
+        lines.append(f"Replay: every target is met for at least {_pct(goal)} of the work with today's roster.")
+    else:
+        names = "; ".join(f"{r['severity']} {STEPS[r['target']]} {_pct(r['replay'])}" for r in short)
+        lines.append(f"Replay: {len(short)} of {len(data['targets'])} targets fall short of {_pct(goal)} with today's "
+                     f"roster: {names}.")
+    missed = [r for r in data["targets"] if r.get("history") is not None and r["history"] < goal]
+    process = [r for r in missed if r["meets_goal"]]
+    staffing = [r for r in missed if not r["meets_goal"]]
+    if process:
+        lines.append("Missed in the export but kept in the replay, so not a matter of headcount (look at routing, "
+                     "handoffs, habits): " + "; ".join(f"{r['severity']} {STEPS[r['target']]} {_pct(r['history'])} "
+                                                      f"against {_pct(r['replay'])}" for r in process) + ".")
+    if staffing:
+        lines.append("Missed in the export and in the replay, so short of people: " + "; ".join(
+            f"{r['severity']} {STEPS[r['target']]} {_pct(r['history'])}" for r in staffing) + ".")
+    low = [r for r in data["targets"] if r["queueing"] is not None and r["queueing"] < goal]
+    if low:
+        lines.append(f"Queueing estimate (each hour on its own): {len(low)} below {_pct(goal)}: " + "; ".join(
+            f"{r['severity']} {STEPS[r['target']]} {_pct(r['queueing'])}" for r in low) + ".")
+    else:
+        lines.append(f"Queueing estimate (each hour on its own): every target at {_pct(goal)} or more.")
+    change = data["goal_change"]
+    if change["add"]:
+        people = change["people_hours_per_week"]
+        checked = ""
+        if "replay_meets_goal" in change:
+            checked = (" Replayed with them, every target reaches the goal." if change["replay_meets_goal"]
+                       else " Replayed with them, some targets still fall short: " + "; ".join(
+                           f"{r['severity']} {STEPS[r['target']]} {_pct(r['share'])}" for r in change["replay_after"]
+                           if r["share"] is not None and r["share"] < goal) + " (bursts the estimate averages out).")
+        lines.append(f"Smallest change for {_pct(goal)} in every hour: {people:,} more people-hours a week "
+                     f"(listed below).{checked}")
+    elif short:
+        lines.append("The queueing estimate finds no hour short of people: the misses come from bursts, holidays "
+                     "or shift edges that only the replay sees (see the worst hours).")
+    found = change.get("replay_search")
+    if found and found["add"]:
+        lines.append(f"Replay search: {found['people_hours_per_week']:,} more people-hours a week "
+                     + ("reach the goal for every target" if found["reached"]
+                        else f"still leave targets short after {found['replays']} replays (the search stops after "
+                             "12 replays or 15 seconds)") + " (listed below).")
+    if change["out_of_reach"]:
+        reasons = sorted({r["reason"] for r in change["out_of_reach"]})
+        lines.append("No number of people reaches the goal where " + "; ".join(reasons) + ".")
+    return lines
+
+
+def target_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    return [[f"{r['severity']} {r['label']}", STEPS[r["target"]], _target(r["minutes"]), r["role"],
+             f"{r['tasks']:,}", _pct(r["queueing"]), _pct(r["replay"]), _pct(r.get("history")),
+             "yes" if r["meets_goal"] else "no"] for r in rows]
+
+
+HEAD = ["Severity", "Work", "Target", "Role", "Tasks", "Queueing", "Replay", "History", "Meets goal"]
+
+
+def worst_lines(data: dict[str, Any]) -> list[str]:
+    """Per target, the hours of the week below the goal: the replay's (with the tickets behind each figure)
+    and the queueing estimate's."""
+    out = []
+    for r in data["targets"]:
+        bad = [w for w in r["worst_hours"] if w["replay"] < data["goal"]]
+        low = [w for w in r.get("worst_hours_queueing", []) if w["queueing"] < data["goal"]]
+        if bad or low:
+            parts = []
+            if bad:
+                parts.append("replay " + ", ".join(f"{w['when']} {_pct(w['replay'])} of {w['tasks']:,}" for w in bad))
+            if low:
+                parts.append("queueing " + ", ".join(f"{w['when']} {_pct(w['queueing'])}" for w in low))
+            out.append(f"{r['severity']} {STEPS[r['target']]}: " + "; ".join(parts))
+    return out
+
+
+def change_lines(items: list[dict[str, Any]], sign: str = "+") -> list[str]:
+    return [f"{sign}{c['change']} {c['role']}: {c['hours']}" for c in items]
+
+
+def shift_lines(items: list[dict[str, Any]]) -> list[str]:
+    """The same change in the roster's shifts: people to add to each shift to cover all its hours."""
+    out = []
+    for c in items:
+        if c["shift"] is None:
+            out.append(f"{c['role']}, hours no shift covers ({c['note']}): {c['add']} people")
+        else:
+            note = f", {c['note']}" if c["note"] else ""
+            out.append(f"{c['role']} {c['shift']} ({c['people']} now{note}): +{c['add']}")
+    return out
+
+
+def what_if_lines(w: dict[str, Any]) -> list[str]:
+    rows = [r for r in w["targets"] if r["severity"] == w["severity"] and r["target"] == w["target"]]
+    lines = [f"{r['severity']} {STEPS[r['target']]} within {_target(r['minutes'])}: queueing {_pct(r['queueing'])}, "
+             f"replay {_pct(r['replay'])} with today's roster" for r in rows]
+    if w["cost"]:
+        lines.append(f"queueing estimate, to keep the goal in every hour: {w['people_hours_per_week']:,} more "
+                     "people-hours a week")
+        lines += ["  " + line for line in change_lines(w["cost"])]
+        lines += ["  by shift: " + line for line in shift_lines(w.get("cost_per_shift", []))]
+    elif w["people_hours_per_week"] < 0:
+        lines.append(f"queueing estimate: a looser target frees {-w['people_hours_per_week']:,} people-hours a week")
+        lines += ["  " + line for line in change_lines(w["saving"], "-")]
+    else:
+        lines.append("queueing estimate: no extra people needed to keep the goal")
+    found = w.get("replay_search")
+    if found is not None:
+        extra = found["extra_over_today"]
+        lines.append(f"replay: {extra:,} more people-hours a week than today's targets need" if extra > 0 else
+                     "replay: no more people than today's targets need" if extra == 0 else
+                     f"replay: {-extra:,} fewer people-hours a week than today's targets need")
+        lines += ["  " + line for line in change_lines(found["add"])]
+        if not found["reached"]:
+            lines.append(f"replay: still short of the goal after {found['replays']} replays")
+    return lines
+
+
+def change_sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The smallest changes that reach the goal, by each model."""
+    goal = _pct(data["goal"])
+    change = data["goal_change"]
+    out = []
+    if change["add"]:
+        out.append((f"Smallest change for {goal} in every hour (queueing estimate)", change_lines(change["add"])))
+        out.append(("The same, by shift", shift_lines(change["per_shift"])))
+    found = change.get("replay_search")
+    if found and found["add"]:
+        out.append(("Smallest change found by replaying (one person at a time where work is missed most)",
+                    change_lines(found["add"]) + ([] if found["reached"] else
+                                                  [f"still short of {goal} after {found['replays']} replays"])))
+        out.append(("The same, by shift", shift_lines(found["per_shift"])))
+    return out
+
+
+def heat(share: float | None, goal: float) -> str:
+    if share is None:
+        return "dim"
+    if share >= goal:
+        return "black on green"
+    if share >= goal - 0.1:
+        return "black on yellow"
+    return "white on red"
+
+
+def heatmap_rows(role: dict[str, Any]) -> list[tuple[str, list[tuple[str, float | None]]]]:
+    """Seven rows of 24 cells: (people on duty as text, share on time in the queueing estimate or None)."""
+    out = []
+    for day in range(7):
+        cells = []
+        for hour in range(24):
+            c = role["hours"][day * 24 + hour]
+            people = c["people"]
+            cells.append((f"{people:>2}" if people < 100 else "99", c["queueing"] if c["tasks_per_week"] else None))
+        out.append((DAYS[day], cells))
+    return out
+
+
+def text(data: dict[str, Any]) -> Any:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    goal = data["goal"]
+    parts: list[Any] = [Text(visible(line), style="bold" if i == 0 else "") for i, line in enumerate(summary(data))]
+    table = Table(box=box.SIMPLE_HEAD, title=f"Share of work on time (goal {_pct(goal)}; history: as the export "
+                  "shows it)", title_justify="left",
+                  title_style="bold", padding=(0, 1), pad_edge=False)
+    for h, justify in (("Sev", "left"), ("Work", "left"), ("Target", "right"), ("Role", "left"), ("Tasks", "right"),
+                       ("Queue", "right"), ("Replay", "right"), ("History", "right")):
+        table.add_column(h, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for r in data["targets"]:
+        style = "" if r["meets_goal"] else "bold red"
+        table.add_row(Text(r["severity"]), Text(STEPS[r["target"]]), Text(_target(r["minutes"])),
+                      Text(visible(r["role"])), Text(f"{r['tasks']:,}"), Text(_pct(r["queueing"])),
+                      Text(_pct(r["replay"]), style=style), Text(_pct(r.get("history"))))
+    parts.append(table)
+    worst = worst_lines(data)
+    if worst:
+        parts.append(Text("Worst hours of the week (hour the work appeared)", style="bold"))
+        parts += [Text("  • " + visible(line)) for line in worst]
+    for role in data["roles"]:
+        if not any(c["tasks_per_week"] for c in role["hours"]):
+            continue
+        parts.append(Text(""))
+        peak = _pct(role["peak_occupancy"]) if role["peak_occupancy"] is not None else "-"
+        parts.append(Text(visible(f"{role['role']}: {role['people_hours_per_week']:,} people-hours a week, "
+                                  f"peak occupancy {peak}"), style="bold"))
+        if role["overloaded_hours"]:
+            parts.append(Text(visible(f"  more work than people: {role['overloaded_hours']}"), style="red"))
+        header = Text("     ")
+        for hour in range(0, 24, 3):
+            header.append(f"{hour:02d}".ljust(9))
+        parts.append(header)
+        for day, cells in heatmap_rows(role):
+            line = Text(f"{day}  ")
+            for people, share in cells:
+                line.append(f"{people} ", style=heat(share, goal))
+            parts.append(line)
+    parts.append(Text("  digits: people on duty; colour: share on time in the queueing estimate (green: goal "
+                      "met, yellow: within 10 points, red: below, grey: no work)", style="dim"))
+    for title, items in change_sections(data):
+        parts.append(Text(""))
+        parts.append(Text(visible(title), style="bold"))
+        parts += [Text("  " + visible(line)) for line in items]
+    for w in data["what_if"]:
+        parts.append(Text(""))
+        parts.append(Text(visible(f"What if {w['change']} (now {_target(w['from_minutes'])})"), style="bold"))
+        parts += [Text("  " + visible(line)) for line in what_if_lines(w)]
+    return Group(*parts)
+
+
+def _grid(role: dict[str, Any], goal: float) -> list[str]:
+    """The heatmap as plain text: people on duty, `!` after hours below the goal, `~` within 10 points."""
+    lines = ["     " + "".join(f"{h:02d}".ljust(12) for h in range(0, 24, 4))]
+    for day, cells in heatmap_rows(role):
+        row = []
+        for people, share in cells:
+            mark = " " if share is None or share >= goal else "~" if share >= goal - 0.1 else "!"
+            row.append(f"{people}{mark}")
+        lines.append(f"{day}  " + "".join(row))
+    return lines
+
+
+def markdown(data: dict[str, Any]) -> str:
+    goal = data["goal"]
+    out = ["# Capacity against the matrix's targets", ""] + [md(line) for line in summary(data)]
+    out += ["", f"## Share of work on time (goal {_pct(goal)})", "",
+            "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    out += ["| " + " | ".join(md(c, line_start=False) for c in row) + " |" for row in target_rows(data["targets"])]
+    worst = worst_lines(data)
+    if worst:
+        out += ["", "## Worst hours of the week", ""] + [f"- {md(line, line_start=False)}" for line in worst]
+    out += ["", "## Week by role", "",
+            "People on duty in each hour (Monday first); `!` marks an hour whose work falls below the goal in the "
+            "queueing estimate, `~` one within 10 points of it."]
+    for role in data["roles"]:
+        if not any(c["tasks_per_week"] for c in role["hours"]):
+            continue
+        peak = _pct(role["peak_occupancy"]) if role["peak_occupancy"] is not None else "-"
+        out += ["", f"### {md(role['role'])}", "",
+                md(f"{role['people_hours_per_week']:,} people-hours a week, peak occupancy {peak}."
+                   + (f" More work than people: {role['overloaded_hours']}." if role["overloaded_hours"] else "")),
+                "", "```"]
+        out += [visible(line) for line in _grid(role, goal)] + ["```"]
+    for title, items in change_sections(data):
+        out += ["", f"## {md(title)}", ""] + [f"- {md(line, line_start=False)}" for line in items]
+    for w in data["what_if"]:
+        out += ["", f"## What if {md(w['change'], line_start=False)} (now {_target(w['from_minutes'])})", ""]
+        out += [f"- {md(line, line_start=False)}" for line in what_if_lines(w)]
+    return "\n".join(out) + "\n"
+
+
+_COLOURS = {"black on green": "#a5d6a7", "black on yellow": "#fff59d", "white on red": "#ef9a9a", "dim": "#eeeeee"}
+
+
+def page(data: dict[str, Any]) -> str:
+    from triage.render.publish import _CSS
+
+    e = lambda s: html.escape(visible(str(s)), quote=True)  # noqa: E731
+    goal = data["goal"]
+    css = _CSS + ("table.heat td{width:1.6em;text-align:center;font-size:12px;padding:2px}"
+                  "table.heat th{font-size:12px;padding:2px}")
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+           f"<title>Capacity against the matrix's targets</title><style>{css}</style></head><body>",
+           "<h1>Capacity against the matrix's targets</h1>"]
+    out += [f"<p>{e(line)}</p>" for line in summary(data)]
+    out.append(f"<h2>Share of work on time (goal {e(_pct(goal))})</h2><table id=\"targets\"><thead><tr>"
+               + "".join(f"<th>{e(h)}</th>" for h in HEAD) + "</tr></thead><tbody>")
+    out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in target_rows(data["targets"])]
+    out.append("</tbody></table>")
+    out.append("<h2>Week by role</h2><p>Each cell: people on duty; colour: share of that hour's work on time in "
+               "the queueing estimate (green: goal met, yellow: within 10 points, red: below, grey: no work).</p>")
+    for role in data["roles"]:
+        if not any(c["tasks_per_week"] for c in role["hours"]):
+            continue
+        out.append(f"<h3>{e(role['role'])}</h3><table class=\"heat\" data-role=\"{e(role['role'])}\"><thead><tr><th></th>"
+                   + "".join(f"<th>{h:02d}</th>" for h in range(24)) + "</tr></thead><tbody>")
+        for day, cells in heatmap_rows(role):
+            out.append(f"<tr><th>{day}</th>" + "".join(
+                f'<td style="background:{_COLOURS[heat(share, goal)]}" title="{e(_pct(share))}">{e(people.strip())}</td>'
+                for people, share in cells) + "</tr>")
+        out.append("</tbody></table>")
+    for title, items in change_sections(data):
+        out.append(f"<h2>{e(title)}</h2><ul>" + "".join(f"<li>{e(line)}</li>" for line in items) + "</ul>")
+    if data["what_if"]:
+        out.append("<h2>What if</h2><table id=\"what-if\"><thead><tr><th>Change</th><th>Now</th><th>Queueing</th>"
+                   "<th>Replay</th><th>People-hours a week to keep the goal</th></tr></thead><tbody>")
+        for w in data["what_if"]:
+            row = next((r for r in w["targets"] if r["severity"] == w["severity"] and r["target"] == w["target"]), None)
+            out.append(f"<tr><td>{e(w['change'])}</td><td>{e(_target(w['from_minutes']))}</td>"
+                       f"<td>{e(_pct(row['queueing'] if row else None))}</td><td>{e(_pct(row['replay'] if row else None))}</td>"
+                       f"<td>{w['people_hours_per_week']:+,}</td></tr>")
+        out.append("</tbody></table>")
+        for w in data["what_if"]:
+            out.append(f"<h3>{e(w['change'])}</h3><ul>" + "".join(f"<li>{e(line)}</li>" for line in what_if_lines(w))
+                       + "</ul>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,277 @@
+"""`triage show`: the matrix as the team's readable operating procedure, built once as blocks and
+rendered as terminal text, Markdown or one self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from triage.matrix.durations import human_duration
+from triage.matrix.loader import Matrix
+from triage.sanitize import markdown as md
+from triage.sanitize import one_line, visible
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: list[str]
+    numbered: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Pre:
+    text: str
+
+
+Block = Heading | Para | Bullets | Table | Pre
+
+
+def describe_condition(matrix: Matrix, condition: dict[str, Any]) -> str:
+    """A canonical condition in words, with choice labels."""
+    if not condition:
+        return "any answers"
+    parts = []
+    for qid, expected in condition.items():
+        q = matrix.question(qid)
+        if isinstance(expected, bool):
+            parts.append(f"{qid}: {'yes' if expected else 'no'}")
+        elif isinstance(expected, frozenset):
+            labels = [q.choices[c] for c in q.choices if c in expected]
+            parts.append(f"{qid}: " + " or ".join(labels))
+        else:
+            test, values = expected
+            joined = ", ".join(q.choices[c] for c in q.choices if c in values)
+            word = {"any_of": "any of", "all_of": "all of", "none_of": "none of"}[test]
+            parts.append(f"{qid}: {word} {joined}")
+    return "; ".join(parts)
+
+
+def _cadence(steps: Any, span: Any = human_duration) -> str:
+    out = []
+    for step in steps:
+        text = f"every {span(step.every)}"
+        if step.for_ is not None:
+            text += f" for {span(step.for_)}"
+        out.append(text)
+    return ", then ".join(out)
+
+
+def document(matrix: Matrix, *, today: date) -> list[Block]:
+    m = matrix.model
+    info = m.matrix
+    role = matrix.role_name
+    due = info.revised + timedelta(days=info.review_every_days)
+    blocks: list[Block] = [
+        Heading(1, info.name),
+        Para(f"Version {info.version}, revised {info.revised.isoformat()}, owned by {role(info.owner)}. "
+             f"Next review due {due.isoformat()}" + (" (overdue)." if due < today else ".")),
+        Heading(2, "When to start a severity review"),
+        Bullets(list(m.triggers)),
+        Heading(2, "Severity levels"),
+    ]
+    for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
+        blocks += [Heading(3, f"Severity {lvl.level}: {lvl.spec.label}"), Para(lvl.spec.definition)]
+        if lvl.spec.examples:
+            blocks.append(Bullets([f"Example: {e}" for e in lvl.spec.examples]))
+    rows = []
+    for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
+        t = lvl.spec.targets
+        business = m.calendars[t.calendar].kind == "weekly"
+        span = lambda d: human_duration(d, business=business).removesuffix(" of business time")  # noqa: E731
+        res = t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else "")
+        rows.append([f"{lvl.level} {lvl.spec.label}", t.calendar + (" (business hours count)" if business else ""),
+                     span(t.acknowledge), span(t.assign_owner), span(t.escalate), _cadence(t.update_every, span), res])
+    blocks += [Heading(2, "Response targets"),
+               Table(["Severity", "Calendar", "Acknowledge", "Assign owner", "Escalate by", "Updates", "Resolution"], rows),
+               Heading(3, "Calendars")]
+    cal_items = []
+    for cid, spec in m.calendars.items():
+        text = f"{cid}: {matrix.calendars[cid].describe()}"
+        closed = [f"{h.date.isoformat()} {h.name}" + (f" (open {h.hours})" if h.hours else " (closed)")
+                  for h in spec.holidays if h.date >= today]
+        if closed:
+            text += ". Holidays ahead: " + "; ".join(closed)
+        if spec.public_holidays:
+            text += f". Public holidays of {spec.public_holidays.country}" + (
+                f"-{spec.public_holidays.subdivision}" if spec.public_holidays.subdivision else "")
+        cal_items.append(text)
+    blocks.append(Bullets(cal_items))
+
+    qrows = []
+    for q in m.questions:
+        kind, choices = matrix.kinds[q.id]
+        answers = "yes / no" if kind == "yes_no" else (" / ".join(q.choices.values())
+                                                       + (" (any number)" if kind == "any_of" else ""))
+        when = describe_condition(matrix, matrix.applies[q.id]) if q.id in matrix.applies else "always"
+        note = " Routing only; never changes severity." if q.affects == "routing" else ""
+        qrows.append([q.id, q.ask, answers, when, q.help + note])
+    blocks += [Heading(2, "Triage questions"), Table(["Id", "Question", "Answers", "Asked when", "Help"], qrows),
+               Heading(2, "How severity is decided"),
+               Para("Each rule sets a minimum severity; the most severe rule that matches wins."),
+               Table(["Rule", "When", "At least", "Why"],
+                     [[r.id, describe_condition(matrix, c), str(r.at_least), r.because] for r, c in matrix.severity_rules]),
+               Heading(2, "Routing and escalation")]
+    for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
+        r = lvl.spec.routing
+        blocks += [Heading(3, f"Severity {lvl.level}: {lvl.spec.label}"),
+                   Para(f"Received by {role(r.receives)}; severity approved by {role(r.approves)}; "
+                        f"owned after the handoff by {role(r.owner)}."),
+                   Table(["After", "Role", "Action"], [[human_duration(s.after), role(s.role), s.action] for s in r.steps])]
+        if r.notify:
+            blocks.append(Bullets([f"Tell {role(n.role)}: {n.when}" for n in r.notify]))
+    blocks += [Heading(2, "Cross-functional routes"),
+               Table(["Route", "When", "Brings in", "Why"],
+                     [[rt.id, describe_condition(matrix, c), role(rt.role) + (" (told)" if rt.notify else ""), rt.reason]
+                      for rt, c in matrix.routes]),
+               Heading(2, "Roles"),
+               Table(["Id", "Role", "Reached at"], [[rid, r.name, r.where] for rid, r in m.roles.items()]),
+               Heading(2, "Communication"),
+               Para(f"Internal updates are posted by {role(m.communication.internal_updates.posted_by)} in "
+                    f"{m.communication.internal_updates.where}.")]
+    titles = {"under_review": "While the severity is under review", "escalated": "When the ticket is escalated",
+              "update": "Each customer update", "internal_update": "Each internal update", "resolved": "At resolution"}
+    for stage, text in m.communication.templates.items():
+        blocks += [Heading(3, titles.get(stage, stage)), Pre(text)]
+    blocks += [Heading(2, "Handoff packet"), Para("Every handoff carries these fields; missing ones are named."),
+               Bullets([f.label + (" (at closure)" if f.stage == "resolution" else "") + (f": {f.help}" if f.help else "")
+                        for f in m.handoff_packet])]
+    if m.handoff_points:
+        labels = {f.id: f.label for f in m.handoff_packet}
+        blocks += [Heading(3, "Handoff points"),
+                   Table(["Handoff", "To", "Must carry"],
+                         [[p.label, ", ".join(role(r) for r in p.to), ", ".join(labels[f] for f in p.requires)]
+                          for p in m.handoff_points])]
+    blocks += [Heading(2, "Closing the loop"),
+               Bullets([c.item + (" (if known)" if c.optional else "") for c in m.closure_checklist], numbered=True),
+               Heading(2, "Exceptions in force")]
+    live = [e for e in m.exceptions if e.expires is None or e.expires >= today]
+    if live:
+        blocks.append(Table(["Exception", "Scope", "Changes", "Reason", "Approver", "Expires"],
+                            [[e.id, _scope(e), _changes(e), e.reason, role(e.approver) if e.approver else "none",
+                              e.expires.isoformat() if e.expires else "never"] for e in live]))
+    else:
+        blocks.append(Para("None."))
+    blocks += [Heading(2, "Keeping this matrix current"),
+               Para(f"{role(info.owner)} owns this document and reviews it every {info.review_every_days} days."),
+               Heading(3, "Review it early when"), Bullets(list(info.review_triggers)),
+               Heading(3, "Maintenance checklist"), Bullets(list(info.maintenance_checklist), numbered=True)]
+    return blocks
+
+
+def _scope(e: Any) -> str:
+    s = e.scope
+    parts = [f"account {s.account}" if s.account else "", f"segment {s.segment}" if s.segment else "",
+             f"from {s.starts.isoformat()}" if s.starts else "", f"until {s.ends.isoformat()}" if s.ends else ""]
+    return ", ".join(p for p in parts if p) or "everyone"
+
+
+def _changes(e: Any) -> str:
+    c = e.changes
+    parts = [f"{sid} {name} {human_duration(d)}" for sid, t in c.targets.items() for name, d in t.items()]
+    parts += [f"{sid} updates every {human_duration(d)}" for sid, d in c.update_every.items()]
+    if c.notify:
+        parts.append("also tell " + ", ".join(c.notify))
+    return "; ".join(parts) or "nothing"
+
+
+# ---------------------------------------------------------------------------------------------- renderers
+
+def to_markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    cell = lambda s: md(one_line(s))  # noqa: E731
+    for b in blocks:
+        if isinstance(b, Heading):
+            out += ["#" * b.level + " " + md(b.text), ""]
+        elif isinstance(b, Para):
+            out += [md(b.text), ""]
+        elif isinstance(b, Bullets):
+            out += [(f"{i}. " if b.numbered else "- ") + md(item) for i, item in enumerate(b.items, 1)] + [""]
+        elif isinstance(b, Table):
+            out += ["| " + " | ".join(cell(h) for h in b.headers) + " |", "|" + "---|" * len(b.headers)]
+            out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in b.rows] + [""]
+        else:
+            fence = "~~~~" if "```" in b.text else "```"
+            out += [fence + "text", visible(b.text).replace("~~~~", "~ ~~~"), fence, ""]
+    return "\n".join(out)
+
+
+_CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+h1{border-bottom:3px solid #1b1f24;padding-bottom:.3rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccd}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:14px}
+th,td{border:1px solid #ccd;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#eef1f5}
+pre{background:#f6f8fa;border:1px solid #ddd;padding:.75rem;white-space:pre-wrap}
+@media print{body{margin:0;max-width:none;font-size:11pt}h2{break-after:avoid}table,pre{break-inside:avoid}}
+"""
+
+
+def to_html(blocks: list[Block], title: str) -> str:
+    e = lambda s: html.escape(visible(s), quote=True)  # noqa: E731
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+           f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"]
+    for b in blocks:
+        if isinstance(b, Heading):
+            out.append(f"<h{b.level}>{e(b.text)}</h{b.level}>")
+        elif isinstance(b, Para):
+            out.append(f"<p>{e(b.text)}</p>")
+        elif isinstance(b, Bullets):
+            tag = "ol" if b.numbered else "ul"
+            out.append(f"<{tag}>" + "".join(f"<li>{e(i)}</li>" for i in b.items) + f"</{tag}>")
+        elif isinstance(b, Table):
+            head = "".join(f"<th>{e(h)}</th>" for h in b.headers)
+            body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in b.rows)
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        else:
+            out.append(f"<pre>{e(b.text)}</pre>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def to_rich(blocks: list[Block]) -> Any:
+    from rich import box
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    parts: list[Any] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            style = {1: "bold reverse", 2: "bold underline", 3: "bold"}.get(b.level, "bold")
+            parts += [Text(""), Text(visible(b.text), style=style)]
+        elif isinstance(b, Para):
+            parts.append(Text(visible(b.text)))
+        elif isinstance(b, Bullets):
+            parts += [Text((f"{i}. " if b.numbered else "• ") + visible(item)) for i, item in enumerate(b.items, 1)]
+        elif isinstance(b, Table):
+            table = RichTable(box=box.SIMPLE_HEAD, show_lines=False)
+            for h in b.headers:
+                table.add_column(Text(h))
+            for row in b.rows:
+                table.add_row(*(Text(visible(c)) for c in row))
+            parts.append(table)
+        else:
+            parts.append(Padding(Text(visible(b.text), style="cyan"), (0, 0, 0, 2)))
+    return Group(*parts)

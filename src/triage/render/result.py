@@ -1,0 +1,153 @@
+"""One triage result as text (rich), Markdown or JSON; results go to stdout, the rest to stderr."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich import box
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from triage.matrix.durations import human_duration
+from triage.engine.decide import Result, local_time
+from triage.sanitize import markdown as md
+from triage.sanitize import json_text, one_line, visible
+
+SEVERITY_STYLE = {1: "bold white on red", 2: "bold black on dark_orange", 3: "bold black on yellow", 4: "bold black on green"}
+TARGET_LABELS = {
+    "acknowledge": "Acknowledge the customer",
+    "assign_owner": "Assign an owner",
+    "escalate": "Escalate if not solved",
+    "next_update": "Next update",
+    "resolution": "Resolution",
+}
+
+
+def T(text: Any, style: str = "") -> Text:
+    """Literal text: never parsed as markup, control characters shown escaped."""
+    return Text(visible(str(text)), style=style)
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    delta = moment - now
+    if abs(delta) < timedelta(minutes=1):
+        return "now"
+    return f"in {human_duration(delta)}" if delta > timedelta(0) else f"{human_duration(-delta)} ago"
+
+
+def text(result: Result) -> Group:
+    """The readable result for a terminal."""
+    m, sev = result.matrix, result.severity.spec
+    when = lambda moment: local_time(moment, result.display)  # noqa: E731
+    rules = {r.id: r for r, _ in m.severity_rules}
+
+    head = Text()
+    head.append(f" SEVERITY {result.level} ", style=SEVERITY_STYLE.get(result.level, "bold reverse"))
+    head.append(" ")
+    head.append_text(T(sev.label, "bold"))
+    if result.ticket:
+        head.append("   ticket ")
+        head.append_text(T(result.ticket, "bold"))
+    body = [head, T(sev.definition), Text("")]
+    if result.override_reason is not None:
+        body.append(T(f"Changed from severity {result.computed.level} by the agent: {result.override_reason}", "bold"))
+    body.append(Text("Why:", style="bold"))
+    for rid in result.computed.rules:
+        body.append(Text.assemble("  • ", T(rules[rid].because), T(f"  [{rid}]", "dim")))
+    parts: list[Any] = [Panel(Group(*body), title=T(m.model.matrix.name), subtitle=T(f"version {m.model.matrix.version}"),
+                              box=box.ROUNDED)]
+
+    targets = Table(title="Deadlines", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    targets.add_column("Target")
+    targets.add_column("Within")
+    targets.add_column("Due")
+    targets.add_column("")
+    calendar = m.calendars[sev.targets.calendar]
+    business = m.model.calendars[sev.targets.calendar].kind == "weekly"
+    for name, target in result.targets.items():
+        within = human_duration(target.within, business=business) if target.within is not None else "-"
+        due = when(target.due) if target.due else "-"
+        rel = relative(target.due, result.at) if target.due else ""
+        label = TARGET_LABELS[name] if name != "resolution" else f"Resolution: {sev.targets.resolution.expect}"
+        targets.add_row(T(label), T(within), T(due), T(rel, "dim"))
+    targets.caption = visible(f"measured on `{sev.targets.calendar}`: {calendar.describe()}")
+    parts.append(targets)
+
+    steps = Table(title="Escalation path", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    steps.add_column("By")
+    steps.add_column("Role")
+    steps.add_column("Action")
+    for role, action, due in result.steps:
+        steps.add_row(T(when(due)), T(m.role_name(role)), T(action))
+    parts.append(steps)
+    parts.append(Text.assemble(("Owner of the next step: ", "bold"), T(m.role_name(result.owner)),
+                               T(f" ({m.model.roles[result.owner].where})", "dim")))
+    if result.routes:
+        parts.append(Text("Bring in:", style="bold"))
+        for _, role, reason in result.routes:
+            parts.append(Text.assemble("  • ", T(m.role_name(role), "bold"), " - ", T(reason)))
+    if result.notices:
+        parts.append(Text("Tell:", style="bold"))
+        for role, when_text in result.notices:
+            parts.append(Text.assemble("  • ", T(m.role_name(role), "bold"), " - ", T(when_text)))
+    packet = Table(title="Handoff packet", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold", show_header=False)
+    packet.add_column("Field")
+    packet.add_column("Value")
+    labels = {f.id: f.label for f in m.model.handoff_packet}
+    for fid, value in result.packet.items():
+        packet.add_row(T(labels[fid]), T(value) if value is not None else T("missing", "bold red"))
+    parts.append(packet)
+    parts.append(Panel(T(result.update["customer"]), title="Update for the customer", title_align="left"))
+    parts.append(Panel(T(result.update["internal"]), title="Internal update", title_align="left"))
+    for note in result.notes:
+        parts.append(T(f"Note: {note}", "yellow"))
+    return Group(*parts)
+
+
+def markdown(result: Result) -> str:
+    """The same result as a Markdown document (for `--output` and `--format markdown`)."""
+    m, sev = result.matrix, result.severity.spec
+    when = lambda moment: local_time(moment, result.display)  # noqa: E731
+    rules = {r.id: r for r, _ in m.severity_rules}
+    cell = lambda s: md(one_line(str(s)))  # noqa: E731
+    lines = [f"# Triage: {md(result.ticket) if result.ticket else 'ticket without a reference'}", "",
+             f"**Severity {result.level} ({md(sev.label)})**: {md(sev.definition)}", "",
+             f"Triaged {md(when(result.at))} with {md(m.model.matrix.name)}, version {md(m.model.matrix.version)}.", ""]
+    if result.override_reason is not None:
+        lines += [f"Changed from severity {result.computed.level} by the agent: {md(result.override_reason)}", ""]
+    lines += ["## Why", ""]
+    lines += [f"- {md(rules[rid].because)} (`{rid}`)" for rid in result.computed.rules]
+    lines += ["", "## Deadlines", "", "| Target | Within | Due |", "|---|---|---|"]
+    business = m.model.calendars[sev.targets.calendar].kind == "weekly"
+    for name, target in result.targets.items():
+        within = human_duration(target.within, business=business) if target.within is not None else "-"
+        lines.append(f"| {cell(TARGET_LABELS[name])} | {within} | {cell(when(target.due)) if target.due else '-'} |")
+    lines += ["", f"Measured on the `{sev.targets.calendar}` calendar.", "", "## Escalation path", "",
+              "| By | Role | Action |", "|---|---|---|"]
+    lines += [f"| {cell(when(due))} | {cell(m.role_name(role))} | {cell(action)} |" for role, action, due in result.steps]
+    lines += ["", f"Owner of the next step: **{md(m.role_name(result.owner))}**", ""]
+    if result.routes:
+        lines += ["## Bring in", ""] + [f"- **{md(m.role_name(r))}**: {md(reason)}" for _, r, reason in result.routes] + [""]
+    if result.notices:
+        lines += ["## Tell", ""] + [f"- **{md(m.role_name(r))}**: {md(w)}" for r, w in result.notices] + [""]
+    labels = {f.id: f.label for f in m.model.handoff_packet}
+    lines += ["## Handoff packet", "", "| Field | Value |", "|---|---|"]
+    lines += [f"| {cell(labels[k])} | {cell(v) if v is not None else '**missing**'} |" for k, v in result.packet.items()]
+    lines += ["", "## Update for the customer", "", *blockquote(result.update["customer"])]
+    lines += ["", "## Internal update", "", *blockquote(result.update["internal"])]
+    lines += [f"\n_Note: {md(n)}_" for n in result.notes]
+    return "\n".join(lines) + "\n"
+
+
+def blockquote(text: str) -> list[str]:
+    """A message as a Markdown block quote, its line breaks kept."""
+    return [f"> {md(line)}  " for line in text.splitlines()]
+
+
+def as_json(result: Result) -> str:
+    return json_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2)) + "\n"
+
