@@ -298,7 +298,7 @@ def test_unreadable_exports(tmp_path, content, text):
         path.write_bytes(b"ticket,severity,created_at\n" + content + b",3,2026-12-01T10:00:00Z\n")
     result = runner.invoke(app, ["audit", str(path), "--matrix", str(MATRIX_PATH)])
     assert text in result.stderr
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, (SystemExit, type(None)))
 
 
 def test_shipped_matrix_text_unused():

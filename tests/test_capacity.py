@@ -430,7 +430,7 @@ def test_markdown_and_html_reports(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     result = capacity(*args)
     assert result.exit_code == 2, result.output
-    assert message in result.stderr and "Traceback" not in result.output
+    assert message in result.stderr and isinstance(result.exception, (SystemExit, type(None)))
 
 
 def test_an_export_without_readable_tickets_exits_1(tmp_path: Path) -> None:
@@ -451,7 +451,7 @@ def test_roster_problems_exit_1_with_a_location(tmp_path: Path) -> None:
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\x00\x01\x02roster")
     result = runner.invoke(app, ["capacity", "--roster", str(binary), "--rate", "sev3=1/d"])
-    assert result.exit_code == 1 and str(binary) in result.stderr and "Traceback" not in result.output
+    assert result.exit_code == 1 and str(binary) in result.stderr and isinstance(result.exception, (SystemExit, type(None)))
     missing = runner.invoke(app, ["capacity", "--roster", str(tmp_path / "nope.yaml"), "--rate", "sev3=1/d"])
     assert missing.exit_code == 1 and "nope.yaml" in missing.stderr
     none = runner.invoke(app, ["capacity", "--rate", "sev3=1/d"])

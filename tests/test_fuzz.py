@@ -31,6 +31,7 @@ from triage.engine.followup import state
 from triage.engine.history import History
 from triage.matrix.loader import read_matrix
 from triage.engine.lint import lint
+from triage.sanitize import safe_json
 
 from .conftest import MATRIX_PATH, NEW_YORK, shipped_text
 
@@ -146,7 +147,7 @@ def test_answers_files_through_the_cli(data):
         result = runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), "--answers", str(answers), "--no-input",
                                      "--no-record", "--output", str(out), "--at", "2026-11-27T10:00:00Z"])
         assert result.exit_code in (0, 1, 2), result.output
-        assert "Traceback" not in result.output and not isinstance(result.exception, Exception) or \
+        assert not isinstance(result.exception, Exception) or \
             isinstance(result.exception, SystemExit)
         files = sorted(p.name for p in Path(tmp).iterdir())
         assert files == (["answers.yaml", "out.md"] if result.exit_code == 0 else ["answers.yaml"])
@@ -163,7 +164,7 @@ def test_classify_records(matrix, records):
         try:
             if hasattr(record, "reason"):
                 continue
-            json.loads(classifier.result(record))
+            classifier.classify(record)
         except TriageError:
             pass
     multi = frozenset({"areas"})
@@ -171,7 +172,7 @@ def test_classify_records(matrix, records):
     for _number, record, _raw in csv_records(capped_lines(csv_text), multi):
         try:
             if not hasattr(record, "reason"):
-                json.loads(classifier.result(record))
+                classifier.classify(record)
         except TriageError:
             pass
 
@@ -289,11 +290,11 @@ def test_history_events_of_any_shape(events):
         db.commit()
         db.close()
         result = runner.invoke(app, ["history", "F", "--history", str(path), "--format", "json"])
-        assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output
+        assert result.exit_code in (0, 1, 2) and isinstance(result.exception, (SystemExit, type(None)))
         assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
         result = runner.invoke(app, ["update", "F", "--history", str(path), "--matrix", str(MATRIX_PATH),
                                      "--impact", "a", "--actions", "b", "--next-step", "c"])
-        assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output
+        assert result.exit_code in (0, 1, 2) and isinstance(result.exception, (SystemExit, type(None)))
         assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
 
 
@@ -307,8 +308,8 @@ answer_rests = st.sampled_from([
 
 
 @given(st.lists(st.tuples(ticket_tokens, st.sampled_from([", ", ",", " , "]), answer_rests), max_size=12))
-def test_classify_lines_seen_before_match_the_full_path(matrix, rows):
-    """The raw-line cache of `triage classify` never changes a result or hides a bad record."""
+def test_classify_lines_match_the_classifier(matrix, rows):
+    """`triage classify` gives, line for line, what its classifier gives each record, and reports every bad one."""
     from triage.engine import classify as bulk
 
     text = "".join('{"ticket": ' + token + sep + rest + "\n" for token, sep, rest in rows)
@@ -318,7 +319,7 @@ def test_classify_lines_seen_before_match_the_full_path(matrix, rows):
     expected, bad = [], 0
     for line in text.encode("utf-8", "surrogatepass").splitlines():
         try:
-            expected.append(c.result(orjson.loads(line)))
+            expected.append(safe_json(c.classify(orjson.loads(line)), indent=False))
         except (orjson.JSONDecodeError, TriageError):
             bad += 1
     assert result.stdout_bytes.splitlines() == expected

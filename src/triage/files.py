@@ -7,6 +7,7 @@ import sys
 import tempfile
 from importlib import resources
 from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -85,44 +86,6 @@ def capped_lines(handle: Any, *, limit: int = MAX_RECORD) -> Iterator[bytes]:
 
 
 OVERSIZE = b"\x00triage: line over the size limit\x00\n"
-
-
-def part_starts(handle: Any, parts: int, *, skip: int = 0) -> list[int]:
-    """Byte offsets at which a file splits into `parts` stretches of about equal size, each at the start of a
-    line (the first is `skip`, where the first stretch begins); fewer when lines are too long to split at."""
-    size = os.fstat(handle.fileno()).st_size
-    starts = [skip]
-    for k in range(1, parts):
-        target = skip + (size - skip) * k // parts
-        if target <= starts[-1]:
-            continue
-        handle.seek(target - 1)
-        if not handle.readline(MAX_RECORD).endswith(b"\n"):  # a line too long to split at, or the end
-            continue
-        offset = handle.tell()
-        if starts[-1] < offset < size:
-            starts.append(offset)
-    return starts
-
-
-def count_lines(handle: Any, start: int, end: int, *, stop: int | None = None) -> tuple[int, int]:
-    """(newlines, offset): the newlines between two byte offsets of a file, or with `stop`, the offset just
-    after the `stop`-th newline from `start` (and `stop`)."""
-    handle.seek(start)
-    seen, offset = 0, start
-    while offset < end:
-        data = handle.read(min(1 << 20, end - offset))
-        if not data:
-            break
-        found = data.count(b"\n")
-        if stop is not None and seen + found >= stop:
-            cut = -1
-            for _ in range(stop - seen):
-                cut = data.index(b"\n", cut + 1)
-            return stop, offset + cut + 1
-        seen += found
-        offset += len(data)
-    return seen, offset
 
 
 def matrix_source(path: str | None) -> tuple[str, bytes]:
@@ -239,3 +202,14 @@ class AtomicOutput:
             os.unlink(self.tmp)
         except OSError:
             pass
+
+
+@contextmanager
+def reading(path: str) -> Iterator[Any]:
+    """`open_input` as a context: the file is closed at the end, stdin is left open."""
+    handle = open_input(path)
+    try:
+        yield handle
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import orjson
 
 # C0/C1 controls (except tab and newline), DEL, and the bidirectional overrides and isolates that
 # can make a terminal or a page show text in a different order than it is stored.
@@ -41,6 +44,17 @@ def has_unsafe(text: str) -> bool:
 def json_text(serialised: str) -> str:
     """Serialised JSON with every unsafe character written as a \\u escape (the value is unchanged)."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", serialised)
+
+
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def safe_json(value: Any, *, indent: bool = True) -> bytes:
+    """The one way triage writes JSON: UTF-8, indented (or one line for JSON Lines), times in the form `str`
+    gives them, and every control or direction-changing character as a \\u escape, so that no output can
+    reorder or recolour a terminal that shows it."""
+    raw = orjson.dumps(value, default=str, option=_JSON_OPTIONS | (orjson.OPT_INDENT_2 if indent else 0))
+    return json_text(raw.decode()).encode() if has_unsafe_bytes(raw) else raw
 
 
 # The same characters as _UNSAFE above C0 (which JSON already escapes), as UTF-8 byte sequences.

@@ -90,62 +90,18 @@ class Audit:
     last: datetime | None = None
     escalated_tickets: list[Ticket] = field(default_factory=list)
     known_exceptions: set[str] = field(default_factory=set)
-    # the breaches and bounced tickets already written as JSON (see `write_lists`), in the order they came:
-    # stretches of a breaches array's items, and of a bounced array's items by reassignment count
-    written_breaches: list[bytes] = field(default_factory=list)
-    written_bounced: dict[int, list[bytes]] = field(default_factory=dict)
-
-    def shift_lines(self, lines: int) -> None:
-        """Move the line numbers this audit holds on by `lines`: it measured a part of a file read on its own."""
-        self.bad_rows = [(line + lines, reason) for line, reason in self.bad_rows]
-        for ticket in self.escalated_tickets:
-            ticket.line += lines
-
-
-def _absorb(report: Audit, other: Audit, keep_escalated: int) -> None:
-    """Add what `other` measured (the tickets after this report's) to `report`, as if one pass had read both."""
-    for name in ("read", "audited", "unreadable", "with_answers", "escalated", "escalated_with_packet",
-                 "complete_packets"):
-        setattr(report, name, getattr(report, name) + getattr(other, name))
-    if other.written_breaches or other.written_bounced:  # what is here so far goes first, written the same way
-        write_lists(report)
-        report.written_breaches += other.written_breaches
-        for count, chunks in other.written_bounced.items():
-            report.written_bounced.setdefault(count, []).extend(chunks)
-    report.bad_rows += other.bad_rows[:MAX_ROWS_KEPT - len(report.bad_rows)]
-    report.unreadable_answers += other.unreadable_answers[:MAX_ROWS_KEPT - len(report.unreadable_answers)]
-    for name in ("breaches", "disagreements", "overrides", "bounced", "to_assign", "assign_to_escalate",
-                 "acknowledge_all", "escalated_tickets"):
-        getattr(report, name).extend(getattr(other, name))
-    for name in ("met", "missing_fields", "exceptions_used", "unknown_roles", "levels_seen"):
-        getattr(report, name).update(getattr(other, name))
-    for key, values in other.minutes.items():
-        report.minutes[key] += values
-    for tag, lists in other.escalations_by_tag.items():
-        for mine, theirs in zip(report.escalations_by_tag.setdefault(tag, ([], [], [])), lists):
-            mine += theirs
-    if other.first is not None and (report.first is None or other.first < report.first):
-        report.first = other.first
-    if other.last is not None and (report.last is None or other.last > report.last):
-        report.last = other.last
-    if keep_escalated and len(report.escalated_tickets) > keep_escalated * 4:
-        _keep_latest(report.escalated_tickets, keep_escalated)
-
-
 def _keep_latest(tickets: list[Ticket], keep: int) -> None:
     """Only the `keep` latest created of `tickets`, latest first (tickets created together, as they came)."""
     tickets.sort(key=lambda x: x.created, reverse=True)
     del tickets[keep:]
 
 
-def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow | Audit], options: Options, *,
-        keep_escalated: int = 0, written: bool = False) -> Audit:
-    """Measure every ticket; `keep_escalated` keeps the latest escalated tickets for `triage review`; with
-    `written`, the breaches and bounced tickets are written as JSON a batch at a time (`write_lists`).
+def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Options, *,
+        keep_escalated: int = 0) -> Audit:
+    """Measure every ticket; `keep_escalated` keeps the latest escalated tickets for `triage review`.
 
     Tickets are measured a batch at a time, target by target, as arrays; the per-ticket checks (answers,
-    packets, tags) look only at the tickets that carry them. An Audit among the rows (a later part of the
-    file, measured by another process) is merged where it stands."""
+    packets, tags) look only at the tickets that carry them."""
     report = Audit(matrix, options)
     clocks: dict[str, Clock] = {}
     plans: dict[int, _Plan] = {}
@@ -173,41 +129,13 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow | Audit], options
             if len(report.bad_rows) + len(unread) < MAX_ROWS_KEPT:
                 unread.append((item.line, item.reason))
             continue
-        if isinstance(item, Audit):
-            report.bad_rows += unread
-            unread = []
-            _absorb(report, item, keep_escalated)
-            continue
         unread += _measure_batch(report, item, plans, checks)
-        if written:
-            write_lists(report)
         report.bad_rows += sorted(unread, key=lambda bad: bad[0])[:MAX_ROWS_KEPT - len(report.bad_rows)]
         unread = []
     report.bad_rows += unread
     if keep_escalated:
         _keep_latest(report.escalated_tickets, keep_escalated)
     return report
-
-
-def part_runner(matrix: Matrix, options: Options, keep_escalated: int = 0, *,
-                written: bool = False) -> Callable[[Iterable[Any]], Audit]:
-    """`run` for a part of the input measured in another process; its Audit travels without the matrix,
-    which the receiving process has. With `written`, the part's breaches and bounced tickets travel as JSON
-    (for a report that is JSON), written by the worker instead of the receiver."""
-
-    def measure(rows: Iterable[Any]) -> Audit:
-        import numpy as np
-
-        report = run(matrix, rows, options, keep_escalated=keep_escalated, written=written)
-        report.matrix = None  # type: ignore[assignment]
-        # one array where a batch at a time left many: the same values, quicker to hand over
-        report.minutes = defaultdict(list, {k: [np.concatenate(v)] for k, v in report.minutes.items() if v})
-        for name in ("acknowledge_all", "to_assign", "assign_to_escalate"):
-            parts = getattr(report, name)
-            setattr(report, name, [np.concatenate(parts)] if parts else [])
-        return report
-
-    return measure
 
 
 @dataclass
@@ -448,31 +376,6 @@ def _minutes(micros: int, offset: int) -> str:
     return (EPOCH + micros * MICROSECOND).astimezone(zone_of(offset)).isoformat(timespec="minutes")
 
 
-_BREACH_DEPTH, _BOUNCED_DEPTH = 1, 2  # how deep the two arrays sit in the result
-
-
-def write_lists(report: Audit) -> None:
-    """Write the breaches and bounced tickets measured so far as JSON items (as `orjson` indents them at the
-    depth they have in the result) and let go of them: for the JSON report, whose longest arrays these are."""
-    import orjson
-
-    def items(values: list[dict[str, Any]], depth: int) -> bytes:
-        text = orjson.dumps(values, option=orjson.OPT_INDENT_2)[2:-2]  # the items, without the brackets
-        pad = b" " * (2 * depth)
-        return pad + text.replace(b"\n", b"\n" + pad)
-
-    if report.breaches:
-        report.written_breaches.append(items(_breach_items(report.breaches), _BREACH_DEPTH))
-        report.breaches = []
-    if report.bounced:
-        by_count: dict[int, list[tuple[str, int, int]]] = {}
-        for bounce in report.bounced:
-            by_count.setdefault(bounce[2], []).append(bounce)
-        for count, bounces in by_count.items():
-            report.written_bounced.setdefault(count, []).append(items(_bounced_items(bounces), _BOUNCED_DEPTH))
-        report.bounced = []
-
-
 def _breach_items(breaches: list[tuple[str, int, str, str, str, float | None]]) -> list[dict[str, Any]]:
     return [{"ticket": ticket, "severity": lvl, "target": name, "due": due, "actual": actual, "late_minutes": late}
             for ticket, lvl, name, due, actual, late in breaches]
@@ -484,28 +387,10 @@ def _bounced_items(bounced: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
                                                                                     reverse=True)]
 
 
-def _written(chunks: list[bytes], depth: int) -> Any:
-    import orjson
-
-    if not chunks:
-        return orjson.Fragment(b"[]")
-    return orjson.Fragment(b"[\n" + b",\n".join(chunks) + b"\n" + b" " * (2 * depth) + b"]")
-
-
-def to_json(report: Audit, *, written: bool = False) -> dict[str, Any]:
-    """The audit result (schema_version 1); the contract keys of DESIGN.md plus the guide's other checks.
-    With `written`, the breaches and bounced tickets are JSON text already (`orjson.Fragment`s), for
-    `orjson.dumps` with OPT_INDENT_2 to place as they are."""
+def to_json(report: Audit) -> dict[str, Any]:
+    """The audit result (schema_version 1); the contract keys of DESIGN.md plus the guide's other checks."""
     m, o = report.matrix, report.options
-    if written:
-        write_lists(report)
-        breaches = _written(report.written_breaches, _BREACH_DEPTH)
-        bounced = _written([chunk for count in sorted(report.written_bounced, reverse=True)
-                            for chunk in report.written_bounced[count]], _BOUNCED_DEPTH)
-    else:
-        if report.written_breaches or report.written_bounced:
-            raise ValueError("this audit's lists were written as JSON: ask for them written")
-        breaches, bounced = _breach_items(report.breaches), _bounced_items(report.bounced)
+    breaches, bounced = _breach_items(report.breaches), _bounced_items(report.bounced)
     severities: dict[str, Any] = {}
     for lvl in sorted(m.levels):
         targets = {}

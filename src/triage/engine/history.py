@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from triage.errors import InputError
+from triage.errors import InputError, UsageError
 
 SCHEMA_VERSION = 2
 KINDS = ("triage", "update", "handoff", "retriage", "close")
@@ -116,6 +118,25 @@ class History:
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{self.path}: could not record the {kind} ({exc})") from None
         return int(cursor.lastrowid or 0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Events recorded inside are kept together, and only if the block ends without an error."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def record_new(self, ticket: str, at: datetime, kind: str, data: dict[str, Any]) -> int:
+        """Record the first event of a ticket; refused when the history already has the ticket. Call it inside
+        `transaction()`, so that no other process can record the same ticket between the check and the write."""
+        if self.db.execute("SELECT 1 FROM events WHERE ticket = ? LIMIT 1", (ticket,)).fetchone():
+            raise UsageError(f"ticket `{ticket}` is already in the history; use `triage retriage {ticket}` "
+                             "to change its severity")
+        return self.record(ticket, at, kind, data)
 
     def events(self, ticket: str) -> list[Event]:
         rows = self.db.execute("SELECT id, ticket, at, kind, data, recorded_at FROM events WHERE ticket = ? "

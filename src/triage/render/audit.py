@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
 
@@ -208,3 +209,8 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
         out.append(f"<h2>{e(title)}</h2><ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def output(data: dict[str, Any]) -> Output:
+    """The audit report in every format `triage audit` offers."""
+    return Output(data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data), "html": lambda: page(data)})

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from triage.render.audit import _pct
+from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import visible
 
@@ -332,3 +333,8 @@ def page(data: dict[str, Any]) -> str:
                        + "</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def output(data: dict[str, Any]) -> Output:
+    """The capacity report in every format `triage capacity` offers."""
+    return Output(data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data), "html": lambda: page(data)})

@@ -10,6 +10,7 @@ from typing import Any
 
 from triage.matrix.durations import human_duration
 from triage.matrix.loader import Matrix
+from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
 
@@ -275,3 +276,10 @@ def to_rich(blocks: list[Block]) -> Any:
         else:
             parts.append(Padding(Text(visible(b.text), style="cyan"), (0, 0, 0, 2)))
     return Group(*parts)
+
+
+def output(matrix: Matrix, *, today: date) -> Output:
+    """The published matrix in every format `triage show` offers."""
+    blocks = document(matrix, today=today)
+    return Output(None, text=lambda: to_rich(blocks), bodies={
+        "markdown": lambda: to_markdown(blocks), "html": lambda: to_html(blocks, matrix.model.matrix.name)})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,8 @@ from rich.text import Text
 from triage.matrix.durations import human_duration
 from triage.engine.decide import Result, local_time
 from triage.sanitize import markdown as md
-from triage.sanitize import json_text, one_line, visible
+from triage.render.output import Output
+from triage.sanitize import one_line, visible
 
 SEVERITY_STYLE = {1: "bold white on red", 2: "bold black on dark_orange", 3: "bold black on yellow", 4: "bold black on green"}
 TARGET_LABELS = {
@@ -148,6 +148,7 @@ def blockquote(text: str) -> list[str]:
     return [f"> {md(line)}  " for line in text.splitlines()]
 
 
-def as_json(result: Result) -> str:
-    return json_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2)) + "\n"
+def output(result: Result) -> Output:
+    """The result in every format `triage ask` offers."""
+    return Output(result.to_json(), text=lambda: text(result), bodies={"markdown": lambda: markdown(result)})
 

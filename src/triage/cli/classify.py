@@ -1,0 +1,101 @@
+"""`triage classify`: many tickets, one result per input record, in input order, streaming."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, BinaryIO
+
+import typer
+
+from triage.cli.common import (MatrixOption, RecordFormat, TimezoneOption, display_zone, load_matrix, moment,
+                               reported, stderr)
+from triage.engine.classify import (Classifier, csv_header, csv_line, csv_records, csv_row, error_record,
+                                    jsonl_records)
+from triage.errors import ExitCode, TriageError
+from triage.files import AtomicOutput, capped_lines, reading
+from triage.matrix.loader import Matrix
+from triage.sanitize import safe_json
+
+
+@contextmanager
+def sink(path: str | None) -> Iterator[Callable[[bytes], Any]]:
+    """Where results go: stdout, or a file that appears whole when the run ends and not at all if it fails."""
+    if path is None:
+        yield sys.stdout.buffer.write
+        sys.stdout.flush()
+        return
+    out = AtomicOutput(path)
+    try:
+        yield out.write
+    except BaseException:
+        out.discard()
+        raise
+    out.close()
+
+
+def encoder(matrix: Matrix, kind: RecordFormat) -> Callable[[dict[str, Any]], bytes]:
+    """One result as a line of the output: JSON Lines, or a CSV row."""
+    if kind is RecordFormat.csv:
+        return lambda result: csv_line(csv_row(result, matrix))
+    return lambda result: safe_json(result, indent=False) + b"\n"
+
+
+def records(source: BinaryIO, kind: RecordFormat, matrix: Matrix) -> Iterator[tuple[int, Any, bytes]]:
+    lines = capped_lines(source)
+    if kind is RecordFormat.csv:
+        return csv_records(lines, frozenset(q for q, (k, _) in matrix.kinds.items() if k == "any_of"))
+    return jsonl_records(lines)
+
+
+def classify(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="[FILE|-]",
+                    help="JSON Lines or CSV of answers; - or nothing: stdin.")] = "-",
+    matrix: MatrixOption = None,
+    input_format: Annotated[RecordFormat | None, typer.Option(
+        "--input-format", help="Input format (default: from the extension; stdin: jsonl).")] = None,
+    output_format: Annotated[RecordFormat, typer.Option(
+        "--format", "-f", help="jsonl (the JSON result) or csv.")] = RecordFormat.jsonl,
+    at: Annotated[str | None, typer.Option("--at", metavar="ISO-8601",
+                  help="Triage time for records without `at` (default: now).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Include the packet and update texts in each result.")] = False,
+    errors: Annotated[str | None, typer.Option("--errors", metavar="FILE",
+                      help="Also write bad records to FILE as JSON Lines.")] = None,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first bad record.")] = False,
+    output: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
+                      help="Write results to FILE (atomically) instead of stdout.")] = None,
+    timezone: TimezoneOption = None,
+) -> None:
+    """Classify many tickets: one result per input record, in input order, streaming."""
+    with reported():
+        the_matrix = load_matrix(matrix, ctx)
+        classifier = Classifier(the_matrix, at=moment(at, the_matrix), display=display_zone(the_matrix, timezone),
+                                full=full)
+        kind = input_format or (RecordFormat.csv if file.lower().endswith(".csv") else RecordFormat.jsonl)
+        name = "<stdin>" if file == "-" else file
+        encode = encoder(the_matrix, output_format)
+        good = bad = 0
+        with reading(file) as source, sink(output) as write, (sink(errors) if errors else _nowhere()) as write_bad:
+            if output_format is RecordFormat.csv:
+                write(csv_line(csv_header(the_matrix)))
+            for number, record, raw in records(source, kind, the_matrix):
+                try:
+                    write(encode(classifier.classify(record)))
+                    good += 1
+                except TriageError as exc:
+                    bad += 1
+                    stderr(f"{name}:{number}: {exc.message}")
+                    write_bad(error_record(number, exc.message, raw))
+                    if fail_fast:
+                        break
+        stderr(f"{name}: {good:,} classified, {bad:,} bad record{'s' * (bad != 1)}"
+               + (" (stopped at the first, --fail-fast)" if fail_fast and bad else ""))
+        if bad:
+            raise typer.Exit(int(ExitCode.INPUT))
+
+
+@contextmanager
+def _nowhere() -> Iterator[Callable[[bytes], Any]]:
+    yield lambda data: None

@@ -1,0 +1,154 @@
+"""Commands that keep and publish the matrix: `validate`, `schema`, `show`, `diff`, `init`."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import Enum
+from importlib import resources
+from typing import Annotated
+
+import typer
+
+from triage.capacity.roster import check_roster, roster_schema_json
+from triage.cli.common import MatrixOption, OutputOption, emit, load_matrix, matrix_path, reported, stderr
+from triage.engine import diff as differ
+from triage.engine.lint import github, lint
+from triage.errors import ExitCode, Problem, TriageError
+from triage.files import matrix_source, write_atomic
+from triage.matrix.schema import matrix_schema_json
+from triage.render import publish
+from triage.render.output import Output
+from triage.sanitize import one_line
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+class ShowFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+
+
+class DiffFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
+def is_roster(data: bytes) -> bool:
+    """Whether a YAML file is a roster rather than a matrix (it declares `roster_version`)."""
+    return re.search(rb"(?m)^roster_version\s*:", data[:65536]) is not None
+
+
+def lint_roster(data: bytes, source: str, matrix: str | None, ctx: typer.Context) -> list[Problem]:
+    """A roster's problems, checked against the matrix the other commands use (--matrix)."""
+    try:
+        the_matrix = load_matrix(matrix, ctx)
+    except TriageError as exc:
+        return [Problem(source, 0, 0, "error", f"cannot check the roster: the matrix does not load ({exc.message})",
+                        "C500")]
+    try:
+        return check_roster(data, source, the_matrix)[1]
+    except TriageError as exc:  # unreadable file: binary, not UTF-8, oversize
+        return [Problem(source, 0, 0, "error", exc.message.removeprefix(f"{source}: "), "F001")]
+
+
+def lint_file(path: str | None, matrix: str | None, ctx: typer.Context) -> tuple[str, list[Problem]]:
+    """One file's problems: a matrix, or a roster checked against the matrix."""
+    try:
+        source, data = matrix_source(path if path is not None else matrix_path(matrix, ctx))
+    except TriageError as exc:
+        return path or "", [Problem(path or "", 0, 0, "error", exc.message.removeprefix(f"{path}: "), "F001")]
+    if is_roster(data):
+        return source, lint_roster(data, source, matrix, ctx)
+    return source, lint(data, source, today=datetime.now(UTC).date())
+
+
+def lint_output(report: list[tuple[str, list[Problem]]]) -> Output:
+    problems = [p for _, ps in report for p in ps]
+    data = {"schema_version": 1, "errors": sum(p.level == "error" for p in problems),
+            "warnings": sum(p.level == "warning" for p in problems),
+            "files": [{"path": s, "problems": [p.__dict__ | {"location": p.location()} for p in ps]}
+                      for s, ps in report]}
+    return Output(data, bodies={"text": lambda: "".join(one_line(p.format()) + "\n" for p in problems),
+                                "github": lambda: "".join(github(p) + "\n" for p in problems)})
+
+
+def validate(
+    ctx: typer.Context,
+    paths: Annotated[list[str] | None, typer.Argument(metavar="[PATH]...",
+                     help="Matrix or roster files (default: the matrix that other commands use). "
+                          "A roster is checked against --matrix.")] = None,
+    matrix: MatrixOption = None,
+    output_format: Annotated[LintFormat, typer.Option("--format", "-f",
+                             help="text, json, or GitHub annotations.")] = LintFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+) -> None:
+    """Check matrices: every problem at once, each as file:line:col: level: message [CODE]."""
+    with reported():
+        report = [lint_file(path, matrix, ctx) for path in paths or [None]]
+        out = lint_output(report)
+        emit(out, output_format.value)
+        errors, warnings = out.data["errors"], out.data["warnings"]
+        if output_format is LintFormat.text:
+            verdict = "valid" if not errors and not (strict and warnings) else "not valid"
+            stderr(f"{', '.join(s for s, _ in report)}: {verdict} ({errors} error{'s' * (errors != 1)}, "
+                   f"{warnings} warning{'s' * (warnings != 1)})")
+        if errors or (strict and warnings):
+            raise typer.Exit(int(ExitCode.INPUT))
+
+
+def schema(
+    roster: Annotated[bool, typer.Option("--roster", help="The schema of roster.yaml instead.")] = False,
+) -> None:
+    """Print the JSON Schema of matrix.yaml, or of roster.yaml (for editors and CI)."""
+    with reported():
+        text = roster_schema_json() if roster else matrix_schema_json()
+        emit(Output(None, bodies={"text": lambda: text}), "text")
+
+
+def show(
+    ctx: typer.Context,
+    matrix: MatrixOption = None,
+    output_format: Annotated[ShowFormat, typer.Option("--format", "-f",
+                             help="text, markdown or html.")] = ShowFormat.text,
+    output: OutputOption = None,
+) -> None:
+    """Publish the matrix as a readable operating procedure."""
+    with reported():
+        the_matrix = load_matrix(matrix, ctx)
+        emit(publish.output(the_matrix, today=datetime.now(UTC).date()), output_format.value, output)
+
+
+def diff(
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The earlier matrix file.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The later matrix file.")],
+    output_format: Annotated[DiffFormat, typer.Option("--format", "-f",
+                             help="markdown or json.")] = DiffFormat.markdown,
+) -> None:
+    """What changed between two revisions of a matrix, for publishing a revision."""
+    with reported():
+        changes = differ.diff(load_matrix(old, None), load_matrix(new, None))
+        data = {"schema_version": 1, "old": old, "new": new, "changes": differ.to_json(changes)}
+        emit(Output(data, bodies={"markdown": lambda: differ.to_markdown(changes, old, new)}), output_format.value)
+
+
+def init(
+    path: Annotated[str | None, typer.Argument(metavar="[PATH]",
+                    help="Where to write it (default: matrix.yaml, or roster.yaml with --roster).")] = None,
+    roster: Annotated[bool, typer.Option("--roster", help="Write a starter staffing roster instead of a matrix.")] = False,
+) -> None:
+    """Write a starter matrix (or roster) to edit; never overwrites an existing file."""
+    with reported():
+        name = "roster.yaml" if roster else "matrix.yaml"
+        path = path or name
+        starter = resources.files("triage").joinpath(f"data/{name}").read_text(encoding="utf-8")
+        if not roster:
+            today = datetime.now(UTC).date().isoformat()
+            starter = re.sub(r"(?m)^  revised: \d{4}-\d{2}-\d{2}$", f"  revised: {today}", starter, count=1)
+        write_atomic(path, starter, overwrite=False)
+        stderr(f"wrote {path}; edit it, then run `triage validate {path}`")
