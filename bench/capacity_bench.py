@@ -113,7 +113,9 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT / "src"))
-    from triage.capacity import analysis as cap
+    from triage.capacity import replay as replay_mod
+    from triage.capacity import queueing
+    from triage.capacity import demand as demand_mod
     from triage.cli.app import _audit_input
     from triage.matrix.loader import read_matrix
     from triage.capacity.roster import read_roster
@@ -132,17 +134,17 @@ def main() -> None:
         roster = read_roster(roster_path.read_bytes(), str(roster_path), matrix)
         gc.disable()  # as `triage capacity` runs (see cli.reported)
         began = time.perf_counter()
-        demand = cap.demand_from_tickets(matrix, _audit_input([str(export)], matrix, None, None, None))
+        demand = demand_mod.demand_from_tickets(matrix, _audit_input([str(export)], matrix, None, None, None))
         reading = time.perf_counter() - began
-        plan = cap.plans(matrix, roster)
+        plan = demand_mod.plans(matrix, roster)
         began = time.perf_counter()
-        result = cap.replay(demand, plan, roster, roster.zone)
+        result = replay_mod.replay(demand, plan, roster, roster.zone)
         replaying = time.perf_counter() - began
         monday = datetime(2027, 1, 4).date()
         people = {role: roster.week(role, monday) for role in roster.roles}
         began = time.perf_counter()
-        work = cap.workload(demand, plan, roster.zone, people)
-        cap.estimate(work, plan, people)
+        work = demand_mod.workload(demand, plan, roster.zone, people)
+        queueing.estimate(work, plan, people)
         estimating = time.perf_counter() - began
         gc.enable()
         whole = timed([TRIAGE, "capacity", str(export), "--matrix", str(ROOT / "matrix.yaml"), "--roster",

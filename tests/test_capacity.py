@@ -17,6 +17,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from triage.capacity import analysis as cap
+
+from triage.capacity import replay as replay_mod
+
+from triage.capacity import queueing
+
+from triage.capacity import demand as demand_mod
 from triage.matrix.calendars import AlwaysOpen
 from triage.cli.app import app
 from triage.capacity.roster import check_roster, describe_hours, read_roster
@@ -47,55 +53,55 @@ MIN = 60.0
     (11, 10.0, 0.6821, 4),
 ])
 def test_erlang_c_matches_published_figures(servers: int, load: float, expected: float, places: int) -> None:
-    assert round(cap.erlang_c(servers, load), places) == round(expected, places)
+    assert round(queueing.erlang_c(servers, load), places) == round(expected, places)
 
 
 def test_westbay_worked_example_in_full() -> None:
     servers, load, handle = 55, 360 * 4 / 30, 240.0  # seconds
     assert load == 48
     assert round(load / servers * 100, 1) == 87.3  # occupancy
-    assert round(cap.mean_wait(servers, load, handle), 1) == 8.2  # average speed of answer, seconds
-    assert round(cap.service_level(servers, load, handle, 15) * 100, 1) == 84.6  # answered within 15 s
+    assert round(queueing.mean_wait(servers, load, handle), 1) == 8.2  # average speed of answer, seconds
+    assert round(queueing.service_level(servers, load, handle, 15) * 100, 1) == 84.6  # answered within 15 s
 
 
 def test_erlang_c_edges_and_large_pools() -> None:
-    assert cap.erlang_c(5, 0) == 0.0 and cap.service_level(5, 0, 60, 0) == 1.0
-    assert cap.erlang_c(0, 1.0) == 1.0 and cap.erlang_c(4, 4.0) == 1.0  # overloaded
-    assert cap.service_level(4, 5.0, 60, 3600) == 0.0 and cap.mean_wait(4, 5.0, 60) == math.inf
-    assert cap.service_level(4, 2.0, 60, -1) == 0.0  # a target shorter than the work
-    big = cap.erlang_c(2000, 1950.0)  # factorials of 2000 would overflow a float
+    assert queueing.erlang_c(5, 0) == 0.0 and queueing.service_level(5, 0, 60, 0) == 1.0
+    assert queueing.erlang_c(0, 1.0) == 1.0 and queueing.erlang_c(4, 4.0) == 1.0  # overloaded
+    assert queueing.service_level(4, 5.0, 60, 3600) == 0.0 and queueing.mean_wait(4, 5.0, 60) == math.inf
+    assert queueing.service_level(4, 2.0, 60, -1) == 0.0  # a target shorter than the work
+    big = queueing.erlang_c(2000, 1950.0)  # factorials of 2000 would overflow a float
     assert 0 < big < 1
 
 
 def test_priorities_reduce_to_erlang_c_for_one_level() -> None:
-    waits, conditional = cap.by_priority(11, {1: 10.0}, 180.0)[1]
-    assert waits == pytest.approx(cap.erlang_c(11, 10.0))
+    waits, conditional = queueing.by_priority(11, {1: 10.0}, 180.0)[1]
+    assert waits == pytest.approx(queueing.erlang_c(11, 10.0))
     for allowance in (0, 20, 60, 300):
-        assert cap.within(waits, conditional, allowance) == pytest.approx(cap.service_level(11, 10.0, 180.0, allowance))
+        assert queueing.within(waits, conditional, allowance) == pytest.approx(queueing.service_level(11, 10.0, 180.0, allowance))
 
 
 def test_more_severe_work_waits_less() -> None:
-    levels = cap.by_priority(4, {1: 0.5, 2: 1.0, 3: 2.0}, 600.0)
-    shares = [cap.within(*levels[lvl], 900) for lvl in (1, 2, 3)]
-    assert shares == sorted(shares, reverse=True) and shares[0] > cap.service_level(4, 3.5, 600.0, 900)
+    levels = queueing.by_priority(4, {1: 0.5, 2: 1.0, 3: 2.0}, 600.0)
+    shares = [queueing.within(*levels[lvl], 900) for lvl in (1, 2, 3)]
+    assert shares == sorted(shares, reverse=True) and shares[0] > queueing.service_level(4, 3.5, 600.0, 900)
 
 
 @given(servers=st.integers(1, 60), load=st.floats(0.01, 80), handle=st.floats(10, 3600), allowance=st.floats(0, 7200))
 def test_more_people_never_fewer_on_time(servers: int, load: float, handle: float, allowance: float) -> None:
-    assert cap.erlang_c(servers + 1, load) <= cap.erlang_c(servers, load) + 1e-12
-    assert cap.service_level(servers + 1, load, handle, allowance) >= cap.service_level(servers, load, handle, allowance) - 1e-12
-    assert cap.service_level(servers, load * 1.1, handle, allowance) <= cap.service_level(servers, load, handle, allowance) + 1e-12
-    assert cap.service_level(servers, load, handle, allowance + 60) >= cap.service_level(servers, load, handle, allowance) - 1e-12
+    assert queueing.erlang_c(servers + 1, load) <= queueing.erlang_c(servers, load) + 1e-12
+    assert queueing.service_level(servers + 1, load, handle, allowance) >= queueing.service_level(servers, load, handle, allowance) - 1e-12
+    assert queueing.service_level(servers, load * 1.1, handle, allowance) <= queueing.service_level(servers, load, handle, allowance) + 1e-12
+    assert queueing.service_level(servers, load, handle, allowance + 60) >= queueing.service_level(servers, load, handle, allowance) - 1e-12
 
 
 @given(servers=st.integers(1, 30), loads=st.lists(st.floats(0.01, 10), min_size=1, max_size=4),
        allowance=st.floats(0, 7200))
 def test_more_people_never_fewer_on_time_with_priorities(servers: int, loads: list[float], allowance: float) -> None:
     by_level = {i + 1: load for i, load in enumerate(loads)}
-    fewer = cap.by_priority(servers, by_level, 600.0)
-    more = cap.by_priority(servers + 1, by_level, 600.0)
+    fewer = queueing.by_priority(servers, by_level, 600.0)
+    more = queueing.by_priority(servers + 1, by_level, 600.0)
     for level in by_level:
-        assert cap.within(*more[level], allowance) >= cap.within(*fewer[level], allowance) - 1e-12
+        assert queueing.within(*more[level], allowance) >= queueing.within(*fewer[level], allowance) - 1e-12
 
 
 # ---------------------------------------------------------------------------------------------- rosters
@@ -191,20 +197,20 @@ def at(clock: str, day: str = MONDAY) -> float:
     return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=NEW_YORK).timestamp()
 
 
-def plan_of(*levels: dict) -> dict[int, cap.SeverityPlan]:
+def plan_of(*levels: dict) -> dict[int, demand_mod.SeverityPlan]:
     out = {}
     for spec in levels:
         s = {"level": 1, "receives": "frontline", "owner": "frontline", "acknowledge": 15 * MIN, "assign_owner": 30 * MIN,
              "cadence": [(30 * MIN, None)], "calendar": ALWAYS, "effort": {}, **spec}
         effort = {"acknowledge": 10 * MIN, "assign_owner": 10 * MIN, "update": 5 * MIN, **s["effort"]}
-        out[s["level"]] = cap.SeverityPlan(f"sev{s['level']}", s["level"], "", s["calendar"], "cal", s["receives"],
+        out[s["level"]] = demand_mod.SeverityPlan(f"sev{s['level']}", s["level"], "", s["calendar"], "cal", s["receives"],
                                            s["owner"], s["acknowledge"], s["assign_owner"], s["cadence"], None, effort)
     return out
 
 
-def run(plan: dict, roster, *tickets: tuple) -> cap.Replay:  # noqa: ANN001
-    demand = cap.Demand(sorted((t[0], t[1], t[2] if len(t) > 2 else 0.0) for t in tickets), "history")
-    return cap.replay(demand, plan, roster, NEW_YORK)
+def run(plan: dict, roster, *tickets: tuple) -> replay_mod.Replay:  # noqa: ANN001
+    demand = demand_mod.Demand(sorted((t[0], t[1], t[2] if len(t) > 2 else 0.0) for t in tickets), "history")
+    return replay_mod.replay(demand, plan, roster, NEW_YORK)
 
 
 def test_one_person_takes_tickets_in_turn(matrix) -> None:  # noqa: ANN001
@@ -310,16 +316,16 @@ def test_replay_agrees_with_erlang_c_when_its_assumptions_hold(matrix) -> None: 
             break
         tickets.append((t, 1))
     plan = plan_of({"acknowledge": target, "effort": {"acknowledge": handle}})
-    demand = cap.Demand(sorted((t, lvl, 0.0) for t, lvl in tickets), "history")
-    result = cap.replay(demand, plan, roster, NEW_YORK, vary=3)
+    demand = demand_mod.Demand(sorted((t, lvl, 0.0) for t, lvl in tickets), "history")
+    result = replay_mod.replay(demand, plan, roster, NEW_YORK, vary=3)
     good, total = result.met[(1, "acknowledge")]
-    expected = cap.service_level(3, per_hour * handle / 3600, handle, target)
+    expected = queueing.service_level(3, per_hour * handle / 3600, handle, target)
     assert total == len(tickets) > 60_000
     assert abs(good / total - expected) < 0.02, (good / total, expected)
     # and the estimate built from the same demand says the same
     people = {"frontline": roster.week("frontline", datetime(2027, 1, 4).date())}
-    work = cap.workload(demand, plan, NEW_YORK, people)
-    estimate = cap.estimate(work, plan, people)
+    work = demand_mod.workload(demand, plan, NEW_YORK, people)
+    estimate = queueing.estimate(work, plan, people)
     share = estimate["on_time"][(1, "acknowledge")]
     assert abs(share[0] / share[1] - expected) < 0.02
 
@@ -331,9 +337,9 @@ def test_replay_more_people_never_fewer_on_time(matrix, extra: int, seed: int) -
     tickets = sorted((at("08:00") + rng.uniform(0, 3 * 86400), rng.choice((1, 3)), rng.choice((0.0, 3600.0)))
                      for _ in range(rng.randint(5, 60)))
     plan = plan_of({"level": 1, "owner": "support_lead"}, {"level": 3})
-    demand = cap.Demand(tickets, "history")
-    base = cap.replay(demand, plan, roster, NEW_YORK)
-    more = cap.replay(demand, plan, roster.with_extra({"frontline": [extra] * 168}, datetime(2027, 1, 4).date()), NEW_YORK)
+    demand = demand_mod.Demand(tickets, "history")
+    base = replay_mod.replay(demand, plan, roster, NEW_YORK)
+    more = replay_mod.replay(demand, plan, roster.with_extra({"frontline": [extra] * 168}, datetime(2027, 1, 4).date()), NEW_YORK)
     assert sum(g for g, _ in more.met.values()) >= sum(g for g, _ in base.met.values())
 
 

@@ -93,6 +93,7 @@ ROSTER_LINES = (MATRIX_PATH.parent / "roster.yaml").read_text().splitlines(keepe
 
 def check_roster_file(data: bytes, matrix) -> None:  # noqa: ANN001
     from triage.capacity import analysis as cap
+    from triage.capacity import demand as demand_mod
     from triage.capacity.roster import check_roster
 
     try:
@@ -104,7 +105,7 @@ def check_roster_file(data: bytes, matrix) -> None:  # noqa: ANN001
         assert any(p.level == "error" for p in problems)
         return
     # a roster that loads can be replayed
-    demand = cap.Demand([(datetime(2027, 1, 4, 9, tzinfo=NEW_YORK).timestamp() + 4000.0 * i, 1 + i % 4, 3600.0)
+    demand = demand_mod.Demand([(datetime(2027, 1, 4, 9, tzinfo=NEW_YORK).timestamp() + 4000.0 * i, 1 + i % 4, 3600.0)
                          for i in range(12)], "history")
     data_out = cap.analyse(matrix, roster, demand, goal=0.8, search_rounds=1)
     assert all(row["replay"] is None or 0 <= row["replay"] <= 1 for row in data_out["targets"])

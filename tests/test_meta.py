@@ -15,7 +15,7 @@ from triage.matrix.schema import matrix_schema_json
 from .conftest import ROOT
 
 CORE = ["triage.engine.decide", "triage.matrix.loader", "triage.matrix.calendars", "triage.engine.lint", "triage.matrix.model", "triage.matrix.yamlsafe",
-        "triage.matrix.conditions", "triage.matrix.answers", "triage.matrix.durations", "triage.errors", "triage.capacity.roster", "triage.capacity.analysis",
+        "triage.matrix.conditions", "triage.matrix.answers", "triage.matrix.durations", "triage.errors", "triage.capacity.roster", "triage.capacity.analysis", "triage.capacity.demand", "triage.capacity.queueing", "triage.capacity.replay",
         "triage.exports.readers"]
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from triage.capacity import analysis as cap
+from triage.capacity.demand import demand_from_rates, demand_from_tickets
 from triage.capacity.roster import Roster, read_roster, week_start, with_efforts
 from triage.cli.audit import InputFormatOption, MappingOption, items
 from triage.cli.common import (MatrixOption, OutputOption, ReportFormat, day_or_moment, emit, home_zone, load_matrix,
@@ -64,7 +65,7 @@ def rate_demand(matrix: Matrix, roster: Roster, rate: list[str], *, weeks: int, 
                          f"{MAX_GENERATED:,} can be replayed (use fewer --weeks or a lower rate)")
     start = datetime.now(UTC).astimezone(roster.zone).date()
     monday = datetime.combine(week_start(start), datetime.min.time(), roster.zone)
-    demand = cap.demand_from_rates(matrix, rates, start=monday, weeks=weeks, seed=seed)
+    demand = demand_from_rates(matrix, rates, start=monday, weeks=weeks, seed=seed)
     if not demand.arrivals:
         raise UsageError("--rate: every rate is zero")
     return demand
@@ -113,7 +114,7 @@ def capacity(
             demand = rate_demand(the_matrix, the_roster, rate, weeks=weeks, seed=seed)
         else:
             home = home_zone(the_matrix)
-            demand = cap.demand_from_tickets(the_matrix, items(files or [], the_matrix, mapping, input_format, timezone),
+            demand = demand_from_tickets(the_matrix, items(files or [], the_matrix, mapping, input_format, timezone),
                                              since=day_or_moment(since, "--since", home),
                                              until=day_or_moment(until, "--until", home))
             if not demand.arrivals:

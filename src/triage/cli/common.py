@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 

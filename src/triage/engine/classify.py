@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from triage.engine.decide import parse_at, resolve_answers, triage
-from triage.errors import InputError, TriageError
+from triage.errors import InputError
 from triage.files import MAX_RECORD, OVERSIZE
 from triage.matrix.calendars import zone
 from triage.matrix.loader import Matrix
