@@ -113,12 +113,12 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT / "src"))
-    from triage.capacity import replay as replay_mod
-    from triage.capacity import queueing
     from triage.capacity import demand as demand_mod
+    from triage.capacity import queueing
+    from triage.capacity import replay as replay_mod
+    from triage.capacity.roster import read_roster
     from triage.cli.app import _audit_input
     from triage.matrix.loader import read_matrix
-    from triage.capacity.roster import read_roster
 
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "year.csv"

@@ -190,7 +190,7 @@ def main() -> None:
         generate(big, args.memory_records, with_times=True, seed=11, skewed=True)
         small_rss = peak_rss_mb([TRIAGE, "classify", str(timed_data), "--matrix", str(ROOT / "matrix.yaml")])
         big_rss = peak_rss_mb([TRIAGE, "classify", str(big), "--matrix", str(ROOT / "matrix.yaml")])
-        print(f"peak memory (max RSS), records with a time each")
+        print("peak memory (max RSS), records with a time each")
         print(f"  {n:>10,} records  {small_rss:6.1f} MB")
         print(f"  {args.memory_records:>10,} records  {big_rss:6.1f} MB  = {big_rss / small_rss:.2f} x (target <= 1.2)")
 

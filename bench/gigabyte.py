@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from classify_bench import AREAS, CHOICES, ROOT, SKEWED, TRIAGE  # noqa: E402
+from classify_bench import AREAS, CHOICES, ROOT, SKEWED, TRIAGE
 
 BROKEN = [b'{"ticket": "cut off", "scope": "one_u\n', b"not json at all\n", b'{"confirmed": "perhaps"}\n',
           b'{"ticket": "X", "colour": "red"}\n', b'\xff\xfe binary junk\n']

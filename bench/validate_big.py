@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bigmatrix import big_matrix  # noqa: E402
+from bigmatrix import big_matrix
 
 TRIAGE = Path(sys.executable).with_name("triage")
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import os
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -51,6 +50,6 @@ def shipped_text() -> str:
     return MATRIX_PATH.read_text(encoding="utf-8")
 
 
-def run(matrix: Matrix, at: datetime, **given):  # noqa: ANN001, ANN201
+def run(matrix: Matrix, at: datetime, **given):
     answers, skipped = resolve_answers(matrix, given)
     return triage(matrix, answers, skipped=skipped, at=at)

@@ -17,15 +17,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from triage.capacity import analysis as cap
-
-from triage.capacity import replay as replay_mod
-
-from triage.capacity import queueing
-
 from triage.capacity import demand as demand_mod
-from triage.matrix.calendars import AlwaysOpen
-from triage.cli.app import app
+from triage.capacity import queueing
+from triage.capacity import replay as replay_mod
 from triage.capacity.roster import check_roster, describe_hours, read_roster
+from triage.cli.app import app
+from triage.matrix.calendars import AlwaysOpen
 
 from .browser import rendered_dom
 from .conftest import MATRIX_PATH, NEW_YORK, ROOT
@@ -106,7 +103,7 @@ def test_more_people_never_fewer_on_time_with_priorities(servers: int, loads: li
 
 # ---------------------------------------------------------------------------------------------- rosters
 
-def roster_of(text: str, matrix):  # noqa: ANN001, ANN201
+def roster_of(text: str, matrix):
     return read_roster(text.encode(), "roster.yaml", matrix)
 
 
@@ -134,7 +131,7 @@ roles:
     ("roles:\n  frontline:\n    - {days: mon, hours: \"09:00-17:00\", people: 1, person: Ann}\n", "M201", "person"),
     ("rolez: {}\n", "M201", "rolez"),
 ])
-def test_roster_errors_are_located(matrix, snippet: str, code: str, needle: str) -> None:  # noqa: ANN001
+def test_roster_errors_are_located(matrix, snippet: str, code: str, needle: str) -> None:
     text = "roster_version: 1\nname: broken\n" + snippet
     roster, problems = check_roster(text.encode(), "roster.yaml", matrix)
     errors = [p for p in problems if p.level == "error"]
@@ -144,14 +141,14 @@ def test_roster_errors_are_located(matrix, snippet: str, code: str, needle: str)
     assert (errors[0].code, errors[0].line, errors[0].column) == (code, line, column), errors[0].format()
 
 
-def test_shipped_roster_is_valid_and_describes_the_week(matrix) -> None:  # noqa: ANN001
+def test_shipped_roster_is_valid_and_describes_the_week(matrix) -> None:
     roster, problems = check_roster(ROSTER_PATH.read_bytes(), "roster.yaml", matrix)
     assert roster is not None and problems == []
     week = roster.week("frontline", datetime(2027, 1, 4).date())
     assert week[9] == 4 and week[3] == 1 and week[5 * 24 + 12] == 1  # Monday 09:00, Monday 03:00, Saturday noon
 
 
-def test_coverage_gaps_are_warned(matrix) -> None:  # noqa: ANN001
+def test_coverage_gaps_are_warned(matrix) -> None:
     roster, problems = check_roster(ONE_DESK.encode(), "roster.yaml", matrix)
     assert roster is not None and all(p.level == "warning" for p in problems)
     text = "\n".join(p.format() for p in problems)
@@ -160,7 +157,7 @@ def test_coverage_gaps_are_warned(matrix) -> None:  # noqa: ANN001
             "Sat-Sun all day, while their target clock runs [C511]") in text
 
 
-def test_overnight_shifts_holidays_and_daylight_saving(matrix) -> None:  # noqa: ANN001
+def test_overnight_shifts_holidays_and_daylight_saving(matrix) -> None:
     roster = roster_of("""\
 roster_version: 1
 name: nights
@@ -208,12 +205,12 @@ def plan_of(*levels: dict) -> dict[int, demand_mod.SeverityPlan]:
     return out
 
 
-def run(plan: dict, roster, *tickets: tuple) -> replay_mod.Replay:  # noqa: ANN001
+def run(plan: dict, roster, *tickets: tuple) -> replay_mod.Replay:
     demand = demand_mod.Demand(sorted((t[0], t[1], t[2] if len(t) > 2 else 0.0) for t in tickets), "history")
     return replay_mod.replay(demand, plan, roster, NEW_YORK)
 
 
-def test_one_person_takes_tickets_in_turn(matrix) -> None:  # noqa: ANN001
+def test_one_person_takes_tickets_in_turn(matrix) -> None:
     # Starts at 09:00, 09:10 and 09:20: waits of 0, 9 and 18 minutes against 15.
     result = run(plan_of({}), roster_of(ONE_DESK, matrix), (at("09:00"), 1), (at("09:01"), 1), (at("09:02"), 1))
     assert result.met[(1, "acknowledge")] == [2, 3]
@@ -221,7 +218,7 @@ def test_one_person_takes_tickets_in_turn(matrix) -> None:  # noqa: ANN001
     assert result.busy["frontline"][9] == 30 * MIN
 
 
-def test_most_severe_first(matrix) -> None:  # noqa: ANN001
+def test_most_severe_first(matrix) -> None:
     # Severity 4 at 09:00 runs to 09:10. Waiting then: severity 4 (09:01) and severity 1 (09:02). Severity 1 goes
     # first, at 09:10 (8 min); the other severity 4 starts at 09:20 (19 min, late).
     plan = plan_of({"level": 1}, {"level": 4})
@@ -230,7 +227,7 @@ def test_most_severe_first(matrix) -> None:  # noqa: ANN001
     assert result.met[(4, "acknowledge")] == [1, 2]
 
 
-def test_nobody_on_duty_and_business_hours(matrix) -> None:  # noqa: ANN001
+def test_nobody_on_duty_and_business_hours(matrix) -> None:
     # 08:00, nobody until 09:00: around the clock that is 60 minutes (late); on business hours the clock only
     # starts at 09:00, so it is on time.
     plan = plan_of({"level": 1}, {"level": 3, "calendar": matrix.calendars["business_hours"]})
@@ -239,7 +236,7 @@ def test_nobody_on_duty_and_business_hours(matrix) -> None:  # noqa: ANN001
     assert result.met[(3, "acknowledge")] == [1, 1]
 
 
-def test_handoff_to_a_busy_owner(matrix) -> None:  # noqa: ANN001
+def test_handoff_to_a_busy_owner(matrix) -> None:
     roster = roster_of(ONE_DESK.replace("people: 1", "people: 2") + """\
   specialist:
     - {days: mon-fri, hours: "09:00-17:00", people: 1}
@@ -252,7 +249,7 @@ def test_handoff_to_a_busy_owner(matrix) -> None:  # noqa: ANN001
     assert result.met[(2, "assign_owner")] == [2, 3]
 
 
-def test_updates_compete_with_the_handoff(matrix) -> None:  # noqa: ANN001
+def test_updates_compete_with_the_handoff(matrix) -> None:
     roster = roster_of(ONE_DESK + """\
   support_lead:
     - {days: daily, hours: "00:00-24:00", people: 1}
@@ -267,7 +264,7 @@ def test_updates_compete_with_the_handoff(matrix) -> None:  # noqa: ANN001
     assert result.met[(1, "update")] == [2, 3]
 
 
-def test_holidays_take_day_shifts_off(matrix) -> None:  # noqa: ANN001
+def test_holidays_take_day_shifts_off(matrix) -> None:
     roster = roster_of("""\
 roster_version: 1
 name: holidays
@@ -284,7 +281,7 @@ roles:
     assert result.by_hour[(1, "acknowledge")][3 * 24 + 10] == [0, 1]  # Thursday 10:00, late
 
 
-def test_a_shift_ends_after_the_task_in_hand(matrix) -> None:  # noqa: ANN001
+def test_a_shift_ends_after_the_task_in_hand(matrix) -> None:
     roster = roster_of(ONE_DESK.replace("09:00-17:00", "09:00-10:00"), matrix)
     plan = plan_of({"effort": {"acknowledge": 30 * MIN}})
     # 09:45 starts at once and runs to 10:15 past the shift; 09:50 waits for Tuesday 09:00.
@@ -293,7 +290,7 @@ def test_a_shift_ends_after_the_task_in_hand(matrix) -> None:  # noqa: ANN001
     assert result.busy["frontline"][9] == 30 * MIN and result.busy["frontline"][24 + 9] == 30 * MIN
 
 
-def test_work_that_nobody_ever_takes_is_counted_late(matrix) -> None:  # noqa: ANN001
+def test_work_that_nobody_ever_takes_is_counted_late(matrix) -> None:
     roster = roster_of(ONE_DESK, matrix)
     plan = plan_of({"owner": "specialist"})  # nobody of that role on the roster
     result = run(plan, roster, (at("09:00"), 1))
@@ -302,7 +299,7 @@ def test_work_that_nobody_ever_takes_is_counted_late(matrix) -> None:  # noqa: A
 
 # ---------------------------------------------------------------------------------------------- replay against Erlang C
 
-def test_replay_agrees_with_erlang_c_when_its_assumptions_hold(matrix) -> None:  # noqa: ANN001
+def test_replay_agrees_with_erlang_c_when_its_assumptions_hold(matrix) -> None:
     """Poisson arrivals, exponential efforts, a constant team: the replay's share within the target must match
     Erlang C within 0.02 (the stated tolerance; the sampling error at this size is about 0.003)."""
     roster = roster_of("roster_version: 1\nname: flat\nroles:\n  frontline:\n"
@@ -331,7 +328,7 @@ def test_replay_agrees_with_erlang_c_when_its_assumptions_hold(matrix) -> None: 
 
 
 @given(extra=st.integers(1, 3), seed=st.integers(0, 10_000))
-def test_replay_more_people_never_fewer_on_time(matrix, extra: int, seed: int) -> None:  # noqa: ANN001
+def test_replay_more_people_never_fewer_on_time(matrix, extra: int, seed: int) -> None:
     roster = roster_of(ONE_DESK + "  support_lead:\n    - {days: daily, hours: \"08:00-20:00\", people: 1}\n", matrix)
     rng = random.Random(seed)
     tickets = sorted((at("08:00") + rng.uniform(0, 3 * 86400), rng.choice((1, 3)), rng.choice((0.0, 3600.0)))
@@ -360,7 +357,7 @@ def history(path: Path, rows: int = 400, seed: int = 5) -> Path:
     return path
 
 
-def capacity(*args: str, env: dict | None = None):  # noqa: ANN201
+def capacity(*args: str, env: dict | None = None):
     return runner.invoke(app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(ROSTER_PATH), *args], env=env)
 
 
@@ -500,7 +497,7 @@ def test_init_writes_a_starter_roster_once(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- measured from history
 
-def test_tracked_time_sets_the_efforts_and_the_export_shows_what_really_happened(matrix, tmp_path: Path) -> None:  # noqa: ANN001
+def test_tracked_time_sets_the_efforts_and_the_export_shows_what_really_happened(matrix, tmp_path: Path) -> None:
     # 25 severity-3 tickets, each open one business hour (no update due) and tracked at 15, 20 or 25 minutes:
     # the model gives them 10 minutes of work (the acknowledgement), so the median ratio is 2.0.
     rows, spent = [], [15, 20, 25] * 8 + [20]
@@ -580,7 +577,7 @@ def test_event_logs_and_the_period_select_the_demand(tmp_path: Path) -> None:
     assert period["demand"]["tickets"] == 10
 
 
-def test_changes_are_put_in_the_rosters_shifts(matrix) -> None:  # noqa: ANN001
+def test_changes_are_put_in_the_rosters_shifts(matrix) -> None:
     roster = roster_of("""\
 roster_version: 1
 name: shifts

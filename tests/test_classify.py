@@ -22,7 +22,7 @@ GOOD = {"confirmed": "yes", "scope": "system_wide", "impact": "service_unavailab
         "security": "no"}
 
 
-def classify(*args: str, input: str | bytes | None = None):  # noqa: ANN201
+def classify(*args: str, input: str | bytes | None = None):
     return runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT, *args], input=input)
 
 
@@ -30,7 +30,7 @@ def lines(*records: object) -> str:
     return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
 
 
-def check_combinations(matrix, combos):  # noqa: ANN001, ANN201
+def check_combinations(matrix, combos):
     result = classify("--full", input=lines(*combos))
     assert result.exit_code == 0, result.stderr[-500:]
     out = result.stdout.splitlines()
@@ -269,7 +269,7 @@ def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):
     calls = {"n": 0}
     original = bulk.Classifier.classify
 
-    def interrupt_later(self, record):  # noqa: ANN001, ANN202
+    def interrupt_later(self, record):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt

@@ -21,7 +21,7 @@ OUTAGE = ["-a", "confirmed=yes", "-a", "scope=system_wide", "-a", "impact=servic
           "-a", "workaround=none", "-a", "security=no"]
 
 
-def triage(*args: str, input: str | None = None):  # noqa: ANN201
+def triage(*args: str, input: str | None = None):
     return runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), *args], input=input)
 
 

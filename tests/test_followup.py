@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from triage.cli.app import app
-from triage.errors import InputError
 from triage.engine.history import MIGRATIONS, History
+from triage.errors import InputError
 
 from .conftest import MATRIX_PATH, shipped_text
 
@@ -24,18 +24,18 @@ OUTAGE = ["-a", "confirmed=yes", "-a", "scope=many_accounts", "-a", "impact=work
           "-a", "security=no"]
 
 
-def cli(*args: str, matrix: Path = MATRIX_PATH):  # noqa: ANN201
+def cli(*args: str, matrix: Path = MATRIX_PATH):
     extra = [] if args[0] == "history" else ["--matrix", str(matrix)]  # history reads no matrix
     return runner.invoke(app, [*args, *extra])
 
 
-def ok(*args: str, matrix: Path = MATRIX_PATH):  # noqa: ANN201
+def ok(*args: str, matrix: Path = MATRIX_PATH):
     result = cli(*args, matrix=matrix)
     assert result.exit_code == 0, result.output
     return result
 
 
-def update(ticket: str, at: str):  # noqa: ANN201
+def update(ticket: str, at: str):
     return json.loads(ok("update", ticket, "--at", at, "--impact", "Exports fail", "--actions", "Restarted workers",
                          "--next-step", "Watch the queue", "--format", "json").stdout)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import io
 import json
-from itertools import chain
 import sqlite3
 import tempfile
 from datetime import UTC, date, datetime, timedelta, timezone
+from itertools import chain
 from pathlib import Path
 
 import orjson
@@ -21,16 +21,16 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from triage.audit import measure as audit_mod
-from triage.engine.classify import Classifier, csv_records, jsonl_records
 from triage.cli.app import app
+from triage.engine.classify import Classifier, csv_records, jsonl_records
 from triage.engine.decide import resolve_answers
+from triage.engine.followup import state
+from triage.engine.history import History
+from triage.engine.lint import lint
 from triage.errors import InputError, MatrixError, TriageError
 from triage.exports.readers import CsvRows, Reader, csv_rows, jsonl_rows, load_mapping
 from triage.files import OVERSIZE, capped_lines, line_blocks
-from triage.engine.followup import state
-from triage.engine.history import History
 from triage.matrix.loader import read_matrix
-from triage.engine.lint import lint
 from triage.sanitize import safe_json
 
 from .conftest import MATRIX_PATH, NEW_YORK, shipped_text
@@ -91,7 +91,7 @@ def test_matrix_loader_mutated_shipped_matrix(data):
 ROSTER_LINES = (MATRIX_PATH.parent / "roster.yaml").read_text().splitlines(keepends=True)
 
 
-def check_roster_file(data: bytes, matrix) -> None:  # noqa: ANN001
+def check_roster_file(data: bytes, matrix) -> None:
     from triage.capacity import analysis as cap
     from triage.capacity import demand as demand_mod
     from triage.capacity.roster import check_roster

@@ -27,7 +27,7 @@ def no_raw_controls(text: str) -> None:
         assert ch not in text, repr(ch)
 
 
-def ask(*args: str):  # noqa: ANN201
+def ask(*args: str):
     return runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), "--no-input", "--no-record",
                                "--at", "2026-11-27T10:00:00Z", "--ticket", HOSTILE, "--packet", f"logs={HOSTILE}",
                                *OUTAGE, *args])

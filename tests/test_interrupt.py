@@ -36,7 +36,7 @@ def test_ctrl_c_after_the_last_prompt_is_not_needed(matrix):
 def test_ctrl_c_during_a_long_audit_writes_nothing(tmp_path, monkeypatch):
     from triage.audit import measure as audit
 
-    def interrupted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(audit, "run", interrupted)
@@ -49,7 +49,7 @@ def test_ctrl_c_during_a_long_audit_writes_nothing(tmp_path, monkeypatch):
 
 
 def test_a_full_disk_gives_one_line_and_no_file(tmp_path, monkeypatch):
-    def full(fd):  # noqa: ANN001, ANN202
+    def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", full)
@@ -74,7 +74,7 @@ def test_a_classify_output_that_cannot_be_finished_leaves_nothing(tmp_path, monk
 
     original = files.AtomicOutput.close
 
-    def failing_close(self):  # noqa: ANN001, ANN202
+    def failing_close(self):
         self.discard()
         raise files.InputError(f"{self.path}: cannot write (No space left on device)")
 

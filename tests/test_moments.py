@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage.exports.moments import Moments, MomentLists, read_column, read_lists
 from triage.exports.measure import stamps
+from triage.exports.moments import MomentLists, Moments, read_column, read_lists
 
 offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
 moments = st.datetimes(min_value=datetime(1686, 1, 1), max_value=datetime(2254, 12, 31), timezones=offsets)
@@ -87,8 +87,8 @@ def test_moments_index_like_a_list_of_datetimes():
 @given(st.lists(st.tuples(st.integers(-8_000_000_000_000_000, 8_000_000_000_000_000),
                           st.integers(-86_399, 86_399)), max_size=20))
 def test_times_as_text_whole_are_iso_moment_one_by_one(values):
-    from triage.matrix.durations import iso_moment
     from triage.exports.moments import EPOCH, iso_texts, zone_of
+    from triage.matrix.durations import iso_moment
 
     micros = np.array([m for m, _ in values], dtype=np.int64)
     offsets = np.array([o for _, o in values], dtype=np.int64)

@@ -13,9 +13,9 @@ from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 from rich.console import Console
 
+from triage.cli.prompts import QuestionaryPrompter
 from triage.cli.session import session
 from triage.matrix.loader import read_matrix
-from triage.cli.prompts import QuestionaryPrompter
 
 from .conftest import shipped_text
 
@@ -33,20 +33,20 @@ class Keys(QuestionaryPrompter):
         self.asked.append(message)
         self.pipe.send_text(self.keys.pop(0))
 
-    def choose(self, message, choices, *, default=None):  # noqa: ANN001, ANN201
+    def choose(self, message, choices, *, default=None):
         self._feed(message)
         return super().choose(message, choices, default=default)
 
-    def choose_many(self, message, choices, *, checked, can_go_back):  # noqa: ANN001, ANN201
+    def choose_many(self, message, choices, *, checked, can_go_back):
         self._feed(message)
         return super().choose_many(message, choices, checked=checked, can_go_back=can_go_back)
 
-    def text(self, message, *, instruction=""):  # noqa: ANN001, ANN201
+    def text(self, message, *, instruction=""):
         self._feed(message)
         return super().text(message, instruction=instruction)
 
 
-def interact(matrix, keys: list[str], output: Any = None, **flags: Any):  # noqa: ANN001, ANN201
+def interact(matrix, keys: list[str], output: Any = None, **flags: Any):
     err = Console(file=io.StringIO(), width=100, color_system=None)
     with create_pipe_input() as pipe:
         prompter = Keys(pipe, keys, output)

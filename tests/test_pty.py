@@ -13,7 +13,7 @@ from .conftest import MATRIX_PATH
 DOWN, ENTER = "\x1b[B", "\r"
 
 
-def spawn(*args: str, tmp_path) -> pexpect.spawn:  # noqa: ANN001
+def spawn(*args: str, tmp_path) -> pexpect.spawn:
     env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "100", "LINES": "40"}
     env.pop("NO_COLOR", None)
     return pexpect.spawn(sys.executable, ["-m", "triage", *args], env=env, encoding="utf-8", timeout=20,

@@ -19,7 +19,7 @@ runner = CliRunner()
 OTHERS = Path(__file__).parent / "matrices"
 
 
-def invoke(*args: str):  # noqa: ANN201
+def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from importlib import resources
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -150,7 +150,7 @@ def open_input(path: str) -> Any:
             raise UsageError("reading records from stdin, but stdin is a terminal: pass a FILE or pipe data in")
         return sys.stdin.buffer
     try:
-        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+        return open(path, "rb")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -20,12 +20,23 @@ from operator import itemgetter
 from typing import Any
 
 from triage.engine.decide import decide, resolve_answers
-from triage.matrix.durations import iso_moment
 from triage.errors import TriageError
-from triage.exports.readers import BadRow, Batch, Ticket, batched
-from triage.matrix.loader import Matrix
-from triage.exports.moments import EPOCH, MICROSECOND, MomentLists, Moments, instant, iso_texts, micros_of, update_at, zone_at, zone_of
 from triage.exports.measure import Clock, Measure, Part, cadence_gaps, parts, stamps, within
+from triage.exports.moments import (
+    EPOCH,
+    MICROSECOND,
+    MomentLists,
+    Moments,
+    instant,
+    iso_texts,
+    micros_of,
+    update_at,
+    zone_at,
+    zone_of,
+)
+from triage.exports.readers import BadRow, Batch, Ticket, batched
+from triage.matrix.durations import iso_moment
+from triage.matrix.loader import Matrix
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
 _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-
 from triage.audit import measure as audit_mod
-from triage.render.audit import NAMES, _mins, _pct, rows
 from triage.exports.readers import Ticket
 from triage.matrix.loader import Matrix
+from triage.render.audit import NAMES, _mins, _pct, rows
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line
 

@@ -25,12 +25,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from triage.matrix.loader import Matrix
-from triage.capacity.roster import Roster, describe_hours, week_start
-from triage.capacity.demand import (STEP_TARGETS, WEEK, Demand, SeverityPlan, Workload, calibrate, plans, workload)
+from triage.capacity.demand import STEP_TARGETS, WEEK, Demand, SeverityPlan, Workload, calibrate, plans, workload
 from triage.capacity.queueing import HourEstimate, estimate, group_shares, hour_estimate
 from triage.capacity.replay import Replay, replay
-
+from triage.capacity.roster import Roster, describe_hours, week_start
+from triage.matrix.loader import Matrix
 
 # ---------------------------------------------------------------------------------------------- goals and what-ifs
 

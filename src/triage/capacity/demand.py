@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from triage.matrix.loader import Matrix
 from triage.capacity.roster import Roster
+from triage.matrix.loader import Matrix
 
 STEP_TARGETS = ("acknowledge", "assign_owner", "update")
 ACK, ASSIGN, UPDATE = 0, 1, 2
@@ -139,8 +139,8 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
     batch at a time, as arrays."""
     import numpy as np
 
-    from triage.exports.readers import BadRow, batched
     from triage.exports.measure import Clock, Measure, cadence_gaps, parts, stamps, within
+    from triage.exports.readers import BadRow, batched
 
     clocks: dict[str, Clock] = {}
     plans = {}

@@ -8,7 +8,6 @@ from typing import Any
 
 from triage.capacity.demand import WEEK, SeverityPlan, Workload
 
-
 # ---------------------------------------------------------------------------------------------- Erlang C
 
 def erlang_c(servers: int, load: float) -> float:

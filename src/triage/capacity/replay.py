@@ -6,11 +6,22 @@ import heapq
 import math
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from triage.capacity.demand import (
+    ACK,
+    ASSIGN,
+    STEP_TARGETS,
+    UPDATE,
+    WEEK,
+    Demand,
+    SeverityPlan,
+    WeekHours,
+    horizon,
+    typical_lifetimes,
+)
 from triage.capacity.roster import Roster
-from triage.capacity.demand import horizon, ACK, ASSIGN, STEP_TARGETS, UPDATE, WEEK, SeverityPlan, Demand, WeekHours, typical_lifetimes
 
 
 @dataclass
@@ -21,6 +32,36 @@ class Replay:
     staffed: dict[str, list[float]]  # role -> people-seconds on duty in each hour of the week
     never_started: int
     tasks: int
+
+
+class Task(NamedTuple):
+    """One piece of work waiting for, or taken by, someone of a role."""
+
+    level: int
+    appeared: float  # when it could first be taken (seconds since the epoch)
+    seq: int  # order of appearance, for ties
+    role: int  # index of the role that does it
+    step: int  # ACK, ASSIGN or UPDATE
+    due: float  # its deadline, in seconds of the severity's calendar
+    effort: float  # seconds of work (the average; drawn around it with `vary`)
+    base: float  # the ticket's start, in seconds of the severity's calendar
+    hour: int  # hour of the week it appeared in
+
+
+class LevelSpec(NamedTuple):
+    """What the replay needs of one severity, worked out once."""
+
+    receives: int  # index of the role that acknowledges
+    owner: int  # index of the role that owns the ticket
+    owner_receives: bool  # acknowledging is taking ownership
+    acknowledge: float  # targets in calendar seconds
+    assign_owner: float
+    ack_effort: float
+    assign_effort: float
+    update_effort: float
+    position: Any  # calendar seconds of a moment (None: around the clock, where calendar time is time)
+    moment: Any  # the moment a calendar position falls on (None: around the clock)
+    cells: int  # first row of this severity's steps in the per-hour counts
 
 
 def replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, *,
@@ -34,201 +75,232 @@ def replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: 
 
     With `vary` (a seed), each task's effort is drawn at random, exponentially around its average, as the
     queueing model assumes; without it every task takes exactly the roster's effort."""
-    hours = WeekHours(zone)
-    draw = random.Random(vary).expovariate if vary is not None else None
-    roles = sorted({r for p in plan.values() for r in (p.receives, p.owner)})
-    index = {r: i for i, r in enumerate(roles)}
-    lifetimes = typical_lifetimes(demand, plan)
-    met: dict[tuple[int, str], list[int]] = {(lvl, s): [0, 0] for lvl in plan for s in STEP_TARGETS}
-    by_hour: dict[tuple[int, str], dict[int, list[int]]] = {key: {} for key in met}
-    busy = {r: [0.0] * WEEK for r in roles}
-    staffed = {r: [0.0] * WEEK for r in roles}
-    if not demand.arrivals:
-        return Replay(met, by_hour, busy, staffed, 0, 0)
+    return Replayer(demand, plan, roster, zone, vary=vary).run()
 
-    first_day, last_day = horizon(demand, zone)
-    staff: list[tuple[float, int, int]] = []
-    for role in roles:
-        points = roster.timeline(role, first_day, last_day)
-        staff.extend((ts, index[role], n) for ts, n in points)
-        _staffed_hours(points, staffed[role], hours, demand.first, demand.last)
-    staff.sort()
 
-    levels = sorted(plan)
-    slot = {lvl: i for i, lvl in enumerate(levels)}
-    lines = {lvl: plan[lvl].calendar.compiled(first_day, last_day) for lvl in plan}
-    always = {lvl: lines[lvl] is plan[lvl].calendar for lvl in plan}  # around the clock: calendar time is time
-    spec = {lvl: (index[p.receives], index[p.owner], p.owner == p.receives, p.acknowledge, p.assign_owner,
-                  p.effort["acknowledge"], p.effort["assign_owner"], p.effort["update"],
-                  None if always[lvl] else lines[lvl].open_until, None if always[lvl] else lines[lvl].moment,
-                  slot[lvl] * 3) for lvl, p in plan.items()}
-    # on-time and total counts per (level, step, hour of the week) in flat lists
-    good = [0] * (len(levels) * 3 * WEEK)
-    total = [0] * (len(levels) * 3 * WEEK)
-    busy_rows = [busy[r] for r in roles]
-    working: list[list[float]] = [[] for _ in roles]  # per role: when each busy person finishes (a heap)
-    cap = [0] * len(roles)
-    queues: list[list[Any]] = [[] for _ in roles]
-    waking = [False] * len(roles)
-    events: list[Any] = []  # (time, seq, kind, payload): 0 someone finishes while work waits, 1 a task appears,
-    #                         2 an update window opens
-    push, pop = heapq.heappush, heapq.heappop
-    inf = math.inf
-    hour_of = hours._cache
-    seq = 0
-    started = 0
+FINISHED, APPEARS, UPDATE_OPENS = 0, 1, 2  # kinds of event on the heap
 
-    def start(task: tuple[Any, ...], now: float) -> None:
-        # task: (level, appeared, seq, role, step, due on the calendar, effort, ticket's start on the calendar, hour)
-        nonlocal seq, started
-        level, _, _, r, step, due, effort, base, how = task
-        if draw is not None:
-            effort = draw(1.0 / effort)
-        push(working[r], now + effort)
-        bucket = int(now // 900)
-        now_how = hour_of.get(bucket)
-        if now_how is None:
-            now_how = hours(now)
-        busy_rows[r][now_how] += effort
-        started += 1
-        s = spec[level]
-        position = now if s[8] is None else s[8](now)
-        cell = (s[10] + step) * WEEK + how
-        total[cell] += 1
-        if position <= due:
-            good[cell] += 1
-        if step == ACK:
-            if s[2]:  # acknowledging is taking ownership
-                cell += WEEK
-                total[cell] += 1
-                if position <= base + s[4]:
-                    good[cell] += 1
-            else:
-                seq += 1
-                push(events, (now + effort, seq, 1, (level, now + effort, seq, s[1], ASSIGN, base + s[4], s[6], base, how)))
 
-    def drain(r: int, now: float) -> None:
-        """Whoever of role `r` is free takes waiting work; wake again when the next person finishes."""
-        nonlocal seq
-        busy_r, q = working[r], queues[r]
-        while busy_r and busy_r[0] <= now:
-            pop(busy_r)
-        while q and len(busy_r) < cap[r]:
-            start(pop(q)[3], now)
-            while busy_r and busy_r[0] <= now:
-                pop(busy_r)
-        if q and busy_r and not waking[r]:
-            waking[r] = True
-            seq += 1
-            push(events, (busy_r[0], seq, 0, r))
+class Replayer:
+    """The state of one replay: who is on duty and busy, what waits, and what was on time."""
 
-    def offer(task: tuple[Any, ...], now: float) -> None:
-        nonlocal seq
-        r = task[3]
-        busy_r = working[r]
-        while busy_r and busy_r[0] <= now:
-            pop(busy_r)
-        q = queues[r]
-        if len(busy_r) < cap[r]:
-            if not q:
-                start(task, now)
-                return
-            push(q, (task[0], task[1], task[2], task))
-            drain(r, now)
+    def __init__(self, demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, *,
+                 vary: int | None) -> None:
+        self.demand, self.plan, self.roster = demand, plan, roster
+        self.hours = WeekHours(zone)
+        self.zone = zone
+        self.draw = random.Random(vary).expovariate if vary is not None else None
+        self.roles = sorted({r for p in plan.values() for r in (p.receives, p.owner)})
+        self.lifetimes = typical_lifetimes(demand, plan)
+        self.levels = sorted(plan)
+        self.busy = {r: [0.0] * WEEK for r in self.roles}
+        self.staffed = {r: [0.0] * WEEK for r in self.roles}
+        # on-time and total counts per (level, step, hour of the week) in flat lists
+        self.good = [0] * (len(self.levels) * 3 * WEEK)
+        self.total = [0] * (len(self.levels) * 3 * WEEK)
+        self.working: list[list[float]] = [[] for _ in self.roles]  # per role: when each busy person finishes
+        self.on_duty = [0] * len(self.roles)
+        self.queues: list[list[Any]] = [[] for _ in self.roles]  # per role: (level, appeared, seq, task), a heap
+        self.waking = [False] * len(self.roles)  # a FINISHED event is on the heap for the role
+        self.events: list[Any] = []  # (time, seq, kind, payload)
+        self.seq = 0
+        self.started = 0
+        self.spec: dict[int, LevelSpec] = {}
+
+    def run(self) -> Replay:
+        met: dict[tuple[int, str], list[int]] = {(lvl, s): [0, 0] for lvl in self.plan for s in STEP_TARGETS}
+        if not self.demand.arrivals:
+            return Replay(met, {key: {} for key in met}, self.busy, self.staffed, 0, 0)
+        first_day, last_day = horizon(self.demand, self.zone)
+        staff = self.staff_changes(first_day, last_day)
+        self.spec = self.level_specs(first_day, last_day)
+        self.simulate(staff)
+        never = self.never_started()
+        return Replay(met, self.counts(met), self.busy, self.staffed, never, self.started + never)
+
+    def staff_changes(self, first_day: Any, last_day: Any) -> list[tuple[float, int, int]]:
+        """(moment, role index, people on duty from then) for every change of the roster, in time order."""
+        staff: list[tuple[float, int, int]] = []
+        for r, role in enumerate(self.roles):
+            points = self.roster.timeline(role, first_day, last_day)
+            staff.extend((ts, r, n) for ts, n in points)
+            _staffed_hours(points, self.staffed[role], self.hours, self.demand.first, self.demand.last)
+        staff.sort()
+        return staff
+
+    def level_specs(self, first_day: Any, last_day: Any) -> dict[int, LevelSpec]:
+        index = {r: i for i, r in enumerate(self.roles)}
+        specs = {}
+        for slot, lvl in enumerate(self.levels):
+            p = self.plan[lvl]
+            line = p.calendar.compiled(first_day, last_day)
+            always = line is p.calendar
+            specs[lvl] = LevelSpec(index[p.receives], index[p.owner], p.owner == p.receives, p.acknowledge,
+                                   p.assign_owner, p.effort["acknowledge"], p.effort["assign_owner"],
+                                   p.effort["update"], None if always else line.open_until,
+                                   None if always else line.moment, slot * 3)
+        return specs
+
+    def hour(self, ts: float) -> int:
+        return self.hours(ts)
+
+    def push_event(self, when: float, kind: int, payload: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.events, (when, self.seq, kind, payload))
+
+    def start(self, task: Task, now: float) -> None:
+        """Someone takes `task` at `now`: count whether it started on time, and what it leads to."""
+        effort = self.draw(1.0 / task.effort) if self.draw is not None else task.effort
+        heapq.heappush(self.working[task.role], now + effort)
+        self.busy[self.roles[task.role]][self.hour(now)] += effort
+        self.started += 1
+        s = self.spec[task.level]
+        position = now if s.position is None else s.position(now)
+        cell = (s.cells + task.step) * WEEK + task.hour
+        self.total[cell] += 1
+        if position <= task.due:
+            self.good[cell] += 1
+        if task.step != ACK:
             return
-        push(q, (task[0], task[1], task[2], task))
-        if busy_r and not waking[r]:
-            waking[r] = True
-            seq += 1
-            push(events, (busy_r[0], seq, 0, r))
-
-    def open_update(level: int, base: float, offsets: list[float], k: int, now: float) -> float:
-        """Offer update `k` of a ticket; the moment the next one's window opens (infinity: no more)."""
-        nonlocal seq
-        s = spec[level]
-        total_due = base + offsets[k]
-        due = total_due if s[9] is None else s[9](now, total_due)
-        if due == inf:
-            return inf  # beyond the replayed span
-        seq += 1
-        how = hour_of.get(int(now // 900))
-        if how is None:
-            how = hours(now)
-        offer((level, now, seq, s[1], UPDATE, total_due - s[7], s[7], base, how), now)
-        return due if k + 1 < len(offsets) else inf
-
-    arrivals = demand.arrivals
-    n_arrivals = len(arrivals)
-    a = s_i = 0
-    n_staff = len(staff)
-    t_arrival = arrivals[0][0]
-    t_staff = staff[0][0] if staff else inf
-    while True:
-        t_event = events[0][0] if events else inf
-        if t_staff <= t_event and t_staff <= t_arrival:
-            if t_staff == inf:
-                break
-            ts, r, n = staff[s_i]
-            s_i += 1
-            t_staff = staff[s_i][0] if s_i < n_staff else inf
-            cap[r] = n
-            if queues[r]:
-                drain(r, ts)
-            if t_arrival == inf and not events and not any(queues):
-                break
-        elif t_event <= t_arrival:
-            now, _, kind, payload = events[0]
-            if kind == 2:
-                level, base, offsets, k = payload
-                due = open_update(level, base, offsets, k, now)
-                if due == inf:
-                    pop(events)
-                else:
-                    seq += 1
-                    heapq.heapreplace(events, (due, seq, 2, (level, base, offsets, k + 1)))
-                continue
-            pop(events)
-            if kind == 1:
-                offer(payload, now)
-            else:
-                waking[payload] = False
-                drain(payload, now)
+        if s.owner_receives:  # acknowledging is taking ownership
+            cell += WEEK
+            self.total[cell] += 1
+            if position <= task.base + s.assign_owner:
+                self.good[cell] += 1
         else:
-            created, level, lifetime = arrivals[a]
-            a += 1
-            t_arrival = arrivals[a][0] if a < n_arrivals else inf
-            s = spec[level]
-            base = created if s[8] is None else s[8](created)
-            seq += 1
-            bucket = int(created // 900)
-            how = hour_of.get(bucket)
-            if how is None:
-                how = hours(created)
-            offer((level, created, seq, s[0], ACK, base + s[3], s[5], base, how), created)
-            offsets = plan[level].update_offsets(lifetime if lifetime >= 0 else lifetimes[level])
-            if offsets:
-                due = open_update(level, base, offsets, 0, created)
-                if due != inf:
-                    seq += 1
-                    push(events, (due, seq, 2, (level, base, offsets, 1)))
-    never = 0
-    for q in queues:
-        for entry in q:
-            task = entry[3]
-            total[(spec[task[0]][10] + task[4]) * WEEK + task[8]] += 1
-            never += 1
-    for lvl in levels:
-        for k, name in enumerate(STEP_TARGETS):
-            offset = (slot[lvl] * 3 + k) * WEEK
-            pair = met[(lvl, name)]
-            table = by_hour[(lvl, name)]
-            for how in range(WEEK):
-                if total[offset + how]:
-                    table[how] = [good[offset + how], total[offset + how]]
-                    pair[0] += good[offset + how]
-                    pair[1] += total[offset + how]
-    return Replay(met, by_hour, busy, staffed, never, started + never)
+            self.seq += 1
+            done = now + effort
+            self.push_event(done, APPEARS, Task(task.level, done, self.seq, s.owner, ASSIGN,
+                                                task.base + s.assign_owner, s.assign_effort, task.base, task.hour))
 
+    def free(self, r: int, now: float) -> list[float]:
+        """The role's people still busy at `now`."""
+        busy = self.working[r]
+        while busy and busy[0] <= now:
+            heapq.heappop(busy)
+        return busy
+
+    def wake_later(self, r: int) -> None:
+        """Wake the role when its next person finishes, for the work that waits."""
+        busy = self.working[r]
+        if self.queues[r] and busy and not self.waking[r]:
+            self.waking[r] = True
+            self.push_event(busy[0], FINISHED, r)
+
+    def drain(self, r: int, now: float) -> None:
+        """Whoever of role `r` is free takes waiting work."""
+        queue = self.queues[r]
+        while queue and len(self.free(r, now)) < self.on_duty[r]:
+            self.start(heapq.heappop(queue)[3], now)
+        self.free(r, now)
+        self.wake_later(r)
+
+    def offer(self, task: Task, now: float) -> None:
+        """Work appears for a role: taken at once by someone free, else it waits."""
+        r = task.role
+        if len(self.free(r, now)) < self.on_duty[r] and not self.queues[r]:
+            self.start(task, now)
+            return
+        heapq.heappush(self.queues[r], (task.level, task.appeared, task.seq, task))
+        if len(self.working[r]) < self.on_duty[r]:
+            self.drain(r, now)
+        else:
+            self.wake_later(r)
+
+    def open_update(self, level: int, base: float, offsets: list[float], k: int, now: float) -> float:
+        """Offer update `k` of a ticket; the moment the next one's window opens (infinity: no more)."""
+        s = self.spec[level]
+        total_due = base + offsets[k]
+        due = total_due if s.moment is None else s.moment(now, total_due)
+        if due == math.inf:
+            return math.inf  # beyond the replayed span
+        self.seq += 1
+        self.offer(Task(level, now, self.seq, s.owner, UPDATE, total_due - s.update_effort, s.update_effort, base,
+                        self.hour(now)), now)
+        return due if k + 1 < len(offsets) else math.inf
+
+    def arrive(self, created: float, level: int, lifetime: float) -> None:
+        """A ticket is created: its acknowledgement waits, and its first update window opens."""
+        s = self.spec[level]
+        base = created if s.position is None else s.position(created)
+        self.seq += 1
+        self.offer(Task(level, created, self.seq, s.receives, ACK, base + s.acknowledge, s.ack_effort, base,
+                        self.hour(created)), created)
+        offsets = self.plan[level].update_offsets(lifetime if lifetime >= 0 else self.lifetimes[level])
+        if offsets:
+            due = self.open_update(level, base, offsets, 0, created)
+            if due != math.inf:
+                self.push_event(due, UPDATE_OPENS, (level, base, offsets, 1))
+
+    def event(self) -> None:
+        """Handle the earliest event on the heap."""
+        now, _, kind, payload = self.events[0]
+        if kind == UPDATE_OPENS:
+            level, base, offsets, k = payload
+            due = self.open_update(level, base, offsets, k, now)
+            if due == math.inf:
+                heapq.heappop(self.events)
+            else:
+                self.seq += 1
+                heapq.heapreplace(self.events, (due, self.seq, UPDATE_OPENS, (level, base, offsets, k + 1)))
+            return
+        heapq.heappop(self.events)
+        if kind == APPEARS:
+            self.offer(payload, now)
+        else:
+            self.waking[payload] = False
+            self.drain(payload, now)
+
+    def simulate(self, staff: list[tuple[float, int, int]]) -> None:
+        """Take the three streams (arrivals, roster changes, events) in time order until all are done."""
+        arrivals = self.demand.arrivals
+        a = s_i = 0
+        inf = math.inf
+        t_arrival = arrivals[0][0]
+        t_staff = staff[0][0] if staff else inf
+        while True:
+            t_event = self.events[0][0] if self.events else inf
+            if t_staff <= t_event and t_staff <= t_arrival:
+                if t_staff == inf:
+                    return
+                ts, r, n = staff[s_i]
+                s_i += 1
+                t_staff = staff[s_i][0] if s_i < len(staff) else inf
+                self.on_duty[r] = n
+                if self.queues[r]:
+                    self.drain(r, ts)
+                if t_arrival == inf and not self.events and not any(self.queues):
+                    return
+            elif t_event <= t_arrival:
+                self.event()
+            else:
+                self.arrive(*arrivals[a])
+                a += 1
+                t_arrival = arrivals[a][0] if a < len(arrivals) else inf
+
+    def never_started(self) -> int:
+        """Count what still waits when the replay ends (in the totals, never on time)."""
+        never = 0
+        for queue in self.queues:
+            for entry in queue:
+                task = entry[3]
+                self.total[(self.spec[task.level].cells + task.step) * WEEK + task.hour] += 1
+                never += 1
+        return never
+
+    def counts(self, met: dict[tuple[int, str], list[int]]) -> dict[tuple[int, str], dict[int, list[int]]]:
+        """On time and total per (level, step), overall into `met` and by hour of the week."""
+        by_hour: dict[tuple[int, str], dict[int, list[int]]] = {key: {} for key in met}
+        for slot, lvl in enumerate(self.levels):
+            for k, name in enumerate(STEP_TARGETS):
+                offset = (slot * 3 + k) * WEEK
+                pair, table = met[(lvl, name)], by_hour[(lvl, name)]
+                for how in range(WEEK):
+                    if self.total[offset + how]:
+                        table[how] = [self.good[offset + how], self.total[offset + how]]
+                        pair[0] += self.good[offset + how]
+                        pair[1] += self.total[offset + how]
+        return by_hour
 
 
 def _staffed_hours(points: list[tuple[float, int]], out: list[float], hours: WeekHours, first: float,

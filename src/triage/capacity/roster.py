@@ -7,9 +7,8 @@ they say `holidays: none`. `effort` is the hands-on time each step takes, used b
 
 from __future__ import annotations
 
-import json
-
 import difflib
+import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -17,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from triage.matrix import calendars as cal
 from triage.errors import MatrixError, Problem
+from triage.matrix import calendars as cal
 from triage.matrix.loader import Matrix
 from triage.matrix.model import Duration, Model
 
@@ -225,87 +224,107 @@ def check_roster(data: bytes, source: str, matrix: Matrix) -> tuple[Roster | Non
     from triage.matrix.loader import parse_model
 
     doc, model, problems = parse_model(data, source, RosterModel, "roster")
-    if model is None:
+    if model is None or doc is None:
         return None, problems
-
-    def problem(path: tuple[Any, ...], message: str, code: str, **kw: Any) -> None:
-        problems.append(doc.problem(path, message, code, **kw))
-
-    def zone_of(path: tuple[Any, ...], name: str | None, fallback: ZoneInfo) -> ZoneInfo:
-        if name is None:
-            return fallback
-        try:
-            return cal.zone(name)
-        except ValueError as exc:
-            problem(path, str(exc), "R306")
-            return fallback
-
-    def holidays_of(path: tuple[Any, ...], name: str | None) -> Any:
-        if name is None or name == NO_HOLIDAYS:
-            return None
-        calendar = matrix.calendars.get(name)
-        if calendar is None:
-            hint = difflib.get_close_matches(name, sorted(matrix.calendars), n=1)
-            problem(path, f"unknown calendar `{name}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
-                    + f" (the matrix has {', '.join(sorted(matrix.calendars))}; or `none`)", "C504")
-            return None
-        if not isinstance(calendar, cal.WeeklyHours):
-            problem(path, f"calendar `{name}` is open around the clock and has no holidays; write `none`",
-                    "C504", level="warning")
-            return None
-        return calendar
-
-    home = zone_of(("timezone",), model.timezone, cal.zone(matrix.model.matrix.timezone))
-    default_holidays = holidays_of(("holidays",), model.holidays)
-    roles = set(matrix.model.roles)
-    shifts: dict[str, list[Shift]] = {}
-    for role, items in model.roles.items():
-        if role not in roles:
-            hint = difflib.get_close_matches(role, sorted(roles), n=1)
-            problem(("roles", role), f"unknown role `{role}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
-                    + " (a roster names the matrix's roles, never people)", "C501", key=True)
-            continue
-        shifts[role] = []
-        for i, item in enumerate(items):
-            base = ("roles", role, i)
-            try:
-                days = parse_roster_days(item.days)
-            except ValueError as exc:
-                problem(base + ("days",), str(exc), "C502")
-                continue
-            try:
-                start, length = parse_shift_hours(item.hours)
-            except ValueError as exc:
-                problem(base + ("hours",), str(exc), "C503")
-                continue
-            zone = zone_of(base + ("timezone",), item.timezone, home)
-            holidays = default_holidays if item.holidays is None else holidays_of(base + ("holidays",), item.holidays)
-            shifts[role].append(Shift(role, days, start, length, item.people, zone, holidays))
-    efforts: dict[str, dict[str, float]] = {"default": dict(DEFAULT_EFFORT)}
-    for key, spec in model.effort.items():
-        if key != "default" and key not in matrix.model.severities:
-            problem(("effort", key), f"`{key}` is neither `default` nor a severity of the matrix "
-                    f"({', '.join(matrix.model.severities)})", "C505", key=True)
-            continue
-        for step in STEPS:
-            value = getattr(spec, step)
-            if value is not None and value.total_seconds() <= 0:
-                problem(("effort", key, step), "an effort must be longer than zero", "C506")
-    defaults = model.effort.get("default")
-    if defaults is not None:
-        for step in STEPS:
-            if getattr(defaults, step) is not None:
-                efforts["default"][step] = max(getattr(defaults, step).total_seconds(), 1.0)
-    for sid in matrix.model.severities:
-        spec = model.effort.get(sid)
-        if spec is not None:
-            efforts[sid] = {step: max(getattr(spec, step).total_seconds(), 1.0) if getattr(spec, step) is not None
-                            else efforts["default"][step] for step in STEPS}
+    check = _RosterCheck(doc, matrix, problems)
+    home = check.zone_of(("timezone",), model.timezone, cal.zone(matrix.model.matrix.timezone))
+    shifts = check.shifts(model, home)
+    efforts = check.efforts(model)
     if any(p.level == "error" for p in problems):
         return None, sorted(problems, key=lambda p: (p.line, p.column))
     roster = Roster(model, source, home, shifts, efforts)
     problems.extend(coverage_problems(roster, matrix, doc))
     return roster, sorted(problems, key=lambda p: (p.line, p.column))
+
+
+class _RosterCheck:
+    """The checks of one roster against the matrix, collecting every problem found."""
+
+    def __init__(self, doc: Any, matrix: Matrix, problems: list[Problem]) -> None:
+        self.doc, self.matrix, self.problems = doc, matrix, problems
+
+    def problem(self, path: tuple[Any, ...], message: str, code: str, **kw: Any) -> None:
+        self.problems.append(self.doc.problem(path, message, code, **kw))
+
+    def zone_of(self, path: tuple[Any, ...], name: str | None, fallback: ZoneInfo) -> ZoneInfo:
+        if name is None:
+            return fallback
+        try:
+            return cal.zone(name)
+        except ValueError as exc:
+            self.problem(path, str(exc), "R306")
+            return fallback
+
+    def holidays_of(self, path: tuple[Any, ...], name: str | None) -> Any:
+        calendars = self.matrix.calendars
+        if name is None or name == NO_HOLIDAYS:
+            return None
+        calendar = calendars.get(name)
+        if calendar is None:
+            hint = difflib.get_close_matches(name, sorted(calendars), n=1)
+            self.problem(path, f"unknown calendar `{name}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
+                         + f" (the matrix has {', '.join(sorted(calendars))}; or `none`)", "C504")
+            return None
+        if not isinstance(calendar, cal.WeeklyHours):
+            self.problem(path, f"calendar `{name}` is open around the clock and has no holidays; write `none`",
+                         "C504", level="warning")
+            return None
+        return calendar
+
+    def shifts(self, model: Any, home: ZoneInfo) -> dict[str, list[Shift]]:
+        default_holidays = self.holidays_of(("holidays",), model.holidays)
+        roles = set(self.matrix.model.roles)
+        shifts: dict[str, list[Shift]] = {}
+        for role, items in model.roles.items():
+            if role not in roles:
+                hint = difflib.get_close_matches(role, sorted(roles), n=1)
+                self.problem(("roles", role), f"unknown role `{role}`"
+                             + (f"; did you mean `{hint[0]}`?" if hint else "")
+                             + " (a roster names the matrix's roles, never people)", "C501", key=True)
+                continue
+            shifts[role] = [shift for i, item in enumerate(items)
+                            if (shift := self.shift(("roles", role, i), role, item, home, default_holidays))]
+        return shifts
+
+    def shift(self, base: tuple[Any, ...], role: str, item: Any, home: ZoneInfo, default_holidays: Any
+              ) -> Shift | None:
+        try:
+            days = parse_roster_days(item.days)
+        except ValueError as exc:
+            self.problem(base + ("days",), str(exc), "C502")
+            return None
+        try:
+            start, length = parse_shift_hours(item.hours)
+        except ValueError as exc:
+            self.problem(base + ("hours",), str(exc), "C503")
+            return None
+        zone = self.zone_of(base + ("timezone",), item.timezone, home)
+        holidays = default_holidays if item.holidays is None else self.holidays_of(base + ("holidays",), item.holidays)
+        return Shift(role, days, start, length, item.people, zone, holidays)
+
+    def efforts(self, model: Any) -> dict[str, dict[str, float]]:
+        severities = self.matrix.model.severities
+        for key, spec in model.effort.items():
+            if key != "default" and key not in severities:
+                self.problem(("effort", key), f"`{key}` is neither `default` nor a severity of the matrix "
+                             f"({', '.join(severities)})", "C505", key=True)
+                continue
+            for step in STEPS:
+                value = getattr(spec, step)
+                if value is not None and value.total_seconds() <= 0:
+                    self.problem(("effort", key, step), "an effort must be longer than zero", "C506")
+        efforts: dict[str, dict[str, float]] = {"default": dict(DEFAULT_EFFORT)}
+        defaults = model.effort.get("default")
+        if defaults is not None:
+            for step in STEPS:
+                if getattr(defaults, step) is not None:
+                    efforts["default"][step] = max(getattr(defaults, step).total_seconds(), 1.0)
+        for sid in severities:
+            spec = model.effort.get(sid)
+            if spec is not None:
+                efforts[sid] = {step: max(getattr(spec, step).total_seconds(), 1.0) if getattr(spec, step) is not None
+                                else efforts["default"][step] for step in STEPS}
+        return efforts
 
 
 def handlers(matrix: Matrix) -> dict[str, list[tuple[str, str]]]:

@@ -9,8 +9,20 @@ import typer
 
 from triage.audit import measure as audit_mod
 from triage.audit.review import review as build_review
-from triage.cli.common import (AtOption, MatrixOption, OutputOption, RecordFormat, ReportFormat, day_or_moment, emit,
-                               home_zone, load_matrix, moment, reported, stderr)
+from triage.cli.common import (
+    AtOption,
+    MatrixOption,
+    OutputOption,
+    RecordFormat,
+    ReportFormat,
+    day_or_moment,
+    emit,
+    home_zone,
+    load_matrix,
+    moment,
+    reported,
+    stderr,
+)
 from triage.errors import ExitCode
 from triage.exports.sources import export_items
 from triage.matrix.loader import Matrix

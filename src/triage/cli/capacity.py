@@ -12,8 +12,17 @@ from triage.capacity import analysis as cap
 from triage.capacity.demand import demand_from_rates, demand_from_tickets
 from triage.capacity.roster import Roster, read_roster, week_start, with_efforts
 from triage.cli.audit import InputFormatOption, MappingOption, items
-from triage.cli.common import (MatrixOption, OutputOption, ReportFormat, day_or_moment, emit, home_zone, load_matrix,
-                               reported, stderr)
+from triage.cli.common import (
+    MatrixOption,
+    OutputOption,
+    ReportFormat,
+    day_or_moment,
+    emit,
+    home_zone,
+    load_matrix,
+    reported,
+    stderr,
+)
 from triage.errors import InputError, UsageError
 from triage.files import read_bytes
 from triage.matrix.loader import Matrix

@@ -6,8 +6,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from triage.matrix.answers import parse_answer
 from triage.engine.decide import applies, check_known
+from triage.matrix.answers import parse_answer
 from triage.matrix.loader import Matrix
 from triage.sanitize import one_line, visible
 
@@ -78,7 +78,7 @@ class QuestionaryPrompter:
         output = self.kwargs["output"]
         try:
             width = max(output.get_size().columns, 20)
-        except Exception:  # noqa: BLE001 - an output that cannot tell its size: a common width
+        except Exception:
             width = 80
         styled = [(" ".join(styles.get(word, "") for word in style.split()), visible(text)) for style, text in parts]
         print_formatted_text(FormattedText(wrap_words(styled, width)), output=output)

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from triage.cli.prompts import Prompter, interview
 from triage.engine.decide import decide
 from triage.matrix.loader import Matrix
-from triage.cli.prompts import Prompter, interview
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -11,8 +11,18 @@ from typing import Annotated, Any
 
 import typer
 
-from triage.cli.common import AtOption, Format, HistoryOption, MatrixOption, emit, load_matrix, moment, pairs, \
-    reported, stderr
+from triage.cli.common import (
+    AtOption,
+    Format,
+    HistoryOption,
+    MatrixOption,
+    emit,
+    load_matrix,
+    moment,
+    pairs,
+    reported,
+    stderr,
+)
 from triage.engine import followup
 from triage.engine.followup import TicketState
 from triage.engine.history import History

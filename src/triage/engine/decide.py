@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
+from triage.errors import AnswerError, InputError, MissingAnswerError
 from triage.matrix.answers import parse_answer, to_json
 from triage.matrix.calendars import zone
 from triage.matrix.conditions import matches
 from triage.matrix.durations import iso_duration, iso_moment
-from triage.errors import AnswerError, InputError, MissingAnswerError
 from triage.matrix.loader import Matrix
 
 SCHEMA_VERSION = 1

@@ -6,8 +6,8 @@ import itertools
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from triage.matrix.durations import human_duration
 from triage.engine.decide import evaluate
+from triage.matrix.durations import human_duration
 from triage.matrix.loader import Matrix
 
 _MAX_DECISION_CHECK = 2_000_000

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from triage.matrix.durations import human_duration, iso_duration
 from triage.engine.decide import Result, fill, local_time, placeholder_values, resolve_answers, terms, triage
-from triage.errors import AnswerError, InputError, MissingAnswerError
 from triage.engine.history import Event
+from triage.errors import AnswerError, InputError, MissingAnswerError
+from triage.matrix.durations import human_duration, iso_duration
 from triage.matrix.loader import Matrix
 
 

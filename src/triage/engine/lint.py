@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from triage.matrix.conditions import matches
 from triage.engine.decide import decision_table, resolve_answers, triage
 from triage.errors import Problem, TriageError
+from triage.matrix.conditions import matches
 from triage.matrix.loader import Matrix, check
 from triage.sanitize import has_unsafe, visible
 

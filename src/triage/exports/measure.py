@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from triage.matrix.calendars import AlwaysOpen
 from triage.exports.moments import MomentLists, Moments
+from triage.matrix.calendars import AlwaysOpen
 
 _MAX_SPAN_DAYS = 366 * 30  # a batch whose times spread wider is measured one ticket at a time
 _SLACK = timedelta(days=45)  # the least a compiled span reaches past the data

@@ -9,18 +9,18 @@ handed back to it, so every value read here is the one `fromisoformat` gives.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
 
 @lru_cache(maxsize=256)
 def zone_of(offset: int) -> timezone:
     """The fixed zone of a UTC offset in seconds (UTC itself for 0, as `fromisoformat` gives it)."""
-    return timezone.utc if offset == 0 else timezone(timedelta(seconds=offset))
+    return UTC if offset == 0 else timezone(timedelta(seconds=offset))
 
 
 class Moments:
@@ -28,7 +28,7 @@ class Moments:
     seconds, NaN where the cell was empty) and `offsets` (each time's UTC offset in seconds). Indexing gives
     the datetime (or None), as a list of datetimes would."""
 
-    __slots__ = ("micros", "stamps", "offsets", "_lists")
+    __slots__ = ("_lists", "micros", "offsets", "stamps")
 
     def __init__(self, micros: Any, stamps: Any, offsets: Any) -> None:
         self.micros, self.stamps, self.offsets = micros, stamps, offsets
@@ -79,7 +79,7 @@ class MomentLists:
     """A list of times per ticket (customer updates), flat: `flat` holds every ticket's times in turn, each
     ticket's in time order, `counts` how many each ticket has. Indexing gives a ticket's list of datetimes."""
 
-    __slots__ = ("flat", "counts", "starts")
+    __slots__ = ("counts", "flat", "starts")
 
     def __init__(self, flat: Moments, counts: Any) -> None:
         import numpy as np

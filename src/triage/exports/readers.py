@@ -22,8 +22,8 @@ import orjson
 from pydantic import Field
 
 from triage.errors import InputError, MatrixError
-from triage.matrix.model import Model
 from triage.exports.moments import MomentLists, Moments, read_column, read_lists
+from triage.matrix.model import Model
 
 TICKET_FIELDS = ("ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
                  "updates", "reassignments", "tags", "account", "override_reason", "exception", "escalated_to",

@@ -12,10 +12,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from triage.errors import AnswerError, MatrixError, Problem
 from triage.matrix import calendars as cal
 from triage.matrix.answers import parse_answer
 from triage.matrix.conditions import normalise
-from triage.errors import AnswerError, MatrixError, Problem
 from triage.matrix.document import Document
 
 TEMPLATE_STAGES = ("under_review", "escalated", "update", "internal_update", "resolved")
@@ -218,208 +218,245 @@ def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Probl
 
 
 def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem]]:
-    problems: list[Problem] = []
+    """Check the references between sections and build the indexes the engine needs, section by section."""
+    index = _Indexer(model, doc)
+    index.roles()
+    calendars = {cid: found for cid, spec in model.calendars.items()
+                 if (found := index.calendar(cid, spec)) is not None}
+    kinds, defaults, applies = index.questions()
+    levels = index.severities()
+    rules = index.conditions("severity_rules", model.severity_rules, kinds)
+    for i, rule in enumerate(model.severity_rules):
+        if rule.at_least not in levels:
+            index.problem(("severity_rules", i, "at_least"), f"no severity has level {rule.at_least}", "R307")
+    routes = index.conditions("routes", model.routes, kinds)
+    for i, route in enumerate(model.routes):
+        index.role_ref(("routes", i, "role"), route.role)
+    index.communication()
+    index.handoffs()
+    index.exceptions()
+    index.examples()
+    matrix = Matrix(model, doc.source, sha256, doc, kinds, defaults, applies, levels, calendars, rules, routes)
+    return matrix, index.problems
 
-    def problem(path: tuple[Any, ...], message: str, code: str, **kw: Any) -> None:
-        problems.append(doc.problem(path, message, code, **kw))
 
-    roles = set(model.roles)
-    for rid in model.roles:
-        if not rid.isidentifier() or not rid.islower() or rid[0] == "_":
-            problem(("roles", rid), f"`{rid}` is not a valid role id", "M204", key=True)
+class _Indexer:
+    """The checks of one matrix's sections, collecting every problem found."""
 
-    def role_ref(path: tuple[Any, ...], rid: str | None) -> None:
-        if rid is not None and rid not in roles:
-            hint = difflib.get_close_matches(rid, sorted(roles), n=1)
-            problem(path, f"unknown role `{rid}`" + (f"; did you mean `{hint[0]}`?" if hint else ""), "R301")
+    def __init__(self, model: Any, doc: Document) -> None:
+        self.model, self.doc = model, doc
+        self.problems: list[Problem] = []
+        self.role_ids = set(model.roles)
 
-    try:
-        cal.zone(model.matrix.timezone)
-    except ValueError as exc:
-        problem(("matrix", "timezone"), str(exc), "R306")
-    role_ref(("matrix", "owner"), model.matrix.owner)
+    def problem(self, path: tuple[Any, ...], message: str, code: str, **kw: Any) -> None:
+        self.problems.append(self.doc.problem(path, message, code, **kw))
 
-    # calendars
-    calendars: dict[str, Any] = {}
-    for cid, spec in model.calendars.items():
+    def role_ref(self, path: tuple[Any, ...], rid: str | None) -> None:
+        if rid is not None and rid not in self.role_ids:
+            hint = difflib.get_close_matches(rid, sorted(self.role_ids), n=1)
+            self.problem(path, f"unknown role `{rid}`" + (f"; did you mean `{hint[0]}`?" if hint else ""), "R301")
+
+    def roles(self) -> None:
+        for rid in self.model.roles:
+            if not rid.isidentifier() or not rid.islower() or rid[0] == "_":
+                self.problem(("roles", rid), f"`{rid}` is not a valid role id", "M204", key=True)
+        try:
+            cal.zone(self.model.matrix.timezone)
+        except ValueError as exc:
+            self.problem(("matrix", "timezone"), str(exc), "R306")
+        self.role_ref(("matrix", "owner"), self.model.matrix.owner)
+
+    def calendar(self, cid: str, spec: Any) -> Any:
+        """One calendar, built; None when it cannot be (its problems are recorded)."""
         base = ("calendars", cid)
         tz = None
         if spec.timezone is not None:
             try:
                 tz = cal.zone(spec.timezone)
             except ValueError as exc:
-                problem(base + ("timezone",), str(exc), "R306")
+                self.problem(base + ("timezone",), str(exc), "R306")
         if spec.kind == "always":
             if spec.hours or spec.holidays or spec.public_holidays:
-                problem(base + ("kind",), "an `always` calendar has no hours or holidays", "M204")
-            calendars[cid] = cal.AlwaysOpen(cid, tz)
-            continue
+                self.problem(base + ("kind",), "an `always` calendar has no hours or holidays", "M204")
+            return cal.AlwaysOpen(cid, tz)
         if spec.timezone is None:
-            problem(base, f"weekly calendar `{cid}` needs a `timezone`", "M203")
-        week: dict[int, list[cal.Interval]] = {}
-        for days, hours in spec.hours.items():
-            try:
-                numbers = cal.parse_days(days)
-            except ValueError as exc:
-                problem(base + ("hours", days), str(exc), "M204", key=True)
-                continue
-            try:
-                intervals = cal.parse_hours(hours)
-            except ValueError as exc:
-                problem(base + ("hours", days), str(exc), "M204")
-                continue
-            for d in numbers:
-                if d in week:
-                    problem(base + ("hours", days), f"{cal.DAYS[d]} is given more than once", "M205", key=True)
-                week[d] = intervals
+            self.problem(base, f"weekly calendar `{cid}` needs a `timezone`", "M203")
+        week = self.week(base, spec.hours)
         if not any(week.values()):
-            problem(base + ("hours",), f"calendar `{cid}` is never open", "L415")
-        holidays: dict[Any, list[cal.Interval]] = {}
-        names = {}
-        for i, h in enumerate(spec.holidays):
-            if h.date in holidays:
-                problem(base + ("holidays", i, "date"), f"holiday {h.date} is listed twice", "M205")
-            try:
-                holidays[h.date] = cal.parse_hours(h.hours) if h.hours else []
-            except ValueError as exc:
-                problem(base + ("holidays", i, "hours"), str(exc), "M204")
-            names[h.date] = h.name
+            self.problem(base + ("hours",), f"calendar `{cid}` is never open", "L415")
+        holidays, names = self.holidays(base, spec.holidays)
         public = None
         if spec.public_holidays is not None:
             try:
                 public = cal.public_holidays(spec.public_holidays.country, spec.public_holidays.subdivision)
             except ValueError as exc:
-                problem(base + ("public_holidays",), str(exc), "R306")
-        if tz is not None:
-            calendars[cid] = cal.WeeklyHours(cid, tz, week, holidays, names, public)
+                self.problem(base + ("public_holidays",), str(exc), "R306")
+        return None if tz is None else cal.WeeklyHours(cid, tz, week, holidays, names, public)
 
-    # questions
-    kinds: dict[str, tuple[str, tuple[str, ...]]] = {}
-    defaults: dict[str, Any] = {}
-    applies: dict[str, dict[str, Any]] = {}
-    for i, q in enumerate(model.questions):
-        base = ("questions", i)
-        if q.id in kinds:
-            first = next(j for j, other in enumerate(model.questions) if other.id == q.id)
-            problem(base + ("id",), f"question id `{q.id}` is used twice (first at line "
-                    f"{doc.locate(('questions', first, 'id'))[0]})", "M205")
-            continue
+    def week(self, base: tuple[Any, ...], hours: dict[str, Any]) -> dict[int, list[cal.Interval]]:
+        week: dict[int, list[cal.Interval]] = {}
+        for days, text in hours.items():
+            try:
+                numbers = cal.parse_days(days)
+            except ValueError as exc:
+                self.problem(base + ("hours", days), str(exc), "M204", key=True)
+                continue
+            try:
+                intervals = cal.parse_hours(text)
+            except ValueError as exc:
+                self.problem(base + ("hours", days), str(exc), "M204")
+                continue
+            for d in numbers:
+                if d in week:
+                    self.problem(base + ("hours", days), f"{cal.DAYS[d]} is given more than once", "M205", key=True)
+                week[d] = intervals
+        return week
+
+    def holidays(self, base: tuple[Any, ...], listed: list[Any]
+                 ) -> tuple[dict[Any, list[cal.Interval]], dict[Any, Any]]:
+        holidays: dict[Any, list[cal.Interval]] = {}
+        names = {}
+        for i, h in enumerate(listed):
+            if h.date in holidays:
+                self.problem(base + ("holidays", i, "date"), f"holiday {h.date} is listed twice", "M205")
+            try:
+                holidays[h.date] = cal.parse_hours(h.hours) if h.hours else []
+            except ValueError as exc:
+                self.problem(base + ("holidays", i, "hours"), str(exc), "M204")
+            names[h.date] = h.name
+        return holidays, names
+
+    def questions(self) -> tuple[dict[str, tuple[str, tuple[str, ...]]], dict[str, Any], dict[str, dict[str, Any]]]:
+        kinds: dict[str, tuple[str, tuple[str, ...]]] = {}
+        defaults: dict[str, Any] = {}
+        applies: dict[str, dict[str, Any]] = {}
+        for i, q in enumerate(self.model.questions):
+            base = ("questions", i)
+            if q.id in kinds:
+                first = next(j for j, other in enumerate(self.model.questions) if other.id == q.id)
+                self.problem(base + ("id",), f"question id `{q.id}` is used twice (first at line "
+                             f"{self.doc.locate(('questions', first, 'id'))[0]})", "M205")
+                continue
+            self.choices(base, q)
+            if q.applies_when is not None:
+                cond, found = normalise(q.applies_when, kinds)  # only earlier questions are known here
+                for sub, message, code in found:
+                    if code == "R303":
+                        message += " (a question may only depend on questions asked before it)"
+                    self.problem(base + ("applies_when",) + sub, message, code)
+                applies[q.id] = cond
+                if q.default is None:
+                    self.problem(base, f"question `{q.id}` applies only sometimes, so it needs a `default`", "M203")
+            kinds[q.id] = (q.kind, tuple(q.choices))
+            if q.default is not None:
+                try:
+                    defaults[q.id] = parse_answer(q.id, q.kind, tuple(q.choices), q.default)
+                except AnswerError as exc:
+                    self.problem(base + ("default",), f"default: {exc.message}", "R304")
+        return kinds, defaults, applies
+
+    def choices(self, base: tuple[Any, ...], q: Any) -> None:
         if q.kind == "yes_no" and q.choices:
-            problem(base + ("choices",), "a yes/no question has no choices", "M204")
+            self.problem(base + ("choices",), "a yes/no question has no choices", "M204")
         if q.kind != "yes_no" and not q.choices:
-            problem(base, f"question `{q.id}` needs `choices`", "M203")
+            self.problem(base, f"question `{q.id}` needs `choices`", "M203")
         for cid in q.choices:
             if not cid[:1].isalpha() or not cid.replace("_", "a").isalnum() or cid.lower() != cid:
-                problem(base + ("choices", cid), f"`{cid}` is not a valid choice id", "M204", key=True)
-        if q.applies_when is not None:
-            cond, found = normalise(q.applies_when, kinds)  # only earlier questions are known here
-            for sub, message, code in found:
-                if code == "R303":
-                    message += " (a question may only depend on questions asked before it)"
-                problem(base + ("applies_when",) + sub, message, code)
-            applies[q.id] = cond
-            if q.default is None:
-                problem(base, f"question `{q.id}` applies only sometimes, so it needs a `default`", "M203")
-        kinds[q.id] = (q.kind, tuple(q.choices))
-        if q.default is not None:
-            try:
-                defaults[q.id] = parse_answer(q.id, q.kind, tuple(q.choices), q.default)
-            except AnswerError as exc:
-                problem(base + ("default",), f"default: {exc.message}", "R304")
+                self.problem(base + ("choices", cid), f"`{cid}` is not a valid choice id", "M204", key=True)
 
-    # severities
-    levels: dict[int, SeverityLevel] = {}
-    for sid, sev in model.severities.items():
-        base = ("severities", sid)
-        if sev.level in levels:
-            problem(base + ("level",), f"level {sev.level} is used by `{levels[sev.level].id}` too", "M205")
-        levels[sev.level] = SeverityLevel(sid, sev.level, sev)
-        if sev.targets.calendar not in model.calendars:
-            problem(base + ("targets", "calendar"), f"unknown calendar `{sev.targets.calendar}`", "R302")
-        r = sev.routing
-        for key in ("receives", "approves", "owner"):
-            role_ref(base + ("routing", key), getattr(r, key))
-        for j, step in enumerate(r.steps):
-            role_ref(base + ("routing", "steps", j, "role"), step.role)
-        for j, notice in enumerate(r.notify):
-            role_ref(base + ("routing", "notify", j, "role"), notice.role)
-    if levels and sorted(levels) != list(range(1, len(levels) + 1)):
-        problem(("severities",), f"severity levels must run 1..{len(levels)} without gaps "
-                                 f"(found {', '.join(map(str, sorted(levels)))})", "M204")
+    def severities(self) -> dict[int, SeverityLevel]:
+        levels: dict[int, SeverityLevel] = {}
+        for sid, sev in self.model.severities.items():
+            base = ("severities", sid)
+            if sev.level in levels:
+                self.problem(base + ("level",), f"level {sev.level} is used by `{levels[sev.level].id}` too", "M205")
+            levels[sev.level] = SeverityLevel(sid, sev.level, sev)
+            if sev.targets.calendar not in self.model.calendars:
+                self.problem(base + ("targets", "calendar"), f"unknown calendar `{sev.targets.calendar}`", "R302")
+            r = sev.routing
+            for key in ("receives", "approves", "owner"):
+                self.role_ref(base + ("routing", key), getattr(r, key))
+            for j, step in enumerate(r.steps):
+                self.role_ref(base + ("routing", "steps", j, "role"), step.role)
+            for j, notice in enumerate(r.notify):
+                self.role_ref(base + ("routing", "notify", j, "role"), notice.role)
+        if levels and sorted(levels) != list(range(1, len(levels) + 1)):
+            self.problem(("severities",), f"severity levels must run 1..{len(levels)} without gaps "
+                                          f"(found {', '.join(map(str, sorted(levels)))})", "M204")
+        return levels
 
-    def conditions(section: str, items: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
+    def conditions(self, section: str, items: list[Any], kinds: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
+        """Rules or routes with their conditions in canonical form."""
         out = []
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in seen:
-                first = doc.locate((section, seen[item.id], "id"))[0]
-                problem((section, i, "id"), f"{section} id `{item.id}` is used twice (first at line {first})", "M205")
+                first = self.doc.locate((section, seen[item.id], "id"))[0]
+                self.problem((section, i, "id"), f"{section} id `{item.id}` is used twice (first at line {first})",
+                             "M205")
             seen.setdefault(item.id, i)
             cond, found = normalise(item.when, kinds)
             for sub, message, code in found:
-                problem((section, i, "when") + sub, message, code)
+                self.problem((section, i, "when") + sub, message, code)
             out.append((item, cond))
         return out
 
-    rules = conditions("severity_rules", model.severity_rules)
-    for i, rule in enumerate(model.severity_rules):
-        if rule.at_least not in levels:
-            problem(("severity_rules", i, "at_least"), f"no severity has level {rule.at_least}", "R307")
-    routes = conditions("routes", model.routes)
-    for i, route in enumerate(model.routes):
-        role_ref(("routes", i, "role"), route.role)
+    def communication(self) -> None:
+        comm = self.model.communication
+        self.role_ref(("communication", "internal_updates", "posted_by"), comm.internal_updates.posted_by)
+        for stage in TEMPLATE_STAGES:
+            if stage not in comm.templates:
+                self.problem(("communication", "templates"), f"missing template `{stage}`", "M203")
+        for stage, text in comm.templates.items():
+            if stage not in TEMPLATE_STAGES:
+                self.problem(("communication", "templates", stage), f"unknown template `{stage}` "
+                             f"(templates: {', '.join(TEMPLATE_STAGES)})", "M201", key=True)
+            for name in _placeholders(text):
+                if name not in PLACEHOLDERS:
+                    hint = difflib.get_close_matches(name, list(PLACEHOLDERS), n=1)
+                    self.problem(("communication", "templates", stage), f"unknown placeholder `${name}`"
+                                 + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(PLACEHOLDERS)})"),
+                                 "R305", needle=f"${name}")
 
-    comm = model.communication
-    role_ref(("communication", "internal_updates", "posted_by"), comm.internal_updates.posted_by)
-    for stage in TEMPLATE_STAGES:
-        if stage not in comm.templates:
-            problem(("communication", "templates"), f"missing template `{stage}`", "M203")
-    for stage, text in comm.templates.items():
-        if stage not in TEMPLATE_STAGES:
-            problem(("communication", "templates", stage), f"unknown template `{stage}` "
-                    f"(templates: {', '.join(TEMPLATE_STAGES)})", "M201", key=True)
-        for name in _placeholders(text):
-            if name not in PLACEHOLDERS:
-                hint = difflib.get_close_matches(name, list(PLACEHOLDERS), n=1)
-                problem(("communication", "templates", stage), f"unknown placeholder `${name}`"
-                        + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(PLACEHOLDERS)})"),
-                        "R305", needle=f"${name}")
-    def unique(section: str, items: list[Any], what: str) -> set[str]:
+    def unique(self, section: str, items: list[Any], what: str) -> set[str]:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.id in seen:
-                problem((section, i, "id"), f"{what} `{item.id}` is listed twice", "M205")
+                self.problem((section, i, "id"), f"{what} `{item.id}` is listed twice", "M205")
             seen.add(item.id)
         return seen
 
-    packet_ids = unique("handoff_packet", model.handoff_packet, "packet field")
-    unique("handoff_points", model.handoff_points, "handoff point")
-    unique("closure_checklist", model.closure_checklist, "closure item")
-    for i, point in enumerate(model.handoff_points):
-        for j, rid in enumerate(point.to):
-            role_ref(("handoff_points", i, "to", j), rid)
-        for j, fid in enumerate(point.requires):
-            if fid not in packet_ids:
-                problem(("handoff_points", i, "requires", j), f"unknown packet field `{fid}` "
-                        f"(fields: {', '.join(sorted(packet_ids))})", "R309")
-    for i, exc in enumerate(model.exceptions):
-        role_ref(("exceptions", i, "approver"), exc.approver)
-        for j, rid in enumerate(exc.changes.notify):
-            role_ref(("exceptions", i, "changes", "notify", j), rid)
-        for sid, changed in {**exc.changes.targets, **{k: {} for k in exc.changes.update_every}}.items():
-            if sid not in model.severities:
-                problem(("exceptions", i, "changes"), f"unknown severity `{sid}`", "R307")
-            for name in changed:
-                if name not in TARGET_NAMES + ("resolution",):
-                    problem(("exceptions", i, "changes", "targets", sid, name),
-                            f"unknown target `{name}` (targets: {', '.join(TARGET_NAMES)}, resolution)", "M201", key=True)
-    for i, ex in enumerate(model.examples):
-        for rid in ex.expect.routes or []:
-            role_ref(("examples", i, "expect", "routes"), rid)
-        role_ref(("examples", i, "expect", "owner"), ex.expect.owner)
+    def handoffs(self) -> None:
+        packet_ids = self.unique("handoff_packet", self.model.handoff_packet, "packet field")
+        self.unique("handoff_points", self.model.handoff_points, "handoff point")
+        self.unique("closure_checklist", self.model.closure_checklist, "closure item")
+        for i, point in enumerate(self.model.handoff_points):
+            for j, rid in enumerate(point.to):
+                self.role_ref(("handoff_points", i, "to", j), rid)
+            for j, fid in enumerate(point.requires):
+                if fid not in packet_ids:
+                    self.problem(("handoff_points", i, "requires", j), f"unknown packet field `{fid}` "
+                                 f"(fields: {', '.join(sorted(packet_ids))})", "R309")
 
-    matrix = Matrix(model, doc.source, sha256, doc, kinds, defaults, applies, levels, calendars, rules, routes)
-    return matrix, problems
+    def exceptions(self) -> None:
+        for i, exc in enumerate(self.model.exceptions):
+            self.role_ref(("exceptions", i, "approver"), exc.approver)
+            for j, rid in enumerate(exc.changes.notify):
+                self.role_ref(("exceptions", i, "changes", "notify", j), rid)
+            for sid, changed in {**exc.changes.targets, **{k: {} for k in exc.changes.update_every}}.items():
+                if sid not in self.model.severities:
+                    self.problem(("exceptions", i, "changes"), f"unknown severity `{sid}`", "R307")
+                for name in changed:
+                    if name not in TARGET_NAMES + ("resolution",):
+                        self.problem(("exceptions", i, "changes", "targets", sid, name),
+                                     f"unknown target `{name}` (targets: {', '.join(TARGET_NAMES)}, resolution)",
+                                     "M201", key=True)
+
+    def examples(self) -> None:
+        for i, ex in enumerate(self.model.examples):
+            for rid in ex.expect.routes or []:
+                self.role_ref(("examples", i, "expect", "routes"), rid)
+            self.role_ref(("examples", i, "expect", "owner"), ex.expect.owner)
 
 
 def _placeholders(text: str) -> list[str]:

@@ -15,9 +15,9 @@ import yaml
 from yaml.events import AliasEvent, StreamEndEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from triage.matrix.document import Document, Path
 from triage.errors import InputError, Problem
 from triage.files import MAX_BYTES
+from triage.matrix.document import Document, Path
 
 MAX_DEPTH = 40
 _AMBIGUOUS = {"yes", "no", "on", "off", "y", "n"}

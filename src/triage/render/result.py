@@ -11,10 +11,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from triage.matrix.durations import human_duration
 from triage.engine.decide import Result, local_time
-from triage.sanitize import markdown as md
+from triage.matrix.durations import human_duration
 from triage.render.output import Output
+from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
 
 SEVERITY_STYLE = {1: "bold white on red", 2: "bold black on dark_orange", 3: "bold black on yellow", 4: "bold black on green"}
