@@ -298,8 +298,30 @@ class _Checks:
         """The chosen tickets of a batch (`rows`, a NumPy array of their indexes, in order)."""
         import numpy as np
 
-        report = self.report
         picked = rows.tolist()
+        self.criteria(batch, picked)
+        chosen = rows[~np.isnan(stamps(batch.escalated)[rows])].tolist()  # the escalated ones
+        self.report.escalated += len(chosen)
+        self.packets(batch, chosen)
+        self.tags(batch, chosen)
+        for i in chosen if self.keep else ():
+            self.report.escalated_tickets.append(batch.ticket_at(i))
+            if len(self.report.escalated_tickets) > self.keep * 4:
+                _keep_latest(self.report.escalated_tickets, self.keep)
+        reassignments = batch.reassignments
+        counts = np.fromiter(reassignments, dtype=np.int64, count=len(reassignments))
+        self.report.bounced += [(batch.ticket[i], batch.level[i], reassignments[i])
+                                for i in rows[counts[rows] >= self.report.options.bounce_threshold].tolist()]
+        for i in picked if any(batch.exception) or any(batch.escalated_to) else ():
+            if batch.exception[i]:
+                self.report.exceptions_used[batch.exception[i]] += 1
+            role = batch.escalated_to[i]
+            if role and role not in self.roles:
+                self.report.unknown_roles[role] += 1
+
+    def criteria(self, batch: Batch, picked: list[int]) -> None:
+        """Recorded answers against what the matrix decides for them; overrides."""
+        report = self.report
         answers, overrides = batch.answers, batch.override_reason
         for i in picked if any(answers) or any(overrides) else ():
             if answers[i]:
@@ -312,41 +334,30 @@ class _Checks:
                     report.disagreements.append((batch.ticket[i], batch.level[i], known[0], known[1], overrides[i]))
             if overrides[i]:
                 report.overrides.append((batch.ticket[i], batch.level[i], overrides[i]))
-        escalated = batch.escalated
-        chosen = rows[~np.isnan(stamps(escalated)[rows])].tolist()  # the escalated ones
-        report.escalated += len(chosen)
-        packets, tags = batch.packet, batch.tags
-        for i in chosen if any(packets) else ():
-            packet = packets[i]
+
+    def packets(self, batch: Batch, chosen: list[int]) -> None:
+        """The handoff packets of escalated tickets: complete, or which fields were missing."""
+        report = self.report
+        for i in chosen if any(batch.packet) else ():
+            packet = batch.packet[i]
             if packet:
                 report.escalated_with_packet += 1
                 gaps = [f for f in self.required if not packet.get(f)]
                 if not gaps:
                     report.complete_packets += 1
                 report.missing_fields.update(gaps)
-        by_tag = report.escalations_by_tag
-        for i in chosen if any(tags) else ():
-            if tags[i]:
-                micros, offset = instant(escalated, i)
-                for tag in tags[i]:
+
+    def tags(self, batch: Batch, chosen: list[int]) -> None:
+        """Each tag's escalations, for the repeated-escalation check."""
+        by_tag = self.report.escalations_by_tag
+        for i in chosen if any(batch.tags) else ():
+            if batch.tags[i]:
+                micros, offset = instant(batch.escalated, i)
+                for tag in batch.tags[i]:
                     lists = by_tag.get(tag) or by_tag.setdefault(tag, ([], [], []))
                     lists[0].append(micros)
                     lists[1].append(offset)
                     lists[2].append(batch.ticket[i])
-        for i in chosen if self.keep else ():
-            report.escalated_tickets.append(batch.ticket_at(i))
-            if len(report.escalated_tickets) > self.keep * 4:
-                _keep_latest(report.escalated_tickets, self.keep)
-        reassignments = batch.reassignments
-        counts = np.fromiter(reassignments, dtype=np.int64, count=len(reassignments))
-        report.bounced += [(batch.ticket[i], batch.level[i], reassignments[i])
-                           for i in rows[counts[rows] >= report.options.bounce_threshold].tolist()]
-        for i in picked if any(batch.exception) or any(batch.escalated_to) else ():
-            if batch.exception[i]:
-                report.exceptions_used[batch.exception[i]] += 1
-            role = batch.escalated_to[i]
-            if role and role not in self.roles:
-                report.unknown_roles[role] += 1
 
 
 def repeated(report: Audit) -> list[dict[str, Any]]:

@@ -48,6 +48,13 @@ def _text(section: str, what: str, old: str, new: str) -> list[Change]:
 
 
 def diff(old: Matrix, new: Matrix) -> list[Change]:
+    """Every change from `old` to `new`, section by section, then what the changes do to decisions."""
+    sections = (_about, _roles, _calendars, _questions, _rules, _severities, _routes, _communication, _decisions)
+    return [change for section in sections for change in section(old, new)]
+
+
+def _about(old: Matrix, new: Matrix) -> list[Change]:
+    """The matrix's own details, review triggers and maintenance steps."""
     a, b = old.model, new.model
     out: list[Change] = []
     for field in ("name", "version", "owner", "revised", "review_every_days", "timezone"):
@@ -57,14 +64,26 @@ def diff(old: Matrix, new: Matrix) -> list[Change]:
     out += _lists("matrix", "review trigger", a.matrix.review_triggers, b.matrix.review_triggers)
     out += _lists("matrix", "maintenance step", a.matrix.maintenance_checklist, b.matrix.maintenance_checklist)
     out += _lists("triggers", "trigger", a.triggers, b.triggers)
+    return out
 
+
+def _roles(old: Matrix, new: Matrix) -> list[Change]:
+    """Roles added, removed, renamed or moved."""
+    a, b = old.model, new.model
+    out: list[Change] = []
     ra, rb = a.roles, b.roles
     out += [Change("roles", "added", f"role `{r}` ({rb[r].name}) added") for r in rb if r not in ra]
     out += [Change("roles", "removed", f"role `{r}` ({ra[r].name}) removed") for r in ra if r not in rb]
     for r in set(ra) & set(rb):
         out += _text("roles", f"role `{r}` name", ra[r].name, rb[r].name)
         out += _text("roles", f"role `{r}` contact point", ra[r].where, rb[r].where)
+    return out
 
+
+def _calendars(old: Matrix, new: Matrix) -> list[Change]:
+    """Calendars added, removed, with other hours or holidays."""
+    a, b = old.model, new.model
+    out: list[Change] = []
     ca, cb = a.calendars, b.calendars
     out += [Change("calendars", "added", f"calendar `{c}` added") for c in cb if c not in ca]
     out += [Change("calendars", "removed", f"calendar `{c}` removed") for c in ca if c not in cb]
@@ -76,7 +95,13 @@ def diff(old: Matrix, new: Matrix) -> list[Change]:
         hb = {h.date: h for h in cb[c].holidays}
         out += [Change("calendars", "added", f"calendar `{c}`: holiday {d} {hb[d].name} added") for d in hb if d not in ha]
         out += [Change("calendars", "removed", f"calendar `{c}`: holiday {d} {ha[d].name} removed") for d in ha if d not in hb]
+    return out
 
+
+def _questions(old: Matrix, new: Matrix) -> list[Change]:
+    """Questions added, removed or reworded, choices, when asked."""
+    a, b = old.model, new.model
+    out: list[Change] = []
     qa, qb = _keyed(a.questions), _keyed(b.questions)
     out += [Change("questions", "added", f"question `{q}` added: {qb[q].ask}") for q in qb if q not in qa]
     out += [Change("questions", "removed", f"question `{q}` removed: {qa[q].ask}") for q in qa if q not in qb]
@@ -88,7 +113,13 @@ def diff(old: Matrix, new: Matrix) -> list[Change]:
             out.append(Change("questions", "changed", f"when `{q}` is asked changed"))
         if qa[q].affects != qb[q].affects:
             out.append(Change("questions", "changed", f"`{q}` now affects {qb[q].affects} (was {qa[q].affects})"))
+    return out
 
+
+def _rules(old: Matrix, new: Matrix) -> list[Change]:
+    """Severity rules added, removed, raised, lowered or reworded."""
+    a, b = old.model, new.model
+    out: list[Change] = []
     sa, sb = _keyed(a.severity_rules), _keyed(b.severity_rules)
     out += [Change("severity rules", "added", f"rule `{r}` added: at least {sb[r].at_least}, {sb[r].because}")
             for r in sb if r not in sa]
@@ -102,14 +133,26 @@ def diff(old: Matrix, new: Matrix) -> list[Change]:
         if sa[r].when != sb[r].when:
             out.append(Change("severity rules", "changed", f"rule `{r}` now applies when {sb[r].when} (was {sa[r].when})"))
         out += _text("severity rules", f"reason of `{r}`", sa[r].because, sb[r].because)
+    return out
 
+
+def _severities(old: Matrix, new: Matrix) -> list[Change]:
+    """Severities added, removed, or with other targets and routing."""
+    a, b = old.model, new.model
+    out: list[Change] = []
     for sid in b.severities:
         if sid not in a.severities:
             out.append(Change("severities", "added", f"severity `{sid}` ({b.severities[sid].label}) added"))
             continue
         out += _severity(sid, a.severities[sid], b.severities[sid], new)
     out += [Change("severities", "removed", f"severity `{s}` removed") for s in a.severities if s not in b.severities]
+    return out
 
+
+def _routes(old: Matrix, new: Matrix) -> list[Change]:
+    """Cross-functional routes."""
+    a, b = old.model, new.model
+    out: list[Change] = []
     ta, tb = _keyed(a.routes), _keyed(b.routes)
     out += [Change("routes", "added", f"route `{r}` to {new.role_name(tb[r].role)} added: {tb[r].reason}")
             for r in tb if r not in ta]
@@ -121,7 +164,13 @@ def diff(old: Matrix, new: Matrix) -> list[Change]:
         if ta[r].when != tb[r].when:
             out.append(Change("routes", "changed", f"route `{r}` now applies when {tb[r].when} (was {ta[r].when})"))
         out += _text("routes", f"reason of route `{r}`", ta[r].reason, tb[r].reason)
+    return out
 
+
+def _communication(old: Matrix, new: Matrix) -> list[Change]:
+    """Communication, handoffs, closure and exceptions."""
+    a, b = old.model, new.model
+    out: list[Change] = []
     ia, ib = a.communication.internal_updates, b.communication.internal_updates
     if (ia.posted_by, ia.where) != (ib.posted_by, ib.where):
         out.append(Change("communication", "changed", f"internal updates now posted by {new.role_name(ib.posted_by)} "
@@ -142,7 +191,6 @@ def diff(old: Matrix, new: Matrix) -> list[Change]:
             for e in eb if e not in ea]
     out += [Change("exceptions", "removed", f"exception `{e}` removed") for e in ea if e not in eb]
     out += [Change("exceptions", "changed", f"exception `{e}` changed") for e in eb if e in ea and ea[e] != eb[e]]
-    out += _decisions(old, new)
     return out
 
 

@@ -66,29 +66,48 @@ def _show(answers: dict[str, Any]) -> str:
 
 
 def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
-    doc, model = matrix.doc, matrix.model
+    """What the matrix decides, checked over every reachable combination of answers, then its other parts."""
     inputs = matrix.severity_inputs
-    table = decision_table(matrix)
-    reachable = {combo: decision for combo, decision in table.items() if _reachable(matrix, inputs, combo)}
+    reachable = {combo: decision for combo, decision in decision_table(matrix).items()
+                 if _reachable(matrix, inputs, combo)}
+    yield from _completeness(matrix, reachable)
+    yield from _deciding(matrix, reachable)
+    yield from _unread(matrix)
+    yield from _monotonic(matrix, reachable)
+    yield from _targets(matrix)
+    yield from _people(matrix)
+    yield from _exceptions(matrix, today)
+    yield from _display_text(matrix)
+    yield from _examples(matrix)
+
+
+Reachable = dict[tuple[Any, ...], Any]  # answers to the questions severity rules read -> Decision or None
+
+
+def _completeness(matrix: Matrix, reachable: Reachable) -> Iterator[Problem]:
+    """Answers that reach no severity."""
+    inputs = matrix.severity_inputs
     rest = 1
-    for q in model.questions:
+    for q in matrix.model.questions:
         if q.id not in inputs:
             rest *= len(matrix.domain(q.id))
-
-    # completeness
     gaps = [combo for combo, decision in reachable.items() if decision is None]
     if gaps:
-        example = _show(dict(zip(inputs, gaps[0])))
+        example = _show(dict(zip(inputs, gaps[0], strict=True)))
         total = len(reachable) * rest
-        yield doc.problem(("severity_rules",), f"{len(gaps) * rest:,} of {total:,} answer combinations reach no severity, "
-                          f"for example {example}; add a rule or a catch-all (`when: {{}}`)", "L401", key=True)
+        yield matrix.doc.problem(("severity_rules",), f"{len(gaps) * rest:,} of {total:,} answer combinations reach "
+                                 f"no severity, for example {example}; add a rule or a catch-all (`when: {{}}`)",
+                                 "L401", key=True)
 
-    # rules that never decide, levels never reached
+
+def _deciding(matrix: Matrix, reachable: Reachable) -> Iterator[Problem]:
+    """Rules that never decide, and levels never reached."""
+    doc, inputs = matrix.doc, matrix.severity_inputs
     deciding = Counter(rid for d in reachable.values() if d for rid in d.rules)
     for i, (rule, condition) in enumerate(matrix.severity_rules):
         if deciding[rule.id]:
             continue
-        hits = [d for combo, d in reachable.items() if matches(condition, dict(zip(inputs, combo)))]
+        hits = [d for combo, d in reachable.items() if matches(condition, dict(zip(inputs, combo, strict=True)))]
         if not hits:
             yield doc.problem(("severity_rules", i, "when"), f"rule `{rule.id}` matches no possible answers", "L402",
                               level="warning")
@@ -97,14 +116,17 @@ def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
             yield doc.problem(("severity_rules", i, "at_least"), f"rule `{rule.id}` never decides: whenever it "
                               f"matches, a more severe rule (such as `{over}`) wins", "L402", level="warning")
     reached = {d.level for d in reachable.values() if d}
-    for sid, sev in model.severities.items():
+    for sid, sev in matrix.model.severities.items():
         if sev.level not in reached:
             yield doc.problem(("severities", sid), f"no answers lead to `{sid}` (level {sev.level})", "L403",
                               level="warning", key=True)
 
-    # questions nobody reads; routing-only questions in severity rules
+
+def _unread(matrix: Matrix) -> Iterator[Problem]:
+    """Questions nobody reads; routing-only questions in severity rules."""
+    doc, inputs = matrix.doc, matrix.severity_inputs
     route_reads = {qid for _, cond in matrix.routes for qid in cond}
-    for i, q in enumerate(model.questions):
+    for i, q in enumerate(matrix.model.questions):
         if q.affects == "routing":
             for j, (rule, cond) in enumerate(matrix.severity_rules):
                 if q.id in cond:
@@ -117,32 +139,34 @@ def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
             yield doc.problem(("questions", i), f"no severity rule reads question `{q.id}` "
                               "(mark it `affects: routing` if it is for routing only)", "L404", level="warning")
 
-    # monotonicity: one step worse on an ordered question never gives a less severe level
-    position = {qid: i for i, qid in enumerate(inputs)}
-    for q in model.questions:
-        if not q.ordered or q.id not in position:
-            continue
-        k, choices = position[q.id], list(q.choices)
-        for combo, decision in reachable.items():
-            if decision is None:
-                continue
-            step = choices.index(combo[k]) + 1
-            if step >= len(choices):
-                continue
-            worse = combo[:k] + (choices[step],) + combo[k + 1:]
-            other = reachable.get(worse)
-            if other is not None and other.level > decision.level:
-                yield doc.problem(("questions", model.questions.index(q)),
-                                  f"a worse `{q.id}` lowers the severity: {_show(dict(zip(inputs, combo)))} gives "
-                                  f"{decision.level}, but {q.id}={choices[step]} gives {other.level}", "L406",
-                                  level="warning")
-                break
 
-    yield from _targets(matrix)
-    yield from _people(matrix)
-    yield from _exceptions(matrix, today)
-    yield from _display_text(matrix)
-    yield from _examples(matrix)
+def _monotonic(matrix: Matrix, reachable: Reachable) -> Iterator[Problem]:
+    """One step worse on an ordered question never gives a less severe level."""
+    inputs = matrix.severity_inputs
+    position = {qid: i for i, qid in enumerate(inputs)}
+    for n, q in enumerate(matrix.model.questions):
+        if q.ordered and q.id in position:
+            found = _first_dip(reachable, position[q.id], list(q.choices))
+            if found is not None:
+                combo, decision, worse, other = found
+                yield matrix.doc.problem(
+                    ("questions", n), f"a worse `{q.id}` lowers the severity: "
+                    f"{_show(dict(zip(inputs, combo, strict=True)))} gives {decision.level}, but {q.id}={worse} "
+                    f"gives {other.level}", "L406", level="warning")
+
+
+def _first_dip(reachable: Reachable, k: int, choices: list[str]) -> tuple[Any, Any, str, Any] | None:
+    """The first combination where the next worse answer to question `k` gives a less severe level."""
+    for combo, decision in reachable.items():
+        if decision is None:
+            continue
+        step = choices.index(combo[k]) + 1
+        if step >= len(choices):
+            continue
+        other = reachable.get(combo[:k] + (choices[step],) + combo[k + 1:])
+        if other is not None and other.level > decision.level:
+            return combo, decision, choices[step], other
+    return None
 
 
 def _targets(matrix: Matrix) -> Iterator[Problem]:

@@ -367,32 +367,53 @@ class Reader:
                  header: list[str] | None) -> Iterator[Batch | BadRow]:
         """One stretch of rows (cell lists under `header`, or dicts), field by field; a row's error is the first
         its fields give, in field order."""
-        m = self.mapping
         n = len(rows)
-        if header is not None:
-            columns: dict[str, Any] = dict(zip(header, zip(*rows))) if n else {}
-        else:
-            keys: dict[str, None] = {}
-            for row in rows:
-                keys.update(dict.fromkeys(row))
-            columns = {k: [row.get(k) for row in rows] for k in keys}
+        columns = _columns(rows, header)
         errors: dict[int, str] = {}
         fail = errors.setdefault
         nothing: list[Any] = [None] * n
+        refs = self._required(columns, "ticket", n, fail, "no ticket reference")
+        raw_levels = self._required(columns, "severity", n, fail, "no severity")
+        times = self._time_columns(columns, n, fail)
+        created = times["created_at"]
+        if None in created:
+            missing = created.missing() if isinstance(created, Moments) else [i for i, v in enumerate(created) if v is None]
+            for i in missing:
+                fail(i, "no creation time")
+        cells = self._cells(columns, "updates", n)
+        updates = [[] for _ in range(n)] if cells is None else self._updates(cells, fail)
+        reassignments = self._reassignments(columns, n, fail)
+        levels = self._level_numbers(raw_levels, fail)
+        batch = Batch(refs, levels, lines, created, times["acknowledged_at"], times["assigned_at"],
+                      times["escalated_at"], times["resolved_at"], updates, reassignments, self._tag_lists(columns, n),
+                      self._texts(columns, "account", n) or nothing,
+                      self._texts(columns, "override_reason", n) or nothing,
+                      self._texts(columns, "exception", n) or nothing, self._texts(columns, "escalated_to", n) or nothing,
+                      self._answers(columns, n), self._packets(columns, n), self._spent_column(columns, n, fail))
+        if errors:
+            bad += [BadRow(lines[i], reason) for i, reason in errors.items()]
+            batch = batch.without(errors)
+        if bad:
+            yield from sorted(bad, key=lambda b: b.line)
+        if len(batch):
+            yield batch
 
-        refs = self._texts(columns, "ticket", n) or nothing
-        if None in refs:
-            for i in (i for i, v in enumerate(refs) if v is None):
-                fail(i, "no ticket reference")
-        raw_levels = self._texts(columns, "severity", n) or nothing
-        if None in raw_levels:
-            for i in (i for i, v in enumerate(raw_levels) if v is None):
-                fail(i, "no severity")
-        times: dict[str, list[datetime | None]] = {}
+    def _required(self, columns: dict[str, Any], name: str, n: int, fail: Any, message: str) -> list[Any]:
+        """A text field every row needs; rows without it fail with `message`."""
+        texts = self._texts(columns, name, n) or [None] * n
+        if None in texts:
+            for i in (i for i, v in enumerate(texts) if v is None):
+                fail(i, message)
+        return texts
+
+    def _time_columns(self, columns: dict[str, Any], n: int, fail: Any) -> dict[str, Any]:
+        """Every time field, the ones written as an offset from another (in minutes or hours) included."""
+        nothing: list[Any] = [None] * n
+        times: dict[str, Any] = {}
         for name in TIME_FIELDS:
             cells = self._cells(columns, name, n)
             times[name] = nothing if cells is None else self._times(cells, name, fail)
-        for name, offset in m.offsets.items():
+        for name, offset in self.mapping.offsets.items():
             base = times.get(offset.from_, nothing)
             column = offset.minutes or offset.hours or ""
             unit = "minutes" if offset.minutes else "hours"
@@ -409,14 +430,10 @@ class Reader:
                 except (ValueError, OverflowError):
                     fail(i, f"{column}: `{raw}` is not a number")
             times[name] = moments
-        created = times["created_at"]
-        if None in created:
-            for i in created.missing() if isinstance(created, Moments) else [i for i, v in enumerate(created) if v is None]:
-                fail(i, "no creation time")
-        cells = self._cells(columns, "updates", n)
-        updates = [[] for _ in range(n)] if cells is None else self._updates(cells, fail)
-        reassignments = self._reassignments(columns, n, fail)
-        levels = list(map(self._levels.get, raw_levels))  # type: ignore[arg-type]
+        return times
+
+    def _level_numbers(self, raw_levels: list[Any], fail: Any) -> list[int]:
+        levels = list(map(self._levels.get, raw_levels))
         if None in levels:
             for i, raw in enumerate(raw_levels):
                 if levels[i] is None:
@@ -425,25 +442,32 @@ class Reader:
                     except ValueError as exc:
                         fail(i, str(exc))
                         levels[i] = 0
-        separator = m.tag_separator or m.list_separator
+        return levels  # type: ignore[return-value]
+
+    def _tag_lists(self, columns: dict[str, Any], n: int) -> list[list[str]]:
+        separator = self.mapping.tag_separator or self.mapping.list_separator
         cells = self._cells(columns, "tags", n)
         if cells is None:
-            tags: list[list[str]] = [[] for _ in range(n)]
-        else:
-            distinct = list(set(cells))  # few tag sets: each split once
-            split = {v: [t.strip() for t in s.split(separator) if t.strip()] if s else []
-                     for v, s in zip(distinct, self._clean(distinct))}
-            tags = [split[v] for v in cells]
-        spent: list[float | None] = nothing
+            return [[] for _ in range(n)]
+        distinct = list(set(cells))  # few tag sets: each split once
+        split = {v: [t.strip() for t in s.split(separator) if t.strip()] if s else []
+                 for v, s in zip(distinct, self._clean(distinct), strict=True)}
+        return [split[v] for v in cells]
+
+    def _spent_column(self, columns: dict[str, Any], n: int, fail: Any) -> list[float | None]:
         texts = self._texts(columns, "time_spent", n)
-        if texts is not None:
-            spent = []
-            for i, text in enumerate(texts):
-                try:
-                    spent.append(None if text is None else self._spent(text))
-                except ValueError as exc:
-                    fail(i, str(exc))
-                    spent.append(None)
+        if texts is None:
+            return [None] * n
+        spent: list[float | None] = []
+        for i, text in enumerate(texts):
+            try:
+                spent.append(None if text is None else self._spent(text))
+            except ValueError as exc:
+                fail(i, str(exc))
+                spent.append(None)
+        return spent
+
+    def _answers(self, columns: dict[str, Any], n: int) -> list[dict[str, str]]:
         answers: list[dict[str, str]] = [_NONE] * n
         for q in self.questions:
             if q in columns:
@@ -452,6 +476,9 @@ class Reader:
                 for i, raw in enumerate(self._clean(columns[q])):
                     if raw is not None:
                         answers[i][q] = raw
+        return answers
+
+    def _packets(self, columns: dict[str, Any], n: int) -> list[dict[str, bool]]:
         packets: list[dict[str, bool]] = [_NONE] * n  # type: ignore[list-item]
         for f in self.packet_fields:
             if f"packet_{f}" in columns:
@@ -460,19 +487,7 @@ class Reader:
                 for i, raw in enumerate(columns[f"packet_{f}"]):
                     if raw is not None:
                         packets[i][f] = (raw := raw.strip().lower()) not in self.missing and raw not in ("false", "no")
-        batch = Batch(refs, levels, lines, created, times["acknowledged_at"], times["assigned_at"],
-                      times["escalated_at"], times["resolved_at"], updates, reassignments, tags,
-                      self._texts(columns, "account", n) or nothing,
-                      self._texts(columns, "override_reason", n) or nothing,
-                      self._texts(columns, "exception", n) or nothing, self._texts(columns, "escalated_to", n) or nothing,
-                      answers, packets, spent)
-        if errors:
-            bad += [BadRow(lines[i], reason) for i, reason in errors.items()]
-            batch = batch.without(errors)
-        if bad:
-            yield from sorted(bad, key=lambda b: b.line)
-        if len(batch):
-            yield batch
+        return packets
 
     def _reassignments(self, columns: dict[str, Any], n: int, fail: Any) -> list[int]:
         m = self.mapping
@@ -608,12 +623,22 @@ def _count(text: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- rows
 
-def _decoded(blocks: Iterable[list[bytes]], bad: set[int], first_line: int = 1) -> Iterator[Iterable[str]]:
+def _columns(rows: list[Any], header: list[str] | None) -> dict[str, Any]:
+    """Rows (cell lists under `header`, or dicts) as columns."""
+    if header is not None:
+        return dict(zip(header, zip(*rows, strict=True), strict=False)) if rows else {}
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    return {k: [row.get(k) for row in rows] for k in keys}
+
+
+def _decoded(blocks: Iterable[list[bytes]], bad: set[int]) -> Iterator[Iterable[str]]:
     """Blocks of lines as text; a line that is not UTF-8 (or over the size limit) is noted in `bad` by its
     line number (and given as replacement text)."""
     from triage.files import OVERSIZE
 
-    number = first_line - 1
+    number = 0
     for block in blocks:
         texts: Iterable[str] | None = None
         if OVERSIZE not in block:
@@ -637,27 +662,14 @@ def _decoded(blocks: Iterable[list[bytes]], bad: set[int], first_line: int = 1) 
         number += len(block)
 
 
-_PART_END = "\ufdd0triage: end of a part\ufdd0"  # read as a row of its own only after a row that ended
-
-
 class CsvRows:
     """(line, cells or BadRow) for each data row of a CSV with a header; `header` is set once iteration
     has begun. Rows whose cell count differs from the header's are BadRows, so every row lines up.
-    Input is lines, or blocks of lines (`files.line_blocks`, the faster).
+    Input is lines, or blocks of lines (`files.line_blocks`, the faster)."""
 
-    A part of a file read on its own (see `parallel`) gives its `header` (and `first_line`, if not 1); with
-    `part=True` it also finds out whether the part ended between two rows: if the part's last line left a
-    quoted cell open, `unfinished` is the line where that row began (the row is not given)."""
-
-    def __init__(self, lines: Iterable[bytes] | None = None, *, blocks: Iterable[list[bytes]] | None = None,
-                 header: list[str] | None = None, first_line: int = 1, part: bool = False) -> None:
+    def __init__(self, lines: Iterable[bytes] | None = None, *, blocks: Iterable[list[bytes]] | None = None) -> None:
         self.blocks = blocks if blocks is not None else ([line] for line in lines or ())
-        self.header: list[str] = header or []
-        self.given_header = header is not None
-        self.first_line = first_line
-        self.part = part
-        self.unfinished: int | None = None
-        self.lines_read = 0  # once read to the end: the lines read (a part's marker line not counted)
+        self.header: list[str] = []
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | BadRow]]:
         for lines, rows, bad in self.chunks():
@@ -669,63 +681,52 @@ class CsvRows:
     def chunks(self, size: int = BATCH) -> Iterator[tuple[list[int], list[list[str]], list[BadRow]]]:
         """Rows `size` at a time: (line numbers, cell lists, unreadable rows)."""
         bad_lines: set[int] = set()
-        ended = [False]  # set once the reader has taken the marker line that follows a part
-
-        def end_marker() -> Iterator[str]:
-            ended[0] = True
-            yield _PART_END + "\n"
-
-        text = chain.from_iterable(_decoded(self.blocks, bad_lines, self.first_line))
-        reader = csv.reader(chain(text, end_marker()) if self.part else text)
-        skipped = self.first_line - 1  # reader.line_num counts from the first line read
-        if self.given_header:
-            header = self.header
-        else:
-            try:
-                self.header = header = [h.strip().lstrip("\ufeff") for h in next(reader)]
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield [], [], [BadRow(self.first_line, f"unreadable header ({exc})")]
-                return
-        width = len(header)
-        start = reader.line_num + skipped + 1
+        reader = csv.reader(chain.from_iterable(_decoded(self.blocks, bad_lines)))
+        try:
+            self.header = header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield [], [], [BadRow(1, f"unreadable header ({exc})")]
+            return
         lines: list[int] = []
         rows: list[list[str]] = []
         bad: list[BadRow] = []
+        for line, row in self._rows(reader, len(header), bad_lines):
+            if isinstance(row, BadRow):
+                bad.append(row)
+                continue
+            lines.append(line)
+            rows.append(row)
+            if len(rows) >= size:
+                yield lines, rows, bad
+                lines, rows, bad = [], [], []
+        if rows or bad:
+            yield lines, rows, bad
+
+    @staticmethod
+    def _rows(reader: Any, width: int, bad_lines: set[int]) -> Iterator[tuple[int, list[str] | BadRow]]:
+        """(line, cells or BadRow) of each row; blank rows are skipped."""
+        start = reader.line_num + 1
         while True:
             try:
                 for row in reader:
-                    line, start = start, reader.line_num + skipped + 1
-                    if ended[0]:  # the row that holds the marker: on its own, the part ended between rows
-                        if row != [_PART_END]:
-                            self.unfinished = line
-                        break
+                    line, start = start, reader.line_num + 1
                     if len(row) != width or width == 1:
                         if not row or (len(row) == 1 and not row[0].strip()):
                             continue
                         if len(row) != width:
-                            bad.append(BadRow(line, f"has {len(row)} cells, the header has {width}"))
+                            yield line, BadRow(line, f"has {len(row)} cells, the header has {width}")
                             continue
                     if bad_lines and any(n in bad_lines for n in range(line, start)):
-                        bad.append(BadRow(line, "not UTF-8 text, or longer than the size limit for one row"))
+                        yield line, BadRow(line, "not UTF-8 text, or longer than the size limit for one row")
                         continue
-                    lines.append(line)
-                    rows.append(row)
-                    if len(rows) >= size:
-                        yield lines, rows, bad
-                        lines, rows, bad = [], [], []
+                    yield line, row
             except csv.Error as exc:
-                if ended[0]:  # the marker went into a row that cannot be read: read on from where it began
-                    self.unfinished = start
-                    break
-                bad.append(BadRow(start, f"unreadable CSV ({exc})"))
-                start = reader.line_num + skipped + 1
+                yield start, BadRow(start, f"unreadable CSV ({exc})")
+                start = reader.line_num + 1
                 continue
-            break
-        self.lines_read = reader.line_num - ended[0]
-        if rows or bad:
-            yield lines, rows, bad
+            return
 
 
 def csv_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:

@@ -16,7 +16,7 @@ from triage.errors import AnswerError, MatrixError, Problem
 from triage.matrix import calendars as cal
 from triage.matrix.answers import parse_answer
 from triage.matrix.conditions import normalise
-from triage.matrix.document import Document
+from triage.matrix.yamlsafe import Document
 
 TEMPLATE_STAGES = ("under_review", "escalated", "update", "internal_update", "resolved")
 PLACEHOLDERS = {

@@ -9,6 +9,7 @@ is reported, because other YAML tools would read it as a boolean.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -17,10 +18,49 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from triage.errors import InputError, Problem
 from triage.files import MAX_BYTES
-from triage.matrix.document import Document, Path
 
 MAX_DEPTH = 40
 _AMBIGUOUS = {"yes", "no", "on", "off", "y", "n"}
+
+
+Path = tuple[Any, ...]
+
+
+@dataclass
+class Document:
+    """A loaded YAML document: plain data plus the position of every key and value."""
+
+    source: str
+    data: Any
+    text: str = ""
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Best position for `path`: the key or value itself, else the nearest parent."""
+        path = tuple(path)
+        while True:
+            table = self.keys if key else self.values
+            if path in table:
+                return table[path]
+            if path in self.values:
+                return self.values[path]
+            if not path:
+                return (1, 1)
+            path = path[:-1]
+
+    def problem(self, path: Path, message: str, code: str, *, level: str = "error", key: bool = False,
+                needle: str | None = None) -> Problem:
+        line, column = self.locate(path, key=key)
+        if needle:  # point inside a long text (a template) at the part the message is about
+            lines = self.text.splitlines()
+            for number in range(line, min(len(lines), line + 200) + 1):
+                found = lines[number - 1].find(needle, column - 1 if number == line else 0)
+                if found >= 0:
+                    line, column = number, found + 1
+                    break
+        return Problem(self.source, line, column, level, message, code)
+
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -135,75 +175,95 @@ def load(text: str, source: str, *, pure: bool = False) -> tuple[Document | None
     def report(mark: Any, message: str, code: str, level: str = "error") -> None:
         problems.append(Problem(source, mark.line + 1, mark.column + 1, level, message, code))
 
+    composed = _compose(text, source, report, pure=pure)
+    if isinstance(composed, list):
+        return None, problems + composed if composed and composed[0].code != "Y102" else composed
+    if composed is None:
+        return None, problems
+    root, loader = composed
+    doc = Document(source, None, text)
+    doc.data = _Builder(doc, loader, report).build(root, ())
+    return doc, problems
+
+
+def _compose(text: str, source: str, report: Any, *, pure: bool) -> tuple[Any, Any] | list[Problem] | None:
+    """The document's root node and its loader; or the problem that stops reading (a list), or None when the
+    problem was reported through `report`."""
     loader = None
     try:
         loader = (_PureLoader if pure else _Loader)(text, report)
         loader.get_event()  # stream start
         if loader.check_event(StreamEndEvent):
-            return None, [Problem(source, 1, 1, "error", "the file is empty", "Y102")]
+            return [Problem(source, 1, 1, "error", "the file is empty", "Y102")]
         root = loader.compose_document()
         if not loader.check_event(StreamEndEvent):
-            report(loader.peek_event().start_mark, "a second YAML document starts here: keep one document per file", "Y103")
+            report(loader.peek_event().start_mark, "a second YAML document starts here: keep one document per file",
+                   "Y103")
+        return root, loader
     except _TooDeep as exc:
         report(exc.mark, f"nesting deeper than {MAX_DEPTH} levels", "Y107")
-        return None, problems
+        return None
     except yaml.reader.ReaderError as exc:
         # libyaml counts bytes of the UTF-8 text; the pure-Python reader counts characters
         position = exc.position
         if not pure and _Parser is not _PurePython:
             position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
         line, col = _line_col(text, position)
-        return None, problems + [Problem(source, line, col, "error",
-                                         f"control character #x{exc.character:04x} is not allowed in YAML", "Y101")]
+        return [Problem(source, line, col, "error", f"control character #x{exc.character:04x} is not allowed in YAML",
+                        "Y101")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(x for x in (exc.context, exc.problem) if x) or "YAML syntax error"
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        return None, problems + [Problem(source, line, col, "error", f"YAML syntax: {message}", "Y101")]
+        return [Problem(source, line, col, "error", f"YAML syntax: {message}", "Y101")]
     finally:
         if loader is not None:
             loader.dispose()
 
-    doc = Document(source, None, text)
 
-    def mark_of(node: Any) -> tuple[int, int]:
-        return node.start_mark.line + 1, node.start_mark.column + 1
+class _Builder:
+    """Plain data from composed nodes, recording where each key and value stood."""
 
-    def build(node: Any, path: Path) -> Any:
-        doc.values[path] = mark_of(node)
+    def __init__(self, doc: Document, loader: Any, report: Any) -> None:
+        self.doc, self.loader, self.report = doc, loader, report
+
+    def build(self, node: Any, path: Path) -> Any:
+        self.doc.values[path] = _mark_of(node)
         if isinstance(node, MappingNode):
-            out: dict[str, Any] = {}
-            seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, ScalarNode):
-                    report(key_node.start_mark, "a key must be plain text", "Y108")
-                    continue
-                key = key_node.value
-                if not key_node.style and key.lower() in _AMBIGUOUS | {"true", "false"}:
-                    report(key_node.start_mark,
-                           f"bare `{key}` as a key: YAML 1.1 tools read it as a boolean; quote it or rename it", "Y106")
-                if key == "<<" and not key_node.style:
-                    report(key_node.start_mark, "merge keys (<<) are not allowed: write the keys out", "Y104")
-                    continue
-                if key in seen:
-                    report(key_node.start_mark,
-                           f"duplicate key `{key}` (first defined at line {seen[key]})", "Y109")
-                    continue
-                seen[key] = key_node.start_mark.line + 1
-                doc.keys[path + (key,)] = mark_of(key_node)
-                out[key] = build(value_node, path + (key,))
-            return out
+            return self.mapping(node, path)
         if isinstance(node, SequenceNode):
-            return [build(item, path + (i,)) for i, item in enumerate(node.value)]
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if not node.style and node.value.lower() in _AMBIGUOUS:
-            report(node.start_mark,
-                   f"bare `{node.value}`: YAML 1.1 tools read it as a boolean; write true/false, or quote it as text",
-                   "Y106")
+            self.report(node.start_mark, f"bare `{node.value}`: YAML 1.1 tools read it as a boolean; write "
+                        "true/false, or quote it as text", "Y106")
         try:
-            return loader.construct_object(node)
+            return self.loader.construct_object(node)
         except yaml.constructor.ConstructorError as exc:
-            report(node.start_mark, f"unreadable value: {exc.problem}", "Y101")
+            self.report(node.start_mark, f"unreadable value: {exc.problem}", "Y101")
             return None
 
-    doc.data = build(root, ())
-    return doc, problems
+    def mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.report(key_node.start_mark, "a key must be plain text", "Y108")
+                continue
+            key = key_node.value
+            if not key_node.style and key.lower() in _AMBIGUOUS | {"true", "false"}:
+                self.report(key_node.start_mark,
+                            f"bare `{key}` as a key: YAML 1.1 tools read it as a boolean; quote it or rename it", "Y106")
+            if key == "<<" and not key_node.style:
+                self.report(key_node.start_mark, "merge keys (<<) are not allowed: write the keys out", "Y104")
+                continue
+            if key in seen:
+                self.report(key_node.start_mark, f"duplicate key `{key}` (first defined at line {seen[key]})", "Y109")
+                continue
+            seen[key] = key_node.start_mark.line + 1
+            self.doc.keys[path + (key,)] = _mark_of(key_node)
+            out[key] = self.build(value_node, path + (key,))
+        return out
+
+
+def _mark_of(node: Any) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
