@@ -167,10 +167,10 @@ def main() -> None:
             generate(data, n, skewed=skewed)
             print(f"classify: {n:,} records ({data.stat().st_size / 1e6:.0f} MB), {label}; median of {args.runs} "
                   "runs taken in turns")
-            measures = {"floor": lambda: timed([PY, str(floor), str(data)], runs=1),
-                        "triage": lambda: timed([TRIAGE, "classify", str(data), "--at", AT, *matrix], runs=1)}
+            measures = {"floor": lambda data=data: timed([PY, str(floor), str(data)], runs=1),
+                        "triage": lambda data=data: timed([TRIAGE, "classify", str(data), "--at", AT, *matrix], runs=1)}
             if jq:
-                measures["jq"] = lambda: timed([jq, "-c", "-f", str(HERE / "decide.jq"), str(data)], runs=1)
+                measures["jq"] = lambda data=data: timed([jq, "-c", "-f", str(HERE / "decide.jq"), str(data)], runs=1)
             took = interleaved(measures, runs=args.runs)
             t_floor, t_triage = took["floor"], took["triage"]
             print(f"  floor (orjson parse + serialise)  {t_floor:7.2f} s  {rate(t_floor):>10,.0f} records/s")

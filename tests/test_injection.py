@@ -73,7 +73,7 @@ def test_csv_from_classify_and_history():
     assert not row["ticket"].startswith(("=", "+", "-", "@"))
     formula = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--format", "csv"],
                             input=records.replace(json.dumps(HOSTILE), json.dumps("=1+2"))).stdout
-    assert list(csv.DictReader(formula.splitlines()))[0]["ticket"] == "'=1+2"
+    assert next(iter(csv.DictReader(formula.splitlines())))["ticket"] == "'=1+2"
     runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), "--no-input", "--ticket", "=cmd|' /C calc'!A0", *OUTAGE])
     exported = runner.invoke(app, ["history", "--format", "csv"]).stdout
     assert "\n'=cmd|" in exported
@@ -83,15 +83,22 @@ def test_html_pages(tmp_path):
     hostile_matrix = tmp_path / "m.yaml"
     hostile_matrix.write_text(shipped_text().replace("label: Critical", f"label: {json.dumps(HOSTILE)}"))
     show = tmp_path / "show.html"
-    assert runner.invoke(app, ["show", "--matrix", str(hostile_matrix), "--format", "html", "-o", str(show)]).exit_code == 0
+    assert (
+        runner.invoke(app, ["show", "--matrix", str(hostile_matrix), "--format", "html", "-o", str(show)]).exit_code
+        == 0
+    )
     export = tmp_path / "e.csv"
     with export.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["ticket", "severity", "created_at", "acknowledged_at", "tags"])
         writer.writerow([HOSTILE, "1", "2026-12-01T10:00:00Z", "2026-12-01T12:00:00Z", HOSTILE])
     report = tmp_path / "audit.html"
-    assert runner.invoke(app, ["audit", str(export), "--matrix", str(MATRIX_PATH), "--format", "html",
-                               "-o", str(report)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["audit", str(export), "--matrix", str(MATRIX_PATH), "--format", "html", "-o", str(report)]
+        ).exit_code
+        == 0
+    )
     for page in (show, report):
         text = page.read_text()
         no_raw_controls(text)
@@ -112,8 +119,10 @@ def test_github_annotations(tmp_path):
 
 def test_audit_text_and_markdown(tmp_path):
     export = tmp_path / "e.csv"
-    export.write_text("ticket,severity,created_at,acknowledged_at,reassignments\n"
-                      f"{json.dumps(HOSTILE)},1,2026-12-01T10:00:00Z,2026-12-01T12:00:00Z,5\n")
+    export.write_text(
+        "ticket,severity,created_at,acknowledged_at,reassignments\n"
+        f"{json.dumps(HOSTILE)},1,2026-12-01T10:00:00Z,2026-12-01T12:00:00Z,5\n"
+    )
     for fmt in ("text", "markdown"):
         out = runner.invoke(app, ["audit", str(export), "--matrix", str(MATRIX_PATH), "--format", fmt]).stdout
         no_raw_controls(out)
@@ -122,8 +131,9 @@ def test_audit_text_and_markdown(tmp_path):
 
 
 def test_error_messages_on_stderr():
-    result = runner.invoke(app, ["update", HOSTILE, "--matrix", str(MATRIX_PATH), "--impact", "a", "--actions", "b",
-                                 "--next-step", "c"])
+    result = runner.invoke(
+        app, ["update", HOSTILE, "--matrix", str(MATRIX_PATH), "--impact", "a", "--actions", "b", "--next-step", "c"]
+    )
     assert result.exit_code == 1
     no_raw_controls(result.stderr)
     assert result.stderr.count("\n") == 1

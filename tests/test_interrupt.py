@@ -29,7 +29,7 @@ def test_ctrl_c_at_every_prompt(matrix, position):
 
 
 def test_ctrl_c_after_the_last_prompt_is_not_needed(matrix):
-    result, prompter, _ = interact(matrix, [ENTER] * PROMPTS)
+    _result, prompter, _ = interact(matrix, [ENTER] * PROMPTS)
     assert len(prompter.asked) == PROMPTS
 
 

@@ -26,7 +26,7 @@ from .conftest import shipped_text
 ])
 @pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "python"])
 def test_unsafe_or_broken_yaml_is_refused_with_a_location(text, code, line, pure):
-    doc, problems = load(text, "m.yaml", pure=pure)
+    _doc, problems = load(text, "m.yaml", pure=pure)
     hits = [p for p in problems if p.code == code]
     assert hits, problems
     assert hits[0].line == line
@@ -45,14 +45,16 @@ def test_billion_laughs_is_refused():
     for i in range(1, 10):
         prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
         lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
-    doc, problems = load("\n".join(lines) + "\n", "lol.yaml")
+    _doc, problems = load("\n".join(lines) + "\n", "lol.yaml")
     assert any(p.code == "Y104" for p in problems)
 
 
 @pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "python"])
 def test_yaml_12_scalars(pure):
     doc, problems = load('t: 09:00\nv: "2026.11"\nn: 010\nb: true\nw: caf\u00e9 \x01\n', "m.yaml", pure=pure)
-    assert problems and problems[0].format() == "m.yaml:5:9: error: control character #x0001 is not allowed in YAML [Y101]"
+    assert (
+        problems and problems[0].format() == "m.yaml:5:9: error: control character #x0001 is not allowed in YAML [Y101]"
+    )
     doc, problems = load('t: 09:00\nv: "2026.11"\nn: 010\nb: true\n', "m.yaml", pure=pure)
     assert doc.data == {"t": "09:00", "v": "2026.11", "n": "010", "b": True}
 
@@ -63,11 +65,14 @@ def test_both_parsers_read_the_shipped_matrix_alike():
     assert fast.data == slow.data and fast.values == slow.values and fast.keys == slow.keys
 
 
-@pytest.mark.parametrize(("data", "text"), [
-    (b"\x00\x01\x02binary", "binary file"),
-    (b"a: \xff\xfe\n", "not UTF-8 text (invalid byte at offset 3)"),
-    (b"a" * 2_000_000, "over the 1,048,576-byte limit"),
-])
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"\x00\x01\x02binary", "binary file"),
+        (b"a: \xff\xfe\n", "not UTF-8 text (invalid byte at offset 3)"),
+        (b"a" * 2_000_000, "over the 1,048,576-byte limit"),
+    ],
+)
 def test_files_that_are_not_text(data, text):
     with pytest.raises(InputError, match=text.replace("(", r"\(").replace(")", r"\)")):
         decode(data, "m.yaml")
@@ -83,21 +88,41 @@ def line_of(needle: str) -> int:
     return shipped_text().split(needle)[0].count("\n") + 1 + needle.startswith("\n")
 
 
-@pytest.mark.parametrize(("old", "new", "code", "needle"), [
-    ("  review_every_days: 90\n", "  review_every_day: 90\n", "M201", "review_every_days"),
-    ("      acknowledge: 15m\n", "      acknowledge: soon\n", "M202", "acknowledge: 15m"),
-    ("  revised: 2026-11-01\n", "", "M203", "\nmatrix:"),
-    ("  - id: friction\n", "  - id: Friction\n", "M204", "id: friction"),
-    ("    owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot",
-     "    owner: front_line\n      steps:\n        - {role: frontline, action: Troubleshoot", "R301", "owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot"),
-    ("      calendar: business_hours\n      acknowledge: 4h", "      calendar: office_hours\n      acknowledge: 4h", "R302",
-     "calendar: business_hours\n      acknowledge: 4h"),
-    ("    when: {impact: inconvenient}", "    when: {impact: annoying}", "R304", "when: {impact: inconvenient}"),
-    ("    when: {deadline: true}", "    when: {due_date: true}", "R303", "when: {deadline: true}"),
-    ("    timezone: America/New_York\n    hours:", "    timezone: America/Gotham\n    hours:", "R306",
-     "timezone: America/New_York\n    hours:"),
-    ("      Next update: $next_update_at\n", "      Next update: $next_update\n", "R305", "Next update: $next_update_at"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "code", "needle"),
+    [
+        ("  review_every_days: 90\n", "  review_every_day: 90\n", "M201", "review_every_days"),
+        ("      acknowledge: 15m\n", "      acknowledge: soon\n", "M202", "acknowledge: 15m"),
+        ("  revised: 2026-11-01\n", "", "M203", "\nmatrix:"),
+        ("  - id: friction\n", "  - id: Friction\n", "M204", "id: friction"),
+        (
+            "    owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot",
+            "    owner: front_line\n      steps:\n        - {role: frontline, action: Troubleshoot",
+            "R301",
+            "owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot",
+        ),
+        (
+            "      calendar: business_hours\n      acknowledge: 4h",
+            "      calendar: office_hours\n      acknowledge: 4h",
+            "R302",
+            "calendar: business_hours\n      acknowledge: 4h",
+        ),
+        ("    when: {impact: inconvenient}", "    when: {impact: annoying}", "R304", "when: {impact: inconvenient}"),
+        ("    when: {deadline: true}", "    when: {due_date: true}", "R303", "when: {deadline: true}"),
+        (
+            "    timezone: America/New_York\n    hours:",
+            "    timezone: America/Gotham\n    hours:",
+            "R306",
+            "timezone: America/New_York\n    hours:",
+        ),
+        (
+            "      Next update: $next_update_at\n",
+            "      Next update: $next_update\n",
+            "R305",
+            "Next update: $next_update_at",
+        ),
+    ],
+)
 def test_mistakes_are_located(old, new, code, needle):
     with pytest.raises(MatrixError) as caught:
         read_matrix(mutated(old, new), "matrix.yaml")

@@ -70,7 +70,7 @@ def test_one_account_blocked_with_a_risky_workaround(matrix):
             ENTER, ENTER, ENTER,  # vendor, deadline, strategic: the default No
             ENTER,  # accept the severity
             "Checkout fails for Acme" + ENTER, *PACKET_SKIPPED[1:]]
-    (answers, skipped, ticket, override, packet), prompter, err = interact(matrix, keys)
+    (answers, skipped, ticket, override, packet), _prompter, err = interact(matrix, keys)
     assert ticket == "T-7"
     assert answers["scope"] == "one_account" and answers["workaround"] == "limited" and answers["security"] is False
     assert override is None and skipped == []
@@ -81,7 +81,7 @@ def test_one_account_blocked_with_a_risky_workaround(matrix):
 def test_questions_that_do_not_apply_are_not_asked(matrix):
     keys = [ENTER, ENTER, ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER, ENTER, *PACKET_SKIPPED]
     # ticket skipped, confirmed yes, scope one_user, impact none -> no workaround or deadline question
-    (answers, skipped, *_), prompter, _ = interact(matrix, keys)
+    (_answers, skipped, *_), prompter, _ = interact(matrix, keys)
     assert skipped == ["workaround", "deadline"]
     assert not any("another way" in m or "dated event" in m for m in prompter.asked)
 
@@ -119,7 +119,7 @@ def test_override_needs_a_reason(matrix):
 def test_flags_answer_questions_in_advance(matrix):
     keys = [ENTER, ENTER, ENTER, *PACKET_SKIPPED]  # only vendor, strategic and the decision remain
     given = {"confirmed": "yes", "scope": "one_user", "impact": "none", "security": "no", "areas": ""}
-    (answers, *_), prompter, _ = interact(matrix, keys, given=given, ticket="T-1")
+    (_answers, *_), prompter, _ = interact(matrix, keys, given=given, ticket="T-1")
     assert len(prompter.asked) == 3 + 7
 
 
@@ -140,13 +140,22 @@ def test_matrix_text_is_shown_literally_in_the_widgets(tmp_path):
     assert "\x1b]0;pwned" not in drawn and "\\x1b]0;pwned\\x07" in drawn
 
 
-@pytest.mark.parametrize(("width", "parts", "expected"), [
-    (40, [("bold", "Support escalation matrix"), ("dim", "  version 2026.11, owned by Support lead (incident commander)")],
-     "Support escalation matrix  version\n2026.11, owned by Support lead (incident\ncommander)"),
-    (20, [("", "x" * 30 + " short words here")], "x" * 30 + "\nshort words here"),
-    (20, [("", "first line\nsecond line is longer than twenty")], "first line\nsecond line is\nlonger than twenty"),
-    (80, [("", "fits")], "fits"),
-])
+@pytest.mark.parametrize(
+    ("width", "parts", "expected"),
+    [
+        (
+            40,
+            [
+                ("bold", "Support escalation matrix"),
+                ("dim", "  version 2026.11, owned by Support lead (incident commander)"),
+            ],
+            "Support escalation matrix  version\n2026.11, owned by Support lead (incident\ncommander)",
+        ),
+        (20, [("", "x" * 30 + " short words here")], "x" * 30 + "\nshort words here"),
+        (20, [("", "first line\nsecond line is longer than twenty")], "first line\nsecond line is\nlonger than twenty"),
+        (80, [("", "fits")], "fits"),
+    ],
+)
 def test_notes_wrap_between_words_keeping_styles(width, parts, expected):
     from triage.cli.prompts import wrap_words
 

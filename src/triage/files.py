@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from itertools import chain
 from pathlib import Path
@@ -137,10 +137,8 @@ def write_atomic(path: str, text: str | bytes, *, overwrite: bool = True) -> Non
         raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     finally:
         if tmp is not None:
-            try:
+            with suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def open_input(path: str) -> Any:
@@ -194,14 +192,10 @@ class AtomicOutput:
             raise InputError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
 
     def discard(self) -> None:
-        try:
+        with suppress(OSError):
             self.handle.close()
-        except OSError:
-            pass
-        try:
+        with suppress(OSError):
             os.unlink(self.tmp)
-        except OSError:
-            pass
 
 
 @contextmanager

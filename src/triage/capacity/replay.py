@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -306,7 +307,7 @@ class Replayer:
 def _staffed_hours(points: list[tuple[float, int]], out: list[float], hours: WeekHours, first: float,
                    last: float) -> None:
     """People-seconds on duty per hour of the week between two moments, from change points."""
-    for (ts, n), (nxt, _) in zip(points, points[1:]):
+    for (ts, n), (nxt, _) in itertools.pairwise(points):
         if not n or nxt <= first or ts >= last:
             continue
         t, nxt = max(ts, first), min(nxt, last)

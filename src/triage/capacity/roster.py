@@ -88,8 +88,9 @@ class Roster:
         for role, hours in extra.items():
             for how, add in enumerate(hours):
                 if add > 0:
-                    shifts.setdefault(role, []).append(Shift(role, frozenset({how // 24}), time(how % 24), timedelta(hours=1),
-                                                             add, self.zone, None))
+                    shifts.setdefault(role, []).append(
+                        Shift(role, frozenset({how // 24}), time(how % 24), timedelta(hours=1), add, self.zone, None)
+                    )
         return replace(self, shifts=shifts, _weeks={})
 
     def intervals(self, role: str, first: date, last: date, *, holidays: bool = True) -> list[tuple[float, float, int]]:
@@ -172,8 +173,11 @@ def _stamps(calendar: Any, day: date, hours: list[Any]) -> list[tuple[float, flo
     out = []
     for start, end in hours:
         s = datetime.combine(day, start, calendar.timezone)
-        e = (datetime.combine(day + timedelta(days=1), time(0), calendar.timezone) if end is None
-             else datetime.combine(day, end, calendar.timezone))
+        e = (
+            datetime.combine(day + timedelta(days=1), time(0), calendar.timezone)
+            if end is None
+            else datetime.combine(day, end, calendar.timezone)
+        )
         out.append((s.timestamp(), e.timestamp()))
     return out
 
@@ -210,6 +214,7 @@ def parse_roster_days(spec: str) -> frozenset[int]:
 
 
 # ---------------------------------------------------------------------------------------------- loading
+
 
 def read_roster(data: bytes, source: str, matrix: Matrix) -> Roster:
     roster, problems = check_roster(data, source, matrix)
@@ -262,12 +267,21 @@ class _RosterCheck:
         calendar = calendars.get(name)
         if calendar is None:
             hint = difflib.get_close_matches(name, sorted(calendars), n=1)
-            self.problem(path, f"unknown calendar `{name}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
-                         + f" (the matrix has {', '.join(sorted(calendars))}; or `none`)", "C504")
+            self.problem(
+                path,
+                f"unknown calendar `{name}`"
+                + (f"; did you mean `{hint[0]}`?" if hint else "")
+                + f" (the matrix has {', '.join(sorted(calendars))}; or `none`)",
+                "C504",
+            )
             return None
         if not isinstance(calendar, cal.WeeklyHours):
-            self.problem(path, f"calendar `{name}` is open around the clock and has no holidays; write `none`",
-                         "C504", level="warning")
+            self.problem(
+                path,
+                f"calendar `{name}` is open around the clock and has no holidays; write `none`",
+                "C504",
+                level="warning",
+            )
             return None
         return calendar
 
@@ -278,16 +292,23 @@ class _RosterCheck:
         for role, items in model.roles.items():
             if role not in roles:
                 hint = difflib.get_close_matches(role, sorted(roles), n=1)
-                self.problem(("roles", role), f"unknown role `{role}`"
-                             + (f"; did you mean `{hint[0]}`?" if hint else "")
-                             + " (a roster names the matrix's roles, never people)", "C501", key=True)
+                self.problem(
+                    ("roles", role),
+                    f"unknown role `{role}`"
+                    + (f"; did you mean `{hint[0]}`?" if hint else "")
+                    + " (a roster names the matrix's roles, never people)",
+                    "C501",
+                    key=True,
+                )
                 continue
-            shifts[role] = [shift for i, item in enumerate(items)
-                            if (shift := self.shift(("roles", role, i), role, item, home, default_holidays))]
+            shifts[role] = [
+                shift
+                for i, item in enumerate(items)
+                if (shift := self.shift(("roles", role, i), role, item, home, default_holidays))
+            ]
         return shifts
 
-    def shift(self, base: tuple[Any, ...], role: str, item: Any, home: ZoneInfo, default_holidays: Any
-              ) -> Shift | None:
+    def shift(self, base: tuple[Any, ...], role: str, item: Any, home: ZoneInfo, default_holidays: Any) -> Shift | None:
         try:
             days = parse_roster_days(item.days)
         except ValueError as exc:
@@ -306,8 +327,12 @@ class _RosterCheck:
         severities = self.matrix.model.severities
         for key, spec in model.effort.items():
             if key != "default" and key not in severities:
-                self.problem(("effort", key), f"`{key}` is neither `default` nor a severity of the matrix "
-                             f"({', '.join(severities)})", "C505", key=True)
+                self.problem(
+                    ("effort", key),
+                    f"`{key}` is neither `default` nor a severity of the matrix ({', '.join(severities)})",
+                    "C505",
+                    key=True,
+                )
                 continue
             for step in STEPS:
                 value = getattr(spec, step)
@@ -322,8 +347,12 @@ class _RosterCheck:
         for sid in severities:
             spec = model.effort.get(sid)
             if spec is not None:
-                efforts[sid] = {step: max(getattr(spec, step).total_seconds(), 1.0) if getattr(spec, step) is not None
-                                else efforts["default"][step] for step in STEPS}
+                efforts[sid] = {
+                    step: max(getattr(spec, step).total_seconds(), 1.0)
+                    if getattr(spec, step) is not None
+                    else efforts["default"][step]
+                    for step in STEPS
+                }
         return efforts
 
 
@@ -350,8 +379,15 @@ def coverage_problems(roster: Roster, matrix: Matrix, doc: Any) -> list[Problem]
         listed = sum(s.people for s in roster.shifts.get(role, ()))
         if not listed:
             what = ", ".join(f"{sev} {step.replace('_', ' ')}" for sev, step in work)
-            out.append(doc.problem(("roles",), f"role `{role}` handles {what} but has nobody on the roster", "C510",
-                                   level="warning", key=True))
+            out.append(
+                doc.problem(
+                    ("roles",),
+                    f"role `{role}` handles {what} but has nobody on the roster",
+                    "C510",
+                    level="warning",
+                    key=True,
+                )
+            )
     found: dict[tuple[str, str, str], list[str]] = {}
     for level in sorted(matrix.levels):
         sev = matrix.levels[level]
@@ -373,8 +409,16 @@ def coverage_problems(roster: Roster, matrix: Matrix, doc: Any) -> list[Problem]
             if gaps:
                 found.setdefault((role, duty, describe_hours(gaps)), []).append(sev.id)
     for (role, duty, hours), severities in found.items():
-        out.append(doc.problem(("roles", role), f"`{role}` {duty} {', '.join(severities)} tickets but has nobody on "
-                               f"duty {hours}, while their target clock runs", "C511", level="warning", key=True))
+        out.append(
+            doc.problem(
+                ("roles", role),
+                f"`{role}` {duty} {', '.join(severities)} tickets but has nobody on "
+                f"duty {hours}, while their target clock runs",
+                "C511",
+                level="warning",
+                key=True,
+            )
+        )
     return out
 
 
@@ -423,12 +467,13 @@ def with_efforts(roster: Roster, matrix: Matrix, items: list[str]) -> Roster:
         name, sep, value = item.partition("=")
         sev, dot, step = name.strip().rpartition(".")
         if not sep or step not in STEPS or (dot and sev not in matrix.model.severities):
-            raise ValueError(f"`{item}` is not an effort (write update=15m or sev1.acknowledge=20m; steps: "
-                             f"{', '.join(STEPS)})")
+            raise ValueError(
+                f"`{item}` is not an effort (write update=15m or sev1.acknowledge=20m; steps: {', '.join(STEPS)})"
+            )
         seconds = parse_duration(value.strip()).total_seconds()
         if seconds <= 0:
             raise ValueError(f"`{item}`: an effort must be longer than zero")
-        for sid in ([sev] if dot else list(matrix.model.severities)):
+        for sid in [sev] if dot else list(matrix.model.severities):
             efforts[sid][step] = seconds
     return replace(roster, efforts=efforts)
 
@@ -436,9 +481,12 @@ def with_efforts(roster: Roster, matrix: Matrix, items: list[str]) -> Roster:
 def roster_schema_json() -> str:
     schema = RosterModel.model_json_schema(by_alias=True)
     schema.pop("title", None)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "roster.schema.json",
-              "title": "triage staffing roster",
-              "description": "Who is on duty, by role, for `triage capacity`; `triage validate` checks it against the "
-                             "matrix.",
-              **schema}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "roster.schema.json",
+        "title": "triage staffing roster",
+        "description": "Who is on duty, by role, for `triage capacity`; `triage validate` checks it against the "
+        "matrix.",
+        **schema,
+    }
     return json.dumps(schema, indent=2, sort_keys=False) + "\n"

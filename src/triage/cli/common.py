@@ -40,16 +40,29 @@ class RecordFormat(str, Enum):
     csv = "csv"
 
 
-MatrixOption = Annotated[str | None, typer.Option(
-    "--matrix", "-m", metavar="PATH",
-    help="Matrix file. Default: the global --matrix, else $TRIAGE_MATRIX, else ./matrix.yaml, else the built-in matrix.")]
-HistoryOption = Annotated[str | None, typer.Option(
-    "--history", metavar="PATH", help="History file. Default: $TRIAGE_HISTORY, else the user's data directory.")]
+MatrixOption = Annotated[
+    str | None,
+    typer.Option(
+        "--matrix",
+        "-m",
+        metavar="PATH",
+        help="Matrix file. Default: the global --matrix, else $TRIAGE_MATRIX, else ./matrix.yaml, "
+        "else the built-in matrix.",
+    ),
+]
+HistoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--history", metavar="PATH", help="History file. Default: $TRIAGE_HISTORY, else the user's data directory."
+    ),
+]
 AtOption = Annotated[str | None, typer.Option("--at", metavar="ISO-8601", help="When this happens (default: now).")]
-OutputOption = Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
-                                                  help="Write to FILE (atomically) instead of stdout.")]
-TimezoneOption = Annotated[str | None, typer.Option("--timezone", metavar="ZONE",
-                                                    help="Show times in this IANA zone (default: the matrix's).")]
+OutputOption = Annotated[
+    str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+]
+TimezoneOption = Annotated[
+    str | None, typer.Option("--timezone", metavar="ZONE", help="Show times in this IANA zone (default: the matrix's).")
+]
 
 
 def stderr(message: str) -> None:

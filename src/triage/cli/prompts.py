@@ -124,7 +124,7 @@ def interview(matrix: Matrix, prompter: Prompter, given: dict[str, Any],
     i = 0
     while i < len(questions):
         q = questions[i]
-        kind, choices = matrix.kinds[q.id]
+        kind, _choices = matrix.kinds[q.id]
         if not applies(matrix, q.id, answers):
             answers[q.id] = matrix.defaults[q.id]
             i += 1

@@ -44,7 +44,11 @@ def _lists(section: str, what: str, old: list[str], new: list[str]) -> list[Chan
 
 
 def _text(section: str, what: str, old: str, new: str) -> list[Change]:
-    return [] if old == new else [Change(section, "reworded", f"{what} reworded: \u201c{new}\u201d (was \u201c{old}\u201d)")]
+    return (
+        []
+        if old == new
+        else [Change(section, "reworded", f"{what} reworded: \u201c{new}\u201d (was \u201c{old}\u201d)")]
+    )
 
 
 def diff(old: Matrix, new: Matrix) -> list[Change]:
@@ -89,12 +93,23 @@ def _calendars(old: Matrix, new: Matrix) -> list[Change]:
     out += [Change("calendars", "removed", f"calendar `{c}` removed") for c in ca if c not in cb]
     for c in set(ca) & set(cb):
         if ca[c].hours != cb[c].hours or ca[c].timezone != cb[c].timezone or ca[c].kind != cb[c].kind:
-            out.append(Change("calendars", "changed", f"calendar `{c}` hours changed: "
-                              f"{new.calendars[c].describe()} (was {old.calendars[c].describe()})"))
+            out.append(
+                Change(
+                    "calendars",
+                    "changed",
+                    f"calendar `{c}` hours changed: {new.calendars[c].describe()} (was {old.calendars[c].describe()})",
+                )
+            )
         ha = {h.date: h for h in ca[c].holidays}
         hb = {h.date: h for h in cb[c].holidays}
-        out += [Change("calendars", "added", f"calendar `{c}`: holiday {d} {hb[d].name} added") for d in hb if d not in ha]
-        out += [Change("calendars", "removed", f"calendar `{c}`: holiday {d} {ha[d].name} removed") for d in ha if d not in hb]
+        out += [
+            Change("calendars", "added", f"calendar `{c}`: holiday {d} {hb[d].name} added") for d in hb if d not in ha
+        ]
+        out += [
+            Change("calendars", "removed", f"calendar `{c}`: holiday {d} {ha[d].name} removed")
+            for d in ha
+            if d not in hb
+        ]
     return out
 
 
@@ -121,17 +136,30 @@ def _rules(old: Matrix, new: Matrix) -> list[Change]:
     a, b = old.model, new.model
     out: list[Change] = []
     sa, sb = _keyed(a.severity_rules), _keyed(b.severity_rules)
-    out += [Change("severity rules", "added", f"rule `{r}` added: at least {sb[r].at_least}, {sb[r].because}")
-            for r in sb if r not in sa]
-    out += [Change("severity rules", "removed", f"rule `{r}` removed (was at least {sa[r].at_least})")
-            for r in sa if r not in sb]
+    out += [
+        Change("severity rules", "added", f"rule `{r}` added: at least {sb[r].at_least}, {sb[r].because}")
+        for r in sb
+        if r not in sa
+    ]
+    out += [
+        Change("severity rules", "removed", f"rule `{r}` removed (was at least {sa[r].at_least})")
+        for r in sa
+        if r not in sb
+    ]
     for r in [r for r in sb if r in sa]:
         if sa[r].at_least != sb[r].at_least:
             word = "raised" if sb[r].at_least < sa[r].at_least else "lowered"
-            out.append(Change("severity rules", "changed", f"rule `{r}` {word} from at least {sa[r].at_least} "
-                              f"to at least {sb[r].at_least}"))
+            out.append(
+                Change(
+                    "severity rules",
+                    "changed",
+                    f"rule `{r}` {word} from at least {sa[r].at_least} to at least {sb[r].at_least}",
+                )
+            )
         if sa[r].when != sb[r].when:
-            out.append(Change("severity rules", "changed", f"rule `{r}` now applies when {sb[r].when} (was {sa[r].when})"))
+            out.append(
+                Change("severity rules", "changed", f"rule `{r}` now applies when {sb[r].when} (was {sa[r].when})")
+            )
         out += _text("severity rules", f"reason of `{r}`", sa[r].because, sb[r].because)
     return out
 
@@ -154,13 +182,23 @@ def _routes(old: Matrix, new: Matrix) -> list[Change]:
     a, b = old.model, new.model
     out: list[Change] = []
     ta, tb = _keyed(a.routes), _keyed(b.routes)
-    out += [Change("routes", "added", f"route `{r}` to {new.role_name(tb[r].role)} added: {tb[r].reason}")
-            for r in tb if r not in ta]
-    out += [Change("routes", "removed", f"route `{r}` to {old.role_name(ta[r].role)} removed") for r in ta if r not in tb]
+    out += [
+        Change("routes", "added", f"route `{r}` to {new.role_name(tb[r].role)} added: {tb[r].reason}")
+        for r in tb
+        if r not in ta
+    ]
+    out += [
+        Change("routes", "removed", f"route `{r}` to {old.role_name(ta[r].role)} removed") for r in ta if r not in tb
+    ]
     for r in [r for r in tb if r in ta]:
         if ta[r].role != tb[r].role:
-            out.append(Change("routes", "changed", f"route `{r}` now goes to {new.role_name(tb[r].role)} "
-                              f"(was {old.role_name(ta[r].role)})"))
+            out.append(
+                Change(
+                    "routes",
+                    "changed",
+                    f"route `{r}` now goes to {new.role_name(tb[r].role)} (was {old.role_name(ta[r].role)})",
+                )
+            )
         if ta[r].when != tb[r].when:
             out.append(Change("routes", "changed", f"route `{r}` now applies when {tb[r].when} (was {ta[r].when})"))
         out += _text("routes", f"reason of route `{r}`", ta[r].reason, tb[r].reason)
@@ -173,22 +211,36 @@ def _communication(old: Matrix, new: Matrix) -> list[Change]:
     out: list[Change] = []
     ia, ib = a.communication.internal_updates, b.communication.internal_updates
     if (ia.posted_by, ia.where) != (ib.posted_by, ib.where):
-        out.append(Change("communication", "changed", f"internal updates now posted by {new.role_name(ib.posted_by)} "
-                          f"in {ib.where} (was {old.role_name(ia.posted_by)} in {ia.where})"))
+        out.append(
+            Change(
+                "communication",
+                "changed",
+                f"internal updates now posted by {new.role_name(ib.posted_by)} "
+                f"in {ib.where} (was {old.role_name(ia.posted_by)} in {ia.where})",
+            )
+        )
     for stage in b.communication.templates:
         if stage in a.communication.templates and a.communication.templates[stage] != b.communication.templates[stage]:
             out.append(Change("communication", "reworded", f"template `{stage}` reworded"))
-    out += _lists("handoff packet", "packet field", [f.label for f in a.handoff_packet], [f.label for f in b.handoff_packet])
-    out += _lists("closure", "closure step", [c.item for c in a.closure_checklist], [c.item for c in b.closure_checklist])
-    out += _lists("handoff points", "handoff point", [p.label for p in a.handoff_points],
-                  [p.label for p in b.handoff_points])
+    out += _lists(
+        "handoff packet", "packet field", [f.label for f in a.handoff_packet], [f.label for f in b.handoff_packet]
+    )
+    out += _lists(
+        "closure", "closure step", [c.item for c in a.closure_checklist], [c.item for c in b.closure_checklist]
+    )
+    out += _lists(
+        "handoff points", "handoff point", [p.label for p in a.handoff_points], [p.label for p in b.handoff_points]
+    )
     pa, pb = _keyed(a.handoff_points), _keyed(b.handoff_points)
     for pid in [p for p in pb if p in pa]:
         out += _lists("handoff points", f"field required at {pb[pid].label}", pa[pid].requires, pb[pid].requires)
         out += _lists("handoff points", f"receiver at {pb[pid].label}", pa[pid].to, pb[pid].to)
     ea, eb = _keyed(a.exceptions), _keyed(b.exceptions)
-    out += [Change("exceptions", "added", f"exception `{e}` added: {eb[e].reason} (expires {eb[e].expires})")
-            for e in eb if e not in ea]
+    out += [
+        Change("exceptions", "added", f"exception `{e}` added: {eb[e].reason} (expires {eb[e].expires})")
+        for e in eb
+        if e not in ea
+    ]
     out += [Change("exceptions", "removed", f"exception `{e}` removed") for e in ea if e not in eb]
     out += [Change("exceptions", "changed", f"exception `{e}` changed") for e in eb if e in ea and ea[e] != eb[e]]
     return out
@@ -211,11 +263,18 @@ def _severity(sid: str, x: Any, y: Any, new: Matrix) -> list[Change]:
     rx, ry = x.routing, y.routing
     for key, what in (("receives", "first receiver"), ("approves", "approver"), ("owner", "owner after handoff")):
         if getattr(rx, key) != getattr(ry, key):
-            out.append(Change(sec, "changed", f"{what} is now {new.role_name(getattr(ry, key))} (was `{getattr(rx, key)}`)"))
+            out.append(
+                Change(sec, "changed", f"{what} is now {new.role_name(getattr(ry, key))} (was `{getattr(rx, key)}`)")
+            )
     px = {s.role: s for s in rx.steps}
     py = {s.role: s for s in ry.steps}
-    out += [Change(sec, "added", f"{new.role_name(r)} added to the escalation path after {_span(py[r].after)}: "
-                   f"{py[r].action}") for r in py if r not in px]
+    out += [
+        Change(
+            sec, "added", f"{new.role_name(r)} added to the escalation path after {_span(py[r].after)}: {py[r].action}"
+        )
+        for r in py
+        if r not in px
+    ]
     out += [Change(sec, "removed", f"`{r}` removed from the escalation path") for r in px if r not in py]
     for r in [r for r in py if r in px]:
         out += _timing(sec, f"{new.role_name(r)} step delay", px[r].after, py[r].after)
@@ -244,10 +303,18 @@ def _decisions(old: Matrix, new: Matrix) -> list[Change]:
     if not changed:
         return []
     answers, x, y = example  # type: ignore[misc]
-    shown = ", ".join(f"{k}={'yes' if v is True else 'no' if v is False else ','.join(v) if isinstance(v, tuple) else v}"
-                      for k, v in answers.items())
-    return [Change("decisions", "changed", f"{changed:,} of {size:,} answer combinations get a different severity, "
-                   f"for example {shown}: {x.level if x else 'none'} before, {y.level if y else 'none'} now")]
+    shown = ", ".join(
+        f"{k}={'yes' if v is True else 'no' if v is False else ','.join(v) if isinstance(v, tuple) else v}"
+        for k, v in answers.items()
+    )
+    return [
+        Change(
+            "decisions",
+            "changed",
+            f"{changed:,} of {size:,} answer combinations get a different severity, "
+            f"for example {shown}: {x.level if x else 'none'} before, {y.level if y else 'none'} now",
+        )
+    ]
 
 
 def to_markdown(changes: list[Change], old_label: str, new_label: str) -> str:

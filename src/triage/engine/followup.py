@@ -184,17 +184,33 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
     if not reason.strip():
         raise MissingAnswerError("a re-triage needs --reason TEXT: why the impact changed")
     if at < current.start:
-        raise AnswerError(f"the re-triage time {at.isoformat()} is before the last triage at {current.start.isoformat()}")
+        raise AnswerError(f"the re-triage time {at.isoformat()} is before the last triage at "
+                          f"{current.start.isoformat()}")
     answers = {**current.data["answers"], **given}
     resolved, skipped = resolve_answers(matrix, answers)
-    packet = {k: v for k, v in current.packet.items()
-              if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
-    result = triage(matrix, resolved, skipped=skipped, at=at, ticket=current.ticket, override=override, packet=packet,
-                    account=current.data.get("account"), segment=current.data.get("segment"))
+    packet = {
+        k: v
+        for k, v in current.packet.items()
+        if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}
+    }
+    result = triage(
+        matrix,
+        resolved,
+        skipped=skipped,
+        at=at,
+        ticket=current.ticket,
+        override=override,
+        packet=packet,
+        account=current.data.get("account"),
+        segment=current.data.get("segment"),
+    )
     data = result.to_json()
     data["reason"] = reason.strip()
-    data["previous"] = {"severity": current.data["severity"], "computed_severity": current.data["computed_severity"],
-                        "at": current.data["at"]}
+    data["previous"] = {
+        "severity": current.data["severity"],
+        "computed_severity": current.data["computed_severity"],
+        "at": current.data["at"],
+    }
     return result, data
 
 
@@ -211,7 +227,9 @@ def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dic
     for cid, item in checklist.items():
         raw = items.get(cid)
         if item.answer == "confirm":
-            value: Any = raw if isinstance(raw, bool) else str(raw or "").strip().lower() in {"yes", "y", "true", "done"}
+            value: Any = (
+                raw if isinstance(raw, bool) else str(raw or "").strip().lower() in {"yes", "y", "true", "done"}
+            )
         elif item.answer == "list":
             value = [x.strip() for x in (raw if isinstance(raw, list) else str(raw or "").split(",")) if x.strip()]
         else:
@@ -220,26 +238,45 @@ def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dic
     missing = [cid for cid, item in checklist.items() if not item.optional and not values[cid]]
     if missing:
         first = checklist[missing[0]]
-        raise MissingAnswerError(f"the closure checklist is not done: {first.item} (pass --item {first.id}="
-                                 + ("yes" if first.answer == "confirm" else "...") + ")"
-                                 + (f"; also open: {', '.join(missing[1:])}" if missing[1:] else ""))
+        raise MissingAnswerError(
+            f"the closure checklist is not done: {first.item} (pass --item {first.id}="
+            + ("yes" if first.answer == "confirm" else "...")
+            + ")"
+            + (f"; also open: {', '.join(missing[1:])}" if missing[1:] else "")
+        )
     result = replay(matrix, current.data, packet=current.packet)
     packet_ids = {f.id for f in matrix.model.handoff_packet}
     placeholders = placeholder_values(result)
     message = fill(matrix.model.communication.templates["resolved"], placeholders)
-    return {"checklist": values, "message": message,
-            "packet": {cid: v for cid, v in values.items() if cid in packet_ids and isinstance(v, str) and v},
-            "open_for": int((at - current.created).total_seconds() // 60)}
+    return {
+        "checklist": values,
+        "message": message,
+        "packet": {cid: v for cid, v in values.items() if cid in packet_ids and isinstance(v, str) and v},
+        "open_for": int((at - current.created).total_seconds() // 60),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- export
 
-EXPORT_COLUMNS = ["ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
-                  "updates", "reassignments", "tags", "account", "override_reason"]
+EXPORT_COLUMNS = [
+    "ticket",
+    "severity",
+    "created_at",
+    "acknowledged_at",
+    "assigned_at",
+    "escalated_at",
+    "resolved_at",
+    "updates",
+    "reassignments",
+    "tags",
+    "account",
+    "override_reason",
+]
 
 
 def export_row(matrix: Matrix | None, current: TicketState) -> dict[str, Any]:
     """One ticket in the generic export shape that `triage audit` reads."""
+
     def stamp(moment: datetime | None) -> str:
         return "" if moment is None else moment.isoformat(timespec="seconds")
 
@@ -263,13 +300,17 @@ def export_row(matrix: Matrix | None, current: TicketState) -> dict[str, Any]:
         "override_reason": (current.data.get("override") or {}).get("reason", ""),
     }
     for qid, value in first_triage.get("answers", {}).items():
-        row[qid] = ",".join(value) if isinstance(value, list) else ("yes" if value is True else "no"
-                                                                     if value is False else value)
+        row[qid] = (
+            ",".join(value)
+            if isinstance(value, list)
+            else ("yes" if value is True else "no" if value is False else value)
+        )
     return row
 
 
 def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
     """Every step of a ticket with its time, for `triage history TICKET --format json`."""
+
     def summary(event: Event) -> str:
         d = event.data
         if event.kind in ("triage", "retriage"):
@@ -277,14 +318,20 @@ def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
             return text + (f"; reason: {d['reason']}" if event.kind == "retriage" else "")
         if event.kind == "update":
             late = d.get("late_minutes")
-            return (f"update {'late by ' + str(late) + ' min' if late is not None else 'on time'}; "
-                    f"next due {d['next_due']}")
+            return (
+                f"update {'late by ' + str(late) + ' min' if late is not None else 'on time'}; next due {d['next_due']}"
+            )
         if event.kind == "handoff":
             return f"{d['label']} to {d['to']}" + (f"; missing: {', '.join(d['missing'])}" if d["missing"] else "")
         return "closed"
 
-    return {"schema_version": 1, "ticket": current.ticket, "severity": current.data["severity"],
-            "closed": current.closed is not None,
-            "events": [{"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "summary": summary(e),
-                        "data": e.data} for e in events]}
-
+    return {
+        "schema_version": 1,
+        "ticket": current.ticket,
+        "severity": current.data["severity"],
+        "closed": current.closed is not None,
+        "events": [
+            {"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "summary": summary(e), "data": e.data}
+            for e in events
+        ],
+    }

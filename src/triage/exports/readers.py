@@ -7,6 +7,7 @@ Event logs are folded into one record per ticket.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -44,8 +45,12 @@ class ExportMapping(Model):
     description: str = ""
     shape: Literal["tickets", "events"]
     columns: dict[str, str | list[str]] = Field(description="triage field -> export column (a list is joined with /)")
-    offsets: dict[str, Offset] = Field(default_factory=dict, description="times given as minutes or hours after another")
-    reassignments_from: str | None = Field(default=None, description="a column counting teams visited (reassignments + 1)")
+    offsets: dict[str, Offset] = Field(
+        default_factory=dict, description="times given as minutes or hours after another"
+    )
+    reassignments_from: str | None = Field(
+        default=None, description="a column counting teams visited (reassignments + 1)"
+    )
     list_separator: str = ";"
     tag_separator: str | None = None
     severity: dict[str, int] = Field(default_factory=dict, description="the export's priority words -> severity level")
@@ -56,7 +61,8 @@ class ExportMapping(Model):
     escalated_after_first: bool = False
     reassignment: Literal["events", "actor_change"] = "events"
     time_spent_unit: Literal["seconds", "minutes", "hours"] = Field(
-        default="minutes", description="unit of a plain number in the time_spent column (h:mm is read as such)")
+        default="minutes", description="unit of a plain number in the time_spent column (h:mm is read as such)"
+    )
 
 
 @dataclass(slots=True)
@@ -124,8 +130,14 @@ class Batch:
     def without(self, rows: Iterable[int]) -> Batch:
         drop = set(rows)
         keep = [i for i in range(len(self)) if i not in drop]
-        return Batch(*(values.take(keep) if isinstance(values := getattr(self, name), (Moments, MomentLists))
-                       else [values[i] for i in keep] for name in _FIELDS))
+        return Batch(
+            *(
+                values.take(keep)
+                if isinstance(values := getattr(self, name), (Moments, MomentLists))
+                else [values[i] for i in keep]
+                for name in _FIELDS
+            )
+        )
 
     @classmethod
     def of(cls, tickets: list[Ticket]) -> Batch:
@@ -169,8 +181,11 @@ class BadRow:
 
 
 def builtin_mappings() -> list[str]:
-    return sorted(p.name.removesuffix(".yaml") for p in resources.files("triage").joinpath("data/mappings").iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml")
+        for p in resources.files("triage").joinpath("data/mappings").iterdir()
+        if p.name.endswith(".yaml")
+    )
 
 
 def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
@@ -183,7 +198,9 @@ def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
     elif "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
         source, data = name_or_path, read(name_or_path)
     else:
-        raise InputError(f"unknown mapping `{name_or_path}` (built in: {', '.join(builtin_mappings())}; or a YAML file)")
+        raise InputError(
+            f"unknown mapping `{name_or_path}` (built in: {', '.join(builtin_mappings())}; or a YAML file)"
+        )
     _, mapping, problems = parse_model(data, source, ExportMapping, "export mapping")
     if mapping is None:
         raise MatrixError(problems)
@@ -216,8 +233,15 @@ class TimeReader:
 class Reader:
     """Turns rows of one export into Tickets (and BadRows), by a mapping."""
 
-    def __init__(self, mapping: ExportMapping, *, levels: set[int], questions: Iterable[str],
-                 packet_fields: Iterable[str], zone: tzinfo) -> None:
+    def __init__(
+        self,
+        mapping: ExportMapping,
+        *,
+        levels: set[int],
+        questions: Iterable[str],
+        packet_fields: Iterable[str],
+        zone: tzinfo,
+    ) -> None:
         self.mapping = mapping
         self.levels = levels
         self.questions = tuple(questions)
@@ -320,7 +344,9 @@ class Reader:
         return None if cells is None else self._clean(cells)
 
     def _times(self, cells: Any, name: str, fail: Any) -> Moments | list[datetime | None]:
-        if self._fast and self._iso_fast and (column := read_column(cells)) is not None:  # the usual case, as whole arrays
+        if (
+            self._fast and self._iso_fast and (column := read_column(cells)) is not None
+        ):  # the usual case, as whole arrays
             return column
         parse, zone = datetime.fromisoformat, self.time.zone
         try:
@@ -354,7 +380,9 @@ class Reader:
             out = []
             for i, text in enumerate(self._clean(cells)):
                 try:
-                    out.append([] if text is None else [self.time(u) for u in (u.strip() for u in text.split(separator)) if u])
+                    out.append(
+                        [] if text is None else [self.time(u) for u in (u.strip() for u in text.split(separator)) if u]
+                    )
                 except ValueError:
                     fail(i, f"updates: `{text}` holds something that is not a time")
                     out.append([])
@@ -363,8 +391,9 @@ class Reader:
                 moments.sort()
         return out
 
-    def _stretch(self, lines: list[int], rows: list[Any], bad: list[BadRow],
-                 header: list[str] | None) -> Iterator[Batch | BadRow]:
+    def _stretch(
+        self, lines: list[int], rows: list[Any], bad: list[BadRow], header: list[str] | None
+    ) -> Iterator[Batch | BadRow]:
         """One stretch of rows (cell lists under `header`, or dicts), field by field; a row's error is the first
         its fields give, in field order."""
         n = len(rows)
@@ -377,19 +406,35 @@ class Reader:
         times = self._time_columns(columns, n, fail)
         created = times["created_at"]
         if None in created:
-            missing = created.missing() if isinstance(created, Moments) else [i for i, v in enumerate(created) if v is None]
+            missing = (
+                created.missing() if isinstance(created, Moments) else [i for i, v in enumerate(created) if v is None]
+            )
             for i in missing:
                 fail(i, "no creation time")
         cells = self._cells(columns, "updates", n)
         updates = [[] for _ in range(n)] if cells is None else self._updates(cells, fail)
         reassignments = self._reassignments(columns, n, fail)
         levels = self._level_numbers(raw_levels, fail)
-        batch = Batch(refs, levels, lines, created, times["acknowledged_at"], times["assigned_at"],
-                      times["escalated_at"], times["resolved_at"], updates, reassignments, self._tag_lists(columns, n),
-                      self._texts(columns, "account", n) or nothing,
-                      self._texts(columns, "override_reason", n) or nothing,
-                      self._texts(columns, "exception", n) or nothing, self._texts(columns, "escalated_to", n) or nothing,
-                      self._answers(columns, n), self._packets(columns, n), self._spent_column(columns, n, fail))
+        batch = Batch(
+            refs,
+            levels,
+            lines,
+            created,
+            times["acknowledged_at"],
+            times["assigned_at"],
+            times["escalated_at"],
+            times["resolved_at"],
+            updates,
+            reassignments,
+            self._tag_lists(columns, n),
+            self._texts(columns, "account", n) or nothing,
+            self._texts(columns, "override_reason", n) or nothing,
+            self._texts(columns, "exception", n) or nothing,
+            self._texts(columns, "escalated_to", n) or nothing,
+            self._answers(columns, n),
+            self._packets(columns, n),
+            self._spent_column(columns, n, fail),
+        )
         if errors:
             bad += [BadRow(lines[i], reason) for i, reason in errors.items()]
             batch = batch.without(errors)
@@ -450,8 +495,10 @@ class Reader:
         if cells is None:
             return [[] for _ in range(n)]
         distinct = list(set(cells))  # few tag sets: each split once
-        split = {v: [t.strip() for t in s.split(separator) if t.strip()] if s else []
-                 for v, s in zip(distinct, self._clean(distinct), strict=True)}
+        split = {
+            v: [t.strip() for t in s.split(separator) if t.strip()] if s else []
+            for v, s in zip(distinct, self._clean(distinct), strict=True)
+        }
         return [split[v] for v in cells]
 
     def _spent_column(self, columns: dict[str, Any], n: int, fail: Any) -> list[float | None]:
@@ -497,10 +544,8 @@ class Reader:
             cells = columns.get(column) if isinstance(column, str) else None
             for i, stations in enumerate(self._clean(cells) if cells is not None else ()):
                 if stations is not None:
-                    try:
+                    with contextlib.suppress(ValueError):
                         texts[i] = str(max(_count(stations) - 1, 0))
-                    except ValueError:
-                        pass
         try:
             return [0 if s is None else int(s) for s in texts]
         except ValueError:
@@ -580,8 +625,14 @@ class Reader:
     def _fold(self, ref: str, state: dict[str, Any]) -> Ticket:
         events = sorted(state["events"], key=lambda e: e[0])
         created = next((at for at, kinds, _, _ in events if "created" in kinds), events[0][0])
-        ticket = Ticket(ref, state["level"], state["line"], created, account=state["account"],
-                        tags=[t.strip() for t in state["tags"]])
+        ticket = Ticket(
+            ref,
+            state["level"],
+            state["line"],
+            created,
+            account=state["account"],
+            tags=[t.strip() for t in state["tags"]],
+        )
         previous_actor = None
         for at, kinds, actor, _ in events:
             for kind in kinds:
@@ -623,6 +674,7 @@ def _count(text: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- rows
 
+
 def _columns(rows: list[Any], header: list[str] | None) -> dict[str, Any]:
     """Rows (cell lists under `header`, or dicts) as columns."""
     if header is not None:
@@ -642,10 +694,8 @@ def _decoded(blocks: Iterable[list[bytes]], bad: set[int]) -> Iterator[Iterable[
     for block in blocks:
         texts: Iterable[str] | None = None
         if OVERSIZE not in block:
-            try:  # the usual case: the whole block at once, its lines split at \n alone as they were
-                texts = io.StringIO(b"".join(block).decode("utf-8"), newline="\n")
-            except UnicodeDecodeError:
-                pass
+            with contextlib.suppress(UnicodeDecodeError):  # the usual case: the whole block at once, its lines
+                texts = io.StringIO(b"".join(block).decode("utf-8"), newline="\n")  # split at \n alone as they were
         if texts is None:  # line by line, noting the lines that cannot be read
             texts = []
             for offset, line in enumerate(block, number + 1):
@@ -768,7 +818,9 @@ def _text(value: Any) -> str:
 
 def sniff(header_line: bytes) -> str:
     """The built-in mapping a CSV header looks like, for `--mapping` left out."""
-    names = {c.strip().lstrip("\ufeff") for c in next(csv.reader(io.StringIO(header_line.decode("utf-8", "replace"))), [])}
+    names = {
+        c.strip().lstrip("\ufeff") for c in next(csv.reader(io.StringIO(header_line.decode("utf-8", "replace"))), [])
+    }
     if {"ticket", "at", "event"} <= names:
         return "generic-events"
     if {"case:concept:name", "time:timestamp"} <= names:

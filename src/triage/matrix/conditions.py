@@ -23,7 +23,8 @@ def normalise(condition: Mapping[str, Any], kinds: Mapping[str, tuple[str, tuple
             continue
         kind, choices = kinds[qid]
 
-        def bad_choices(values: list[Any], path: tuple[Any, ...]) -> bool:
+        def bad_choices(values: list[Any], path: tuple[Any, ...], qid: str = qid,
+                        choices: tuple[str, ...] = choices) -> bool:
             wrong = [v for v in values if v not in choices]
             for v in wrong:
                 problems.append((path, f"`{v}` is not a choice of `{qid}` (choices: {', '.join(choices)})", "R304"))

@@ -52,7 +52,7 @@ def iso_moment(moment: datetime) -> str:
 def human_duration(delta: timedelta, *, business: bool = False) -> str:
     """Short human form: `25 min`, `2 h`, `1 h 30 min`, `3 d 2 h`; with `business`, open hours only
     (`40 business h`), because a business day is not 24 hours."""
-    total = int(round(delta.total_seconds() / 60))
+    total = round(delta.total_seconds() / 60)
     if business:
         hours, minutes = divmod(total, 60)
         return " ".join(p for p in (f"{hours} h" if hours else "", f"{minutes} min" if minutes or not hours else "")

@@ -206,10 +206,18 @@ def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Probl
         elif kind == "missing":
             if loc in misspelt:
                 continue
-            problems.append(doc.problem(loc[:-1], f"missing required key `{loc[-1]}` in {'.'.join(map(str, loc[:-1])) or 'the top level'}", "M203", key=True))
+            where_missing = ".".join(map(str, loc[:-1])) or "the top level"
+            problems.append(doc.problem(loc[:-1], f"missing required key `{loc[-1]}` in {where_missing}", "M203",
+                                        key=True))
         elif kind == "string_pattern_mismatch":
-            problems.append(doc.problem(loc, f"{where}: `{err['input']}` is not a valid id "
-                                             "(lowercase letters, digits and _, starting with a letter)", "M204"))
+            problems.append(
+                doc.problem(
+                    loc,
+                    f"{where}: `{err['input']}` is not a valid id "
+                    "(lowercase letters, digits and _, starting with a letter)",
+                    "M204",
+                )
+            )
         else:
             shown = err.get("input")
             got = f" (got {type(shown).__name__} `{shown}`)" if isinstance(shown, str | int | float | bool) else ""
@@ -221,8 +229,9 @@ def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem
     """Check the references between sections and build the indexes the engine needs, section by section."""
     index = _Indexer(model, doc)
     index.roles()
-    calendars = {cid: found for cid, spec in model.calendars.items()
-                 if (found := index.calendar(cid, spec)) is not None}
+    calendars = {
+        cid: found for cid, spec in model.calendars.items() if (found := index.calendar(cid, spec)) is not None
+    }
     kinds, defaults, applies = index.questions()
     levels = index.severities()
     rules = index.conditions("severity_rules", model.severity_rules, kinds)
@@ -312,8 +321,9 @@ class _Indexer:
                 week[d] = intervals
         return week
 
-    def holidays(self, base: tuple[Any, ...], listed: list[Any]
-                 ) -> tuple[dict[Any, list[cal.Interval]], dict[Any, Any]]:
+    def holidays(
+        self, base: tuple[Any, ...], listed: list[Any]
+    ) -> tuple[dict[Any, list[cal.Interval]], dict[Any, Any]]:
         holidays: dict[Any, list[cal.Interval]] = {}
         names = {}
         for i, h in enumerate(listed):
@@ -334,8 +344,12 @@ class _Indexer:
             base = ("questions", i)
             if q.id in kinds:
                 first = next(j for j, other in enumerate(self.model.questions) if other.id == q.id)
-                self.problem(base + ("id",), f"question id `{q.id}` is used twice (first at line "
-                             f"{self.doc.locate(('questions', first, 'id'))[0]})", "M205")
+                self.problem(
+                    base + ("id",),
+                    f"question id `{q.id}` is used twice (first at line "
+                    f"{self.doc.locate(('questions', first, 'id'))[0]})",
+                    "M205",
+                )
                 continue
             self.choices(base, q)
             if q.applies_when is not None:
@@ -381,8 +395,11 @@ class _Indexer:
             for j, notice in enumerate(r.notify):
                 self.role_ref(base + ("routing", "notify", j, "role"), notice.role)
         if levels and sorted(levels) != list(range(1, len(levels) + 1)):
-            self.problem(("severities",), f"severity levels must run 1..{len(levels)} without gaps "
-                                          f"(found {', '.join(map(str, sorted(levels)))})", "M204")
+            self.problem(
+                ("severities",),
+                f"severity levels must run 1..{len(levels)} without gaps (found {', '.join(map(str, sorted(levels)))})",
+                "M204",
+            )
         return levels
 
     def conditions(self, section: str, items: list[Any], kinds: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
@@ -392,8 +409,9 @@ class _Indexer:
         for i, item in enumerate(items):
             if item.id in seen:
                 first = self.doc.locate((section, seen[item.id], "id"))[0]
-                self.problem((section, i, "id"), f"{section} id `{item.id}` is used twice (first at line {first})",
-                             "M205")
+                self.problem(
+                    (section, i, "id"), f"{section} id `{item.id}` is used twice (first at line {first})", "M205"
+                )
             seen.setdefault(item.id, i)
             cond, found = normalise(item.when, kinds)
             for sub, message, code in found:
@@ -409,14 +427,22 @@ class _Indexer:
                 self.problem(("communication", "templates"), f"missing template `{stage}`", "M203")
         for stage, text in comm.templates.items():
             if stage not in TEMPLATE_STAGES:
-                self.problem(("communication", "templates", stage), f"unknown template `{stage}` "
-                             f"(templates: {', '.join(TEMPLATE_STAGES)})", "M201", key=True)
+                self.problem(
+                    ("communication", "templates", stage),
+                    f"unknown template `{stage}` (templates: {', '.join(TEMPLATE_STAGES)})",
+                    "M201",
+                    key=True,
+                )
             for name in _placeholders(text):
                 if name not in PLACEHOLDERS:
                     hint = difflib.get_close_matches(name, list(PLACEHOLDERS), n=1)
-                    self.problem(("communication", "templates", stage), f"unknown placeholder `${name}`"
-                                 + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(PLACEHOLDERS)})"),
-                                 "R305", needle=f"${name}")
+                    self.problem(
+                        ("communication", "templates", stage),
+                        f"unknown placeholder `${name}`"
+                        + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(PLACEHOLDERS)})"),
+                        "R305",
+                        needle=f"${name}",
+                    )
 
     def unique(self, section: str, items: list[Any], what: str) -> set[str]:
         seen: set[str] = set()
@@ -435,8 +461,11 @@ class _Indexer:
                 self.role_ref(("handoff_points", i, "to", j), rid)
             for j, fid in enumerate(point.requires):
                 if fid not in packet_ids:
-                    self.problem(("handoff_points", i, "requires", j), f"unknown packet field `{fid}` "
-                                 f"(fields: {', '.join(sorted(packet_ids))})", "R309")
+                    self.problem(
+                        ("handoff_points", i, "requires", j),
+                        f"unknown packet field `{fid}` (fields: {', '.join(sorted(packet_ids))})",
+                        "R309",
+                    )
 
     def exceptions(self) -> None:
         for i, exc in enumerate(self.model.exceptions):
@@ -448,9 +477,12 @@ class _Indexer:
                     self.problem(("exceptions", i, "changes"), f"unknown severity `{sid}`", "R307")
                 for name in changed:
                     if name not in TARGET_NAMES + ("resolution",):
-                        self.problem(("exceptions", i, "changes", "targets", sid, name),
-                                     f"unknown target `{name}` (targets: {', '.join(TARGET_NAMES)}, resolution)",
-                                     "M201", key=True)
+                        self.problem(
+                            ("exceptions", i, "changes", "targets", sid, name),
+                            f"unknown target `{name}` (targets: {', '.join(TARGET_NAMES)}, resolution)",
+                            "M201",
+                            key=True,
+                        )
 
     def examples(self) -> None:
         for i, ex in enumerate(self.model.examples):
@@ -466,5 +498,5 @@ def _placeholders(text: str) -> list[str]:
         if name:
             names.append(name)
         elif m.group("invalid") is not None:
-            names.append(text[m.start():m.start() + 12].split()[0])
+            names.append(text[m.start() : m.start() + 12].split()[0])
     return names

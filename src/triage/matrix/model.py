@@ -61,7 +61,9 @@ class MatrixInfo(Model):
 class Holiday(Model):
     date: date
     name: str = ""
-    hours: str | None = Field(default=None, description='open hours on a partial day, e.g. "09:00-13:00"; none = closed')
+    hours: str | None = Field(
+        default=None, description='open hours on a partial day, e.g. "09:00-13:00"; none = closed'
+    )
 
 
 class HolidaySource(Model):
@@ -72,8 +74,9 @@ class HolidaySource(Model):
 class Calendar(Model):
     kind: Literal["always", "weekly"]
     timezone: str | None = None
-    hours: dict[str, str] = Field(default_factory=dict,
-                                  description='day or day range -> "HH:MM-HH:MM" (several comma-separated)')
+    hours: dict[str, str] = Field(
+        default_factory=dict, description='day or day range -> "HH:MM-HH:MM" (several comma-separated)'
+    )
     holidays: list[Holiday] = Field(default_factory=list)
     public_holidays: HolidaySource | None = None
 
@@ -92,8 +95,10 @@ class Question(Model):
     default: Any = Field(default=None, description="used when the question does not apply or is not answered")
     applies_when: Condition | None = None
     affects: Literal["severity", "routing"] = "severity"
-    ordered: bool = Field(default=False, description="choices run from least to most serious; "
-                                                       "validate checks that a worse answer never lowers severity")
+    ordered: bool = Field(
+        default=False,
+        description="choices run from least to most serious; validate checks that a worse answer never lowers severity",
+    )
 
 
 class SeverityRule(Model):
@@ -173,7 +178,9 @@ class PacketField(Model):
     label: str
     help: str = ""
     filled_from: Literal["severity", "ticket"] | None = None
-    stage: Literal["triage", "resolution"] = Field(default="triage", description="asked at triage, or filled at closure")
+    stage: Literal["triage", "resolution"] = Field(
+        default="triage", description="asked at triage, or filled at closure"
+    )
 
 
 class HandoffPoint(Model):

@@ -251,8 +251,8 @@ class _Builder:
                 continue
             key = key_node.value
             if not key_node.style and key.lower() in _AMBIGUOUS | {"true", "false"}:
-                self.report(key_node.start_mark,
-                            f"bare `{key}` as a key: YAML 1.1 tools read it as a boolean; quote it or rename it", "Y106")
+                self.report(key_node.start_mark, f"bare `{key}` as a key: YAML 1.1 tools read it as a boolean; "
+                            "quote it or rename it", "Y106")
             if key == "<<" and not key_node.style:
                 self.report(key_node.start_mark, "merge keys (<<) are not allowed: write the keys out", "Y104")
                 continue

@@ -70,27 +70,44 @@ def findings(data: dict[str, Any], *, limit: int = 10) -> list[tuple[str, list[s
         out.append(("Handoff packets", [f"{p['escalated']} escalated tickets; the export carries no packet fields "
                                         "(columns packet_<field>), so completeness was not measured."]))
     r = data["routing"]
-    lines = [f"{len(r['bounced'])} tickets were reassigned {r['bounce_threshold']} times or more",
-             f"time to assign: median {_mins(r['to_assign_minutes']['median'])}, p90 {_mins(r['to_assign_minutes']['p90'])}; "
-             f"assigned to escalated: median {_mins(r['assign_to_escalate_minutes']['median'])}, "
-             f"p90 {_mins(r['assign_to_escalate_minutes']['p90'])}"]
-    lines += [f"{b['ticket']} (severity {b['severity']}): {b['reassignments']} reassignments" for b in r["bounced"][:limit]]
-    lines += [f"escalated to `{role}`, which is not a role of the matrix ({n} tickets)"
-              for role, n in r["unknown_roles"].items()]
+    lines = [
+        f"{len(r['bounced'])} tickets were reassigned {r['bounce_threshold']} times or more",
+        f"time to assign: median {_mins(r['to_assign_minutes']['median'])}, "
+        f"p90 {_mins(r['to_assign_minutes']['p90'])}; "
+        f"assigned to escalated: median {_mins(r['assign_to_escalate_minutes']['median'])}, "
+        f"p90 {_mins(r['assign_to_escalate_minutes']['p90'])}",
+    ]
+    lines += [
+        f"{b['ticket']} (severity {b['severity']}): {b['reassignments']} reassignments" for b in r["bounced"][:limit]
+    ]
+    lines += [
+        f"escalated to `{role}`, which is not a role of the matrix ({n} tickets)"
+        for role, n in r["unknown_roles"].items()
+    ]
     out.append(("Routing", lines))
     rep = data["repeated"]
-    lines = [f"{c['tag']}: {c['escalations']} escalations between {c['from']} and {c['to']} "
-             f"({', '.join(c['tickets'][:5])})" for c in rep["candidates"][:limit]]
-    out.append((f"Repeated escalations (knowledge-base candidates, {rep['threshold']}+ in {rep['window_days']} days)",
-                lines or ["None."]))
+    lines = [
+        f"{c['tag']}: {c['escalations']} escalations between {c['from']} and {c['to']} ({', '.join(c['tickets'][:5])})"
+        for c in rep["candidates"][:limit]
+    ]
+    out.append(
+        (
+            f"Repeated escalations (knowledge-base candidates, {rep['threshold']}+ in {rep['window_days']} days)",
+            lines or ["None."],
+        )
+    )
     e = data["exceptions"]
     lines = [f"{k}: {v} tickets handled under it" for k, v in e["tickets"].items()]
     lines += [f"{k}: not an exception of the matrix" for k in e["unknown"]]
     lines += [f"{x['id']}: {x['problem']}" for x in e["matrix"]]
     out.append(("Exceptions", lines or ["No tickets under an exception; no exception of the matrix is expired."]))
     if data["unreadable_rows"]:
-        out.append((f"Unreadable rows ({data['tickets']['unreadable']})",
-                    [f"line {r['line']}: {r['reason']}" for r in data["unreadable_rows"][:limit]]))
+        out.append(
+            (
+                f"Unreadable rows ({data['tickets']['unreadable']})",
+                [f"line {r['line']}: {r['reason']}" for r in data["unreadable_rows"][:limit]],
+            )
+        )
     return out
 
 
@@ -98,8 +115,10 @@ def summary(data: dict[str, Any]) -> str:
     t = data["tickets"]
     p = data["period"]
     span = f", created {p['first_ticket'][:10]} to {p['last_ticket'][:10]}" if p["first_ticket"] else ""
-    return (f"{t['audited']:,} tickets audited{span} ({t['read']:,} read, {t['unreadable']:,} unreadable rows); "
-            f"{len(data['breaches']):,} breaches, against {data['matrix']['name']} {data['matrix']['version']}.")
+    return (
+        f"{t['audited']:,} tickets audited{span} ({t['read']:,} read, {t['unreadable']:,} unreadable rows); "
+        f"{len(data['breaches']):,} breaches, against {data['matrix']['name']} {data['matrix']['version']}."
+    )
 
 
 def text(data: dict[str, Any], *, limit: int = 10) -> Any:
@@ -109,28 +128,54 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
     from rich.text import Text
 
     parts: list[Any] = [Text(visible(summary(data)), style="bold")]
-    table = Table(box=box.SIMPLE_HEAD, title="Targets against actuals", title_justify="left", title_style="bold",
-                  padding=(0, 1))
-    for h, justify in (("Sev", "left"), ("Target", "left"), ("Met", "right"), ("Share", "left"), ("Median", "right"),
-                       ("p90", "right"), ("Target", "right")):
+    table = Table(
+        box=box.SIMPLE_HEAD, title="Targets against actuals", title_justify="left", title_style="bold", padding=(0, 1)
+    )
+    for h, justify in (
+        ("Sev", "left"),
+        ("Target", "left"),
+        ("Met", "right"),
+        ("Share", "left"),
+        ("Median", "right"),
+        ("p90", "right"),
+        ("Target", "right"),
+    ):
         table.add_column(h, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    short = {"Acknowledge": "Acknowledge", "Assign owner": "Assign", "Escalate": "Escalate", "Resolve": "Resolve",
-             "Update cadence": "Updates"}
+    short = {
+        "Acknowledge": "Acknowledge",
+        "Assign owner": "Assign",
+        "Escalate": "Escalate",
+        "Resolve": "Resolve",
+        "Update cadence": "Updates",
+    }
     for row in rows(data):
         share = None if row[3] == "-" else float(row[3].rstrip("%")) / 100
-        colour = "green" if (share or 0) >= .9 else "yellow" if (share or 0) >= .7 else "red"
-        table.add_row(Text(row[0].split()[0]), Text(short[row[1]]), Text(row[2]),
-                      Text.assemble((f"{row[3]:>4} ", ""), (bar(share, 8), colour)), *(Text(c) for c in row[4:]))
+        colour = "green" if (share or 0) >= 0.9 else "yellow" if (share or 0) >= 0.7 else "red"
+        table.add_row(
+            Text(row[0].split()[0]),
+            Text(short[row[1]]),
+            Text(row[2]),
+            Text.assemble((f"{row[3]:>4} ", ""), (bar(share, 8), colour)),
+            *(Text(c) for c in row[4:]),
+        )
     parts.append(table)
     if data["breaches"]:
         worst = sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]
-        breaches = Table(box=box.SIMPLE_HEAD, title=f"Worst breaches (of {len(data['breaches']):,})",
-                         title_justify="left", title_style="bold")
+        breaches = Table(
+            box=box.SIMPLE_HEAD,
+            title=f"Worst breaches (of {len(data['breaches']):,})",
+            title_justify="left",
+            title_style="bold",
+        )
         for h in ("Ticket", "Sev", "Target", "Late"):
             breaches.add_column(h)
         for b in worst:
-            breaches.add_row(Text(visible(one_line(b["ticket"]))), Text(str(b["severity"])), Text(NAMES[b["target"]]),
-                             Text(_mins(b["late_minutes"])))
+            breaches.add_row(
+                Text(visible(one_line(b["ticket"]))),
+                Text(str(b["severity"])),
+                Text(NAMES[b["target"]]),
+                Text(_mins(b["late_minutes"])),
+            )
         parts.append(breaches)
     dist = data["acknowledge_distribution"]
     if any(d["tickets"] for d in dist):
@@ -147,15 +192,30 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
 
 
 def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
-    out = ["# Escalation audit", "", md(summary(data)), "", "## Targets against actuals", "",
-           "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    out = [
+        "# Escalation audit",
+        "",
+        md(summary(data)),
+        "",
+        "## Targets against actuals",
+        "",
+        "| " + " | ".join(HEAD) + " |",
+        "|" + "---|" * len(HEAD),
+    ]
     out += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows(data)]
     if data["breaches"]:
-        out += ["", f"## Worst breaches (of {len(data['breaches']):,})", "", "| Ticket | Severity | Target | Due | Actual | Late |",
-                "|---|---|---|---|---|---|"]
+        out += [
+            "",
+            f"## Worst breaches (of {len(data['breaches']):,})",
+            "",
+            "| Ticket | Severity | Target | Due | Actual | Late |",
+            "|---|---|---|---|---|---|",
+        ]
         for b in sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]:
-            out.append(f"| {md(one_line(b['ticket']))} | {b['severity']} | {NAMES[b['target']]} | {b['due']} | "
-                       f"{b['actual']} | {_mins(b['late_minutes'])} |")
+            out.append(
+                f"| {md(one_line(b['ticket']))} | {b['severity']} | {NAMES[b['target']]} | {b['due']} | "
+                f"{b['actual']} | {_mins(b['late_minutes'])} |"
+            )
     for title, lines in findings(data, limit=limit):
         out += ["", f"## {md(title)}", ""] + [f"- {md(one_line(line))}" for line in lines]
     return "\n".join(out) + "\n"
@@ -171,11 +231,13 @@ def _svg_bars(items: list[tuple[str, float | None]], *, width: int = 560, unit: 
         y = 5 + i * row_h
         scale = 1.0 if unit == "%" else most
         w = 0 if value is None else (width - label_w - 70) * (value / scale)
-        colour = "#2e7d32" if unit != "%" or (value or 0) >= .9 else "#f9a825" if (value or 0) >= .7 else "#c62828"
+        colour = "#2e7d32" if unit != "%" or (value or 0) >= 0.9 else "#f9a825" if (value or 0) >= 0.7 else "#c62828"
         shown = "-" if value is None else (f"{value * 100:.0f}%" if unit == "%" else f"{value:,.0f}")
-        parts.append(f'<text x="0" y="{y + 17}" font-size="13">{html.escape(label)}</text>'
-                     f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="16" fill="{colour}"/>'
-                     f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" font-size="13">{shown}</text>')
+        parts.append(
+            f'<text x="0" y="{y + 17}" font-size="13">{html.escape(label)}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="16" fill="{colour}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" font-size="13">{shown}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -184,26 +246,48 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
     from triage.render.publish import _CSS
 
     e = lambda s: html.escape(visible(str(s)), quote=True)  # noqa: E731
-    compliance = [(f"{level} {sev['label']} · {NAMES[name]}", t["share_met"])
-                  for level, sev in data["severities"].items() for name, t in sev["targets"].items() if t["measured"]]
-    dist = [(("under " + _mins(d["to"])) if d["from"] == 0 else (f"{_mins(d['from'])}+" if d["to"] is None
-             else f"{_mins(d['from'])}–{_mins(d['to'])}"), float(d["tickets"])) for d in data["acknowledge_distribution"]]
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-           f"<title>Escalation audit</title><style>{_CSS}</style></head><body>",
-           "<h1>Escalation audit</h1>", f"<p>{e(summary(data))}</p>",
-           "<h2>Share of targets met</h2>", f'<figure id="compliance">{_svg_bars(compliance)}</figure>',
-           "<h2>Time to acknowledge</h2>", f'<figure id="acknowledge">{_svg_bars(dist, unit="tickets")}</figure>',
-           "<h2>Targets against actuals</h2><table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in HEAD)
-           + "</tr></thead><tbody>"]
+    compliance = [
+        (f"{level} {sev['label']} · {NAMES[name]}", t["share_met"])
+        for level, sev in data["severities"].items()
+        for name, t in sev["targets"].items()
+        if t["measured"]
+    ]
+    dist = [
+        (
+            ("under " + _mins(d["to"]))
+            if d["from"] == 0
+            else (f"{_mins(d['from'])}+" if d["to"] is None else f"{_mins(d['from'])}–{_mins(d['to'])}"),
+            float(d["tickets"]),
+        )
+        for d in data["acknowledge_distribution"]
+    ]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        f"<title>Escalation audit</title><style>{_CSS}</style></head><body>",
+        "<h1>Escalation audit</h1>",
+        f"<p>{e(summary(data))}</p>",
+        "<h2>Share of targets met</h2>",
+        f'<figure id="compliance">{_svg_bars(compliance)}</figure>',
+        "<h2>Time to acknowledge</h2>",
+        f'<figure id="acknowledge">{_svg_bars(dist, unit="tickets")}</figure>',
+        "<h2>Targets against actuals</h2><table><thead><tr>"
+        + "".join(f"<th>{e(h)}</th>" for h in HEAD)
+        + "</tr></thead><tbody>",
+    ]
     out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows(data)]
     out.append("</tbody></table>")
     if data["breaches"]:
-        out.append(f"<h2>Worst breaches (of {len(data['breaches']):,})</h2><table><thead><tr><th>Ticket</th>"
-                   "<th>Severity</th><th>Target</th><th>Due</th><th>Actual</th><th>Late</th></tr></thead><tbody>")
+        out.append(
+            f"<h2>Worst breaches (of {len(data['breaches']):,})</h2><table><thead><tr><th>Ticket</th>"
+            "<th>Severity</th><th>Target</th><th>Due</th><th>Actual</th><th>Late</th></tr></thead><tbody>"
+        )
         for b in sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]:
-            out.append(f"<tr><td>{e(b['ticket'])}</td><td>{b['severity']}</td><td>{e(NAMES[b['target']])}</td>"
-                       f"<td>{e(b['due'])}</td><td>{e(b['actual'])}</td><td>{e(_mins(b['late_minutes']))}</td></tr>")
+            out.append(
+                f"<tr><td>{e(b['ticket'])}</td><td>{b['severity']}</td><td>{e(NAMES[b['target']])}</td>"
+                f"<td>{e(b['due'])}</td><td>{e(b['actual'])}</td><td>{e(_mins(b['late_minutes']))}</td></tr>"
+            )
         out.append("</tbody></table>")
     for title, lines in findings(data, limit=limit):
         out.append(f"<h2>{e(title)}</h2><ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>")
@@ -213,4 +297,6 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
 
 def output(data: dict[str, Any]) -> Output:
     """The audit report in every format `triage audit` offers."""
-    return Output(data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data), "html": lambda: page(data)})
+    return Output(
+        data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data), "html": lambda: page(data)}
+    )

@@ -310,31 +310,48 @@ def page(data: dict[str, Any]) -> str:
     for role in data["roles"]:
         if not any(c["tasks_per_week"] for c in role["hours"]):
             continue
-        out.append(f"<h3>{e(role['role'])}</h3><table class=\"heat\" data-role=\"{e(role['role'])}\"><thead><tr><th></th>"
-                   + "".join(f"<th>{h:02d}</th>" for h in range(24)) + "</tr></thead><tbody>")
+        out.append(
+            f'<h3>{e(role["role"])}</h3><table class="heat" data-role="{e(role["role"])}"><thead><tr><th></th>'
+            + "".join(f"<th>{h:02d}</th>" for h in range(24))
+            + "</tr></thead><tbody>"
+        )
         for day, cells in heatmap_rows(role):
-            out.append(f"<tr><th>{day}</th>" + "".join(
-                f'<td style="background:{_COLOURS[heat(share, goal)]}" title="{e(_pct(share))}">{e(people.strip())}</td>'
-                for people, share in cells) + "</tr>")
+            out.append(
+                f"<tr><th>{day}</th>"
+                + "".join(
+                    f'<td style="background:{_COLOURS[heat(share, goal)]}" title="{e(_pct(share))}">'
+                    f"{e(people.strip())}</td>"
+                    for people, share in cells
+                )
+                + "</tr>"
+            )
         out.append("</tbody></table>")
     for title, items in change_sections(data):
         out.append(f"<h2>{e(title)}</h2><ul>" + "".join(f"<li>{e(line)}</li>" for line in items) + "</ul>")
     if data["what_if"]:
-        out.append("<h2>What if</h2><table id=\"what-if\"><thead><tr><th>Change</th><th>Now</th><th>Queueing</th>"
-                   "<th>Replay</th><th>People-hours a week to keep the goal</th></tr></thead><tbody>")
+        out.append(
+            '<h2>What if</h2><table id="what-if"><thead><tr><th>Change</th><th>Now</th><th>Queueing</th>'
+            "<th>Replay</th><th>People-hours a week to keep the goal</th></tr></thead><tbody>"
+        )
         for w in data["what_if"]:
             row = next((r for r in w["targets"] if r["severity"] == w["severity"] and r["target"] == w["target"]), None)
-            out.append(f"<tr><td>{e(w['change'])}</td><td>{e(_target(w['from_minutes']))}</td>"
-                       f"<td>{e(_pct(row['queueing'] if row else None))}</td><td>{e(_pct(row['replay'] if row else None))}</td>"
-                       f"<td>{w['people_hours_per_week']:+,}</td></tr>")
+            out.append(
+                f"<tr><td>{e(w['change'])}</td><td>{e(_target(w['from_minutes']))}</td>"
+                f"<td>{e(_pct(row['queueing'] if row else None))}</td>"
+                f"<td>{e(_pct(row['replay'] if row else None))}</td>"
+                f"<td>{w['people_hours_per_week']:+,}</td></tr>"
+            )
         out.append("</tbody></table>")
         for w in data["what_if"]:
-            out.append(f"<h3>{e(w['change'])}</h3><ul>" + "".join(f"<li>{e(line)}</li>" for line in what_if_lines(w))
-                       + "</ul>")
+            out.append(
+                f"<h3>{e(w['change'])}</h3><ul>" + "".join(f"<li>{e(line)}</li>" for line in what_if_lines(w)) + "</ul>"
+            )
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
 def output(data: dict[str, Any]) -> Output:
     """The capacity report in every format `triage capacity` offers."""
-    return Output(data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data), "html": lambda: page(data)})
+    return Output(
+        data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data), "html": lambda: page(data)}
+    )

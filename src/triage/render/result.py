@@ -17,7 +17,12 @@ from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
 
-SEVERITY_STYLE = {1: "bold white on red", 2: "bold black on dark_orange", 3: "bold black on yellow", 4: "bold black on green"}
+SEVERITY_STYLE = {
+    1: "bold white on red",
+    2: "bold black on dark_orange",
+    3: "bold black on yellow",
+    4: "bold black on green",
+}
 TARGET_LABELS = {
     "acknowledge": "Acknowledge the customer",
     "assign_owner": "Assign an owner",
@@ -58,8 +63,11 @@ def text(result: Result) -> Group:
     body.append(Text("Why:", style="bold"))
     for rid in result.computed.rules:
         body.append(Text.assemble("  • ", T(rules[rid].because), T(f"  [{rid}]", "dim")))
-    parts: list[Any] = [Panel(Group(*body), title=T(m.model.matrix.name), subtitle=T(f"version {m.model.matrix.version}"),
-                              box=box.ROUNDED)]
+    parts: list[Any] = [
+        Panel(
+            Group(*body), title=T(m.model.matrix.name), subtitle=T(f"version {m.model.matrix.version}"), box=box.ROUNDED
+        )
+    ]
 
     targets = Table(title="Deadlines", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     targets.add_column("Target")
@@ -84,8 +92,13 @@ def text(result: Result) -> Group:
     for role, action, due in result.steps:
         steps.add_row(T(when(due)), T(m.role_name(role)), T(action))
     parts.append(steps)
-    parts.append(Text.assemble(("Owner of the next step: ", "bold"), T(m.role_name(result.owner)),
-                               T(f" ({m.model.roles[result.owner].where})", "dim")))
+    parts.append(
+        Text.assemble(
+            ("Owner of the next step: ", "bold"),
+            T(m.role_name(result.owner)),
+            T(f" ({m.model.roles[result.owner].where})", "dim"),
+        )
+    )
     if result.routes:
         parts.append(Text("Bring in:", style="bold"))
         for _, role, reason in result.routes:
@@ -94,7 +107,9 @@ def text(result: Result) -> Group:
         parts.append(Text("Tell:", style="bold"))
         for role, when_text in result.notices:
             parts.append(Text.assemble("  • ", T(m.role_name(role), "bold"), " - ", T(when_text)))
-    packet = Table(title="Handoff packet", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold", show_header=False)
+    packet = Table(
+        title="Handoff packet", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold", show_header=False
+    )
     packet.add_column("Field")
     packet.add_column("Value")
     labels = {f.id: f.label for f in m.model.handoff_packet}
@@ -114,9 +129,14 @@ def markdown(result: Result) -> str:
     when = lambda moment: local_time(moment, result.display)  # noqa: E731
     rules = {r.id: r for r, _ in m.severity_rules}
     cell = lambda s: md(one_line(str(s)))  # noqa: E731
-    lines = [f"# Triage: {md(result.ticket) if result.ticket else 'ticket without a reference'}", "",
-             f"**Severity {result.level} ({md(sev.label)})**: {md(sev.definition)}", "",
-             f"Triaged {md(when(result.at))} with {md(m.model.matrix.name)}, version {md(m.model.matrix.version)}.", ""]
+    lines = [
+        f"# Triage: {md(result.ticket) if result.ticket else 'ticket without a reference'}",
+        "",
+        f"**Severity {result.level} ({md(sev.label)})**: {md(sev.definition)}",
+        "",
+        f"Triaged {md(when(result.at))} with {md(m.model.matrix.name)}, version {md(m.model.matrix.version)}.",
+        "",
+    ]
     if result.override_reason is not None:
         lines += [f"Changed from severity {result.computed.level} by the agent: {md(result.override_reason)}", ""]
     lines += ["## Why", ""]
@@ -126,17 +146,30 @@ def markdown(result: Result) -> str:
     for name, target in result.targets.items():
         within = human_duration(target.within, business=business) if target.within is not None else "-"
         lines.append(f"| {cell(TARGET_LABELS[name])} | {within} | {cell(when(target.due)) if target.due else '-'} |")
-    lines += ["", f"Measured on the `{sev.targets.calendar}` calendar.", "", "## Escalation path", "",
-              "| By | Role | Action |", "|---|---|---|"]
-    lines += [f"| {cell(when(due))} | {cell(m.role_name(role))} | {cell(action)} |" for role, action, due in result.steps]
+    lines += [
+        "",
+        f"Measured on the `{sev.targets.calendar}` calendar.",
+        "",
+        "## Escalation path",
+        "",
+        "| By | Role | Action |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {cell(when(due))} | {cell(m.role_name(role))} | {cell(action)} |" for role, action, due in result.steps
+    ]
     lines += ["", f"Owner of the next step: **{md(m.role_name(result.owner))}**", ""]
     if result.routes:
-        lines += ["## Bring in", ""] + [f"- **{md(m.role_name(r))}**: {md(reason)}" for _, r, reason in result.routes] + [""]
+        lines += (
+            ["## Bring in", ""] + [f"- **{md(m.role_name(r))}**: {md(reason)}" for _, r, reason in result.routes] + [""]
+        )
     if result.notices:
         lines += ["## Tell", ""] + [f"- **{md(m.role_name(r))}**: {md(w)}" for r, w in result.notices] + [""]
     labels = {f.id: f.label for f in m.model.handoff_packet}
     lines += ["## Handoff packet", "", "| Field | Value |", "|---|---|"]
-    lines += [f"| {cell(labels[k])} | {cell(v) if v is not None else '**missing**'} |" for k, v in result.packet.items()]
+    lines += [
+        f"| {cell(labels[k])} | {cell(v) if v is not None else '**missing**'} |" for k, v in result.packet.items()
+    ]
     lines += ["", "## Update for the customer", "", *blockquote(result.update["customer"])]
     lines += ["", "## Internal update", "", *blockquote(result.update["internal"])]
     lines += [f"\n_Note: {md(n)}_" for n in result.notes]
@@ -151,4 +184,3 @@ def blockquote(text: str) -> list[str]:
 def output(result: Result) -> Output:
     """The result in every format `triage ask` offers."""
     return Output(result.to_json(), text=lambda: text(result), bodies={"markdown": lambda: markdown(result)})
-
