@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 from importlib import resources
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from triage.errors import InputError, UsageError
 
@@ -121,9 +121,8 @@ def write_atomic(path: str, text: str | bytes, *, overwrite: bool = True) -> Non
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        with (os.fdopen(fd, "wb") if isinstance(text, bytes)
-              else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         if overwrite:
@@ -141,7 +140,7 @@ def write_atomic(path: str, text: str | bytes, *, overwrite: bool = True) -> Non
                 os.unlink(tmp)
 
 
-def open_input(path: str) -> Any:
+def open_input(path: str) -> BinaryIO:
     """A binary input stream: stdin for `-`, else the file, with a clear error when it cannot be opened."""
     if path == "-":
         if sys.stdin.isatty():  # nobody is piping anything in: never sit waiting for a keypress
@@ -199,7 +198,7 @@ class AtomicOutput:
 
 
 @contextmanager
-def reading(path: str) -> Iterator[Any]:
+def reading(path: str) -> Iterator[BinaryIO]:
     """`open_input` as a context: the file is closed at the end, stdin is left open."""
     handle = open_input(path)
     try:

@@ -77,7 +77,7 @@ class Audit:
     unreadable: int = 0
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     minutes: dict[tuple[int, str], list[Any]] = field(default_factory=lambda: defaultdict(list))  # NumPy arrays
-    met: Counter = field(default_factory=Counter)
+    met: Counter[tuple[int, str]] = field(default_factory=Counter)
     target_minutes: dict[tuple[int, str], float | None] = field(default_factory=dict)
     breaches: list[tuple[str, int, str, str, str, float | None]] = field(default_factory=list)  # times as text
     with_answers: int = 0
@@ -87,15 +87,15 @@ class Audit:
     escalated: int = 0
     escalated_with_packet: int = 0
     complete_packets: int = 0
-    missing_fields: Counter = field(default_factory=Counter)
+    missing_fields: Counter[str] = field(default_factory=Counter)
     bounced: list[tuple[str, int, int]] = field(default_factory=list)
     to_assign: list[Any] = field(default_factory=list)
     assign_to_escalate: list[Any] = field(default_factory=list)
     # each tag's escalations: (microseconds since the epoch, UTC offsets in seconds, tickets), in three lists
     escalations_by_tag: dict[str, tuple[list[int], list[int], list[str]]] = field(default_factory=dict)
-    exceptions_used: Counter = field(default_factory=Counter)
-    unknown_roles: Counter = field(default_factory=Counter)
-    levels_seen: Counter = field(default_factory=Counter)
+    exceptions_used: Counter[str] = field(default_factory=Counter)
+    unknown_roles: Counter[str] = field(default_factory=Counter)
+    levels_seen: Counter[int] = field(default_factory=Counter)
     acknowledge_all: list[Any] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
@@ -184,10 +184,11 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
         return unknown
     report.audited += len(picked)
     first, last = int(picked[np.argmin(created[picked])]), int(picked[np.argmax(created[picked])])
-    if report.first is None or batch.created[first] < report.first:
-        report.first = batch.created[first]
-    if report.last is None or batch.created[last] > report.last:
-        report.last = batch.created[last]
+    earliest, latest = batch.created[first], batch.created[last]
+    if earliest is not None and (report.first is None or earliest < report.first):
+        report.first = earliest
+    if latest is not None and (report.last is None or latest > report.last):
+        report.last = latest
     breaches: list[tuple[int, int, int, tuple[str, int, str, str, str, float | None]]] = []
     for part in parts(batch, chosen, levels, created, tuple(_ATTR.values())):
         report.levels_seen[part.level] += len(part.rows)
@@ -355,8 +356,8 @@ class _Checks:
                         report.unreadable_answers.append((batch.ticket[i], known))
                 elif known[0] != batch.level[i]:
                     report.disagreements.append((batch.ticket[i], batch.level[i], known[0], known[1], overrides[i]))
-            if overrides[i]:
-                report.overrides.append((batch.ticket[i], batch.level[i], overrides[i]))
+            if reason := overrides[i]:
+                report.overrides.append((batch.ticket[i], batch.level[i], reason))
 
     def packets(self, batch: Batch, chosen: list[int]) -> None:
         """The handoff packets of escalated tickets: complete, or which fields were missing."""

@@ -139,7 +139,10 @@ def ask(
                        reason=reason)
         home, display = home_zone(the_matrix), display_zone(the_matrix, timezone)
         when = parse_at(given.at, home) if given.at is not None else datetime.now(UTC)
-        check = (lambda _: None) if no_record else (lambda reference: refuse_known(history, reference))
+        def check(reference: str | None) -> None:
+            if not no_record:
+                refuse_known(history, reference)
+
         check(given.ticket)
         chosen, skipped = answer(the_matrix, given, no_input=no_input, today=when.astimezone(home).date(), check=check)
         if given.ticket is None and not no_record:

@@ -90,7 +90,8 @@ def validate(
 ) -> None:
     """Check matrices: every problem at once, each as file:line:col: level: message [CODE]."""
     with reported():
-        report = [lint_file(path, matrix, ctx) for path in paths or [None]]
+        chosen: list[str | None] = list(paths) if paths else [None]
+        report = [lint_file(path, matrix, ctx) for path in chosen]
         out = lint_output(report)
         emit(out, output_format.value)
         errors, warnings = out.data["errors"], out.data["warnings"]

@@ -68,7 +68,9 @@ class QuestionaryPrompter:
     def text(self, message: str, *, instruction: str = "") -> str:
         import questionary
 
-        return questionary.text(one_line(message), qmark="?", instruction=instruction, **self.kwargs).unsafe_ask()
+        question = questionary.text(one_line(message), qmark="?", instruction=instruction, **self.kwargs)
+        answer: str = question.unsafe_ask()
+        return answer
 
     def note(self, parts: list[tuple[str, str]]) -> None:
         from prompt_toolkit import print_formatted_text

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from rich.console import Console
 
 from triage.cli.prompts import Prompter, interview
 from triage.engine.decide import decide
 from triage.matrix.loader import Matrix
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 
 def review_overdue(matrix: Matrix, today: date) -> date | None:
@@ -79,7 +78,7 @@ def session(
         T(sev.definition),
     ]
     lines += [Text.assemble("  • ", T(rules[rid].because)) for rid in decision.rules]
-    console = err if hasattr(err, "print") else err()  # type: ignore[operator]
+    console = err if isinstance(err, Console) else err()
     console.print(Panel(Text("\n").join(lines), title="The matrix says"))
     if override is None:
         choice = prompter.choose(

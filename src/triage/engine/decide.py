@@ -287,17 +287,21 @@ def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: st
     """A severity's targets and cadence for one ticket; exceptions change them, never the severity."""
     sev = matrix.severity(level)
     t = sev.spec.targets
-    values = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
-              "resolution": t.resolution.within}
-    cadence = tuple((step.every, step.for_) for step in t.update_every)
+    values = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate}
+    resolution = t.resolution.within
+    cadence: tuple[tuple[timedelta, timedelta | None], ...] = tuple((step.every, step.for_) for step in t.update_every)
     notify: list[str] = []
     in_force, ignored = exceptions_for(matrix, account=account, segment=segment, at=at)
     for exc in in_force:
-        values.update(exc.changes.targets.get(sev.id, {}))
+        for name, within in exc.changes.targets.get(sev.id, {}).items():
+            if name == "resolution":
+                resolution = within
+            else:
+                values[name] = within
         if sev.id in exc.changes.update_every:
             cadence = ((exc.changes.update_every[sev.id], None),)
         notify += [r for r in exc.changes.notify if r not in notify]
-    return Terms(values["acknowledge"], values["assign_owner"], values["escalate"], values["resolution"], cadence,
+    return Terms(values["acknowledge"], values["assign_owner"], values["escalate"], resolution, cadence,
                  tuple(notify), tuple(in_force), tuple(ignored))
 
 
@@ -432,7 +436,8 @@ def describe_impact(result: Result) -> str:
 
 def placeholder_values(result: Result) -> dict[str, str]:
     m = result.matrix
-    when = lambda moment: local_time(moment, result.display)  # noqa: E731
+    def when(moment: datetime) -> str:
+        return local_time(moment, result.display)
     severity_text = f"Severity {result.level} ({result.severity.spec.label})"
     a = result.answers
     derived = (f"{_label(m, 'impact', a['impact'])} ({_label(m, 'scope', a['scope']).lower()})"

@@ -4,11 +4,11 @@ a batch of tickets at a time, instead of one by one."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from triage.exports.moments import MomentLists, Moments
 from triage.matrix.calendars import AlwaysOpen
@@ -87,14 +87,15 @@ class Measure:
         return self.timeline.moment_many(start, self.timeline.open_until_many(start) + seconds)
 
 
-def stamps(moments: list[datetime | None] | Moments) -> Any:
+def stamps(moments: Sequence[datetime | None] | Moments) -> Any:
     """Epoch seconds of times (NaN for None), as `datetime.timestamp` gives them."""
     import numpy as np
 
     if isinstance(moments, Moments):
         return moments.stamps
     if None not in moments:
-        return np.fromiter(map(datetime.timestamp, moments), dtype=np.float64, count=len(moments))
+        return np.fromiter(map(datetime.timestamp, cast(Sequence[datetime], moments)), dtype=np.float64,
+                           count=len(moments))
     nan = math.nan
     return np.array([nan if d is None else d.timestamp() for d in moments], dtype=np.float64)
 

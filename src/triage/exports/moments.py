@@ -8,7 +8,7 @@ handed back to it, so every value read here is the one `fromisoformat` gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -145,18 +145,21 @@ def _offset_text(offset: int) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
 
 
-def instant(times: Moments | list[datetime], i: int) -> tuple[int, int]:
+def instant(times: Moments | Sequence[datetime | None], i: int) -> tuple[int, int]:
     """(microseconds since the epoch, UTC offset in seconds) of the i-th time of a column."""
     if isinstance(times, Moments):
         micros, offsets, _ = times._values()
         return micros[i], offsets[i]
     moment = times[i]
-    return (moment - EPOCH) // MICROSECOND, int(moment.utcoffset().total_seconds())  # type: ignore[union-attr]
+    if moment is None:
+        raise ValueError(f"no time in row {i}")
+    offset = moment.utcoffset()
+    return (moment - EPOCH) // MICROSECOND, int(offset.total_seconds()) if offset is not None else 0
 
 
 def zone_at(times: Moments | list[datetime], i: int) -> Any:
     """The zone of the i-th time of a column (Moments or a list of datetimes)."""
-    return times.zone(i) if isinstance(times, Moments) else times[i].tzinfo  # type: ignore[union-attr]
+    return times.zone(i) if isinstance(times, Moments) else times[i].tzinfo
 
 
 def update_at(updates: MomentLists | list[list[datetime]], i: int, k: int) -> datetime:
@@ -179,11 +182,11 @@ def read_column(texts: list[str]) -> Moments | None:
             return None
         if len(joined) == n * (width + 1):
             # a cell of another width puts a NUL inside some row, which no time has: such rows are not read
-            rows = np.frombuffer(joined, dtype=np.uint8).reshape(n, width + 1)[:, :width]
-            parsed = _fixed_width(rows, width)
+            cells = np.frombuffer(joined, dtype=np.uint8).reshape(n, width + 1)[:, :width]
+            parsed = _fixed_width(cells, width)
             if parsed is not None:
                 return Moments(parsed[0], parsed[0] / 1e6, parsed[1])
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    lengths: Any = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     try:
         raw = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError:
@@ -213,6 +216,7 @@ def read_lists(texts: list[str], separator: str) -> MomentLists | None:
     if not separator:
         return None
     items = separator.join(texts).split(separator) if texts else []
+    counts: Any
     if len(items) == len(texts):  # at most one time a cell
         counts = np.fromiter(map(bool, texts), dtype=np.int64, count=len(texts))
         times = [t for t in items if t] if "" in items else items

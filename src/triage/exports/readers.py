@@ -130,14 +130,10 @@ class Batch:
     def without(self, rows: Iterable[int]) -> Batch:
         drop = set(rows)
         keep = [i for i in range(len(self)) if i not in drop]
-        return Batch(
-            *(
-                values.take(keep)
-                if isinstance(values := getattr(self, name), (Moments, MomentLists))
-                else [values[i] for i in keep]
-                for name in _FIELDS
-            )
-        )
+        kept: dict[str, Any] = {name: values.take(keep) if isinstance(values := getattr(self, name),
+                                                                      (Moments, MomentLists))
+                                else [values[i] for i in keep] for name in _FIELDS}
+        return Batch(**kept)
 
     @classmethod
     def of(cls, tickets: list[Ticket]) -> Batch:
@@ -277,7 +273,7 @@ class Reader:
         column = self._columns.get(name)
         if column is None:
             return None
-        raw = "/".join(row.get(c, "") or "" for c in column) if type(column) is list else row.get(column)
+        raw = "/".join(row.get(c, "") or "" for c in column) if isinstance(column, list) else row.get(column)
         if not raw:
             return None
         raw = raw.strip()
@@ -332,7 +328,7 @@ class Reader:
         column = self._columns.get(name)
         if column is None:
             return None
-        if type(column) is list:
+        if isinstance(column, list):
             parts = [columns.get(c) or [""] * n for c in column]
             if all(c not in columns for c in column):
                 return None
@@ -526,7 +522,7 @@ class Reader:
         return answers
 
     def _packets(self, columns: dict[str, Any], n: int) -> list[dict[str, bool]]:
-        packets: list[dict[str, bool]] = [_NONE] * n  # type: ignore[list-item]
+        packets: list[dict[str, bool]] = [_NONE] * n
         for f in self.packet_fields:
             if f"packet_{f}" in columns:
                 if n and packets[0] is _NONE:

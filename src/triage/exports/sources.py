@@ -49,6 +49,7 @@ def export_items(files: list[str], matrix: Matrix, *, mapping: str | None, input
                 raise UsageError(f"--timezone: {exc}") from None
             reader = Reader(chosen, levels=set(matrix.levels), questions=matrix.kinds,
                             packet_fields=[f.id for f in matrix.model.handoff_packet], zone=tz)
+            items: Iterator[Any]
             if chosen.shape == "events":
                 lines = capped_lines(handle)
                 items = reader.events(csv_rows(lines) if kind == "csv" else jsonl_rows(lines))

@@ -70,7 +70,7 @@ def parse_hours(spec: str) -> list[Interval]:
         end = None if h2 == 24 else time(h2, m2)
         if end is not None and end <= start:
             raise ValueError(f"`{part.strip()}` ends before it starts")
-        if out and (out[-1][1] is None or start < out[-1][1]):  # type: ignore[operator]
+        if out and (out[-1][1] is None or start < out[-1][1]):
             raise ValueError(f"`{spec}`: ranges overlap or are out of order")
         out.append((start, end))
     return out
@@ -321,7 +321,7 @@ class OpenTimeline:
             return float("inf")
         return self.starts[i] + (total - self.before[i])
 
-    def _arrays(self) -> tuple[Any, Any, Any, Any]:
+    def _arrays(self) -> tuple[Any, ...]:
         import numpy as np
 
         return tuple(np.frombuffer(a, dtype=np.float64) for a in (self.starts, self.ends, self.before, self.after))

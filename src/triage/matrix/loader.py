@@ -10,12 +10,15 @@ import string
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from triage.errors import AnswerError, MatrixError, Problem
 from triage.matrix import calendars as cal
 from triage.matrix.answers import parse_answer
 from triage.matrix.conditions import normalise
+from triage.matrix.model import Calendar, MatrixModel, Route, Severity, SeverityRule
 from triage.matrix.yamlsafe import Document
 
 TEMPLATE_STAGES = ("under_review", "escalated", "update", "internal_update", "resolved")
@@ -39,14 +42,14 @@ TARGET_NAMES = ("acknowledge", "assign_owner", "escalate")
 class SeverityLevel:
     id: str
     level: int
-    spec: Any  # model.Severity
+    spec: Severity
 
 
 @dataclass
 class Matrix:
     """A loaded, checked matrix with the indexes the engine needs."""
 
-    model: Any  # model.MatrixModel
+    model: MatrixModel
     source: str
     sha256: str
     doc: Document
@@ -54,9 +57,9 @@ class Matrix:
     defaults: dict[str, Any]
     applies: dict[str, dict[str, Any]]
     levels: dict[int, SeverityLevel]
-    calendars: dict[str, Any]
-    severity_rules: list[tuple[Any, dict[str, Any]]]
-    routes: list[tuple[Any, dict[str, Any]]]
+    calendars: dict[str, cal.AlwaysOpen | cal.WeeklyHours]
+    severity_rules: list[tuple[SeverityRule, dict[str, Any]]]
+    routes: list[tuple[Route, dict[str, Any]]]
     _table: dict[tuple[Any, ...], tuple[int, tuple[str, ...]]] | None = field(default=None, repr=False)
 
     @property
@@ -113,7 +116,11 @@ def read_matrix(data: bytes, source: str) -> Matrix:
     return matrix
 
 
-def parse_model(data: bytes, source: str, root: Any, what: str) -> tuple[Document | None, Any, list[Problem]]:
+ModelType = TypeVar("ModelType", bound=BaseModel)
+
+
+def parse_model(data: bytes, source: str, root: type[ModelType], what: str
+                ) -> tuple[Document | None, ModelType | None, list[Problem]]:
     """One YAML file of ours (a matrix, a roster, an export mapping): decoded, parsed safely and its structure
     checked against the model `root`, stopping at the first stage that fails. Returns the document, the
     model (None on errors) and the problems found."""
@@ -134,10 +141,9 @@ def parse_model(data: bytes, source: str, root: Any, what: str) -> tuple[Documen
 
 def check(data: bytes, source: str) -> tuple[Matrix | None, list[Problem]]:
     """Parse and check structure and references, stopping at the first stage that fails."""
-    from triage.matrix.model import MatrixModel
 
     doc, model, problems = parse_model(data, source, MatrixModel, "matrix")
-    if model is None:
+    if model is None or doc is None:
         return None, problems
     matrix, problems = _index(model, doc, hashlib.sha256(data).hexdigest())
     return (None if _errors(problems) else matrix), problems
@@ -161,7 +167,6 @@ def _allowed_keys(loc: tuple[Any, ...], root: Any = None) -> list[str]:
     """Keys a model accepts at `loc`, for "did you mean" hints."""
     from pydantic import BaseModel
 
-    from triage.matrix.model import MatrixModel
 
     current: list[Any] = [root or MatrixModel]
     for step in loc:
@@ -198,8 +203,8 @@ def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Probl
         where = ".".join(str(x) for x in loc) or "(top level)"
         if kind == "extra_forbidden":
             key = str(loc[-1])
-            hint = difflib.get_close_matches(key, _allowed_keys(loc[:-1], root), n=1)
-            message = f"unknown key `{key}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
+            close = difflib.get_close_matches(key, _allowed_keys(loc[:-1], root), n=1)
+            message = f"unknown key `{key}`" + (f"; did you mean `{close[0]}`?" if close else "")
             if " " in key.strip():
                 message += " (a comma inside a {...} value starts a new key: put the text in quotes)"
             problems.append(doc.problem(loc, message, "M201", key=True))
@@ -225,7 +230,7 @@ def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Probl
     return sorted(problems, key=lambda p: (p.line, p.column))
 
 
-def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem]]:
+def _index(model: MatrixModel, doc: Document, sha256: str) -> tuple[Matrix, list[Problem]]:
     """Check the references between sections and build the indexes the engine needs, section by section."""
     index = _Indexer(model, doc)
     index.roles()
@@ -252,7 +257,7 @@ def _index(model: Any, doc: Document, sha256: str) -> tuple[Matrix, list[Problem
 class _Indexer:
     """The checks of one matrix's sections, collecting every problem found."""
 
-    def __init__(self, model: Any, doc: Document) -> None:
+    def __init__(self, model: MatrixModel, doc: Document) -> None:
         self.model, self.doc = model, doc
         self.problems: list[Problem] = []
         self.role_ids = set(model.roles)
@@ -275,7 +280,7 @@ class _Indexer:
             self.problem(("matrix", "timezone"), str(exc), "R306")
         self.role_ref(("matrix", "owner"), self.model.matrix.owner)
 
-    def calendar(self, cid: str, spec: Any) -> Any:
+    def calendar(self, cid: str, spec: Calendar) -> cal.AlwaysOpen | cal.WeeklyHours | None:
         """One calendar, built; None when it cannot be (its problems are recorded)."""
         base = ("calendars", cid)
         tz = None

@@ -101,13 +101,19 @@ class _PurePython(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
         yaml.parser.Parser.__init__(self)
 
 
-try:  # libyaml parses about ten times faster; the composing below stays ours either way
-    from yaml._yaml import CParser as _Parser
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    _Parser = _PurePython  # type: ignore[misc,assignment]
+# libyaml parses about ten times faster; the composing below stays ours either way. PyYAML offers its parser
+# through the loader classes it builds on it; the base loader adds only what our composer sets up again.
+_Parser: Any = yaml.CBaseLoader if yaml.__with_libyaml__ else _PurePython
 
 
 class _Composer(yaml.composer.Composer, yaml.constructor.SafeConstructor, _Resolver):
+    """Composes nodes from a parser's events (the parser is the other base of `_Loader` and `_PureLoader`)."""
+
+    _parser_init: Any
+    check_event: Any
+    get_event: Any
+    peek_event: Any
+
     def __init__(self, text: str, report: Any) -> None:
         self._parser_init(text)
         yaml.composer.Composer.__init__(self)
@@ -138,7 +144,7 @@ class _Composer(yaml.composer.Composer, yaml.constructor.SafeConstructor, _Resol
             self._depth -= 1
 
 
-class _Loader(_Parser, _Composer):  # type: ignore[misc,valid-type]
+class _Loader(_Parser, _Composer):  # type: ignore[misc]
     _parser_init = _Parser.__init__
     __init__ = _Composer.__init__
 
@@ -206,7 +212,7 @@ def _compose(text: str, source: str, report: Any, *, pure: bool) -> tuple[Any, A
     except yaml.reader.ReaderError as exc:
         # libyaml counts bytes of the UTF-8 text; the pure-Python reader counts characters
         position = exc.position
-        if not pure and _Parser is not _PurePython:
+        if not pure and yaml.__with_libyaml__:
             position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
         line, col = _line_col(text, position)
         return [Problem(source, line, col, "error", f"control character #x{exc.character:04x} is not allowed in YAML",

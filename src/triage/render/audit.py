@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from triage.render.output import Output
@@ -221,7 +222,7 @@ def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
     return "\n".join(out) + "\n"
 
 
-def _svg_bars(items: list[tuple[str, float | None]], *, width: int = 560, unit: str = "%") -> str:
+def _svg_bars(items: Sequence[tuple[str, float | None]], *, width: int = 560, unit: str = "%") -> str:
     """A horizontal bar chart as inline SVG (no scripts, no external files)."""
     row_h, label_w = 26, 190
     height = row_h * len(items) + 10
@@ -245,7 +246,8 @@ def _svg_bars(items: list[tuple[str, float | None]], *, width: int = 560, unit: 
 def page(data: dict[str, Any], *, limit: int = 50) -> str:
     from triage.render.publish import _CSS
 
-    e = lambda s: html.escape(visible(str(s)), quote=True)  # noqa: E731
+    def e(s: object) -> str:
+        return html.escape(visible(str(s)), quote=True)
     compliance = [
         (f"{level} {sev['label']} · {NAMES[name]}", t["share_met"])
         for level, sev in data["severities"].items()

@@ -292,7 +292,8 @@ _COLOURS = {"black on green": "#a5d6a7", "black on yellow": "#fff59d", "white on
 def page(data: dict[str, Any]) -> str:
     from triage.render.publish import _CSS
 
-    e = lambda s: html.escape(visible(str(s)), quote=True)  # noqa: E731
+    def e(s: object) -> str:
+        return html.escape(visible(str(s)), quote=True)
     goal = data["goal"]
     css = _CSS + ("table.heat td{width:1.6em;text-align:center;font-size:12px;padding:2px}"
                   "table.heat th{font-size:12px;padding:2px}")

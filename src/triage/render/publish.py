@@ -269,7 +269,8 @@ def _changes(e: Any) -> str:
 
 def to_markdown(blocks: list[Block]) -> str:
     out: list[str] = []
-    cell = lambda s: md(one_line(s))  # noqa: E731
+    def cell(s: str) -> str:
+        return md(one_line(s))
     for b in blocks:
         if isinstance(b, Heading):
             out += ["#" * b.level + " " + md(b.text), ""]
@@ -298,7 +299,8 @@ pre{background:#f6f8fa;border:1px solid #ddd;padding:.75rem;white-space:pre-wrap
 
 
 def to_html(blocks: list[Block], title: str) -> str:
-    e = lambda s: html.escape(visible(s), quote=True)  # noqa: E731
+    def e(s: str) -> str:
+        return html.escape(visible(s), quote=True)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -47,7 +47,8 @@ def relative(moment: datetime, now: datetime) -> str:
 def text(result: Result) -> Group:
     """The readable result for a terminal."""
     m, sev = result.matrix, result.severity.spec
-    when = lambda moment: local_time(moment, result.display)  # noqa: E731
+    def when(moment: datetime) -> str:
+        return local_time(moment, result.display)
     rules = {r.id: r for r, _ in m.severity_rules}
 
     head = Text()
@@ -78,10 +79,10 @@ def text(result: Result) -> Group:
     business = m.model.calendars[sev.targets.calendar].kind == "weekly"
     for name, target in result.targets.items():
         within = human_duration(target.within, business=business) if target.within is not None else "-"
-        due = when(target.due) if target.due else "-"
+        due_text = when(target.due) if target.due else "-"
         rel = relative(target.due, result.at) if target.due else ""
         label = TARGET_LABELS[name] if name != "resolution" else f"Resolution: {sev.targets.resolution.expect}"
-        targets.add_row(T(label), T(within), T(due), T(rel, "dim"))
+        targets.add_row(T(label), T(within), T(due_text), T(rel, "dim"))
     targets.caption = visible(f"measured on `{sev.targets.calendar}`: {calendar.describe()}")
     parts.append(targets)
 
@@ -126,9 +127,11 @@ def text(result: Result) -> Group:
 def markdown(result: Result) -> str:
     """The same result as a Markdown document (for `--output` and `--format markdown`)."""
     m, sev = result.matrix, result.severity.spec
-    when = lambda moment: local_time(moment, result.display)  # noqa: E731
+    def when(moment: datetime) -> str:
+        return local_time(moment, result.display)
     rules = {r.id: r for r, _ in m.severity_rules}
-    cell = lambda s: md(one_line(str(s)))  # noqa: E731
+    def cell(s: object) -> str:
+        return md(one_line(str(s)))
     lines = [
         f"# Triage: {md(result.ticket) if result.ticket else 'ticket without a reference'}",
         "",
