@@ -94,18 +94,8 @@ def generate(path: Path, count: int, *, days: int = 364, seed: int = 11) -> None
                     break
                 updates.append(stamp(moment))
             spent = (11 + (15 if level <= 2 else 0) + 11 * len(updates)) * rng.lognormvariate(0, 0.3)
-            writer.writerow(
-                [
-                    f"T-{i}",
-                    level,
-                    stamp(created),
-                    stamp(acknowledged),
-                    stamp(assigned),
-                    stamp(resolved) if resolved else "?",
-                    ";".join(updates),
-                    round(spent),
-                ]
-            )
+            writer.writerow([f"T-{i}", level, stamp(created), stamp(acknowledged), stamp(assigned),
+                             stamp(resolved) if resolved else "?", ";".join(updates), round(spent)])
 
 
 def timed(cmd: list[str]) -> float:
@@ -138,10 +128,8 @@ def main() -> None:
         roster_path.write_text(ROSTER)
         began = time.perf_counter()
         generate(export, args.tickets)
-        print(
-            f"generated {args.tickets:,} tickets over a year ({export.stat().st_size / 1e6:.0f} MB) "
-            f"in {time.perf_counter() - began:.1f} s"
-        )
+        print(f"generated {args.tickets:,} tickets over a year ({export.stat().st_size / 1e6:.0f} MB) "
+              f"in {time.perf_counter() - began:.1f} s")
 
         baseline = timed([sys.executable, "-c", PLAIN, str(export)])
         matrix = read_matrix((ROOT / "matrix.yaml").read_bytes(), "matrix.yaml")
@@ -161,39 +149,17 @@ def main() -> None:
         queueing.estimate(work, plan, people)
         estimating = time.perf_counter() - began
         gc.enable()
-        whole = timed(
-            [
-                TRIAGE,
-                "capacity",
-                str(export),
-                "--matrix",
-                str(ROOT / "matrix.yaml"),
-                "--roster",
-                str(roster_path),
-                "--goal",
-                "90%",
-                "--what-if",
-                "sev2.acknowledge=15m",
-                "--format",
-                "json",
-            ]
-        )
+        whole = timed([TRIAGE, "capacity", str(export), "--matrix", str(ROOT / "matrix.yaml"), "--roster",
+                       str(roster_path), "--goal", "90%", "--what-if", "sev2.acknowledge=15m", "--format", "json"])
 
-    shares = ", ".join(
-        f"sev{lvl} {step} {good / total:.0%}"
-        for (lvl, step), (good, total) in sorted(result.met.items())
-        if total and step == "acknowledge"
-    )
-    print(
-        f"tickets replayed:          {len(demand.arrivals):,} ({result.tasks:,} tasks: acknowledgements, "
-        f"handoffs, updates)"
-    )
+    shares = ", ".join(f"sev{lvl} {step} {good / total:.0%}"
+                       for (lvl, step), (good, total) in sorted(result.met.items()) if total and step == "acknowledge")
+    print(f"tickets replayed:          {len(demand.arrivals):,} ({result.tasks:,} tasks: acknowledgements, "
+          f"handoffs, updates)")
     print(f"plain CSV read loop:       {baseline:6.2f} s  (baseline)")
     print(f"read export into demand:   {reading:6.2f} s  ({reading / baseline:.1f} x the read loop)")
-    print(
-        f"replay:                    {replaying:6.2f} s  ({result.tasks / replaying:,.0f} tasks/s; target < 10 s: "
-        f"{'met' if replaying < 10 else 'NOT met'})"
-    )
+    print(f"replay:                    {replaying:6.2f} s  ({result.tasks / replaying:,.0f} tasks/s; target < 10 s: "
+          f"{'met' if replaying < 10 else 'NOT met'})")
     print(f"queueing estimate:         {estimating:6.2f} s")
     print(f"whole triage capacity:     {whole:6.2f} s  (read, estimate, replay, goal search, one what-if)")
     print(f"acknowledged on time:      {shares}")

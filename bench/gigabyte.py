@@ -61,22 +61,9 @@ def main() -> None:
         stderr_path = Path(tmp) / "stderr.txt"
         good = 0
         with open(source, "rb") as stdin, stderr_path.open("wb") as stderr:
-            child = subprocess.Popen(
-                [
-                    TRIAGE,
-                    "classify",
-                    "-",
-                    "--at",
-                    "2026-11-27T10:00:00Z",
-                    "--errors",
-                    str(errors),
-                    "--matrix",
-                    str(ROOT / "matrix.yaml"),
-                ],
-                stdin=stdin,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-            )
+            child = subprocess.Popen([TRIAGE, "classify", "-", "--at", "2026-11-27T10:00:00Z", "--errors", str(errors),
+                                      "--matrix", str(ROOT / "matrix.yaml")], stdin=stdin, stdout=subprocess.PIPE,
+                                     stderr=stderr)
             assert child.stdout is not None
             while chunk := child.stdout.read(1 << 20):  # count results without keeping them
                 good += chunk.count(b"\n")
@@ -86,10 +73,8 @@ def main() -> None:
         reported = done.stderr.count(b"\n") - 1  # the last line is the summary
         logged = sum(1 for _ in errors.open("rb"))
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(
-            f"classified in {elapsed:.0f} s ({lines / elapsed:,.0f} lines/s), exit code {done.returncode}, "
-            f"peak memory {rss:.0f} MB"
-        )
+        print(f"classified in {elapsed:.0f} s ({lines / elapsed:,.0f} lines/s), exit code {done.returncode}, "
+              f"peak memory {rss:.0f} MB")
         print(f"  good lines classified: {good:,} of {lines - broken:,}")
         print(f"  broken lines reported on stderr: {reported:,}, in --errors: {logged:,}, of {broken:,}")
         print("  last stderr line:", done.stderr.decode().splitlines()[-1])

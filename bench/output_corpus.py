@@ -98,140 +98,28 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("ask-override", SMALL + ["--no-record", "--severity", "2", "--reason", "CFO \x1b[31mescalated", "-f", "json"]),
     ("ask-missing", ["ask", "--no-input", "--at", AT, "-a", "confirmed=yes"]),
     ("ask-bad", ["ask", "--no-input", "--at", AT, "-a", "scope=lots"]),
-    (
-        "ask-grid",
-        ["ask", "--no-input", "--at", AT, "-m", "tests/matrices/priority_grid.yaml", "--no-record", "-f", "json"],
-    ),
+    ("ask-grid", ["ask", "--no-input", "--at", AT, "-m", "tests/matrices/priority_grid.yaml", "--no-record",
+                  "-f", "json"]),
     ("classify", ["classify", "in.jsonl", "--at", AT]),
     ("classify-csv", ["classify", "in.jsonl", "--at", AT, "-f", "csv"]),
     ("classify-full", ["classify", "in.jsonl", "--at", AT, "--full"]),
     ("classify-csvin", ["classify", "in.csv", "--at", AT]),
     ("record", ASK + ["--ticket", "INC-2", "--history", "h.sqlite"]),
-    (
-        "update",
-        [
-            "update",
-            "INC-2",
-            "--at",
-            "2027-01-05T11:00",
-            "--impact",
-            "Exports fail\u202e",
-            "--actions",
-            "Restarted",
-            "--next-step",
-            "Patch",
-            "--history",
-            "h.sqlite",
-        ],
-    ),
-    (
-        "update-json",
-        [
-            "update",
-            "INC-2",
-            "--at",
-            "2027-01-05T11:30",
-            "--impact",
-            "Exports fail\u0085",
-            "--actions",
-            "Restarted",
-            "--next-step",
-            "Patch",
-            "--history",
-            "h.sqlite",
-            "-f",
-            "json",
-        ],
-    ),
-    (
-        "update-md",
-        [
-            "update",
-            "INC-2",
-            "--at",
-            "2027-01-05T13:30",
-            "--impact",
-            "Still",
-            "--actions",
-            "More",
-            "--next-step",
-            "Wait",
-            "--history",
-            "h.sqlite",
-            "-f",
-            "markdown",
-        ],
-    ),
-    (
-        "handoff",
-        [
-            "handoff",
-            "INC-2",
-            "--to",
-            "engineering_oncall",
-            "--at",
-            "2027-01-05T14:00",
-            "--packet",
-            "reproduction_steps=Open the export",
-            "--history",
-            "h.sqlite",
-        ],
-    ),
-    (
-        "handoff-json",
-        [
-            "handoff",
-            "INC-2",
-            "--to",
-            "engineering_oncall",
-            "--at",
-            "2027-01-05T14:10",
-            "--packet",
-            "reproduction_steps=Open\u202e",
-            "--history",
-            "h.sqlite",
-            "-f",
-            "json",
-        ],
-    ),
-    (
-        "retriage",
-        [
-            "retriage",
-            "INC-2",
-            "--at",
-            "2027-01-05T15:00",
-            "--reason",
-            "wider",
-            "-a",
-            "scope=system_wide",
-            "--history",
-            "h.sqlite",
-            "-f",
-            "json",
-        ],
-    ),
-    (
-        "close-json",
-        [
-            "close",
-            "INC-2",
-            "--at",
-            "2027-01-06T15:00",
-            "--history",
-            "h.sqlite",
-            "-f",
-            "json",
-            "--item",
-            "impact_ended=yes",
-            "--item",
-            "final_message=yes",
-            "--item",
-            "knowledge_article=KB-1",
-            "--item",
-            "trend_tags=exports",
-        ],
-    ),
+    ("update", ["update", "INC-2", "--at", "2027-01-05T11:00", "--impact", "Exports fail\u202e", "--actions",
+                "Restarted", "--next-step", "Patch", "--history", "h.sqlite"]),
+    ("update-json", ["update", "INC-2", "--at", "2027-01-05T11:30", "--impact", "Exports fail\u0085", "--actions",
+                     "Restarted", "--next-step", "Patch", "--history", "h.sqlite", "-f", "json"]),
+    ("update-md", ["update", "INC-2", "--at", "2027-01-05T13:30", "--impact", "Still", "--actions",
+                   "More", "--next-step", "Wait", "--history", "h.sqlite", "-f", "markdown"]),
+    ("handoff", ["handoff", "INC-2", "--to", "engineering_oncall", "--at", "2027-01-05T14:00", "--packet",
+                 "reproduction_steps=Open the export", "--history", "h.sqlite"]),
+    ("handoff-json", ["handoff", "INC-2", "--to", "engineering_oncall", "--at", "2027-01-05T14:10", "--packet",
+                      "reproduction_steps=Open\u202e", "--history", "h.sqlite", "-f", "json"]),
+    ("retriage", ["retriage", "INC-2", "--at", "2027-01-05T15:00", "--reason", "wider", "-a", "scope=system_wide",
+                  "--history", "h.sqlite", "-f", "json"]),
+    ("close-json", ["close", "INC-2", "--at", "2027-01-06T15:00", "--history", "h.sqlite", "-f", "json",
+                    "--item", "impact_ended=yes", "--item", "final_message=yes", "--item", "knowledge_article=KB-1",
+                    "--item", "trend_tags=exports"]),
     ("history", ["history", "--history", "h.sqlite"]),
     ("history-one-json", ["history", "INC-2", "--history", "h.sqlite", "-f", "json"]),
     ("history-csv", ["history", "--history", "h.sqlite", "-f", "csv"]),
@@ -243,27 +131,14 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("review", ["review", "examples/tickets.csv", "--at", AT]),
     ("capacity-json", ["capacity", "examples/tickets.csv", "--roster", "roster.yaml", "-f", "json"]),
     ("capacity-text", ["capacity", "examples/tickets.csv", "--roster", "roster.yaml"]),
-    (
-        "capacity-md",
-        [
-            "capacity",
-            "examples/tickets.csv",
-            "--roster",
-            "roster.yaml",
-            "-f",
-            "markdown",
-            "--what-if",
-            "sev2.acknowledge=30m",
-        ],
-    ),
+    ("capacity-md", ["capacity", "examples/tickets.csv", "--roster", "roster.yaml", "-f", "markdown",
+                     "--what-if", "sev2.acknowledge=30m"]),
     ("bogus", ["--bogus"]),
 ]
 
-CSV_INPUT = (
-    "ticket,confirmed,scope,impact,workaround,security,areas,vendor,deadline,strategic_account\n"
-    "C1,yes,many_accounts,revenue_risk,none,no,billing,no,no,no\n"
-    "C2,no,one_user,none,available,no,,no,no,yes\n"
-)
+CSV_INPUT = ("ticket,confirmed,scope,impact,workaround,security,areas,vendor,deadline,strategic_account\n"
+             "C1,yes,many_accounts,revenue_risk,none,no,billing,no,no,no\n"
+             "C2,no,one_user,none,available,no,,no,no,yes\n")
 
 
 def run(out: Path) -> None:
@@ -277,29 +152,14 @@ def run(out: Path) -> None:
         (work / "in.jsonl").write_text(CLASSIFY_INPUT, encoding="utf-8")
         (work / "in.csv").write_text(CSV_INPUT, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-        env.update(
-            COLUMNS="100",
-            NO_COLOR="1",
-            TERM="dumb",
-            HOME=str(work),
-            XDG_DATA_HOME=str(work / "data"),
-            XDG_CACHE_HOME=str(work / "cache"),
-            TRIAGE_HISTORY=str(work / "default.sqlite"),
-        )
+        env.update(COLUMNS="100", NO_COLOR="1", TERM="dumb", HOME=str(work), XDG_DATA_HOME=str(work / "data"),
+                   XDG_CACHE_HOME=str(work / "cache"), TRIAGE_HISTORY=str(work / "default.sqlite"))
         for name, args in COMMANDS:
-            done = subprocess.run(
-                [sys.executable, "-m", "triage", *args],
-                cwd=work,
-                env=env,
-                capture_output=True,
-                stdin=subprocess.DEVNULL,
-            )
-            results[name] = {
-                "args": args,
-                "code": done.returncode,
-                "stdout": done.stdout.decode("utf-8", "backslashreplace").replace(tmp, "<tmp>"),
-                "stderr": done.stderr.decode("utf-8", "backslashreplace").replace(tmp, "<tmp>"),
-            }
+            done = subprocess.run([sys.executable, "-m", "triage", *args], cwd=work, env=env, capture_output=True,
+                                  stdin=subprocess.DEVNULL)
+            results[name] = {"args": args, "code": done.returncode,
+                             "stdout": done.stdout.decode("utf-8", "backslashreplace").replace(tmp, "<tmp>"),
+                             "stderr": done.stderr.decode("utf-8", "backslashreplace").replace(tmp, "<tmp>")}
     out.write_text(json.dumps(results, indent=1, ensure_ascii=True) + "\n")
     print(f"{len(results)} commands written to {out}")
 

@@ -32,18 +32,7 @@ def rendered_dom(page: Path, tmp_path: Path) -> str:
 
 def screenshot(page: Path, tmp_path: Path, size: str = "1000,1400") -> Path:
     shot = tmp_path / "page.png"
-    done = subprocess.run(
-        [
-            chromium(),
-            *FLAGS,
-            f"--user-data-dir={tmp_path / 'profile2'}",
-            f"--screenshot={shot}",
-            f"--window-size={size}",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}",
+                           f"--window-size={size}", page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
     return shot

@@ -93,9 +93,8 @@ def test_split_and_all_day_hours():
     week = {d: cal.parse_hours("00:00-24:00") for d in range(7)}
     calendar = cal.WeeklyHours("all", NEW_YORK, week)
     start = ny(2026, 11, 1, 0, 30)  # the night the clocks go back: 25 hours long
-    assert calendar.add(start, timedelta(hours=2)) == start.astimezone(UTC).__add__(timedelta(hours=2)).astimezone(
-        NEW_YORK
-    )
+    assert calendar.add(start,
+                        timedelta(hours=2)) == start.astimezone(UTC).__add__(timedelta(hours=2)).astimezone(NEW_YORK)
 
 
 def test_a_calendar_that_never_opens_fails_cleanly():
@@ -149,23 +148,16 @@ def test_the_compiled_form_agrees_with_the_calendar(matrix):
         for hours in (0.5, 4, 8, 40):
             due = compiled.moment(a, compiled.open_until(a) + hours * 3600)
             assert business.seconds_between(a, due) == pytest.approx(hours * 3600)
-            assert business.add(
-                datetime.fromtimestamp(a, NEW_YORK), timedelta(hours=hours)
-            ).timestamp() == pytest.approx(due)
+            assert business.add(datetime.fromtimestamp(a, NEW_YORK),
+                                timedelta(hours=hours)).timestamp() == pytest.approx(due)
     assert compiled.moment(start, compiled.open_until(start) + 10**9) == float("inf")  # past the span
     always = cal.AlwaysOpen("around")
     assert always.compiled(date(2026, 1, 1), date(2026, 2, 1)) is always
 
 
-@given(
-    st.datetimes(
-        min_value=datetime(1, 1, 2),
-        max_value=datetime(9999, 12, 30),
-        timezones=st.one_of(
-            st.none(), st.timezones(), st.integers(-86399, 86399).map(lambda s: timezone(timedelta(seconds=s)))
-        ),
-    )
-)
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.one_of(st.none(), st.timezones(),
+                                        st.integers(-86399, 86399).map(lambda s: timezone(timedelta(seconds=s))))))
 def test_the_fast_moment_text_is_isoformat(moment):
     from triage.matrix.durations import iso_moment
 

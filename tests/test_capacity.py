@@ -74,9 +74,8 @@ def test_priorities_reduce_to_erlang_c_for_one_level() -> None:
     waits, conditional = queueing.by_priority(11, {1: 10.0}, 180.0)[1]
     assert waits == pytest.approx(queueing.erlang_c(11, 10.0))
     for allowance in (0, 20, 60, 300):
-        assert queueing.within(waits, conditional, allowance) == pytest.approx(
-            queueing.service_level(11, 10.0, 180.0, allowance)
-        )
+        assert queueing.within(waits, conditional, allowance) == pytest.approx(queueing.service_level(11, 10.0, 180.0,
+                                                                                                      allowance))
 
 
 def test_more_severe_work_waits_less() -> None:
@@ -102,11 +101,8 @@ def test_more_people_never_fewer_on_time(servers: int, load: float, handle: floa
     )
 
 
-@given(
-    servers=st.integers(1, 30),
-    loads=st.lists(st.floats(0.01, 10), min_size=1, max_size=4),
-    allowance=st.floats(0, 7200),
-)
+@given(servers=st.integers(1, 30), loads=st.lists(st.floats(0.01, 10), min_size=1, max_size=4),
+       allowance=st.floats(0, 7200))
 def test_more_people_never_fewer_on_time_with_priorities(servers: int, loads: list[float], allowance: float) -> None:
     by_level = {i + 1: load for i, load in enumerate(loads)}
     fewer = queueing.by_priority(servers, by_level, 600.0)
@@ -177,10 +173,8 @@ def test_coverage_gaps_are_warned(matrix) -> None:
     assert roster is not None and all(p.level == "warning" for p in problems)
     text = "\n".join(p.format() for p in problems)
     assert "role `specialist` handles sev2 assign owner, sev2 update but has nobody on the roster [C510]" in text
-    assert (
-        "`frontline` acknowledges sev1, sev2 tickets but has nobody on duty Mon-Fri 00:00-09:00, 17:00-24:00; "
-        "Sat-Sun all day, while their target clock runs [C511]"
-    ) in text
+    assert ("`frontline` acknowledges sev1, sev2 tickets but has nobody on duty Mon-Fri 00:00-09:00, 17:00-24:00; "
+            "Sat-Sun all day, while their target clock runs [C511]") in text
 
 
 def test_overnight_shifts_holidays_and_daylight_saving(matrix) -> None:
@@ -193,30 +187,17 @@ roles:
   frontline:
     - {days: fri, hours: "22:00-06:00", people: 2}
     - {days: mon-fri, hours: "09:00-17:00", people: 3}
-""",
-        matrix,
-    )
+""", matrix)
     week = roster.week("frontline", datetime(2027, 1, 4).date())
     assert week[4 * 24 + 22] == 2 and week[5 * 24 + 5] == 2 and week[5 * 24 + 6] == 0
     # Sunday 14 March 2027, clocks go forward: a Monday shift is still 09:00-17:00 local, 8 hours.
     spans = roster.intervals("frontline", datetime(2027, 3, 15).date(), datetime(2027, 3, 15).date())
-    assert spans == [
-        (
-            datetime(2027, 3, 15, 9, tzinfo=NEW_YORK).timestamp(),
-            datetime(2027, 3, 15, 17, tzinfo=NEW_YORK).timestamp(),
-            3,
-        )
-    ]
+    assert spans == [(datetime(2027, 3, 15, 9, tzinfo=NEW_YORK).timestamp(), datetime(2027, 3, 15, 17,
+                                                                                      tzinfo=NEW_YORK).timestamp(), 3)]
     # Thanksgiving (closed) has no day shift; the day after is open 09:00-13:00, so the shift is cut to that.
     spans = roster.intervals("frontline", datetime(2026, 11, 26).date(), datetime(2026, 11, 27).date())
-    hours = [
-        (
-            datetime.fromtimestamp(s, NEW_YORK).strftime("%a %H:%M"),
-            datetime.fromtimestamp(e, NEW_YORK).strftime("%a %H:%M"),
-            n,
-        )
-        for s, e, n in sorted(spans)
-    ]
+    hours = [(datetime.fromtimestamp(s, NEW_YORK).strftime("%a %H:%M"), datetime.fromtimestamp(e, NEW_YORK).strftime("%a %H:%M"), n)
+             for s, e, n in sorted(spans)]
     assert hours == [("Fri 09:00", "Fri 13:00", 3), ("Fri 22:00", "Sat 06:00", 2)]
 
 
@@ -238,32 +219,11 @@ def at(clock: str, day: str = MONDAY) -> float:
 def plan_of(*levels: dict) -> dict[int, demand_mod.SeverityPlan]:
     out = {}
     for spec in levels:
-        s = {
-            "level": 1,
-            "receives": "frontline",
-            "owner": "frontline",
-            "acknowledge": 15 * MIN,
-            "assign_owner": 30 * MIN,
-            "cadence": [(30 * MIN, None)],
-            "calendar": ALWAYS,
-            "effort": {},
-            **spec,
-        }
+        s = {"level": 1, "receives": "frontline", "owner": "frontline", "acknowledge": 15 * MIN, "assign_owner": 30 * MIN,
+             "cadence": [(30 * MIN, None)], "calendar": ALWAYS, "effort": {}, **spec}
         effort = {"acknowledge": 10 * MIN, "assign_owner": 10 * MIN, "update": 5 * MIN, **s["effort"]}
-        out[s["level"]] = demand_mod.SeverityPlan(
-            f"sev{s['level']}",
-            s["level"],
-            "",
-            s["calendar"],
-            "cal",
-            s["receives"],
-            s["owner"],
-            s["acknowledge"],
-            s["assign_owner"],
-            s["cadence"],
-            None,
-            effort,
-        )
+        out[s["level"]] = demand_mod.SeverityPlan(f"sev{s['level']}", s["level"], "", s["calendar"], "cal", s["receives"],
+                                           s["owner"], s["acknowledge"], s["assign_owner"], s["cadence"], None, effort)
     return out
 
 
@@ -304,9 +264,7 @@ def test_handoff_to_a_busy_owner(matrix) -> None:
         + """\
   specialist:
     - {days: mon-fri, hours: "09:00-17:00", people: 1}
-""",
-        matrix,
-    )
+""", matrix)
     plan = plan_of({"level": 2, "owner": "specialist", "effort": {"assign_owner": 20 * MIN}})
     # Acknowledged at 09:00, 09:00, 09:10 (two people); handed over at 09:10, 09:10, 09:20; the specialist takes
     # them at 09:10, 09:30 and 09:50: 10, 30 and 50 minutes after arrival against 30.
@@ -321,9 +279,7 @@ def test_updates_compete_with_the_handoff(matrix) -> None:
         + """\
   support_lead:
     - {days: daily, hours: "00:00-24:00", people: 1}
-""",
-        matrix,
-    )
+""", matrix)
     plan = plan_of({"level": 1, "owner": "support_lead", "effort": {"update": 25 * MIN, "assign_owner": 15 * MIN}})
     # Open two hours, updates due every 30 minutes: at 09:30, 10:00 and 10:30 (the one at 11:00 is the resolution).
     # Update 1 (window from 09:00) runs 09:00-09:25. The handoff (ready at 09:10) runs 09:25-09:40: 25 min, on time.
@@ -344,18 +300,10 @@ roles:
   frontline:
     - {days: mon-fri, hours: "09:00-17:00", people: 1}
     - {days: daily, hours: "17:00-09:00", people: 1, holidays: none}
-""",
-        matrix,
-    )
+""", matrix)
     # Thanksgiving: nobody until 17:00. The day after: open 09:00-13:00 only.
-    result = run(
-        plan_of({}),
-        roster,
-        (at("10:00", "2026-11-26"), 1),
-        (at("10:00", "2026-11-27"), 1),
-        (at("14:00", "2026-11-27"), 1),
-        (at("03:00", "2026-11-28"), 1),
-    )
+    result = run(plan_of({}), roster, (at("10:00", "2026-11-26"), 1), (at("10:00", "2026-11-27"), 1),
+                 (at("14:00", "2026-11-27"), 1), (at("03:00", "2026-11-28"), 1))
     assert result.met[(1, "acknowledge")] == [2, 4]
     assert result.by_hour[(1, "acknowledge")][3 * 24 + 10] == [0, 1]  # Thursday 10:00, late
 
@@ -413,16 +361,13 @@ def test_replay_agrees_with_erlang_c_when_its_assumptions_hold(matrix) -> None:
 def test_replay_more_people_never_fewer_on_time(matrix, extra: int, seed: int) -> None:
     roster = roster_of(ONE_DESK + '  support_lead:\n    - {days: daily, hours: "08:00-20:00", people: 1}\n', matrix)
     rng = random.Random(seed)
-    tickets = sorted(
-        (at("08:00") + rng.uniform(0, 3 * 86400), rng.choice((1, 3)), rng.choice((0.0, 3600.0)))
-        for _ in range(rng.randint(5, 60))
-    )
+    tickets = sorted((at("08:00") + rng.uniform(0, 3 * 86400), rng.choice((1, 3)), rng.choice((0.0, 3600.0)))
+                     for _ in range(rng.randint(5, 60)))
     plan = plan_of({"level": 1, "owner": "support_lead"}, {"level": 3})
     demand = demand_mod.Demand(tickets, "history")
     base = replay_mod.replay(demand, plan, roster, NEW_YORK)
-    more = replay_mod.replay(
-        demand, plan, roster.with_extra({"frontline": [extra] * 168}, datetime(2027, 1, 4).date()), NEW_YORK
-    )
+    more = replay_mod.replay(demand, plan, roster.with_extra({"frontline": [extra] * 168}, datetime(2027, 1, 4).date()),
+                             NEW_YORK)
     assert sum(g for g, _ in more.met.values()) >= sum(g for g, _ in base.met.values())
 
 
@@ -449,25 +394,15 @@ def capacity(*args: str, env: dict | None = None):
 
 
 def test_history_in_json_out(tmp_path: Path) -> None:
-    result = capacity(
-        str(history(tmp_path / "export.csv")),
-        "--format",
-        "json",
-        "--goal",
-        "90%",
-        "--what-if",
-        "sev2.acknowledge=15m",
-        "--what-if",
-        "sev3.update_every=4h",
-    )
+    result = capacity(str(history(tmp_path / "export.csv")), "--format", "json", "--goal", "90%",
+                      "--what-if", "sev2.acknowledge=15m", "--what-if", "sev3.update_every=4h")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["demand"]["tickets"] == 400 and data["demand"]["unreadable"] == 1
     assert "export.csv:402: created_at: `not a time` is not a time" in result.stderr
     # severity 4 updates every 40 business hours, and no ticket here stays open that long: no update work
     assert {(r["severity"], r["target"]) for r in data["targets"]} == {
-        (f"sev{lvl}", t) for lvl in range(1, 5) for t in ("acknowledge", "assign_owner", "update")
-    } - {("sev4", "update")}
+        (f"sev{lvl}", t) for lvl in range(1, 5) for t in ("acknowledge", "assign_owner", "update")} - {("sev4", "update")}
     for row in data["targets"]:
         assert 0 <= row["replay"] <= 1 and 0 <= row["queueing"] <= 1
     assert [w["change"] for w in data["what_if"]] == ["sev2.acknowledge=15m", "sev3.update_every=4h"]
@@ -478,22 +413,8 @@ def test_history_in_json_out(tmp_path: Path) -> None:
 
 
 def test_rates_and_a_goal_the_roster_misses(tmp_path: Path) -> None:
-    result = capacity(
-        "--rate",
-        "sev1=1/d",
-        "--rate",
-        "sev2=6/d",
-        "--rate",
-        "sev3=80/d",
-        "--rate",
-        "sev4=40/d",
-        "--weeks",
-        "6",
-        "--goal",
-        "95%",
-        "--format",
-        "json",
-    )
+    result = capacity("--rate", "sev1=1/d", "--rate", "sev2=6/d", "--rate", "sev3=80/d", "--rate", "sev4=40/d",
+                      "--weeks", "6", "--goal", "95%", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     change = data["goal_change"]
@@ -528,22 +449,19 @@ def test_markdown_and_html_reports(tmp_path: Path) -> None:
     assert dom.count('<td style="background:') == 3 * 7 * 24
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        ([], "no demand: give ticket-history files, or --rate"),
-        (["x.csv", "--rate", "sev3=1/d"], "either history files or --rate"),
-        (["--rate", "sev3=lots"], "--rate: `sev3=lots`: write the rate as tickets per hour, day or week"),
-        (["--rate", "sev7=1/d"], "--rate: `sev7=1/d` is not a rate"),
-        (["--rate", "sev3=1/d", "--goal", "150%"], "--goal: `150%` must lie between 0% and 100%"),
-        (["--rate", "sev3=1/d", "--goal", "most"], "--goal: `most` is not a share"),
-        (["--rate", "sev3=1/d", "--what-if", "sev3.resolve=1h"], "--what-if: `resolve` is not a target"),
-        (["--rate", "sev3=1/d", "--what-if", "sev3.acknowledge"], "--what-if: `sev3.acknowledge` is not a what-if"),
-        (["--rate", "sev3=1/d", "--effort", "lunch=1h"], "--effort: `lunch=1h` is not an effort"),
-        (["--rate", "sev3=0/d"], "--rate: every rate is zero"),
-        (["--rate", "sev3=900000/h"], "--rate: that is about 7,862,400,000 tickets over 52 weeks; at most 5,000,000"),
-    ],
-)
+@pytest.mark.parametrize("args, message", [
+    ([], "no demand: give ticket-history files, or --rate"),
+    (["x.csv", "--rate", "sev3=1/d"], "either history files or --rate"),
+    (["--rate", "sev3=lots"], "--rate: `sev3=lots`: write the rate as tickets per hour, day or week"),
+    (["--rate", "sev7=1/d"], "--rate: `sev7=1/d` is not a rate"),
+    (["--rate", "sev3=1/d", "--goal", "150%"], "--goal: `150%` must lie between 0% and 100%"),
+    (["--rate", "sev3=1/d", "--goal", "most"], "--goal: `most` is not a share"),
+    (["--rate", "sev3=1/d", "--what-if", "sev3.resolve=1h"], "--what-if: `resolve` is not a target"),
+    (["--rate", "sev3=1/d", "--what-if", "sev3.acknowledge"], "--what-if: `sev3.acknowledge` is not a what-if"),
+    (["--rate", "sev3=1/d", "--effort", "lunch=1h"], "--effort: `lunch=1h` is not an effort"),
+    (["--rate", "sev3=0/d"], "--rate: every rate is zero"),
+    (["--rate", "sev3=900000/h"], "--rate: that is about 7,862,400,000 tickets over 52 weeks; at most 5,000,000"),
+])
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     result = capacity(*args)
     assert result.exit_code == 2, result.output
@@ -594,31 +512,15 @@ def test_validate_checks_rosters_against_the_matrix(tmp_path: Path) -> None:
 
 def test_text_from_files_is_shown_escaped(tmp_path: Path) -> None:
     hostile = tmp_path / "hostile-roster.yaml"
-    hostile.write_text(
-        ROSTER_PATH.read_text().replace("name: Support desk, winter 2026-27", 'name: "[bold red]desk\\e[2J\\u202e"')
-    )
+    hostile.write_text(ROSTER_PATH.read_text().replace("name: Support desk, winter 2026-27",
+                                                       'name: "[bold red]desk\\e[2J\\u202e"'))
     for fmt in ("text", "markdown", "html", "json"):
-        result = runner.invoke(
-            app,
-            [
-                "capacity",
-                "--matrix",
-                str(MATRIX_PATH),
-                "--roster",
-                str(hostile),
-                "--rate",
-                "sev3=5/d",
-                "--weeks",
-                "2",
-                "--format",
-                fmt,
-            ],
-        )
+        result = runner.invoke(app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(hostile),
+                                     "--rate", "sev3=5/d", "--weeks", "2", "--format", fmt])
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
-    text = runner.invoke(
-        app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(hostile), "--rate", "sev3=5/d", "--weeks", "2"]
-    )
+    text = runner.invoke(app, ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(hostile), "--rate", "sev3=5/d",
+                               "--weeks", "2"])
     assert "[bold red]desk\\x1b[2J\\u202e" in text.stdout
 
 
@@ -639,32 +541,18 @@ def test_tracked_time_sets_the_efforts_and_the_export_shows_what_really_happened
     for i, minutes in enumerate(spent):
         created = datetime(2027, 1, 5, 10, tzinfo=NEW_YORK) + timedelta(minutes=7 * i)
         acknowledged = created + timedelta(hours=5 if i % 5 == 0 else 1)  # one in five late against 4 hours
-        rows.append(
-            [
-                f"T{i}",
-                "3",
-                created.isoformat(),
-                acknowledged.isoformat(),
-                (created + timedelta(hours=1)).isoformat(),
-                f"0:{minutes:02d}" if i % 2 else str(minutes),
-            ]
-        )
+        rows.append([f"T{i}", "3", created.isoformat(), acknowledged.isoformat(),
+                     (created + timedelta(hours=1)).isoformat(), f"0:{minutes:02d}" if i % 2 else str(minutes)])
     export = tmp_path / "tracked.csv"
     with export.open("w", newline="") as handle:
-        csv.writer(handle).writerows(
-            [["ticket", "severity", "created_at", "acknowledged_at", "resolved_at", "time_spent"], *rows]
-        )
+        csv.writer(handle).writerows([["ticket", "severity", "created_at", "acknowledged_at", "resolved_at",
+                                       "time_spent"], *rows])
     result = capacity(str(export), "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     sev3 = next(e for e in data["effort"] if e["severity"] == "sev3")
-    assert sev3 == {
-        "severity": "sev3",
-        "tracked_tickets": 25,
-        "factor": 2.0,
-        "source": "history",
-        "minutes": {"acknowledge": 20.0, "assign_owner": 30.0, "update": 20.0},
-    }
+    assert sev3 == {"severity": "sev3", "tracked_tickets": 25, "factor": 2.0, "source": "history",
+                    "minutes": {"acknowledge": 20.0, "assign_owner": 30.0, "update": 20.0}}
     assert next(e for e in data["effort"] if e["severity"] == "sev1")["source"] == "roster"
     row = next(r for r in data["targets"] if (r["severity"], r["target"]) == ("sev3", "acknowledge"))
     assert row["history"] == 0.8 and row["replay"] == 1.0
@@ -676,15 +564,12 @@ def test_tracked_time_sets_the_efforts_and_the_export_shows_what_really_happened
     assert next(e for e in forced["effort"] if e["severity"] == "sev3")["minutes"]["acknowledge"] == 5.0
 
 
-@pytest.mark.parametrize(
-    "mapping, column, raw, seconds",
-    [
-        ("generic", "time_spent", "45", 2700.0),
-        ("generic", "time_spent", "1:30", 5400.0),
-        ("generic", "time_spent", "0:01:30", 90.0),
-        ("jira-service-management", "Time Spent", "3600", 3600.0),
-    ],
-)
+@pytest.mark.parametrize("mapping, column, raw, seconds", [
+    ("generic", "time_spent", "45", 2700.0),
+    ("generic", "time_spent", "1:30", 5400.0),
+    ("generic", "time_spent", "0:01:30", 90.0),
+    ("jira-service-management", "Time Spent", "3600", 3600.0),
+])
 def test_time_spent_is_read_in_the_mappings_unit(mapping: str, column: str, raw: str, seconds: float) -> None:
     from triage.exports.readers import Reader, load_mapping
 
@@ -692,14 +577,9 @@ def test_time_spent_is_read_in_the_mappings_unit(mapping: str, column: str, raw:
     reader = Reader(chosen, levels={1, 2, 3, 4}, questions=(), packet_fields=(), zone=NEW_YORK)
     names = {v: k for k, v in chosen.columns.items() if isinstance(v, str)}
     row = {names_k: "" for names_k in names}
-    row.update(
-        {
-            chosen.columns["ticket"]: "T-1",
-            chosen.columns["severity"]: "3" if mapping == "generic" else "Medium",
-            chosen.columns["created_at"]: "2027-01-05T10:00:00-05:00" if mapping == "generic" else "05/Jan/27 10:00 AM",
-            column: raw,
-        }
-    )
+    row.update({chosen.columns["ticket"]: "T-1", chosen.columns["severity"]: "3" if mapping == "generic" else "Medium",
+                chosen.columns["created_at"]: "2027-01-05T10:00:00-05:00" if mapping == "generic" else "05/Jan/27 10:00 AM",
+                column: raw})
     ticket = next(iter(reader.tickets([(2, row)])))
     assert ticket.time_spent == seconds
 
@@ -708,16 +588,10 @@ def test_time_spent_is_read_in_the_mappings_unit(mapping: str, column: str, raw:
 def test_unreadable_time_spent_is_a_reported_row(raw: str) -> None:
     from triage.exports.readers import BadRow, Reader, load_mapping
 
-    reader = Reader(
-        load_mapping("generic", lambda path: b""), levels={3}, questions=(), packet_fields=(), zone=NEW_YORK
-    )
-    item = next(
-        iter(
-            reader.tickets(
-                [(7, {"ticket": "T", "severity": "3", "created_at": "2027-01-05T10:00:00Z", "time_spent": raw})]
-            )
-        )
-    )
+    reader = Reader(load_mapping("generic", lambda path: b""), levels={3}, questions=(), packet_fields=(),
+                    zone=NEW_YORK)
+    item = next(iter(reader.tickets([(7, {"ticket": "T", "severity": "3", "created_at": "2027-01-05T10:00:00Z",
+                                           "time_spent": raw})])))
     assert isinstance(item, BadRow) and item.line == 7 and item.reason == f"time_spent: `{raw}` is not a duration"
 
 
@@ -726,11 +600,9 @@ def test_event_logs_and_the_period_select_the_demand(tmp_path: Path) -> None:
     rows = [["ticket", "at", "event", "severity"]]
     for i in range(30):
         created = datetime(2027, 1, 5, 10, tzinfo=NEW_YORK) + timedelta(days=i)
-        rows += [
-            [f"E{i}", created.isoformat(), "created", "2"],
-            [f"E{i}", (created + timedelta(minutes=20 + i)).isoformat(), "acknowledged", ""],
-            [f"E{i}", (created + timedelta(hours=3)).isoformat(), "resolved", ""],
-        ]
+        rows += [[f"E{i}", created.isoformat(), "created", "2"],
+                 [f"E{i}", (created + timedelta(minutes=20 + i)).isoformat(), "acknowledged", ""],
+                 [f"E{i}", (created + timedelta(hours=3)).isoformat(), "resolved", ""]]
     with log.open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)
     data = json.loads(capacity(str(log), "--format", "json").stdout)
@@ -752,9 +624,7 @@ roles:
   frontline:
     - {days: mon-fri, hours: "09:00-17:00", people: 3, note: day desk}
     - {days: daily, hours: "22:00-06:00", people: 1}
-""",
-        matrix,
-    )
+""", matrix)
     delta = [0] * 168
     delta[10] = 2  # Monday 10:00
     delta[24 + 23] = 1  # Tuesday 23:00, the night shift

@@ -49,10 +49,8 @@ def check_combinations(matrix, combos):
         assert orjson.loads(line) == expected, given
     for given in combos[::max(len(combos) // 8, 1)]:  # and through the `ask` command itself
         args = [x for k, v in given.items() for x in ("-a", f"{k}={','.join(v) if isinstance(v, list) else v}")]
-        asked = runner.invoke(
-            app,
-            ["ask", "--matrix", str(MATRIX_PATH), "--no-input", "--no-record", "--format", "json", "--at", AT, *args],
-        )
+        asked = runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), "--no-input", "--no-record", "--format", "json",
+                                    "--at", AT, *args])
         assert json.loads(asked.stdout) == orjson.loads(out[combos.index(given)])
 
 
@@ -92,17 +90,10 @@ def test_exceptions_by_time_window_apply_in_classify_as_in_ask(tmp_path, matrix)
     path = tmp_path / "windows.yaml"
     path.write_text(MATRIX_PATH.read_text().replace("exceptions: []\n", WINDOWS))
     combos = list(every_combination(matrix))[::1500]
-    moments = [
-        "2026-11-29T23:59:59-05:00",
-        "2026-11-30T00:00:00-05:00",
-        "2026-12-02T10:00:00Z",
-        "2026-12-04T23:59:59-05:00",
-        "2026-12-05T00:00:00-05:00",
-        "2026-11-25T10:00:00Z",
-    ]
-    records = [
-        {**given, "ticket": f"T-{i}-{j}", "at": at} for i, given in enumerate(combos) for j, at in enumerate(moments)
-    ]
+    moments = ["2026-11-29T23:59:59-05:00", "2026-11-30T00:00:00-05:00", "2026-12-02T10:00:00Z",
+               "2026-12-04T23:59:59-05:00", "2026-12-05T00:00:00-05:00", "2026-11-25T10:00:00Z"]
+    records = [{**given, "ticket": f"T-{i}-{j}", "at": at} for i, given in enumerate(combos)
+               for j, at in enumerate(moments)]
     result = runner.invoke(app, ["classify", "--matrix", str(path)], input=lines(*records))
     assert result.exit_code == 0, result.stderr[-500:]
     out = [orjson.loads(line) for line in result.stdout.splitlines()]
@@ -110,23 +101,8 @@ def test_exceptions_by_time_window_apply_in_classify_as_in_ask(tmp_path, matrix)
     for record, got in zip(records, out):
         given = {k: v for k, v in record.items() if k not in ("ticket", "at")}
         args = [x for k, v in given.items() for x in ("-a", f"{k}={','.join(v) if isinstance(v, list) else v}")]
-        asked = runner.invoke(
-            app,
-            [
-                "ask",
-                "--matrix",
-                str(path),
-                "--no-input",
-                "--no-record",
-                "--format",
-                "json",
-                "--at",
-                record["at"],
-                "--ticket",
-                record["ticket"],
-                *args,
-            ],
-        )
+        asked = runner.invoke(app, ["ask", "--matrix", str(path), "--no-input", "--no-record", "--format", "json",
+                                    "--at", record["at"], "--ticket", record["ticket"], *args])
         expected = json.loads(asked.stdout)
         for key in ("packet", "update"):
             expected.pop(key)
@@ -151,41 +127,21 @@ def test_an_account_or_segment_is_never_served_a_result_kept_for_plain_answers(t
     path = tmp_path / "account.yaml"
     path.write_text(MATRIX_PATH.read_text().replace("exceptions: []\n", ACCOUNT))
     plain = {**GOOD, "ticket": "T"}
-    records = [
-        plain,
-        {**plain, "account": "Acme"},
-        {**plain, "account": "Other"},
-        {**plain, "segment": "smb"},
-        plain,
-        {**plain, "account": "Acme"},
-    ]
+    records = [plain, {**plain, "account": "Acme"}, {**plain, "account": "Other"}, {**plain, "segment": "smb"},
+               plain, {**plain, "account": "Acme"}]
     for at in ([], ["--at", AT]):
         result = runner.invoke(app, ["classify", "--matrix", str(path), *at], input=lines(*records) * 2)
         assert result.exit_code == 0, result.stderr
         out = [json.loads(line) for line in result.stdout.splitlines()]
         assert [(o.get("account"), o.get("segment"), [e["id"] for e in o.get("exceptions", [])]) for o in out] == [
-            (None, None, []),
-            ("Acme", None, ["launch_week"]),
-            ("Other", None, []),
-            (None, "smb", []),
-            (None, None, []),
-            ("Acme", None, ["launch_week"]),
-        ] * 2
+            (None, None, []), ("Acme", None, ["launch_week"]), ("Other", None, []), (None, "smb", []),
+            (None, None, []), ("Acme", None, ["launch_week"])] * 2
 
 
 TRICKY_TIMES = [
-    "2027-03-12T16:59:59-05:00",
-    "2027-03-14T02:30:00",
-    "2027-03-14T07:00:00Z",
-    "2026-11-01T01:30:00-04:00",
-    "2026-11-01T01:30:00-05:00",
-    "2026-12-24T12:59:00-05:00",
-    "2026-12-24T13:00:00-05:00",
-    "2026-12-25T10:00:00",
-    "2026-12-31T23:59:59+05:30",
-    "2027-01-18T08:00:00-05:00",
-    "2027-01-16T11:00:00Z",
-    "2026-11-27T10:00:00Z",
+    "2027-03-12T16:59:59-05:00", "2027-03-14T02:30:00", "2027-03-14T07:00:00Z", "2026-11-01T01:30:00-04:00",
+    "2026-11-01T01:30:00-05:00", "2026-12-24T12:59:00-05:00", "2026-12-24T13:00:00-05:00", "2026-12-25T10:00:00",
+    "2026-12-31T23:59:59+05:30", "2027-01-18T08:00:00-05:00", "2027-01-16T11:00:00Z", "2026-11-27T10:00:00Z",
 ]
 
 
@@ -197,9 +153,8 @@ def test_each_record_with_its_own_time_gives_what_ask_gives(matrix, zone):
     from zoneinfo import ZoneInfo
 
     combos = list(every_combination(matrix))[::611]
-    records = [
-        {**given, "ticket": f"T-{i}", "at": TRICKY_TIMES[i % len(TRICKY_TIMES)]} for i, given in enumerate(combos)
-    ]
+    records = [{**given, "ticket": f"T-{i}", "at": TRICKY_TIMES[i % len(TRICKY_TIMES)]} for i,
+               given in enumerate(combos)]
     records += [{**combos[0], "ticket": f"U-{j}", "at": at} for j, at in enumerate(TRICKY_TIMES)]
     args = ["classify", "--matrix", str(MATRIX_PATH)] + (["--timezone", zone] if zone else [])
     result = runner.invoke(app, args, input=lines(*records))
@@ -208,15 +163,8 @@ def test_each_record_with_its_own_time_gives_what_ask_gives(matrix, zone):
     for record, line in zip(records, result.stdout.splitlines(), strict=True):
         given = {k: v for k, v in record.items() if k not in ("ticket", "at")}
         answers, skipped = resolve_answers(matrix, given)
-        expected = triage(
-            matrix,
-            answers,
-            skipped=skipped,
-            at=parse_at(record["at"], NEW_YORK),
-            display=display,
-            ticket=record["ticket"],
-            texts=False,
-        ).to_json(parts=False)
+        expected = triage(matrix, answers, skipped=skipped, at=parse_at(record["at"], NEW_YORK), display=display,
+                          ticket=record["ticket"], texts=False).to_json(parts=False)
         assert orjson.loads(line) == expected, record
 
 
@@ -231,13 +179,8 @@ def test_results_follow_the_contract_in_input_order():
 
 
 def test_repeated_answers_hit_the_cache_and_give_the_same_result():
-    records = [
-        {**GOOD, "ticket": "A"},
-        {**GOOD, "ticket": "B"},
-        {**GOOD, "security": "yes", "ticket": "C"},
-        {**GOOD, "ticket": "D", "areas": ["billing"]},
-        {**GOOD, "ticket": "E", "areas": "billing"},
-    ]
+    records = [{**GOOD, "ticket": "A"}, {**GOOD, "ticket": "B"}, {**GOOD, "security": "yes", "ticket": "C"},
+               {**GOOD, "ticket": "D", "areas": ["billing"]}, {**GOOD, "ticket": "E", "areas": "billing"}]
     out = [json.loads(line) for line in classify(input=lines(*records)).stdout.splitlines()]
     assert [o["ticket"] for o in out] == ["A", "B", "C", "D", "E"]
     assert {k: v for k, v in out[0].items() if k != "ticket"} == {k: v for k, v in out[1].items() if k != "ticket"}
@@ -364,17 +307,11 @@ def test_a_result_from_the_memo_is_what_a_fresh_classifier_gives(matrix):
 
     quiet = {**GOOD, "impact": "none"}  # workaround and deadline are not asked
     records = [
-        {**GOOD, "ticket": "A", "areas": ["billing", "payroll"]},
-        {**GOOD, "ticket": 7, "areas": "payroll, billing"},
+        {**GOOD, "ticket": "A", "areas": ["billing", "payroll"]}, {**GOOD, "ticket": 7, "areas": "payroll, billing"},
         {**GOOD, "confirmed": "Y", "security": False, "areas": ["payroll", "billing", "payroll"]},
-        quiet,
-        {**quiet, "workaround": "limited"},
-        {**quiet, "workaround": "none", "deadline": "yes", "ticket": "Q"},
-        {**GOOD, "at": "2026-11-27T15:00:00Z"},
-        {**GOOD, "at": "2026-11-27T10:00:00-05:00", "ticket": "Z"},
-        {**GOOD, "account": "acme"},
-        {**GOOD, "segment": "enterprise"},
-        GOOD,
+        quiet, {**quiet, "workaround": "limited"}, {**quiet, "workaround": "none", "deadline": "yes", "ticket": "Q"},
+        {**GOOD, "at": "2026-11-27T15:00:00Z"}, {**GOOD, "at": "2026-11-27T10:00:00-05:00", "ticket": "Z"},
+        {**GOOD, "account": "acme"}, {**GOOD, "segment": "enterprise"}, GOOD,
     ]
     for full in (False, True):
         c = bulk.Classifier(matrix, at=parse_at(AT, NEW_YORK), display=NEW_YORK, full=full)
@@ -420,9 +357,8 @@ def test_the_program_writes_everything_before_it_ends(tmp_path):
     assert piped.returncode == 1 and piped.stdout.count(b"\n") == 3000
     assert piped.stderr.decode().splitlines()[-1].endswith("3,000 classified, 2 bad records")
     out, errors = tmp_path / "out.csv", tmp_path / "errors.jsonl"
-    written = subprocess.run(
-        [*base, "--format", "csv", "--output", str(out), "--errors", str(errors)], capture_output=True
-    )
+    written = subprocess.run([*base, "--format", "csv", "--output", str(out), "--errors", str(errors)],
+                             capture_output=True)
     assert written.returncode == 1 and written.stdout == b""
     assert len(out.read_text().splitlines()) == 3001 and len(errors.read_text().splitlines()) == 2
     assert [json.loads(line)["line"] for line in errors.read_text().splitlines()] == [1501, 3002]

@@ -16,43 +16,22 @@ AT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 BASE = {"confirmed": "yes", "security": "no"}
 
 
-@pytest.mark.parametrize(
-    ("case", "given", "level"),
-    [
-        (
-            "system-wide outage, no workaround",
-            {"scope": "system_wide", "impact": "service_unavailable", "workaround": "none"},
-            1,
-        ),
-        (
-            "suspected security event, one account",
-            {"scope": "one_account", "impact": "inconvenient", "workaround": "available", "security": "yes"},
-            1,
-        ),
-        (
-            "one account blocked, risky workaround",
-            {"scope": "one_account", "impact": "workflow_blocked", "workaround": "limited"},
-            2,
-        ),
-        (
-            "limited problem with a workaround",
-            {"scope": "one_user", "impact": "inconvenient", "workaround": "available"},
-            3,
-        ),
-        ("question or cosmetic issue", {"scope": "one_user", "impact": "none"}, 4),
-        ("cosmetic issue, strategic account", {"scope": "one_user", "impact": "none", "strategic_account": "yes"}, 4),
-        (
-            "time-bound event at risk raises the floor",
-            {"scope": "one_user", "impact": "inconvenient", "workaround": "available", "deadline": "yes"},
-            2,
-        ),
-        (
-            "unconfirmed widespread outage",
-            {"confirmed": "no", "scope": "many_accounts", "impact": "service_unavailable", "workaround": "none"},
-            2,
-        ),
-    ],
-)
+@pytest.mark.parametrize(("case", "given", "level"), [
+    ("system-wide outage, no workaround", {"scope": "system_wide", "impact": "service_unavailable",
+                                           "workaround": "none"}, 1),
+    ("suspected security event, one account", {"scope": "one_account", "impact": "inconvenient",
+                                               "workaround": "available", "security": "yes"}, 1),
+    ("one account blocked, risky workaround", {"scope": "one_account", "impact": "workflow_blocked",
+                                               "workaround": "limited"}, 2),
+    ("limited problem with a workaround", {"scope": "one_user", "impact": "inconvenient", "workaround": "available"},
+     3),
+    ("question or cosmetic issue", {"scope": "one_user", "impact": "none"}, 4),
+    ("cosmetic issue, strategic account", {"scope": "one_user", "impact": "none", "strategic_account": "yes"}, 4),
+    ("time-bound event at risk raises the floor", {"scope": "one_user", "impact": "inconvenient",
+                                                   "workaround": "available", "deadline": "yes"}, 2),
+    ("unconfirmed widespread outage", {"confirmed": "no", "scope": "many_accounts", "impact": "service_unavailable",
+                                       "workaround": "none"}, 2),
+])
 def test_guide_cases(matrix, case, given, level):
     result = run(matrix, AT, **{**BASE, **given})
     assert result.level == level, case
@@ -108,27 +87,19 @@ def test_every_answer_combination_matches_the_guide(matrix):
 
 
 def test_questions_that_do_not_apply_take_their_default(matrix):
-    answers, skipped = resolve_answers(
-        matrix, {**BASE, "scope": "one_user", "impact": "none", "workaround": "none", "deadline": "yes"}
-    )
+    answers, skipped = resolve_answers(matrix, {**BASE, "scope": "one_user", "impact": "none",
+                                                "workaround": "none", "deadline": "yes"})
     assert skipped == ["workaround", "deadline"]
     assert answers["workaround"] == "available" and answers["deadline"] is False
 
 
-@pytest.mark.parametrize(
-    ("given", "error", "text"),
-    [
-        (
-            {**BASE, "scope": "galaxy", "impact": "none"},
-            AnswerError,
-            "one_user, one_account, many_accounts, system_wide",
-        ),
-        ({**BASE, "scope": "one_user", "impact": "none", "security": "maybe"}, AnswerError, "yes or no"),
-        ({**BASE, "scope": "one_user", "impact": "none", "areas": "billing,tax"}, AnswerError, "'tax'"),
-        ({**BASE, "scope": "one_user", "impact": "none", "colour": "red"}, AnswerError, "unknown question `colour`"),
-        ({"confirmed": "yes", "scope": "one_user"}, MissingAnswerError, "--answer impact="),
-    ],
-)
+@pytest.mark.parametrize(("given", "error", "text"), [
+    ({**BASE, "scope": "galaxy", "impact": "none"}, AnswerError, "one_user, one_account, many_accounts, system_wide"),
+    ({**BASE, "scope": "one_user", "impact": "none", "security": "maybe"}, AnswerError, "yes or no"),
+    ({**BASE, "scope": "one_user", "impact": "none", "areas": "billing,tax"}, AnswerError, "'tax'"),
+    ({**BASE, "scope": "one_user", "impact": "none", "colour": "red"}, AnswerError, "unknown question `colour`"),
+    ({"confirmed": "yes", "scope": "one_user"}, MissingAnswerError, "--answer impact="),
+])
 def test_bad_answers_are_refused_with_the_allowed_values(matrix, given, error, text):
     with pytest.raises(error) as caught:
         resolve_answers(matrix, given)
@@ -157,14 +128,11 @@ def test_override_keeps_both_decisions_and_moves_the_targets(matrix):
     assert data["computed_severity"]["id"] == "sev4" and data["severity"]["id"] == "sev2"
 
 
-@pytest.mark.parametrize(
-    ("override", "text"),
-    [
-        ((4, "same"), "already gives severity 4"),
-        ((2, "   "), "needs a reason"),
-        ((9, "why"), "does not exist"),
-    ],
-)
+@pytest.mark.parametrize(("override", "text"), [
+    ((4, "same"), "already gives severity 4"),
+    ((2, "   "), "needs a reason"),
+    ((9, "why"), "does not exist"),
+])
 def test_bad_overrides(matrix, override, text):
     answers, _skipped = resolve_answers(matrix, {**BASE, "scope": "one_user", "impact": "none"})
     with pytest.raises(AnswerError, match=text):
@@ -178,16 +146,8 @@ def test_triage_time_needs_an_offset(matrix):
 
 
 def test_routes_and_notifications(matrix):
-    result = run(
-        matrix,
-        AT,
-        **BASE,
-        scope="one_account",
-        impact="revenue_risk",
-        workaround="available",
-        areas="billing,permissions,compliance",
-        vendor="yes",
-    )
+    result = run(matrix, AT, **BASE, scope="one_account", impact="revenue_risk", workaround="available",
+                 areas="billing,permissions,compliance", vendor="yes")
     roles = [role for _, role, _ in result.routes]
     assert roles == ["engineering_oncall", "engineering_oncall", "finance", "security", "compliance", "vendor_manager"]
     assert "compliance" in result.notify

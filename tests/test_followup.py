@@ -20,18 +20,8 @@ from triage.errors import InputError
 from .conftest import MATRIX_PATH, shipped_text
 
 runner = CliRunner()
-OUTAGE = [
-    "-a",
-    "confirmed=yes",
-    "-a",
-    "scope=many_accounts",
-    "-a",
-    "impact=workflow_blocked",
-    "-a",
-    "workaround=limited",
-    "-a",
-    "security=no",
-]
+OUTAGE = ["-a", "confirmed=yes", "-a", "scope=many_accounts", "-a", "impact=workflow_blocked", "-a", "workaround=limited",
+          "-a", "security=no"]
 
 
 def cli(*args: str, matrix: Path = MATRIX_PATH):
@@ -74,71 +64,25 @@ def test_a_ticket_from_triage_to_closure():
     assert third["late_minutes"] is None
     late = cli("update", "INC-7", "--at", "2026-11-27T15:00:00Z", "--impact", "a", "--actions", "b", "--next-step", "c")
     assert "The update due Fri 27 Nov 2026 09:05 EST is late by 55 min" in late.stdout  # written 10:00 EST
-    handed = json.loads(
-        ok(
-            "handoff",
-            "INC-7",
-            "--to",
-            "engineering_oncall",
-            "--packet",
-            "reproduction_steps=Export any report",
-            "--at",
-            "2026-11-27T15:10:00Z",
-            "--format",
-            "json",
-        ).stdout
-    )
+    handed = json.loads(ok("handoff", "INC-7", "--to", "engineering_oncall", "--packet", "reproduction_steps=Export any report",
+                           "--at", "2026-11-27T15:10:00Z", "--format", "json").stdout)
     assert handed["point"] == "owner_to_specialist"
     assert handed["fields"]["logs"] == "req-1" and handed["fields"]["reproduction_steps"] == "Export any report"
     assert "recent_changes" in handed["missing"] and "logs" not in handed["missing"]
-    re = json.loads(
-        ok(
-            "retriage",
-            "INC-7",
-            "--reason",
-            "Every customer is affected now",
-            "-a",
-            "scope=system_wide",
-            "-a",
-            "workaround=none",
-            "--at",
-            "2026-11-27T16:00:00Z",
-            "--format",
-            "json",
-        ).stdout
-    )
+    re = json.loads(ok("retriage", "INC-7", "--reason", "Every customer is affected now", "-a", "scope=system_wide",
+                       "-a", "workaround=none", "--at", "2026-11-27T16:00:00Z", "--format", "json").stdout)
     assert re["severity"]["level"] == 1
     assert re["targets"]["acknowledge"]["due"] == "2026-11-27T11:15:00-05:00"  # moved: 15 min from the re-triage
-    closed = json.loads(
-        ok(
-            "close",
-            "INC-7",
-            "--item",
-            "impact_ended=yes",
-            "--item",
-            "final_message=yes",
-            "--item",
-            "knowledge_article=KB-41",
-            "--item",
-            "trend_tags=exports, workers",
-            "--at",
-            "2026-11-27T18:00:00Z",
-            "--format",
-            "json",
-        ).stdout
-    )
+    closed = json.loads(ok("close", "INC-7", "--item", "impact_ended=yes", "--item", "final_message=yes",
+                           "--item", "knowledge_article=KB-41", "--item", "trend_tags=exports, workers",
+                           "--at", "2026-11-27T18:00:00Z", "--format", "json").stdout)
     assert closed["message"].startswith("Ticket INC-7 is resolved")
     story = json.loads(ok("history", "INC-7", "--format", "json").stdout)
     assert [(e["kind"], e["at"]) for e in story["events"]] == [
-        ("triage", "2026-11-27T10:00:00+00:00"),
-        ("update", "2026-11-27T10:45:00+00:00"),
-        ("update", "2026-11-27T12:10:00+00:00"),
-        ("update", "2026-11-27T13:05:00+00:00"),
-        ("update", "2026-11-27T15:00:00+00:00"),
-        ("handoff", "2026-11-27T15:10:00+00:00"),
-        ("retriage", "2026-11-27T16:00:00+00:00"),
-        ("close", "2026-11-27T18:00:00+00:00"),
-    ]
+        ("triage", "2026-11-27T10:00:00+00:00"), ("update", "2026-11-27T10:45:00+00:00"),
+        ("update", "2026-11-27T12:10:00+00:00"), ("update", "2026-11-27T13:05:00+00:00"),
+        ("update", "2026-11-27T15:00:00+00:00"), ("handoff", "2026-11-27T15:10:00+00:00"),
+        ("retriage", "2026-11-27T16:00:00+00:00"), ("close", "2026-11-27T18:00:00+00:00")]
     retriaged = story["events"][6]["data"]
     assert retriaged["previous"]["severity"]["level"] == 2 and retriaged["severity"]["level"] == 1  # both kept
     assert story["closed"] is True
@@ -148,44 +92,16 @@ def test_a_ticket_from_triage_to_closure():
 
 def test_update_as_markdown():
     ok("ask", "--no-input", "--ticket", "MD-1", "--at", "2026-11-27T10:00:00Z", *OUTAGE)
-    out = ok(
-        "update",
-        "MD-1",
-        "--at",
-        "2026-11-27T10:30:00Z",
-        "--impact",
-        "Exports *fail*",
-        "--actions",
-        "b",
-        "--next-step",
-        "c",
-        "--format",
-        "markdown",
-    ).stdout
+    out = ok("update", "MD-1", "--at", "2026-11-27T10:30:00Z", "--impact", "Exports *fail*", "--actions", "b",
+             "--next-step", "c", "--format", "markdown").stdout
     assert out.startswith("# Update for MD-1\n\nThe update due ")
     assert "## For the customer\n\n> Summary: " in out and "> Current impact: Exports \\*fail\\*  " in out
     assert "## Internal\n\n> \\[MD-1\\] Severity 2 (High)  " in out
 
 
 def test_the_cadence_changes_over_the_life_of_a_ticket():
-    ok(
-        "ask",
-        "--no-input",
-        "--ticket",
-        "S1",
-        "--at",
-        "2026-11-27T10:00:00Z",
-        "-a",
-        "confirmed=yes",
-        "-a",
-        "scope=system_wide",
-        "-a",
-        "impact=service_unavailable",
-        "-a",
-        "workaround=none",
-        "-a",
-        "security=no",
-    )
+    ok("ask", "--no-input", "--ticket", "S1", "--at", "2026-11-27T10:00:00Z", "-a", "confirmed=yes",
+       "-a", "scope=system_wide", "-a", "impact=service_unavailable", "-a", "workaround=none", "-a", "security=no")
     assert update("S1", "2026-11-27T10:25:00Z")["every"] == "PT30M"  # every 30 min for the first 2 h
     late = update("S1", "2026-11-27T12:30:00Z")
     assert late["every"] == "PT1H" and late["next_due"] == "2026-11-27T08:30:00-05:00"  # then hourly
@@ -202,24 +118,18 @@ def test_ask_records_and_refuses_a_second_triage_of_the_same_ticket():
     assert len(json.loads(ok("history", "--format", "json").stdout)) == 2
 
 
-@pytest.mark.parametrize(
-    ("args", "code", "text"),
-    [
-        (
-            ["update", "NOPE", "--impact", "a", "--actions", "b", "--next-step", "c"],
-            1,
-            "no triage recorded for ticket `NOPE`",
-        ),
-        (["update", "B-1", "--impact", "a", "--actions", "b"], 2, "pass --next-step TEXT"),
-        (["retriage", "B-1", "-a", "scope=one_user"], 2, "pass --reason TEXT"),
-        (["retriage", "B-1", "--reason", "x", "-a", "scope=galaxy"], 1, "`scope` takes one of"),
-        (["handoff", "B-1", "--to", "wizard"], 1, "unknown role `wizard`"),
-        (["handoff", "B-1", "--to", "finance", "--point", "intake_to_triage"], 1, "does not receive tickets"),
-        (["close", "B-1", "--item", "impact_ended=yes"], 2, "pass --item final_message=yes"),
-        (["close", "B-1", "--item", "mood=good"], 1, "unknown closure item `mood`"),
-        (["history", "NOPE"], 2, "no ticket `NOPE`"),
-    ],
-)
+@pytest.mark.parametrize(("args", "code", "text"), [
+    (["update", "NOPE", "--impact", "a", "--actions", "b", "--next-step", "c"], 1,
+     "no triage recorded for ticket `NOPE`"),
+    (["update", "B-1", "--impact", "a", "--actions", "b"], 2, "pass --next-step TEXT"),
+    (["retriage", "B-1", "-a", "scope=one_user"], 2, "pass --reason TEXT"),
+    (["retriage", "B-1", "--reason", "x", "-a", "scope=galaxy"], 1, "`scope` takes one of"),
+    (["handoff", "B-1", "--to", "wizard"], 1, "unknown role `wizard`"),
+    (["handoff", "B-1", "--to", "finance", "--point", "intake_to_triage"], 1, "does not receive tickets"),
+    (["close", "B-1", "--item", "impact_ended=yes"], 2, "pass --item final_message=yes"),
+    (["close", "B-1", "--item", "mood=good"], 1, "unknown closure item `mood`"),
+    (["history", "NOPE"], 2, "no ticket `NOPE`"),
+])
 def test_follow_up_errors(args, code, text):
     ok("ask", "--no-input", "--ticket", "B-1", *OUTAGE)
     result = cli(*args)
@@ -241,12 +151,10 @@ def test_history_csv_is_the_generic_export():
 
 def test_two_processes_recording_at_once_lose_nothing(tmp_path):
     path = tmp_path / "shared.sqlite3"
-    code = (
-        "import sys\nfrom datetime import datetime, UTC\nfrom triage.engine.history import History\n"
-        "with History(sys.argv[1]) as h:\n"
-        "    for i in range(1000):\n"
-        "        h.record(f'{sys.argv[2]}-{i}', datetime.now(UTC), 'triage', {'n': i, 'who': sys.argv[2]})\n"
-    )
+    code = ("import sys\nfrom datetime import datetime, UTC\nfrom triage.engine.history import History\n"
+            "with History(sys.argv[1]) as h:\n"
+            "    for i in range(1000):\n"
+            "        h.record(f'{sys.argv[2]}-{i}', datetime.now(UTC), 'triage', {'n': i, 'who': sys.argv[2]})\n")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path), who]) for who in ("A", "B")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     with History(path) as h:
@@ -260,13 +168,11 @@ def test_an_interrupted_write_leaves_the_history_intact(tmp_path):
     path = tmp_path / "h.sqlite3"
     with History(path) as h:
         h.record("K-1", datetime(2026, 11, 27, tzinfo=UTC), "triage", {"ok": True})
-    code = (
-        "import os, sys, sqlite3\n"
-        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-        "db.execute('BEGIN IMMEDIATE')\n"
-        "db.execute(\"INSERT INTO events (ticket, at, kind, data) VALUES ('K-2', 'x', 'triage', '{}')\")\n"
-        "os._exit(9)\n"
-    )
+    code = ("import os, sys, sqlite3\n"
+            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "db.execute('BEGIN IMMEDIATE')\n"
+            "db.execute(\"INSERT INTO events (ticket, at, kind, data) VALUES ('K-2', 'x', 'triage', '{}')\")\n"
+            "os._exit(9)\n")
     assert subprocess.run([sys.executable, "-c", code, str(path)]).returncode == 9
     with History(path) as h:
         assert h.count() == 1 and h.tickets() == ["K-1"]
@@ -278,9 +184,7 @@ def test_an_older_history_is_migrated_and_keeps_its_events(tmp_path):
     db = sqlite3.connect(path)
     for statement in MIGRATIONS[1]:
         db.execute(statement)
-    db.execute(
-        "INSERT INTO events (ticket, at, kind, data) VALUES ('OLD-1', '2025-01-01T00:00:00+00:00', 'triage', '{}')"
-    )
+    db.execute("INSERT INTO events (ticket, at, kind, data) VALUES ('OLD-1', '2025-01-01T00:00:00+00:00', 'triage', '{}')")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
@@ -290,15 +194,12 @@ def test_an_older_history_is_migrated_and_keeps_its_events(tmp_path):
         assert event.recorded_at == "2025-01-01T00:00:00+00:00"
 
 
-@pytest.mark.parametrize(
-    ("prepare", "text"),
-    [
-        (lambda p: sqlite3.connect(p).execute("PRAGMA user_version = 99"), "written by a newer triage"),
-        (lambda p: p.write_bytes(b"this is not a database at all" * 100), "not a usable triage history"),
-        (lambda p: sqlite3.connect(p).execute("CREATE TABLE other (x)"), "not a triage history"),
-        (lambda p: p.mkdir(), "is a directory"),
-    ],
-)
+@pytest.mark.parametrize(("prepare", "text"), [
+    (lambda p: sqlite3.connect(p).execute("PRAGMA user_version = 99"), "written by a newer triage"),
+    (lambda p: p.write_bytes(b"this is not a database at all" * 100), "not a usable triage history"),
+    (lambda p: sqlite3.connect(p).execute("CREATE TABLE other (x)"), "not a triage history"),
+    (lambda p: p.mkdir(), "is a directory"),
+])
 def test_unusable_history_files(tmp_path, prepare, text):
     path = tmp_path / "h.sqlite3"
     prepare(path)
@@ -367,22 +268,10 @@ def test_an_account_exception_changes_targets_and_notifications_only_while_in_fo
 
 
 def test_classify_applies_exceptions_by_account(with_exceptions):
-    records = [
-        {
-            "confirmed": "yes",
-            "scope": "many_accounts",
-            "impact": "workflow_blocked",
-            "workaround": "limited",
-            "security": "no",
-            "account": account,
-        }
-        for account in ("Acme", "Other")
-    ]
-    result = runner.invoke(
-        app,
-        ["classify", "--matrix", str(with_exceptions), "--at", "2026-12-10T10:00:00Z"],
-        input="".join(json.dumps(r) + "\n" for r in records),
-    )
+    records = [{"confirmed": "yes", "scope": "many_accounts", "impact": "workflow_blocked", "workaround": "limited",
+                "security": "no", "account": account} for account in ("Acme", "Other")]
+    result = runner.invoke(app, ["classify", "--matrix", str(with_exceptions), "--at", "2026-12-10T10:00:00Z"],
+                           input="".join(json.dumps(r) + "\n" for r in records))
     acme, other = (json.loads(line) for line in result.stdout.splitlines())
     assert acme["targets"]["acknowledge"]["within"] == "PT10M" and acme["exceptions"][0]["id"] == "acme_renewal"
     assert other["targets"]["acknowledge"]["within"] == "PT30M" and "exceptions" not in other
@@ -392,42 +281,15 @@ def test_classify_applies_exceptions_by_account(with_exceptions):
 def test_a_time_window_exception(with_exceptions):
     during = triaged(with_exceptions, "2026-12-01T15:00:00Z")
     after = triaged(with_exceptions, "2026-12-02T15:00:00Z")
-    assert "customer_success" in during["routing"]["notify"] and [e["id"] for e in during["exceptions"]] == [
-        "launch_day"
-    ]
+    assert "customer_success" in during["routing"]["notify"] and [e["id"] for e in during["exceptions"]] == ["launch_day"]
     assert "exceptions" not in after
 
 
 def test_updates_follow_the_exception_cadence(with_exceptions):
-    ok(
-        "ask",
-        "--no-input",
-        "--ticket",
-        "E-1",
-        "--account",
-        "Acme",
-        "--at",
-        "2026-12-10T10:00:00Z",
-        *OUTAGE,
-        matrix=with_exceptions,
-    )
-    data = json.loads(
-        ok(
-            "update",
-            "E-1",
-            "--at",
-            "2026-12-10T10:20:00Z",
-            "--impact",
-            "a",
-            "--actions",
-            "b",
-            "--next-step",
-            "c",
-            "--format",
-            "json",
-            matrix=with_exceptions,
-        ).stdout
-    )
+    ok("ask", "--no-input", "--ticket", "E-1", "--account", "Acme", "--at", "2026-12-10T10:00:00Z", *OUTAGE,
+       matrix=with_exceptions)
+    data = json.loads(ok("update", "E-1", "--at", "2026-12-10T10:20:00Z", "--impact", "a", "--actions", "b",
+                         "--next-step", "c", "--format", "json", matrix=with_exceptions).stdout)
     assert data["every"] == "PT30M" and data["late_minutes"] is None
 
 

@@ -106,10 +106,8 @@ def check_roster_file(data: bytes, matrix) -> None:
         assert any(p.level == "error" for p in problems)
         return
     # a roster that loads can be replayed
-    demand = demand_mod.Demand(
-        [(datetime(2027, 1, 4, 9, tzinfo=NEW_YORK).timestamp() + 4000.0 * i, 1 + i % 4, 3600.0) for i in range(12)],
-        "history",
-    )
+    demand = demand_mod.Demand([(datetime(2027, 1, 4, 9, tzinfo=NEW_YORK).timestamp() + 4000.0 * i, 1 + i % 4, 3600.0)
+                         for i in range(12)], "history")
     data_out = cap.analyse(matrix, roster, demand, goal=0.8, search_rounds=1)
     assert all(row["replay"] is None or 0 <= row["replay"] <= 1 for row in data_out["targets"])
 
@@ -130,17 +128,8 @@ def test_matrix_loader_deep_and_huge(value, depth):
     check_lint(text.encode())
 
 
-QUESTION_IDS = [
-    "confirmed",
-    "scope",
-    "impact",
-    "workaround",
-    "security",
-    "areas",
-    "vendor",
-    "deadline",
-    "strategic_account",
-]
+QUESTION_IDS = ["confirmed", "scope", "impact", "workaround", "security", "areas", "vendor", "deadline",
+                "strategic_account"]
 
 
 @given(st.dictionaries(st.sampled_from(QUESTION_IDS) | st.text(max_size=10), json_values, max_size=12))
@@ -149,47 +138,24 @@ def test_answers_from_any_mapping(matrix, answers):
         resolve_answers(matrix, answers)
 
 
-@given(
-    st.binary(max_size=300)
-    | st.dictionaries(st.sampled_from(QUESTION_IDS), scalars).map(lambda d: json.dumps(d).encode())
-)
+@given(st.binary(max_size=300) | st.dictionaries(st.sampled_from(QUESTION_IDS), scalars).map(
+    lambda d: json.dumps(d).encode()))
 def test_answers_files_through_the_cli(data):
     with tempfile.TemporaryDirectory() as tmp:
         answers, out = Path(tmp) / "answers.yaml", Path(tmp) / "out.md"
         answers.write_bytes(data)
-        result = runner.invoke(
-            app,
-            [
-                "ask",
-                "--matrix",
-                str(MATRIX_PATH),
-                "--answers",
-                str(answers),
-                "--no-input",
-                "--no-record",
-                "--output",
-                str(out),
-                "--at",
-                "2026-11-27T10:00:00Z",
-            ],
-        )
+        result = runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), "--answers", str(answers), "--no-input",
+                                     "--no-record", "--output", str(out), "--at", "2026-11-27T10:00:00Z"])
         assert result.exit_code in (0, 1, 2), result.output
         assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
         files = sorted(p.name for p in Path(tmp).iterdir())
         assert files == (["answers.yaml", "out.md"] if result.exit_code == 0 else ["answers.yaml"])
 
 
-@given(
-    st.lists(
-        st.binary(max_size=120)
-        | st.dictionaries(
-            st.sampled_from(QUESTION_IDS + ["ticket", "at", "x"]),
-            scalars | st.lists(st.text(max_size=12), max_size=3),
-            max_size=10,
-        ).map(lambda d: json.dumps(d).encode()),
-        max_size=8,
-    )
-)
+@given(st.lists(st.binary(max_size=120) | st.dictionaries(st.sampled_from(QUESTION_IDS + ["ticket", "at", "x"]),
+                                                            scalars | st.lists(st.text(max_size=12), max_size=3),
+                                                            max_size=10).map(lambda d: json.dumps(d).encode()),
+                max_size=8))
 def test_classify_records(matrix, records):
     classifier = Classifier(matrix, at=datetime(2026, 11, 27, 10, tzinfo=UTC), display=NEW_YORK)
     stream = io.BytesIO(b"\n".join(r.replace(b"\n", b" ") for r in records) + b"\n")
@@ -243,20 +209,12 @@ cells = st.one_of(
 )
 
 
-@given(
-    st.lists(
-        st.lists(cells, min_size=1, max_size=12).map(lambda r: ",".join(c.replace(",", " ") for c in r)), max_size=10
-    )
-)
+@given(st.lists(st.lists(cells, min_size=1, max_size=12).map(lambda r: ",".join(c.replace(",", " ") for c in r)),
+                max_size=10))
 def test_audit_export_rows(matrix, rows):
     mapping = load_mapping("generic", lambda p: b"")
-    reader = Reader(
-        mapping,
-        levels=set(matrix.levels),
-        questions=matrix.kinds,
-        packet_fields=[f.id for f in matrix.model.handoff_packet],
-        zone=NEW_YORK,
-    )
+    reader = Reader(mapping, levels=set(matrix.levels), questions=matrix.kinds,
+                    packet_fields=[f.id for f in matrix.model.handoff_packet], zone=NEW_YORK)
     data = ("\n".join([EXPORT_HEADER, *rows]) + "\n").encode("utf-8", "surrogatepass")
     report = audit_mod.run(matrix, reader.tickets(csv_rows(capped_lines(io.BytesIO(data)))), audit_mod.Options())
     whole = audit_mod.to_json(report)
@@ -271,29 +229,13 @@ def test_audit_export_rows(matrix, rows):
     assert audit_mod.to_json(audit_mod.run(matrix, batches, audit_mod.Options())) == whole
 
 
-times = st.one_of(
-    st.just(""),
-    st.datetimes(
-        min_value=datetime(2026, 1, 1),
-        max_value=datetime(2027, 12, 31),
-        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(minutes=330))]),
-    ).map(lambda d: d.isoformat(timespec="seconds")),
-)
-time_rows = st.lists(
-    st.tuples(
-        st.sampled_from(["1", "2", "3", "4", "sev2", "9"]),
-        times,
-        times,
-        times,
-        times,
-        times,
-        st.lists(times, max_size=3).map(";".join),
-        st.sampled_from(["0", "2", "3", "x"]),
-        st.sampled_from(["", "vpn", "vpn;sso"]),
-    ),
-    min_size=1,
-    max_size=12,
-)
+times = st.one_of(st.just(""), st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
+                                            timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5)),
+                                                                       timezone(timedelta(minutes=330))])
+                                            ).map(lambda d: d.isoformat(timespec="seconds")))
+time_rows = st.lists(st.tuples(st.sampled_from(["1", "2", "3", "4", "sev2", "9"]), times, times, times, times, times,
+                               st.lists(times, max_size=3).map(";".join), st.sampled_from(["0", "2", "3", "x"]),
+                               st.sampled_from(["", "vpn", "vpn;sso"])), min_size=1, max_size=12)
 odd_times = st.sampled_from(["?", "2026-12-01T10:00:00", "2027-02-29T10:00:00Z", "x", "2026-12-01T10:00:00Z;"])
 
 
@@ -304,22 +246,15 @@ def test_audit_times_read_as_whole_columns_or_one_by_one(matrix, rows, odd):
     if odd is not None:
         rows[odd[0] % len(rows)][odd[1]] = odd[2]
     mapping = load_mapping("generic", lambda p: b"")
-    reader = Reader(
-        mapping,
-        levels=set(matrix.levels),
-        questions=matrix.kinds,
-        packet_fields=[f.id for f in matrix.model.handoff_packet],
-        zone=NEW_YORK,
-    )
+    reader = Reader(mapping, levels=set(matrix.levels), questions=matrix.kinds,
+                    packet_fields=[f.id for f in matrix.model.handoff_packet], zone=NEW_YORK)
     lines = [",".join([f"T{i}", *row]) for i, row in enumerate(rows)]
     data = ("\n".join([EXPORT_HEADER, *lines]) + "\n").encode()
-    whole = audit_mod.to_json(
-        audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data)))), audit_mod.Options())
-    )
+    whole = audit_mod.to_json(audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data)))),
+                                            audit_mod.Options()))
     reader._fast = False
-    one_by_one = audit_mod.to_json(
-        audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data)))), audit_mod.Options())
-    )
+    one_by_one = audit_mod.to_json(audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(io.BytesIO(data)))),
+                                                 audit_mod.Options()))
     assert whole == one_by_one
 
 
@@ -334,35 +269,23 @@ def _readline_lines(handle, limit):
         yield line
 
 
-@given(
-    st.lists(st.binary(max_size=40) | st.sampled_from([b"\n", b"\r", b"\r\n", b"a,b\n", b'"x\ny"']), max_size=30),
-    st.sampled_from([4, 10, 33, 1000]),
-    st.sampled_from([1, 5, 16, 4096]),
-)
+@given(st.lists(st.binary(max_size=40) | st.sampled_from([b"\n", b"\r", b"\r\n", b"a,b\n", b'"x\ny"']), max_size=30),
+       st.sampled_from([4, 10, 33, 1000]), st.sampled_from([1, 5, 16, 4096]))
 def test_line_blocks_are_readline_lines(parts, limit, size):
     data = b"".join(parts)
     expected = list(_readline_lines(io.BytesIO(data), limit))
     assert list(chain.from_iterable(line_blocks(io.BytesIO(data), limit=limit, size=size))) == expected
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["T1", "T2", "", "?"]),
-            cells,
-            st.sampled_from(["created", "acknowledged", "customer_update", "resolved", "junk", ""]),
-            cells,
-        ),
-        max_size=12,
-    )
-)
+@given(st.lists(st.tuples(st.sampled_from(["T1", "T2", "", "?"]), cells,
+                          st.sampled_from(["created", "acknowledged", "customer_update", "resolved", "junk", ""]),
+                          cells), max_size=12))
 def test_audit_event_logs(matrix, events):
     mapping = load_mapping("generic-events", lambda p: b"")
     reader = Reader(mapping, levels=set(matrix.levels), questions=matrix.kinds, packet_fields=[], zone=NEW_YORK)
     lines = [json.dumps({"ticket": t, "at": at, "event": ev, "severity": sev}).encode() for t, at, ev, sev in events]
-    report = audit_mod.run(
-        matrix, reader.events(jsonl_rows(capped_lines(io.BytesIO(b"\n".join(lines))))), audit_mod.Options()
-    )
+    report = audit_mod.run(matrix, reader.events(jsonl_rows(capped_lines(io.BytesIO(b"\n".join(lines))))),
+                           audit_mod.Options())
     audit_mod.to_json(report)
 
 
@@ -379,45 +302,23 @@ def test_history_files_of_any_content(content):
             pass
 
 
-@given(
-    st.lists(
-        st.tuples(st.sampled_from(["triage", "update", "close", "retriage", "handoff", "weird"]), json_values),
-        min_size=1,
-        max_size=5,
-    )
-)
+@given(st.lists(st.tuples(st.sampled_from(["triage", "update", "close", "retriage", "handoff", "weird"]), json_values),
+                min_size=1, max_size=5))
 def test_history_events_of_any_shape(events):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "h.sqlite3"
         History(path).close()
         db = sqlite3.connect(path)
         for kind, data in events:
-            db.execute(
-                "INSERT INTO events (ticket, at, kind, data, recorded_at) VALUES ('F', ?, ?, ?, '')",
-                ("2026-11-27T10:00:00+00:00", kind, json.dumps(data)),
-            )
+            db.execute("INSERT INTO events (ticket, at, kind, data, recorded_at) VALUES ('F', ?, ?, ?, '')",
+                       ("2026-11-27T10:00:00+00:00", kind, json.dumps(data)))
         db.commit()
         db.close()
         result = runner.invoke(app, ["history", "F", "--history", str(path), "--format", "json"])
         assert result.exit_code in (0, 1, 2) and isinstance(result.exception, (SystemExit, type(None)))
         assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
-        result = runner.invoke(
-            app,
-            [
-                "update",
-                "F",
-                "--history",
-                str(path),
-                "--matrix",
-                str(MATRIX_PATH),
-                "--impact",
-                "a",
-                "--actions",
-                "b",
-                "--next-step",
-                "c",
-            ],
-        )
+        result = runner.invoke(app, ["update", "F", "--history", str(path), "--matrix", str(MATRIX_PATH),
+                                     "--impact", "a", "--actions", "b", "--next-step", "c"])
         assert result.exit_code in (0, 1, 2) and isinstance(result.exception, (SystemExit, type(None)))
         assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
 
@@ -445,11 +346,8 @@ def test_classify_lines_match_the_classifier(matrix, rows):
     from triage.engine import classify as bulk
 
     text = "".join('{"ticket": ' + token + sep + rest + "\n" for token, sep, rest in rows)
-    result = runner.invoke(
-        app,
-        ["classify", "--matrix", str(MATRIX_PATH), "--at", "2026-11-27T10:00:00Z"],
-        input=text.encode("utf-8", "surrogatepass"),
-    )
+    result = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", "2026-11-27T10:00:00Z"],
+                           input=text.encode("utf-8", "surrogatepass"))
     c = bulk.Classifier(matrix, at=datetime(2026, 11, 27, 10, tzinfo=UTC), display=NEW_YORK)
     expected, bad = [], 0
     for line in text.encode("utf-8", "surrogatepass").splitlines():

@@ -119,10 +119,8 @@ def test_github_annotations(tmp_path):
 
 def test_audit_text_and_markdown(tmp_path):
     export = tmp_path / "e.csv"
-    export.write_text(
-        "ticket,severity,created_at,acknowledged_at,reassignments\n"
-        f"{json.dumps(HOSTILE)},1,2026-12-01T10:00:00Z,2026-12-01T12:00:00Z,5\n"
-    )
+    export.write_text("ticket,severity,created_at,acknowledged_at,reassignments\n"
+                      f"{json.dumps(HOSTILE)},1,2026-12-01T10:00:00Z,2026-12-01T12:00:00Z,5\n")
     for fmt in ("text", "markdown"):
         out = runner.invoke(app, ["audit", str(export), "--matrix", str(MATRIX_PATH), "--format", fmt]).stdout
         no_raw_controls(out)
@@ -131,9 +129,8 @@ def test_audit_text_and_markdown(tmp_path):
 
 
 def test_error_messages_on_stderr():
-    result = runner.invoke(
-        app, ["update", HOSTILE, "--matrix", str(MATRIX_PATH), "--impact", "a", "--actions", "b", "--next-step", "c"]
-    )
+    result = runner.invoke(app, ["update", HOSTILE, "--matrix", str(MATRIX_PATH), "--impact", "a", "--actions", "b",
+                                 "--next-step", "c"])
     assert result.exit_code == 1
     no_raw_controls(result.stderr)
     assert result.stderr.count("\n") == 1

@@ -65,14 +65,11 @@ def test_both_parsers_read_the_shipped_matrix_alike():
     assert fast.data == slow.data and fast.values == slow.values and fast.keys == slow.keys
 
 
-@pytest.mark.parametrize(
-    ("data", "text"),
-    [
-        (b"\x00\x01\x02binary", "binary file"),
-        (b"a: \xff\xfe\n", "not UTF-8 text (invalid byte at offset 3)"),
-        (b"a" * 2_000_000, "over the 1,048,576-byte limit"),
-    ],
-)
+@pytest.mark.parametrize(("data", "text"), [
+    (b"\x00\x01\x02binary", "binary file"),
+    (b"a: \xff\xfe\n", "not UTF-8 text (invalid byte at offset 3)"),
+    (b"a" * 2_000_000, "over the 1,048,576-byte limit"),
+])
 def test_files_that_are_not_text(data, text):
     with pytest.raises(InputError, match=text.replace("(", r"\(").replace(")", r"\)")):
         decode(data, "m.yaml")
@@ -88,41 +85,22 @@ def line_of(needle: str) -> int:
     return shipped_text().split(needle)[0].count("\n") + 1 + needle.startswith("\n")
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "code", "needle"),
-    [
-        ("  review_every_days: 90\n", "  review_every_day: 90\n", "M201", "review_every_days"),
-        ("      acknowledge: 15m\n", "      acknowledge: soon\n", "M202", "acknowledge: 15m"),
-        ("  revised: 2026-11-01\n", "", "M203", "\nmatrix:"),
-        ("  - id: friction\n", "  - id: Friction\n", "M204", "id: friction"),
-        (
-            "    owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot",
-            "    owner: front_line\n      steps:\n        - {role: frontline, action: Troubleshoot",
-            "R301",
-            "owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot",
-        ),
-        (
-            "      calendar: business_hours\n      acknowledge: 4h",
-            "      calendar: office_hours\n      acknowledge: 4h",
-            "R302",
-            "calendar: business_hours\n      acknowledge: 4h",
-        ),
-        ("    when: {impact: inconvenient}", "    when: {impact: annoying}", "R304", "when: {impact: inconvenient}"),
-        ("    when: {deadline: true}", "    when: {due_date: true}", "R303", "when: {deadline: true}"),
-        (
-            "    timezone: America/New_York\n    hours:",
-            "    timezone: America/Gotham\n    hours:",
-            "R306",
-            "timezone: America/New_York\n    hours:",
-        ),
-        (
-            "      Next update: $next_update_at\n",
-            "      Next update: $next_update\n",
-            "R305",
-            "Next update: $next_update_at",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("old", "new", "code", "needle"), [
+    ("  review_every_days: 90\n", "  review_every_day: 90\n", "M201", "review_every_days"),
+    ("      acknowledge: 15m\n", "      acknowledge: soon\n", "M202", "acknowledge: 15m"),
+    ("  revised: 2026-11-01\n", "", "M203", "\nmatrix:"),
+    ("  - id: friction\n", "  - id: Friction\n", "M204", "id: friction"),
+    ("    owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot",
+     "    owner: front_line\n      steps:\n        - {role: frontline, action: Troubleshoot", "R301", "owner: frontline\n      steps:\n        - {role: frontline, action: Troubleshoot"),
+    ("      calendar: business_hours\n      acknowledge: 4h", "      calendar: office_hours\n      acknowledge: 4h", "R302",
+     "calendar: business_hours\n      acknowledge: 4h"),
+    ("    when: {impact: inconvenient}", "    when: {impact: annoying}", "R304", "when: {impact: inconvenient}"),
+    ("    when: {deadline: true}", "    when: {due_date: true}", "R303", "when: {deadline: true}"),
+    ("    timezone: America/New_York\n    hours:", "    timezone: America/Gotham\n    hours:", "R306",
+     "timezone: America/New_York\n    hours:"),
+    ("      Next update: $next_update_at\n", "      Next update: $next_update\n", "R305",
+     "Next update: $next_update_at"),
+])
 def test_mistakes_are_located(old, new, code, needle):
     with pytest.raises(MatrixError) as caught:
         read_matrix(mutated(old, new), "matrix.yaml")

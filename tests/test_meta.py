@@ -14,33 +14,15 @@ from triage.matrix.schema import matrix_schema_json
 
 from .conftest import ROOT
 
-CORE = [
-    "triage.engine.decide",
-    "triage.matrix.loader",
-    "triage.matrix.calendars",
-    "triage.engine.lint",
-    "triage.matrix.model",
-    "triage.matrix.yamlsafe",
-    "triage.matrix.conditions",
-    "triage.matrix.answers",
-    "triage.matrix.durations",
-    "triage.errors",
-    "triage.capacity.roster",
-    "triage.capacity.analysis",
-    "triage.capacity.demand",
-    "triage.capacity.queueing",
-    "triage.capacity.replay",
-    "triage.exports.readers",
-]
+CORE = ["triage.engine.decide", "triage.matrix.loader", "triage.matrix.calendars", "triage.engine.lint", "triage.matrix.model", "triage.matrix.yamlsafe",
+        "triage.matrix.conditions", "triage.matrix.answers", "triage.matrix.durations", "triage.errors", "triage.capacity.roster", "triage.capacity.analysis", "triage.capacity.demand", "triage.capacity.queueing", "triage.capacity.replay",
+        "triage.exports.readers"]
 
 
 def test_the_core_imports_no_terminal_libraries():
-    code = (
-        "import sys\n"
-        + "".join(f"import {m}\n" for m in CORE)
-        + "bad = [m for m in ('typer', 'click', 'rich', 'questionary', 'prompt_toolkit') if m in sys.modules]\n"
-        "print(','.join(bad))"
-    )
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in CORE)
+            + "bad = [m for m in ('typer', 'click', 'rich', 'questionary', 'prompt_toolkit') if m in sys.modules]\n"
+              "print(','.join(bad))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
 

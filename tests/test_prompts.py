@@ -140,22 +140,13 @@ def test_matrix_text_is_shown_literally_in_the_widgets(tmp_path):
     assert "\x1b]0;pwned" not in drawn and "\\x1b]0;pwned\\x07" in drawn
 
 
-@pytest.mark.parametrize(
-    ("width", "parts", "expected"),
-    [
-        (
-            40,
-            [
-                ("bold", "Support escalation matrix"),
-                ("dim", "  version 2026.11, owned by Support lead (incident commander)"),
-            ],
-            "Support escalation matrix  version\n2026.11, owned by Support lead (incident\ncommander)",
-        ),
-        (20, [("", "x" * 30 + " short words here")], "x" * 30 + "\nshort words here"),
-        (20, [("", "first line\nsecond line is longer than twenty")], "first line\nsecond line is\nlonger than twenty"),
-        (80, [("", "fits")], "fits"),
-    ],
-)
+@pytest.mark.parametrize(("width", "parts", "expected"), [
+    (40, [("bold", "Support escalation matrix"), ("dim", "  version 2026.11, owned by Support lead (incident commander)")],
+     "Support escalation matrix  version\n2026.11, owned by Support lead (incident\ncommander)"),
+    (20, [("", "x" * 30 + " short words here")], "x" * 30 + "\nshort words here"),
+    (20, [("", "first line\nsecond line is longer than twenty")], "first line\nsecond line is\nlonger than twenty"),
+    (80, [("", "fits")], "fits"),
+])
 def test_notes_wrap_between_words_keeping_styles(width, parts, expected):
     from triage.cli.prompts import wrap_words
 

@@ -124,14 +124,9 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
         for name, limit in limits.items():
             report.target_minutes[(lvl, name)] = None if limit is None else limit.total_seconds() / 60
         report.target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60
-        plans[lvl] = _Plan(
-            clock,
-            {k: report.target_minutes[(lvl, k)] for k in limits},
-            [
-                (step.every.total_seconds() / 60, None if step.for_ is None else step.for_.total_seconds() / 60)
-                for step in t.update_every
-            ],
-        )
+        plans[lvl] = _Plan(clock, {k: report.target_minutes[(lvl, k)] for k in limits},
+                           [(step.every.total_seconds() / 60,
+                             None if step.for_ is None else step.for_.total_seconds() / 60) for step in t.update_every])
     point = next((p for p in matrix.model.handoff_points if p.id == "owner_to_specialist"), None)
     required = list(point.requires) if point else [f.id for f in matrix.model.handoff_packet if f.stage == "triage"]
     required = [f for f in required if not any(pf.id == f and pf.filled_from for pf in matrix.model.handoff_packet)]
@@ -146,7 +141,7 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
                 unread.append((item.line, item.reason))
             continue
         unread += _measure_batch(report, item, plans, checks)
-        report.bad_rows += sorted(unread, key=lambda bad: bad[0])[: MAX_ROWS_KEPT - len(report.bad_rows)]
+        report.bad_rows += sorted(unread, key=lambda bad: bad[0])[:MAX_ROWS_KEPT - len(report.bad_rows)]
         unread = []
     report.bad_rows += unread
     if keep_escalated:
@@ -173,10 +168,8 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
     levels = np.array(batch.level, dtype=np.int64)
     known = np.isin(levels, list(plans))
     period = within(created, options.since, options.until)
-    unknown = [
-        (batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not in the matrix")
-        for i in np.flatnonzero(~known & period).tolist()
-    ]
+    unknown = [(batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not in the matrix")
+               for i in np.flatnonzero(~known & period).tolist()]
     report.unreadable += len(unknown)
     chosen = known & period
     picked = np.flatnonzero(chosen)
@@ -224,17 +217,12 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
             late_rows, moments = rows[positions], getattr(batch, attr)
             texts = None
             if isinstance(batch.created, Moments) and isinstance(moments, Moments):
-                texts = _texts(
-                    due, batch.created.offsets[late_rows], moments.micros[late_rows], moments.offsets[late_rows]
-                )
+                texts = _texts(due, batch.created.offsets[late_rows], moments.micros[late_rows],
+                               moments.offsets[late_rows])
             if texts is None:  # times kept as datetimes: one by one
-                texts = (
-                    [
-                        iso_moment(datetime.fromtimestamp(d, zone_at(batch.created, i)))
-                        for d, i in zip(due.tolist(), late_rows.tolist())
-                    ],
-                    [iso_moment(moments[i]) for i in late_rows.tolist()],
-                )
+                texts = ([iso_moment(datetime.fromtimestamp(d, zone_at(batch.created, i)))
+                          for d, i in zip(due.tolist(), late_rows.tolist())],
+                         [iso_moment(moments[i]) for i in late_rows.tolist()])
             for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, (spent[late] - limit).tolist()):
                 breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text, _round(minutes))))
     if len(part.updates):
@@ -255,23 +243,14 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
                 zones = np.where(ks > 0, updates.offsets[np.maximum(flat - 1, 0)], batch.created.offsets[late_rows])
                 texts = _texts(due, zones, updates.micros[flat], updates.offsets[flat])
             if texts is None:  # times kept as datetimes: one by one
-                texts = (
-                    [
-                        iso_moment(
-                            datetime.fromtimestamp(
-                                d, update_at(batch.updates, i, k - 1).tzinfo if k else zone_at(batch.created, i)
-                            )
-                        )
-                        for d, i, k in zip(due.tolist(), late_rows.tolist(), ks.tolist())
-                    ],
-                    [iso_moment(update_at(batch.updates, i, k)) for i, k in zip(late_rows.tolist(), ks.tolist())],
-                )
-            for i, k, due_text, actual_text, minutes in zip(
-                late_rows.tolist(), ks.tolist(), *texts, (gap[late] - every[late]).tolist()
-            ):
-                breaches.append(
-                    (i, len(_ATTR), k, (batch.ticket[i], lvl, "update", due_text, actual_text, _round(minutes)))
-                )
+                texts = ([iso_moment(datetime.fromtimestamp(d, update_at(batch.updates, i, k - 1).tzinfo if k
+                                                            else zone_at(batch.created, i)))
+                          for d, i, k in zip(due.tolist(), late_rows.tolist(), ks.tolist())],
+                         [iso_moment(update_at(batch.updates, i, k)) for i, k in zip(late_rows.tolist(), ks.tolist())])
+            for i, k, due_text, actual_text, minutes in zip(late_rows.tolist(), ks.tolist(), *texts,
+                                                            (gap[late] - every[late]).tolist()):
+                breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update", due_text, actual_text,
+                                                    _round(minutes))))
     assigned = times["assigned"]
     where = np.flatnonzero(~np.isnan(assigned))
     if len(where):
@@ -410,16 +389,10 @@ def repeated(report: Audit) -> list[dict[str, Any]]:
             continue
         end = int(np.argmax(counts))  # the first window with the most
         best, first = int(counts[end]), int(starts[end])
-        chosen = order[first : first + best].tolist()
-        out.append(
-            {
-                "tag": tag,
-                "escalations": best,
-                "from": _minutes(micros[chosen[0]], offsets[chosen[0]]),
-                "to": _minutes(micros[chosen[-1]], offsets[chosen[-1]]),
-                "tickets": [tickets[i] for i in chosen[:10]],
-            }
-        )
+        chosen = order[first:first + best].tolist()
+        out.append({"tag": tag, "escalations": best, "from": _minutes(micros[chosen[0]], offsets[chosen[0]]),
+                    "to": _minutes(micros[chosen[-1]], offsets[chosen[-1]]),
+                    "tickets": [tickets[i] for i in chosen[:10]]})
     return sorted(out, key=lambda r: (-r["escalations"], r["tag"]))
 
 
@@ -429,18 +402,14 @@ def _minutes(micros: int, offset: int) -> str:
 
 
 def _breach_items(breaches: list[tuple[str, int, str, str, str, float | None]]) -> list[dict[str, Any]]:
-    return [
-        {"ticket": ticket, "severity": lvl, "target": name, "due": due, "actual": actual, "late_minutes": late}
-        for ticket, lvl, name, due, actual, late in breaches
-    ]
+    return [{"ticket": ticket, "severity": lvl, "target": name, "due": due, "actual": actual, "late_minutes": late}
+            for ticket, lvl, name, due, actual, late in breaches]
 
 
 def _bounced_items(bounced: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
     """Most reassigned first; tickets reassigned as often, in the order they came."""
-    return [
-        {"ticket": t, "severity": lvl, "reassignments": n}
-        for t, lvl, n in sorted(bounced, key=itemgetter(2), reverse=True)
-    ]
+    return [{"ticket": t, "severity": lvl, "reassignments": n} for t, lvl, n in sorted(bounced, key=itemgetter(2),
+                                                                                    reverse=True)]
 
 
 def to_json(report: Audit) -> dict[str, Any]:
@@ -453,80 +422,49 @@ def to_json(report: Audit) -> dict[str, Any]:
         for name in TARGETS:
             measured, middle, high = summary(report.minutes.get((lvl, name), []))
             met = report.met[(lvl, name)]
-            targets[name] = {
-                "measured": measured,
-                "met": met,
-                "share_met": round(met / measured, 4) if measured else None,
-                "median_minutes": _round(middle),
-                "p90_minutes": _round(high),
-                "target_minutes": report.target_minutes.get((lvl, name)),
-            }
-        severities[str(lvl)] = {
-            "id": m.levels[lvl].id,
-            "label": m.levels[lvl].spec.label,
-            "calendar": m.levels[lvl].spec.targets.calendar,
-            "tickets": report.levels_seen[lvl],
-            "targets": targets,
-        }
+            targets[name] = {"measured": measured, "met": met,
+                             "share_met": round(met / measured, 4) if measured else None,
+                             "median_minutes": _round(middle), "p90_minutes": _round(high),
+                             "target_minutes": report.target_minutes.get((lvl, name))}
+        severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label,
+                                "calendar": m.levels[lvl].spec.targets.calendar,
+                                "tickets": report.levels_seen[lvl], "targets": targets}
     today = o.today or date.today()
-    matrix_exceptions = [
-        {
-            "id": e.id,
-            "problem": "no approver"
-            if e.approver is None
-            else "no expiry date"
-            if e.expires is None
-            else f"expired on {e.expires.isoformat()}",
-        }
-        for e in m.model.exceptions
-        if e.approver is None or e.expires is None or e.expires < today
-    ]
+    matrix_exceptions = [{"id": e.id, "problem": "no approver" if e.approver is None else "no expiry date"
+                          if e.expires is None else f"expired on {e.expires.isoformat()}"}
+                         for e in m.model.exceptions
+                         if e.approver is None or e.expires is None or e.expires < today]
     _, assign_median, assign_p90 = summary(report.to_assign)
     _, escalate_median, escalate_p90 = summary(report.assign_to_escalate)
     return {
         "schema_version": 1,
         "matrix": {"name": m.model.matrix.name, "version": m.model.matrix.version, "sha256": m.sha256},
-        "period": {
-            "since": o.since.isoformat() if o.since else None,
-            "until": o.until.isoformat() if o.until else None,
-            "first_ticket": iso_moment(report.first) if report.first else None,
-            "last_ticket": iso_moment(report.last) if report.last else None,
-        },
+        "period": {"since": o.since.isoformat() if o.since else None, "until": o.until.isoformat() if o.until else None,
+                   "first_ticket": iso_moment(report.first) if report.first else None,
+                   "last_ticket": iso_moment(report.last) if report.last else None},
         "tickets": {"read": report.read, "audited": report.audited, "unreadable": report.unreadable},
         "unreadable_rows": [{"line": line, "reason": reason} for line, reason in report.bad_rows],
         "severities": severities,
         "breaches": breaches,
-        "criteria": {
-            "with_answers": report.with_answers,
-            "disagreements": [
-                {"ticket": t, "recorded": r, "computed": c, "rules": list(rules), "override_reason": why}
-                for t, r, c, rules, why in report.disagreements
-            ],
-            "unreadable_answers": [{"ticket": t, "reason": why} for t, why in report.unreadable_answers],
-            "overrides": [{"ticket": t, "severity": lvl, "reason": why} for t, lvl, why in report.overrides],
-        },
-        "packets": {
-            "escalated": report.escalated,
-            "with_packet_data": report.escalated_with_packet,
-            "complete": report.complete_packets,
-            "share_complete": round(report.complete_packets / report.escalated_with_packet, 4)
-            if report.escalated_with_packet
-            else None,
-            "missing_fields": dict(report.missing_fields.most_common()),
-        },
-        "routing": {
-            "bounced": bounced,
-            "bounce_threshold": o.bounce_threshold,
-            "to_assign_minutes": {"median": _round(assign_median), "p90": _round(assign_p90)},
-            "assign_to_escalate_minutes": {"median": _round(escalate_median), "p90": _round(escalate_p90)},
-            "unknown_roles": dict(report.unknown_roles),
-        },
+        "criteria": {"with_answers": report.with_answers,
+                     "disagreements": [{"ticket": t, "recorded": r, "computed": c, "rules": list(rules),
+                                        "override_reason": why} for t, r, c, rules, why in report.disagreements],
+                     "unreadable_answers": [{"ticket": t, "reason": why} for t, why in report.unreadable_answers],
+                     "overrides": [{"ticket": t, "severity": lvl, "reason": why} for t, lvl, why in report.overrides]},
+        "packets": {"escalated": report.escalated, "with_packet_data": report.escalated_with_packet,
+                    "complete": report.complete_packets,
+                    "share_complete": round(report.complete_packets / report.escalated_with_packet, 4)
+                    if report.escalated_with_packet else None,
+                    "missing_fields": dict(report.missing_fields.most_common())},
+        "routing": {"bounced": bounced,
+                    "bounce_threshold": o.bounce_threshold,
+                    "to_assign_minutes": {"median": _round(assign_median), "p90": _round(assign_p90)},
+                    "assign_to_escalate_minutes": {"median": _round(escalate_median), "p90": _round(escalate_p90)},
+                    "unknown_roles": dict(report.unknown_roles)},
         "repeated": {"window_days": o.window_days, "threshold": o.repeat_threshold, "candidates": repeated(report)},
-        "exceptions": {
-            "tickets": dict(report.exceptions_used),
-            "unknown": sorted(set(report.exceptions_used) - report.known_exceptions),
-            "matrix": matrix_exceptions,
-        },
+        "exceptions": {"tickets": dict(report.exceptions_used),
+                       "unknown": sorted(set(report.exceptions_used) - report.known_exceptions),
+                       "matrix": matrix_exceptions},
         "acknowledge_distribution": histogram(report.acknowledge_all),
     }
 
@@ -540,12 +478,8 @@ def histogram(parts: list[Any]) -> list[dict[str, Any]]:
 
     counts = [0] * (len(BINS) + 1)
     for values in parts:  # a value's bin is the number of edges at or below it
-        counts = [
-            a + b
-            for a, b in zip(
-                counts, np.bincount(np.searchsorted(BINS, values, side="right"), minlength=len(BINS) + 1).tolist()
-            )
-        ]
+        counts = [a + b for a, b in zip(counts, np.bincount(np.searchsorted(BINS, values, side="right"),
+                                                              minlength=len(BINS) + 1).tolist())]
     edges = (0, *BINS)
     return [{"from": edges[i], "to": BINS[i] if i < len(BINS) else None, "tickets": c} for i, c in enumerate(counts)]
 

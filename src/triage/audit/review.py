@@ -71,27 +71,19 @@ def review(matrix: Matrix, report: audit_mod.Audit, *, today: date, sample: int)
     ]
     out += [f"- {md(one_line(b['ticket']))}: {b['reassignments']} reassignments" for b in r["bounced"][:10]]
     out += ["", "## Escalation paths and roles", ""]
-    named = sorted(
-        {s.role for lvl in matrix.levels.values() for s in lvl.spec.routing.steps}
-        | {rt.role for rt, _ in matrix.routes}
-    )
+    named = sorted({s.role for lvl in matrix.levels.values() for s in lvl.spec.routing.steps}
+                   | {rt.role for rt, _ in matrix.routes})
     out += [f"- {md(role(rid))} (`{rid}`), reached at {md(matrix.model.roles[rid].where)}" for rid in named]
-    out += [
-        f"- **`{md(rid)}`** is named in {n} tickets but is not a role of the matrix"
-        for rid, n in r["unknown_roles"].items()
-    ] or []
+    out += [f"- **`{md(rid)}`** is named in {n} tickets but is not a role of the matrix"
+            for rid, n in r["unknown_roles"].items()] or []
     out += ["", "Confirm each role above is still staffed.", "", "## Repeated escalations", ""]
-    out += [
-        f"- {md(c['tag'])}: {c['escalations']} escalations from {c['from'][:10]} to {c['to'][:10]}: "
-        "a knowledge-base article?"
-        for c in data["repeated"]["candidates"][:15]
-    ] or ["None."]
+    out += [f"- {md(c['tag'])}: {c['escalations']} escalations from {c['from'][:10]} to {c['to'][:10]}: "
+            "a knowledge-base article?" for c in data["repeated"]["candidates"][:15]] or ["None."]
     e = data["exceptions"]
     out += ["", "## Exceptions", ""]
     out += [f"- {md(x['id'])}: {md(x['problem'])}" for x in e["matrix"]] or ["- No exception is expired or unapproved."]
     out += [f"- {md(k)}: {v} tickets" for k, v in e["tickets"].items()]
     out += ["", "## Maintenance checklist", ""] + [f"- [ ] {md(item)}" for item in info.maintenance_checklist]
-    out += ["", "## Review triggers seen since the last revision", ""] + [
-        f"- [ ] {md(t)}" for t in info.review_triggers
-    ]
+    out += ["", "## Review triggers seen since the last revision",
+            ""] + [f"- [ ] {md(t)}" for t in info.review_triggers]
     return "\n".join(out) + "\n"

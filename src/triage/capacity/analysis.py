@@ -47,12 +47,8 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
     result: dict[str, list[int]] = {role: [0] * WEEK for role in work.roles}
     estimates: dict[tuple[str, int], HourEstimate | None] = {}
     out_of_reach: list[tuple[str, int, int, str]] = []
-    owners_last = sorted(
-        work.groups,
-        key=lambda key: any(
-            step == "assign_owner" and plan[lvl].owner != plan[lvl].receives for lvl, step, _ in work.groups[key]
-        ),
-    )
+    owners_last = sorted(work.groups, key=lambda key: any(
+        step == "assign_owner" and plan[lvl].owner != plan[lvl].receives for lvl, step, _ in work.groups[key]))
     for role, how in owners_last:
         tasks = work.count.get((role, how), 0.0)
         load = work.effort.get((role, how), 0.0) / 3600
@@ -60,15 +56,8 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
         short = [(lvl, st) for lvl, st, a in work.groups[(role, how)] if a < 0]
         if short:
             level, step = short[0]
-            out_of_reach.append(
-                (
-                    role,
-                    how,
-                    level,
-                    f"{plan[level].id} {step.replace('_', ' ')}: the target leaves "
-                    "less time than the work itself takes",
-                )
-            )
+            out_of_reach.append((role, how, level, f"{plan[level].id} {step.replace('_', ' ')}: the target leaves "
+                                 "less time than the work itself takes"))
             n = max(people.get(role, [0] * WEEK)[how], n)
             estimates[(role, how)] = hour_estimate(work, role, how, n)
             result[role][how] = n
@@ -80,15 +69,8 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
                 break
             if n > math.floor(load) + MAX_EXTRA:
                 level, step = next((lvl, st) for lvl, st, _, share in shares if share < goal)
-                out_of_reach.append(
-                    (
-                        role,
-                        how,
-                        level,
-                        f"{plan[level].id} {step.replace('_', ' ')}: more than "
-                        f"{MAX_EXTRA} extra people would be needed (the acknowledgement waits too long)",
-                    )
-                )
+                out_of_reach.append((role, how, level, f"{plan[level].id} {step.replace('_', ' ')}: more than "
+                                     f"{MAX_EXTRA} extra people would be needed (the acknowledgement waits too long)"))
                 n = max(people.get(role, [0] * WEEK)[how], math.floor(load) + 1)
                 estimates[(role, how)] = hour_estimate(work, role, how, n)
                 break
@@ -97,19 +79,9 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
     return result, out_of_reach
 
 
-def replay_search(
-    demand: Demand,
-    plan: dict[int, SeverityPlan],
-    roster: Roster,
-    zone: ZoneInfo,
-    goal: float,
-    monday: date,
-    *,
-    rounds: int = 12,
-    first: Replay | None = None,
-    vary: int | None = None,
-    budget: float = SEARCH_SECONDS,
-) -> dict[str, Any]:
+def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, goal: float,
+                  monday: date, *, rounds: int = 12, first: Replay | None = None, vary: int | None = None,
+                  budget: float = SEARCH_SECONDS) -> dict[str, Any]:
     """The replay's own answer to "what would it take": add one person of the role that does the work, in
     the hours of the week where the replay misses most, and replay again, until every target reaches the
     goal, or `rounds` replays or `budget` seconds have been spent."""
@@ -126,23 +98,18 @@ def replay_search(
         for level, step in short:
             p = plan[level]
             role = p.role_for(step)
-            misses = sorted(
-                ((c[1] - c[0], how) for how, c in result.by_hour[(level, step)].items() if c[1] > c[0]), reverse=True
-            )
+            misses = sorted(((c[1] - c[0], how) for how, c in result.by_hour[(level, step)].items() if c[1] > c[0]),
+                            reverse=True)
             if not misses:
                 continue
             hours = extra.setdefault(role, [0] * WEEK)
-            for _, how in misses[: max(1, min(8, len(misses) // 4))]:
+            for _, how in misses[:max(1, min(8, len(misses) // 4))]:
                 hours[how] += 1
         used += 1
         result = replay(demand, plan, roster.with_extra(extra, monday), zone, vary=vary)
     shares = {f"{plan[lvl].id}.{step}": _share(pair) for (lvl, step), pair in result.met.items() if pair[1]}
-    return {
-        "add": extra,
-        "reached": all(v is None or v >= goal for v in shares.values()),
-        "replays": used,
-        "shares": shares,
-    }
+    return {"add": extra, "reached": all(v is None or v >= goal for v in shares.values()), "replays": used,
+            "shares": shares}
 
 
 def blocks(delta: dict[str, list[int]]) -> list[dict[str, Any]]:
@@ -152,15 +119,8 @@ def blocks(delta: dict[str, list[int]]) -> list[dict[str, Any]]:
         values = delta[role]
         for change in sorted({v for v in values if v}, reverse=True):
             hours = [how for how, v in enumerate(values) if v == change]
-            out.append(
-                {
-                    "role": role,
-                    "change": change,
-                    "hours": describe_hours(hours),
-                    "hours_of_week": hours,
-                    "people_hours_per_week": change * len(hours),
-                }
-            )
+            out.append({"role": role, "change": change, "hours": describe_hours(hours), "hours_of_week": hours,
+                        "people_hours_per_week": change * len(hours)})
     return out
 
 
@@ -178,26 +138,12 @@ def per_shift(roster: Roster, delta: dict[str, list[int]], monday: date) -> list
             covered.update(hours)
             need = max((values[h] for h in hours), default=0)
             if need > 0:
-                out.append(
-                    {
-                        "role": role,
-                        "shift": f"{item.days} {item.hours}",
-                        "note": item.note,
-                        "people": item.people,
-                        "add": need,
-                    }
-                )
+                out.append({"role": role, "shift": f"{item.days} {item.hours}", "note": item.note,
+                            "people": item.people, "add": need})
         rest = [h for h, v in enumerate(values) if v > 0 and h not in covered]
         if rest:
-            out.append(
-                {
-                    "role": role,
-                    "shift": None,
-                    "note": describe_hours(rest),
-                    "people": 0,
-                    "add": max(values[h] for h in rest),
-                }
-            )
+            out.append({"role": role, "shift": None, "note": describe_hours(rest), "people": 0,
+                        "add": max(values[h] for h in rest)})
     return out
 
 
@@ -225,10 +171,8 @@ def parse_rate(text: str, matrix: Matrix) -> tuple[int, float]:
     name, sep, value = text.partition("=")
     sev = matrix.model.severities.get(name.strip())
     if not sep or sev is None:
-        raise ValueError(
-            f"`{text}` is not a rate (write it like sev3=40/d, with a severity of the matrix: "
-            f"{', '.join(matrix.model.severities)})"
-        )
+        raise ValueError(f"`{text}` is not a rate (write it like sev3=40/d, with a severity of the matrix: "
+                         f"{', '.join(matrix.model.severities)})")
     number, slash, unit = value.strip().partition("/")
     per = {"h": 1.0, "d": 24.0, "w": 168.0}.get(unit.strip().lower())
     try:
@@ -244,18 +188,9 @@ def _share(pair: list[float] | list[int]) -> float | None:
     return None if not pair or not pair[1] else pair[0] / pair[1]
 
 
-def analyse(
-    matrix: Matrix,
-    roster: Roster,
-    demand: Demand,
-    *,
-    goal: float,
-    what_ifs: list[tuple[str, str, float]] | None = None,
-    verify_goal: bool = True,
-    search_rounds: int = 12,
-    vary: int | None = None,
-    measure_effort: bool = True,
-) -> dict[str, Any]:
+def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
+            what_ifs: list[tuple[str, str, float]] | None = None, verify_goal: bool = True,
+            search_rounds: int = 12, vary: int | None = None, measure_effort: bool = True) -> dict[str, Any]:
     """Everything `triage capacity` reports, as plain data (the JSON output)."""
     zone = roster.zone
     efforts: list[dict[str, Any]] = []
@@ -275,16 +210,8 @@ def analyse(
         pair = demand.history.get((row["level"], row["target"]))
         row["history"] = _share(pair) if pair else None
     if not efforts:
-        efforts = [
-            {
-                "severity": p.id,
-                "tracked_tickets": 0,
-                "factor": None,
-                "source": "roster",
-                "minutes": {step: round(p.effort[step] / 60, 1) for step in STEP_TARGETS},
-            }
-            for p in plan.values()
-        ]
+        efforts = [{"severity": p.id, "tracked_tickets": 0, "factor": None, "source": "roster",
+                    "minutes": {step: round(p.effort[step] / 60, 1) for step in STEP_TARGETS}} for p in plan.values()]
     data: dict[str, Any] = {
         "schema_version": 1,
         "matrix": {"name": matrix.model.matrix.name, "version": matrix.model.matrix.version, "path": matrix.source},
@@ -296,28 +223,16 @@ def analyse(
         "effort": efforts,
         "replay": {"tasks": rep.tasks, "never_started": rep.never_started},
     }
-    additions = {
-        role: [max(0, need.get(role, [0] * WEEK)[h] - people[role][h]) for h in range(WEEK)] for role in role_set
-    }
-    change: dict[str, Any] = {
-        "goal": goal,
-        "add": blocks(additions),
-        "per_shift": per_shift(roster, additions, monday),
-        "people_hours_per_week": sum(map(sum, additions.values())),
-        "out_of_reach": [
-            {"role": r, "hour_of_week": h, "severity": plan[lvl].id, "reason": why} for r, h, lvl, why in unreachable
-        ],
-    }
+    additions = {role: [max(0, need.get(role, [0] * WEEK)[h] - people[role][h]) for h in range(WEEK)]
+                 for role in role_set}
+    change: dict[str, Any] = {"goal": goal, "add": blocks(additions), "per_shift": per_shift(roster, additions, monday),
+                              "people_hours_per_week": sum(map(sum, additions.values())),
+                              "out_of_reach": [{"role": r, "hour_of_week": h, "severity": plan[lvl].id, "reason": why}
+                                               for r, h, lvl, why in unreachable]}
     if verify_goal and change["add"]:
         after = replay(demand, plan, roster.with_extra(additions, monday), zone, vary=vary)
-        change["replay_after"] = [
-            {
-                "severity": row["severity"],
-                "target": row["target"],
-                "share": _share(after.met[(row["level"], row["target"])]),
-            }
-            for row in targets
-        ]
+        change["replay_after"] = [{"severity": row["severity"], "target": row["target"],
+                                   "share": _share(after.met[(row["level"], row["target"])])} for row in targets]
         change["replay_meets_goal"] = all(r["share"] is None or r["share"] >= goal for r in change["replay_after"])
     search = (
         replay_search(demand, plan, roster, zone, goal, monday, first=rep, rounds=search_rounds, vary=vary)
@@ -336,19 +251,14 @@ def analyse(
         rep_w = replay(demand, changed, roster, zone, vary=vary)
         need_w, _ = needed(work_w, changed, people, goal)
         roles_w = sorted(set(need) | set(need_w))
-        cost = {
-            role: [need_w.get(role, [0] * WEEK)[h] - need.get(role, [0] * WEEK)[h] for h in range(WEEK)]
-            for role in roles_w
-        }
+        cost = {role: [need_w.get(role, [0] * WEEK)[h] - need.get(role, [0] * WEEK)[h] for h in range(WEEK)]
+                for role in roles_w}
         rows = _target_rows(changed, est_w, rep_w, goal)
         before = plan[level].targets()[target]
         more = {r: [max(0, v) for v in values] for r, values in cost.items()}
         entry = {
             "change": f"{sev_id}.{'update_every' if target == 'update' else target}={_minutes(seconds)}",
-            "severity": sev_id,
-            "target": target,
-            "from_minutes": before / 60,
-            "to_minutes": seconds / 60,
+            "severity": sev_id, "target": target, "from_minutes": before / 60, "to_minutes": seconds / 60,
             "targets": rows,
             "cost": blocks(more),
             "cost_per_shift": per_shift(roster, more, monday),
@@ -356,16 +266,10 @@ def analyse(
             "people_hours_per_week": sum(map(sum, cost.values())),
         }
         if search is not None:
-            found = _found(
-                replay_search(
-                    demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds, vary=vary
-                ),
-                roster,
-                monday,
-            )
-            found["extra_over_today"] = (
-                found["people_hours_per_week"] - change["replay_search"]["people_hours_per_week"]
-            )
+            found = _found(replay_search(demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds,
+                                         vary=vary), roster, monday)
+            found["extra_over_today"] = (found["people_hours_per_week"]
+                                         - change["replay_search"]["people_hours_per_week"])
             entry["replay_search"] = found
         data["what_if"].append(entry)
     return data
@@ -373,13 +277,9 @@ def analyse(
 
 def _found(search: dict[str, Any], roster: Roster, monday: date) -> dict[str, Any]:
     """What a replay search found, as the report shows it."""
-    return {
-        "add": blocks(search["add"]),
-        "reached": search["reached"],
-        "per_shift": per_shift(roster, search["add"], monday),
-        "replays": search["replays"],
-        "people_hours_per_week": sum(map(sum, search["add"].values())),
-    }
+    return {"add": blocks(search["add"]), "reached": search["reached"],
+            "per_shift": per_shift(roster, search["add"], monday), "replays": search["replays"],
+            "people_hours_per_week": sum(map(sum, search["add"].values()))}
 
 
 def _minutes(seconds: float) -> str:
@@ -402,44 +302,20 @@ def _target_rows(plan: dict[int, SeverityPlan], est: dict[str, Any], rep: Replay
             worst = sorted(((c[0] / c[1], how, c[1]) for how, c in cells.items() if c[1] >= floor))[:3]
             q_cells = est["by_hour"].get((level, step), {})
             total_q = sum(c[1] for c in q_cells.values())
-            q_worst = sorted((c[0] / c[1], how) for how, c in q_cells.items() if c[1] >= total_q / 1000 and c[1] > 0)[
-                :3
-            ]
+            q_worst = sorted((c[0] / c[1], how) for how,
+                             c in q_cells.items() if c[1] >= total_q / 1000 and c[1] > 0)[:3]
             target_seconds = p.targets()[step]
-            rows.append(
-                {
-                    "severity": p.id,
-                    "level": level,
-                    "label": p.label,
-                    "target": step,
-                    "role": p.role_for(step),
-                    "minutes": target_seconds / 60,
-                    "calendar": p.calendar_id,
-                    "tasks": counted,
-                    "queueing": queueing,
-                    "replay": replayed,
-                    "meets_goal": (replayed if replayed is not None else queueing or 0.0) >= goal,
-                    "worst_hours": [
-                        {
-                            "hour_of_week": how,
-                            "when": describe_hours([how]),
-                            "replay": share,
-                            "tasks": n,
-                            "queueing": _share(q_cells.get(how, [0.0, 0.0])),
-                        }
-                        for share, how, n in worst
-                    ],
-                    "worst_hours_queueing": [
-                        {
-                            "hour_of_week": how,
-                            "when": describe_hours([how]),
-                            "queueing": share,
-                            "tasks_per_week": round(q_cells[how][1], 3),
-                        }
-                        for share, how in q_worst
-                    ],
-                }
-            )
+            rows.append({
+                "severity": p.id, "level": level, "label": p.label, "target": step,
+                "role": p.role_for(step),
+                "minutes": target_seconds / 60, "calendar": p.calendar_id,
+                "tasks": counted, "queueing": queueing, "replay": replayed,
+                "meets_goal": (replayed if replayed is not None else queueing or 0.0) >= goal,
+                "worst_hours": [{"hour_of_week": how, "when": describe_hours([how]), "replay": share, "tasks": n,
+                                 "queueing": _share(q_cells.get(how, [0.0, 0.0]))} for share, how, n in worst],
+                "worst_hours_queueing": [{"hour_of_week": how, "when": describe_hours([how]), "queueing": share,
+                                          "tasks_per_week": round(q_cells[how][1], 3)} for share, how in q_worst],
+            })
     return rows
 
 
@@ -449,32 +325,18 @@ def _demand_summary(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInf
         counts[level] = counts.get(level, 0) + 1
     span = (demand.last - demand.first) / 604800 if demand.arrivals else 0.0
     return {
-        "source": demand.source,
-        "tickets": len(demand.arrivals),
-        "unreadable": demand.unreadable,
+        "source": demand.source, "tickets": len(demand.arrivals), "unreadable": demand.unreadable,
         "unknown_severity": demand.skipped_levels,
         "from": datetime.fromtimestamp(demand.first, zone).isoformat() if demand.arrivals else None,
         "to": datetime.fromtimestamp(demand.last, zone).isoformat() if demand.arrivals else None,
         "weeks": round(span, 2),
-        "per_severity": [
-            {
-                "severity": plan[lvl].id,
-                "tickets": counts.get(lvl, 0),
-                "per_week": counts.get(lvl, 0) / span if span >= 1 else None,
-            }
-            for lvl in sorted(plan)
-        ],
+        "per_severity": [{"severity": plan[lvl].id, "tickets": counts.get(lvl, 0),
+                          "per_week": counts.get(lvl, 0) / span if span >= 1 else None} for lvl in sorted(plan)],
     }
 
 
-def _role_rows(
-    roles: list[str],
-    plan: dict[int, SeverityPlan],
-    work: Workload,
-    est: dict[str, Any],
-    rep: Replay,
-    people: dict[str, list[int]],
-) -> list[dict[str, Any]]:
+def _role_rows(roles: list[str], plan: dict[int, SeverityPlan], work: Workload, est: dict[str, Any], rep: Replay,
+               people: dict[str, list[int]]) -> list[dict[str, Any]]:
     handled: dict[str, list[tuple[int, str]]] = {}
     for level, p in plan.items():
         for step in STEP_TARGETS:
@@ -496,31 +358,18 @@ def _role_rows(
                     r_total[0] += r[0]
                     r_total[1] += r[1]
             staffed = rep.staffed.get(role, [0.0] * WEEK)[how]
-            cells.append(
-                {
-                    "people": people[role][how],
-                    "tasks_per_week": round(work.count.get((role, how), 0.0), 3),
-                    "occupancy": None if h is None or not h.people else round(h.occupancy, 4),
-                    "waits": None if h is None else round(h.waits, 4),
-                    "queueing": _share(q_total),
-                    "replay": _share(r_total),
-                    "replay_occupancy": round(rep.busy.get(role, [0.0] * WEEK)[how] / staffed, 4) if staffed else None,
-                }
-            )
+            cells.append({
+                "people": people[role][how],
+                "tasks_per_week": round(work.count.get((role, how), 0.0), 3),
+                "occupancy": None if h is None or not h.people else round(h.occupancy, 4),
+                "waits": None if h is None else round(h.waits, 4),
+                "queueing": _share(q_total), "replay": _share(r_total),
+                "replay_occupancy": round(rep.busy.get(role, [0.0] * WEEK)[how] / staffed, 4) if staffed else None,
+            })
         loads = [c["occupancy"] for c in cells if c["occupancy"] is not None]
-        rows.append(
-            {
-                "role": role,
-                "people_hours_per_week": sum(people[role]),
-                "overloaded_hours": describe_hours(
-                    [
-                        how
-                        for how, c in enumerate(cells)
-                        if c["tasks_per_week"] and (c["occupancy"] is None or c["occupancy"] >= 1)
-                    ]
-                ),
-                "peak_occupancy": max(loads) if loads else None,
-                "hours": cells,
-            }
-        )
+        rows.append({"role": role, "people_hours_per_week": sum(people[role]),
+                     "overloaded_hours": describe_hours([how for how, c in enumerate(cells)
+                                                         if c["tasks_per_week"] and (c["occupancy"] is None
+                                                                                     or c["occupancy"] >= 1)]),
+                     "peak_occupancy": max(loads) if loads else None, "hours": cells})
     return rows

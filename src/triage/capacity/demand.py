@@ -68,9 +68,8 @@ def cadence_seconds(targets: Any) -> list[tuple[float, float | None]]:
     return [(s.every.total_seconds(), None if s.for_ is None else s.for_.total_seconds()) for s in targets.update_every]
 
 
-def plans(
-    matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] | None = None
-) -> dict[int, SeverityPlan]:
+def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] | None = None) -> dict[int,
+                                                                                                       SeverityPlan]:
     """Severity plans from the matrix, with `changes[(severity id, target)] = seconds` applied (what-ifs)."""
     changes = changes or {}
     out = {}
@@ -81,19 +80,12 @@ def plans(
         if (sev.id, "update") in changes:
             cadence = [(changes[(sev.id, "update")], None)]
         out[level] = SeverityPlan(
-            sev.id,
-            level,
-            sev.spec.label,
-            matrix.calendars[t.calendar],
-            t.calendar,
-            sev.spec.routing.receives,
+            sev.id, level, sev.spec.label, matrix.calendars[t.calendar], t.calendar, sev.spec.routing.receives,
             sev.spec.routing.owner,
             changes.get((sev.id, "acknowledge"), t.acknowledge.total_seconds()),
             changes.get((sev.id, "assign_owner"), t.assign_owner.total_seconds()),
-            cadence,
-            None if t.resolution.within is None else t.resolution.within.total_seconds(),
-            {step: roster.effort(sev.id, step) for step in STEP_TARGETS},
-        )
+            cadence, None if t.resolution.within is None else t.resolution.within.total_seconds(),
+            {step: roster.effort(sev.id, step) for step in STEP_TARGETS})
     return out
 
 
@@ -142,9 +134,8 @@ def every_at(cadence: list[tuple[float, float | None]], age: float) -> float:
     return cadence[-1][0]
 
 
-def demand_from_tickets(
-    matrix: Matrix, items: Iterable[Any], *, since: datetime | None = None, until: datetime | None = None
-) -> Demand:
+def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime | None = None,
+                        until: datetime | None = None) -> Demand:
     """Demand from audit readers' tickets (BadRows are counted): creation times, severities, lifetimes,
     tracked time, and the targets as really met where the export has the times. Tickets are measured a
     batch at a time, as arrays."""
@@ -157,12 +148,8 @@ def demand_from_tickets(
     plans = {}
     for lvl, sev in matrix.levels.items():
         t = sev.spec.targets
-        plans[lvl] = (
-            clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar])),
-            t.acknowledge.total_seconds(),
-            t.assign_owner.total_seconds(),
-            cadence_seconds(t),
-        )
+        plans[lvl] = (clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar])),
+                      t.acknowledge.total_seconds(), t.assign_owner.total_seconds(), cadence_seconds(t))
     history: dict[tuple[int, str], list[int]] = {}
 
     def count(level: int, step: str, ok: Any) -> None:
@@ -250,25 +237,17 @@ def calibrate(matrix: Matrix, roster: Roster, demand: Demand) -> tuple[Roster, l
         factor = statistics.median(found) if len(found) >= MIN_TRACKED else None
         if factor is not None and factor > 0:
             efforts[p.id] = {step: max(p.effort[step] * factor, 1.0) for step in STEP_TARGETS}
-        report.append(
-            {
-                "severity": p.id,
-                "tracked_tickets": len(found),
-                "factor": factor,
-                "source": "history" if factor else "roster",
-                "minutes": {step: round(efforts.get(p.id, efforts["default"])[step] / 60, 1) for step in STEP_TARGETS},
-            }
-        )
+        report.append({"severity": p.id, "tracked_tickets": len(found), "factor": factor,
+                       "source": "history" if factor else "roster",
+                       "minutes": {step: round(efforts.get(p.id, efforts["default"])[step] / 60, 1)
+                                   for step in STEP_TARGETS}})
     return replace(roster, efforts=efforts), report
 
 
 def typical_lifetimes(demand: Demand, plan: dict[int, SeverityPlan]) -> dict[int, float]:
     """Per level: the median known lifetime, else the resolution target, else 0 (no updates)."""
     known = demand.median_lifetimes
-    return {
-        level: known.get(level, p.resolution if p.resolution is not None else 0.0)
-        for level, p in plan.items()
-    }
+    return {level: known.get(level, p.resolution if p.resolution is not None else 0.0) for level, p in plan.items()}
 
 
 # ---------------------------------------------------------------------------------------------- hours of the week
@@ -338,27 +317,13 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
         base = calendar.open_until(created)
         how = hours(created)
         e_ack = p.effort["acknowledge"]
-        key = (
-            p.receives,
-            how,
-            level,
-            "acknowledge",
-            (calendar.moment(created, base + p.acknowledge) - created) // step_size * step_size,
-            e_ack,
-            True,
-        )
+        key = (p.receives, how, level, "acknowledge", (calendar.moment(created, base + p.acknowledge) - created)
+               // step_size * step_size, e_ack, True)
         raw[key] = raw.get(key, 0.0) + 1.0
         assign_left = calendar.moment(created, base + p.assign_owner) - created
         if p.owner != p.receives:
-            key = (
-                p.owner,
-                hours(created + e_ack),
-                level,
-                "assign_owner",
-                (assign_left - e_ack) // step_size * step_size,
-                p.effort["assign_owner"],
-                True,
-            )
+            key = (p.owner, hours(created + e_ack), level, "assign_owner",
+                   (assign_left - e_ack) // step_size * step_size, p.effort["assign_owner"], True)
         else:  # the acknowledgement is the assignment: no more work, a second deadline
             key = (p.owner, how, level, "assign_owner", assign_left // step_size * step_size, e_ack, False)
         raw[key] = raw.get(key, 0.0) + 1.0
@@ -369,15 +334,8 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
             due = calendar.moment(release, base + offset)
             if due == math.inf:
                 break
-            key = (
-                p.owner,
-                hours(release),
-                level,
-                "update",
-                (due - release - e_update) // step_size * step_size,
-                e_update,
-                True,
-            )
+            key = (p.owner, hours(release), level, "update", (due - release - e_update) // step_size * step_size,
+                   e_update, True)
             raw[key] = raw.get(key, 0.0) + 1.0
             release = due
 
@@ -420,7 +378,6 @@ def horizon(demand: Demand, zone: ZoneInfo) -> tuple[date, date]:
     ticket's typical end (updates of tickets open longer than that are not replayed)."""
     longest = max((life for _, _, life in demand.arrivals[-2000:]), default=0.0)
     first = datetime.fromtimestamp(demand.first, zone).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(demand.last, zone).date() + timedelta(
-        days=DRAIN_DAYS + min(int(longest // 86400), 366)
-    )
+    last = datetime.fromtimestamp(demand.last, zone).date() + timedelta(days=DRAIN_DAYS + min(int(longest // 86400),
+                                                                                              366))
     return first, last

@@ -129,8 +129,8 @@ def group_shares(work: Workload, plan: dict[int, SeverityPlan], role: str, how: 
 
 def estimate(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list[int]]) -> dict[str, Any]:
     """The queueing estimate per role and hour; shares on time per (level, step), overall and per hour."""
-    hours = {(role, how): hour_estimate(work, role, how, people.get(role, [0] * WEEK)[how])
-             for role, how in work.groups}
+    hours = {(role, how): hour_estimate(work, role, how, people.get(role, [0] * WEEK)[how]) for role,
+             how in work.groups}
     on_time: dict[tuple[int, str], list[float]] = {}
     by_hour: dict[tuple[int, str], dict[int, list[float]]] = {}
     for role, how in work.groups:

@@ -88,9 +88,8 @@ class Roster:
         for role, hours in extra.items():
             for how, add in enumerate(hours):
                 if add > 0:
-                    shifts.setdefault(role, []).append(
-                        Shift(role, frozenset({how // 24}), time(how % 24), timedelta(hours=1), add, self.zone, None)
-                    )
+                    shifts.setdefault(role, []).append(Shift(role, frozenset({how // 24}), time(how % 24),
+                                                             timedelta(hours=1), add, self.zone, None))
         return replace(self, shifts=shifts, _weeks={})
 
     def intervals(self, role: str, first: date, last: date, *, holidays: bool = True) -> list[tuple[float, float, int]]:
@@ -173,11 +172,8 @@ def _stamps(calendar: Any, day: date, hours: list[Any]) -> list[tuple[float, flo
     out = []
     for start, end in hours:
         s = datetime.combine(day, start, calendar.timezone)
-        e = (
-            datetime.combine(day + timedelta(days=1), time(0), calendar.timezone)
-            if end is None
-            else datetime.combine(day, end, calendar.timezone)
-        )
+        e = (datetime.combine(day + timedelta(days=1), time(0), calendar.timezone) if end is None
+             else datetime.combine(day, end, calendar.timezone))
         out.append((s.timestamp(), e.timestamp()))
     return out
 
@@ -379,15 +375,8 @@ def coverage_problems(roster: Roster, matrix: Matrix, doc: Any) -> list[Problem]
         listed = sum(s.people for s in roster.shifts.get(role, ()))
         if not listed:
             what = ", ".join(f"{sev} {step.replace('_', ' ')}" for sev, step in work)
-            out.append(
-                doc.problem(
-                    ("roles",),
-                    f"role `{role}` handles {what} but has nobody on the roster",
-                    "C510",
-                    level="warning",
-                    key=True,
-                )
-            )
+            out.append(doc.problem(("roles",), f"role `{role}` handles {what} but has nobody on the roster", "C510",
+                                   level="warning", key=True))
     found: dict[tuple[str, str, str], list[str]] = {}
     for level in sorted(matrix.levels):
         sev = matrix.levels[level]
@@ -409,16 +398,8 @@ def coverage_problems(roster: Roster, matrix: Matrix, doc: Any) -> list[Problem]
             if gaps:
                 found.setdefault((role, duty, describe_hours(gaps)), []).append(sev.id)
     for (role, duty, hours), severities in found.items():
-        out.append(
-            doc.problem(
-                ("roles", role),
-                f"`{role}` {duty} {', '.join(severities)} tickets but has nobody on "
-                f"duty {hours}, while their target clock runs",
-                "C511",
-                level="warning",
-                key=True,
-            )
-        )
+        out.append(doc.problem(("roles", role), f"`{role}` {duty} {', '.join(severities)} tickets but has nobody on "
+                               f"duty {hours}, while their target clock runs", "C511", level="warning", key=True))
     return out
 
 
@@ -481,12 +462,9 @@ def with_efforts(roster: Roster, matrix: Matrix, items: list[str]) -> Roster:
 def roster_schema_json() -> str:
     schema = RosterModel.model_json_schema(by_alias=True)
     schema.pop("title", None)
-    schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "roster.schema.json",
-        "title": "triage staffing roster",
-        "description": "Who is on duty, by role, for `triage capacity`; `triage validate` checks it against the "
-        "matrix.",
-        **schema,
-    }
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "roster.schema.json",
+              "title": "triage staffing roster",
+              "description": "Who is on duty, by role, for `triage capacity`; `triage validate` checks it against the "
+                             "matrix.",
+              **schema}
     return json.dumps(schema, indent=2, sort_keys=False) + "\n"

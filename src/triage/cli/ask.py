@@ -10,19 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from triage.cli.common import (
-    Format,
-    HistoryOption,
-    MatrixOption,
-    TimezoneOption,
-    display_zone,
-    emit,
-    home_zone,
-    load_matrix,
-    pairs,
-    reported,
-    stderr,
-)
+from triage.cli.common import (Format, HistoryOption, MatrixOption, TimezoneOption, display_zone, emit, home_zone,
+                               load_matrix, pairs, reported, stderr)
 from triage.engine.decide import parse_at, resolve_answers, triage
 from triage.engine.history import History
 from triage.errors import ExitCode, InputError, TriageError, UsageError

@@ -9,20 +9,8 @@ import typer
 
 from triage.audit import measure as audit_mod
 from triage.audit.review import review as build_review
-from triage.cli.common import (
-    AtOption,
-    MatrixOption,
-    OutputOption,
-    RecordFormat,
-    ReportFormat,
-    day_or_moment,
-    emit,
-    home_zone,
-    load_matrix,
-    moment,
-    reported,
-    stderr,
-)
+from triage.cli.common import (AtOption, MatrixOption, OutputOption, RecordFormat, ReportFormat, day_or_moment, emit,
+                               home_zone, load_matrix, moment, reported, stderr)
 from triage.errors import ExitCode
 from triage.exports.sources import export_items
 from triage.matrix.loader import Matrix
@@ -54,20 +42,16 @@ def audit(
     mapping: MappingOption = None,
     input_format: InputFormatOption = None,
     timezone: ZoneOption = None,
-    since: Annotated[
-        str | None, typer.Option("--since", metavar="DATE", help="Only tickets created from then on.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", metavar="DATE", help="Only tickets created before then.")
-    ] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="DATE",
+                                              help="Only tickets created from then on.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="DATE",
+                                              help="Only tickets created before then.")] = None,
     window: Annotated[int, typer.Option("--window", min=1, help="Days within which repeated escalations count.")] = 30,
-    repeat: Annotated[
-        int, typer.Option("--repeat", min=2, help="Escalations of one tag within the window that flag it.")
-    ] = 3,
+    repeat: Annotated[int, typer.Option("--repeat", min=2,
+                      help="Escalations of one tag within the window that flag it.")] = 3,
     bounce: Annotated[int, typer.Option("--bounce", min=1, help="Reassignments that make a ticket a bounce.")] = 2,
-    output_format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="text, markdown, json or html.")
-    ] = ReportFormat.text,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f",
+                             help="text, markdown, json or html.")] = ReportFormat.text,
     output: OutputOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was unreadable.")] = False,
 ) -> None:
@@ -75,14 +59,9 @@ def audit(
     with reported():
         the_matrix = load_matrix(matrix, ctx)
         home = home_zone(the_matrix)
-        options = audit_mod.Options(
-            since=day_or_moment(since, "--since", home),
-            until=day_or_moment(until, "--until", home),
-            window_days=window,
-            repeat_threshold=repeat,
-            bounce_threshold=bounce,
-            today=datetime.now(UTC).date(),
-        )
+        options = audit_mod.Options(since=day_or_moment(since, "--since", home),
+                                    until=day_or_moment(until, "--until", home), window_days=window,
+                                    repeat_threshold=repeat, bounce_threshold=bounce, today=datetime.now(UTC).date())
         report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone), options)
         data = audit_mod.to_json(report)
         emit(audit_render.output(data), output_format.value, output)
@@ -100,9 +79,8 @@ def review(
     mapping: MappingOption = None,
     input_format: InputFormatOption = None,
     timezone: ZoneOption = None,
-    sample: Annotated[
-        int, typer.Option("--sample", min=20, max=50, help="How many recent escalated tickets to review.")
-    ] = 30,
+    sample: Annotated[int, typer.Option("--sample", min=20, max=50,
+                      help="How many recent escalated tickets to review.")] = 30,
     output: OutputOption = None,
     at: AtOption = None,
 ) -> None:
@@ -111,8 +89,7 @@ def review(
         the_matrix = load_matrix(matrix, ctx)
         today = moment(at, the_matrix).astimezone(home_zone(the_matrix)).date()
         options = audit_mod.Options(today=today)
-        report = audit_mod.run(
-            the_matrix, items(files, the_matrix, mapping, input_format, timezone), options, keep_escalated=sample
-        )
+        report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone), options,
+                               keep_escalated=sample)
         body = build_review(the_matrix, report, today=today, sample=sample)
         emit(Output(None, bodies={"markdown": lambda: body}), "markdown", output)

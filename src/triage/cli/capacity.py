@@ -12,17 +12,8 @@ from triage.capacity import analysis as cap
 from triage.capacity.demand import demand_from_rates, demand_from_tickets
 from triage.capacity.roster import Roster, read_roster, week_start, with_efforts
 from triage.cli.audit import InputFormatOption, MappingOption, items
-from triage.cli.common import (
-    MatrixOption,
-    OutputOption,
-    ReportFormat,
-    day_or_moment,
-    emit,
-    home_zone,
-    load_matrix,
-    reported,
-    stderr,
-)
+from triage.cli.common import (MatrixOption, OutputOption, ReportFormat, day_or_moment, emit, home_zone, load_matrix,
+                               reported, stderr)
 from triage.errors import InputError, UsageError
 from triage.files import read_bytes
 from triage.matrix.loader import Matrix
@@ -82,77 +73,35 @@ def rate_demand(matrix: Matrix, roster: Roster, rate: list[str], *, weeks: int, 
 
 def capacity(
     ctx: typer.Context,
-    files: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="[FILE]...", help="Ticket-history exports (CSV or JSON Lines) for the demand; or use --rate."
-        ),
-    ] = None,
-    roster: Annotated[
-        str | None,
-        typer.Option(
-            "--roster",
-            "-r",
-            metavar="FILE",
-            envvar="TRIAGE_ROSTER",
-            help="Roster file. Default: $TRIAGE_ROSTER, else ./roster.yaml.",
-        ),
-    ] = None,
+    files: Annotated[list[str] | None, typer.Argument(metavar="[FILE]...",
+                     help="Ticket-history exports (CSV or JSON Lines) for the demand; or use --rate.")] = None,
+    roster: Annotated[str | None, typer.Option("--roster", "-r", metavar="FILE", envvar="TRIAGE_ROSTER",
+                      help="Roster file. Default: $TRIAGE_ROSTER, else ./roster.yaml.")] = None,
     matrix: MatrixOption = None,
-    rate: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--rate",
-            metavar="SEV=N/h|d|w",
-            help="Demand without history: tickets per hour, day or week, e.g. sev3=40/d (repeatable).",
-        ),
-    ] = None,
-    weeks: Annotated[
-        int, typer.Option("--weeks", min=1, max=104, help="Weeks of random arrivals made from --rate.")
-    ] = 52,
+    rate: Annotated[list[str] | None, typer.Option("--rate", metavar="SEV=N/h|d|w",
+                    help="Demand without history: tickets per hour, day or week, e.g. sev3=40/d (repeatable).")] = None,
+    weeks: Annotated[int, typer.Option("--weeks", min=1, max=104,
+                                       help="Weeks of random arrivals made from --rate.")] = 52,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random arrivals made from --rate.")] = 1,
-    effort: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--effort",
-            metavar="[SEV.]STEP=DURATION",
-            help="Override the roster's effort, e.g. update=15m or sev1.acknowledge=20m (repeatable); "
-            "efforts are then not measured from the export's tracked time.",
-        ),
-    ] = None,
-    vary_effort: Annotated[
-        bool,
-        typer.Option(
-            "--vary-effort",
-            help="Replay with efforts drawn at random around "
-            "the average (as the queueing model assumes) instead of exactly the average.",
-        ),
-    ] = False,
-    goal: Annotated[
-        str, typer.Option("--goal", metavar="SHARE", help="Share of work to start on time, e.g. 90%.")
-    ] = "80%",
-    what_if: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--what-if",
-            metavar="SEV.TARGET=DURATION",
-            help="A tighter or looser target to price, e.g. sev2.acknowledge=30m (repeatable).",
-        ),
-    ] = None,
+    effort: Annotated[list[str] | None, typer.Option("--effort", metavar="[SEV.]STEP=DURATION",
+                      help="Override the roster's effort, e.g. update=15m or sev1.acknowledge=20m (repeatable); "
+                           "efforts are then not measured from the export's tracked time.")] = None,
+    vary_effort: Annotated[bool, typer.Option("--vary-effort", help="Replay with efforts drawn at random around "
+                           "the average (as the queueing model assumes) instead of exactly the average.")] = False,
+    goal: Annotated[str, typer.Option("--goal", metavar="SHARE",
+                                      help="Share of work to start on time, e.g. 90%.")] = "80%",
+    what_if: Annotated[list[str] | None, typer.Option("--what-if", metavar="SEV.TARGET=DURATION",
+                       help="A tighter or looser target to price, e.g. sev2.acknowledge=30m (repeatable).")] = None,
     mapping: MappingOption = None,
     input_format: InputFormatOption = None,
-    timezone: Annotated[
-        str | None, typer.Option("--timezone", metavar="ZONE", help="Zone of timestamps without one.")
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", metavar="DATE", help="Only tickets created from then on.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", metavar="DATE", help="Only tickets created before then.")
-    ] = None,
-    output_format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="text, markdown, json or html.")
-    ] = ReportFormat.text,
+    timezone: Annotated[str | None, typer.Option("--timezone", metavar="ZONE",
+                        help="Zone of timestamps without one.")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="DATE",
+                                              help="Only tickets created from then on.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="DATE",
+                                              help="Only tickets created before then.")] = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f",
+                             help="text, markdown, json or html.")] = ReportFormat.text,
     output: OutputOption = None,
 ) -> None:
     """Can the roster keep the matrix's targets? A queueing estimate and a replay of the demand, side by side."""
@@ -169,26 +118,14 @@ def capacity(
             demand = rate_demand(the_matrix, the_roster, rate, weeks=weeks, seed=seed)
         else:
             home = home_zone(the_matrix)
-            demand = demand_from_tickets(
-                the_matrix,
-                items(files or [], the_matrix, mapping, input_format, timezone),
-                since=day_or_moment(since, "--since", home),
-                until=day_or_moment(until, "--until", home),
-            )
+            demand = demand_from_tickets(the_matrix, items(files or [], the_matrix, mapping, input_format, timezone),
+                                             since=day_or_moment(since, "--since", home),
+                                             until=day_or_moment(until, "--until", home))
             if not demand.arrivals:
-                raise InputError(
-                    "no tickets to measure: the files hold none that can be read"
-                    + (" in --since/--until" if since or until else "")
-                )
-        data = cap.analyse(
-            the_matrix,
-            the_roster,
-            demand,
-            goal=share,
-            what_ifs=changes,
-            vary=seed if vary_effort else None,
-            measure_effort=not effort,
-        )
+                raise InputError("no tickets to measure: the files hold none that can be read"
+                                 + (" in --since/--until" if since or until else ""))
+        data = cap.analyse(the_matrix, the_roster, demand, goal=share, what_ifs=changes,
+                           vary=seed if vary_effort else None, measure_effort=not effort)
         emit(capacity_render.output(data), output_format.value, output)
         if demand.unreadable:
             stderr(f"{demand.unreadable:,} unreadable row{'s' * (demand.unreadable != 1)} were counted, not used")

@@ -57,12 +57,10 @@ HistoryOption = Annotated[
     ),
 ]
 AtOption = Annotated[str | None, typer.Option("--at", metavar="ISO-8601", help="When this happens (default: now).")]
-OutputOption = Annotated[
-    str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
-]
-TimezoneOption = Annotated[
-    str | None, typer.Option("--timezone", metavar="ZONE", help="Show times in this IANA zone (default: the matrix's).")
-]
+OutputOption = Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
+                                                  help="Write to FILE (atomically) instead of stdout.")]
+TimezoneOption = Annotated[str | None, typer.Option("--timezone", metavar="ZONE",
+                                                    help="Show times in this IANA zone (default: the matrix's).")]
 
 
 def stderr(message: str) -> None:

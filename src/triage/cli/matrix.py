@@ -139,15 +139,10 @@ def diff(
 
 
 def init(
-    path: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="[PATH]", help="Where to write it (default: matrix.yaml, or roster.yaml with --roster)."
-        ),
-    ] = None,
-    roster: Annotated[
-        bool, typer.Option("--roster", help="Write a starter staffing roster instead of a matrix.")
-    ] = False,
+    path: Annotated[str | None, typer.Argument(metavar="[PATH]",
+                    help="Where to write it (default: matrix.yaml, or roster.yaml with --roster).")] = None,
+    roster: Annotated[bool, typer.Option("--roster",
+                                         help="Write a starter staffing roster instead of a matrix.")] = False,
 ) -> None:
     """Write a starter matrix (or roster) to edit; never overwrites an existing file."""
     with reported():

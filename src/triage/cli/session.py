@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from triage.cli.prompts import Prompter, interview
 from triage.engine.decide import decide
 from triage.matrix.loader import Matrix
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def review_overdue(matrix: Matrix, today: date) -> date | None:
@@ -27,32 +28,17 @@ def header(matrix: Matrix, prompter: Prompter, today: date) -> None:
     prompter.note([("bold", info.name), ("dim", f"  version {info.version}, owned by {matrix.role_name(info.owner)}")])
     overdue = review_overdue(matrix, today)
     if overdue:
-        prompter.note(
-            [
-                (
-                    "yellow",
-                    f"Warning: this matrix was due for review on {overdue.isoformat()} "
-                    f"(revised {info.revised.isoformat()}, reviewed every {info.review_every_days} days).",
-                )
-            ]
-        )
-    prompter.note(
-        [("dim", "Answer each question; choose 'Back' to change an earlier answer. Ctrl-C stops without saving.")]
-    )
+        prompter.note([("yellow", f"Warning: this matrix was due for review on {overdue.isoformat()} "
+                                  f"(revised {info.revised.isoformat()}, "
+                                  f"reviewed every {info.review_every_days} days).")])
+    prompter.note([("dim",
+                    "Answer each question; choose 'Back' to change an earlier answer. Ctrl-C stops without saving.")])
 
 
-def session(
-    matrix: Matrix,
-    prompter: Prompter,
-    err: Console | Callable[[], Console],
-    *,
-    given: dict[str, Any],
-    ticket: str | None,
-    override: tuple[int, str] | None,
-    packet: dict[str, str],
-    today: date,
-    check_ticket: Callable[[str | None], None] = lambda _: None,
-) -> tuple[dict[str, Any], list[str], str | None, tuple[int, str] | None, dict[str, str]]:
+def session(matrix: Matrix, prompter: Prompter, err: Console | Callable[[], Console], *, given: dict[str, Any],
+            ticket: str | None, override: tuple[int, str] | None, packet: dict[str, str], today: date,
+            check_ticket: Callable[[str | None], None] = lambda _: None,
+            ) -> tuple[dict[str, Any], list[str], str | None, tuple[int, str] | None, dict[str, str]]:
     """Ask whatever the flags did not give. Returns answers, skipped, ticket, override, packet. Lines around
     the questions go through the prompter; `err` is the console for the decision, or a function that makes
     it when first needed."""
@@ -60,9 +46,8 @@ def session(
     if ticket is None:
         ticket = prompter.text("Ticket reference", instruction="(Enter to skip)").strip() or None
         check_ticket(ticket)
-    answers, skipped = interview(
-        matrix, prompter, given, show_help=lambda help_text: prompter.note([("dim italic", help_text)])
-    )
+    answers, skipped = interview(matrix, prompter, given,
+                                 show_help=lambda help_text: prompter.note([("dim italic", help_text)]))
     from rich.panel import Panel
     from rich.text import Text
 
@@ -71,29 +56,18 @@ def session(
     decision = decide(matrix, answers)
     sev = matrix.severity(decision.level).spec
     rules = {r.id: r for r, _ in matrix.severity_rules}
-    lines = [
-        Text.assemble(
-            (f" SEVERITY {decision.level} ", SEVERITY_STYLE.get(decision.level, "reverse")), " ", T(sev.label, "bold")
-        ),
-        T(sev.definition),
-    ]
+    lines = [Text.assemble((f" SEVERITY {decision.level} ", SEVERITY_STYLE.get(decision.level, "reverse")), " ",
+                           T(sev.label, "bold")), T(sev.definition)]
     lines += [Text.assemble("  • ", T(rules[rid].because)) for rid in decision.rules]
-    console = err if isinstance(err, Console) else err()
+    console = err() if callable(err) else err
     console.print(Panel(Text("\n").join(lines), title="The matrix says"))
     if override is None:
-        choice = prompter.choose(
-            "Use this severity?",
-            [
-                (f"Yes, severity {decision.level} ({sev.label})", "accept"),
-                ("No, change it (a reason is required)", "change"),
-            ],
-        )
+        choice = prompter.choose("Use this severity?", [
+            (f"Yes, severity {decision.level} ({sev.label})", "accept"),
+            ("No, change it (a reason is required)", "change")])
         if choice == "change":
-            levels = [
-                (f"Severity {lvl.level} ({lvl.spec.label}): {lvl.spec.definition[:60]}...", lvl.level)
-                for lvl in sorted(matrix.levels.values(), key=lambda s: s.level)
-                if lvl.level != decision.level
-            ]
+            levels = [(f"Severity {lvl.level} ({lvl.spec.label}): {lvl.spec.definition[:60]}...", lvl.level)
+                      for lvl in sorted(matrix.levels.values(), key=lambda s: s.level) if lvl.level != decision.level]
             level = prompter.choose("Which severity?", levels)
             reason = ""
             while not reason.strip():

@@ -2,8 +2,9 @@
 
 A record is a mapping of question id to answer, with an optional `ticket`, `at`, `account` and `segment`.
 Each result is the contract object of one triage, built by `triage()` as `triage ask` builds it. Queues
-repeat themselves, so one bounded memo keeps the result for the canonical answers, time and scope it was
-made for; a record that finds its result there gets a copy with its own ticket.
+repeat themselves, so one bounded memo keeps each result by the answers it was made from (as JSON, so that
+`1`, `1.0` and `true` stay apart), its time and its scope; a record that finds its result there gets a copy
+with its own ticket.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from triage.matrix.loader import Matrix
 from triage.sanitize import visible
 
 RESERVED = ("ticket", "at", "account", "segment")
-MEMO_SIZE = 32_768  # results kept; a queue drawn over the whole answer space brings tens of thousands
+MEMO_SIZE = 32768  # results kept; a queue drawn over the whole answer space brings tens of thousands
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TARGETS = ("acknowledge", "assign_owner", "escalate", "next_update", "resolution")
 
@@ -39,7 +40,7 @@ class BadRecord:
     reason: str
 
 
-Key = tuple[tuple[Any, ...], datetime, str | None, str | None, str | None]
+Key = tuple[bytes, datetime, str | None, str | None, str | None]
 
 
 class Classifier:
@@ -69,16 +70,21 @@ class Classifier:
         ticket = _text(record.get("ticket"))
         at = self._moment(record.get("at"))
         account, segment = _text(record.get("account")), _text(record.get("segment"))
-        answers, skipped = resolve_answers(self.matrix, {q: record[q] for q in self.questions if q in record})
         # --full results name the ticket in their texts, so the ticket is part of what they depend on.
-        key: Key = (tuple(answers.values()), at, account, segment, ticket if self.full else None)
-        found = self._memo.get(key)
+        given = {q: record[q] for q in self.questions if q in record}
+        try:  # the answers as JSON, which keeps apart what equal Python values hide (1 and true, 1 and 1.0)
+            key: Key | None = (orjson.dumps(given), at, account, segment, ticket if self.full else None)
+        except TypeError:  # a value JSON cannot hold: no record read from a file has one
+            key = None
+        found = self._memo.get(key) if key is not None else None
         if found is None:
+            answers, skipped = resolve_answers(self.matrix, given)
             found = triage(self.matrix, answers, skipped=skipped, at=at, display=self.display, texts=self.full,
                            ticket=ticket, account=account, segment=segment).to_json(parts=self.full)
-            if len(self._memo) >= self.memo_size:
-                self._memo.popitem(last=False)
-            self._memo[key] = found
+            if key is not None:
+                if len(self._memo) >= self.memo_size:
+                    self._memo.popitem(last=False)
+                self._memo[key] = found
         return {**found, "ticket": ticket}
 
     def _moment(self, raw: Any) -> datetime:

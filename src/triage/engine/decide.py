@@ -51,20 +51,21 @@ def resolve_answers(matrix: Matrix, given: Mapping[str, Any], *,
     answers: dict[str, Any] = {}
     skipped: list[str] = []
     missing: list[str] = []
-    for q in matrix.model.questions:
-        kind, choices = matrix.kinds[q.id]
-        if not applies(matrix, q.id, answers):
-            answers[q.id] = matrix.defaults[q.id]
-            skipped.append(q.id)
-        elif q.id in given:
-            answers[q.id] = parse_answer(q.id, kind, choices, given[q.id])
+    defaults = matrix.defaults
+    for q, (kind, choices), condition in matrix.questionnaire:
+        qid = q.id
+        if condition is not None and not matches(condition, answers):
+            answers[qid] = defaults[qid]
+            skipped.append(qid)
+        elif qid in given:
+            answers[qid] = parse_answer(qid, kind, choices, given[qid])
         elif ask is not None:
-            answers[q.id] = ask(q, answers)
-        elif q.id in matrix.defaults:
-            answers[q.id] = matrix.defaults[q.id]
+            answers[qid] = ask(q, answers)
+        elif qid in defaults:
+            answers[qid] = defaults[qid]
         else:
-            missing.append(q.id)
-            answers[q.id] = None  # keeps later `applies_when` checks total; never classified
+            missing.append(qid)
+            answers[qid] = None  # keeps later `applies_when` checks total; never classified
     if missing:
         first = missing[0]
         others = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
@@ -342,15 +343,16 @@ def route(matrix: Matrix, routing: Any, answers: Mapping[str, Any]
           ) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
     """The cross-functional routes these answers call for, as (route id, role, reason), and who is told at
     triage: the severity's own list, then the roles of routes that notify, each role once, with why."""
-    routes = [(r.id, r.role, r.reason) for r, cond in matrix.routes if matches(cond, answers)]
+    called = [r for r, cond in matrix.routes if matches(cond, answers)]
+    routes = [(r.id, r.role, r.reason) for r in called]
     notify: list[str] = []
     notices: list[tuple[str, str]] = []
     for notice in routing.notify:
         if notice.role not in notify:
             notify.append(notice.role)
             notices.append((notice.role, notice.when))
-    for r, cond in matrix.routes:
-        if r.notify and r.role not in notify and matches(cond, answers):
+    for r in called:
+        if r.notify and r.role not in notify:
             notify.append(r.role)
             notices.append((r.role, f"At triage: {r.reason}"))
     return routes, notify, notices

@@ -136,16 +136,10 @@ def _rules(old: Matrix, new: Matrix) -> list[Change]:
     a, b = old.model, new.model
     out: list[Change] = []
     sa, sb = _keyed(a.severity_rules), _keyed(b.severity_rules)
-    out += [
-        Change("severity rules", "added", f"rule `{r}` added: at least {sb[r].at_least}, {sb[r].because}")
-        for r in sb
-        if r not in sa
-    ]
-    out += [
-        Change("severity rules", "removed", f"rule `{r}` removed (was at least {sa[r].at_least})")
-        for r in sa
-        if r not in sb
-    ]
+    out += [Change("severity rules", "added", f"rule `{r}` added: at least {sb[r].at_least}, {sb[r].because}")
+            for r in sb if r not in sa]
+    out += [Change("severity rules", "removed", f"rule `{r}` removed (was at least {sa[r].at_least})")
+            for r in sa if r not in sb]
     for r in [r for r in sb if r in sa]:
         if sa[r].at_least != sb[r].at_least:
             word = "raised" if sb[r].at_least < sa[r].at_least else "lowered"
@@ -157,9 +151,8 @@ def _rules(old: Matrix, new: Matrix) -> list[Change]:
                 )
             )
         if sa[r].when != sb[r].when:
-            out.append(
-                Change("severity rules", "changed", f"rule `{r}` now applies when {sb[r].when} (was {sa[r].when})")
-            )
+            out.append(Change("severity rules", "changed",
+                              f"rule `{r}` now applies when {sb[r].when} (was {sa[r].when})"))
         out += _text("severity rules", f"reason of `{r}`", sa[r].because, sb[r].because)
     return out
 
@@ -182,14 +175,10 @@ def _routes(old: Matrix, new: Matrix) -> list[Change]:
     a, b = old.model, new.model
     out: list[Change] = []
     ta, tb = _keyed(a.routes), _keyed(b.routes)
-    out += [
-        Change("routes", "added", f"route `{r}` to {new.role_name(tb[r].role)} added: {tb[r].reason}")
-        for r in tb
-        if r not in ta
-    ]
-    out += [
-        Change("routes", "removed", f"route `{r}` to {old.role_name(ta[r].role)} removed") for r in ta if r not in tb
-    ]
+    out += [Change("routes", "added", f"route `{r}` to {new.role_name(tb[r].role)} added: {tb[r].reason}")
+            for r in tb if r not in ta]
+    out += [Change("routes", "removed",
+                   f"route `{r}` to {old.role_name(ta[r].role)} removed") for r in ta if r not in tb]
     for r in [r for r in tb if r in ta]:
         if ta[r].role != tb[r].role:
             out.append(
@@ -211,36 +200,24 @@ def _communication(old: Matrix, new: Matrix) -> list[Change]:
     out: list[Change] = []
     ia, ib = a.communication.internal_updates, b.communication.internal_updates
     if (ia.posted_by, ia.where) != (ib.posted_by, ib.where):
-        out.append(
-            Change(
-                "communication",
-                "changed",
-                f"internal updates now posted by {new.role_name(ib.posted_by)} "
-                f"in {ib.where} (was {old.role_name(ia.posted_by)} in {ia.where})",
-            )
-        )
+        out.append(Change("communication", "changed", f"internal updates now posted by {new.role_name(ib.posted_by)} "
+                          f"in {ib.where} (was {old.role_name(ia.posted_by)} in {ia.where})"))
     for stage in b.communication.templates:
         if stage in a.communication.templates and a.communication.templates[stage] != b.communication.templates[stage]:
             out.append(Change("communication", "reworded", f"template `{stage}` reworded"))
-    out += _lists(
-        "handoff packet", "packet field", [f.label for f in a.handoff_packet], [f.label for f in b.handoff_packet]
-    )
-    out += _lists(
-        "closure", "closure step", [c.item for c in a.closure_checklist], [c.item for c in b.closure_checklist]
-    )
-    out += _lists(
-        "handoff points", "handoff point", [p.label for p in a.handoff_points], [p.label for p in b.handoff_points]
-    )
+    out += _lists("handoff packet", "packet field", [f.label for f in a.handoff_packet],
+                  [f.label for f in b.handoff_packet])
+    out += _lists("closure", "closure step", [c.item for c in a.closure_checklist],
+                  [c.item for c in b.closure_checklist])
+    out += _lists("handoff points", "handoff point", [p.label for p in a.handoff_points],
+                  [p.label for p in b.handoff_points])
     pa, pb = _keyed(a.handoff_points), _keyed(b.handoff_points)
     for pid in [p for p in pb if p in pa]:
         out += _lists("handoff points", f"field required at {pb[pid].label}", pa[pid].requires, pb[pid].requires)
         out += _lists("handoff points", f"receiver at {pb[pid].label}", pa[pid].to, pb[pid].to)
     ea, eb = _keyed(a.exceptions), _keyed(b.exceptions)
-    out += [
-        Change("exceptions", "added", f"exception `{e}` added: {eb[e].reason} (expires {eb[e].expires})")
-        for e in eb
-        if e not in ea
-    ]
+    out += [Change("exceptions", "added", f"exception `{e}` added: {eb[e].reason} (expires {eb[e].expires})")
+            for e in eb if e not in ea]
     out += [Change("exceptions", "removed", f"exception `{e}` removed") for e in ea if e not in eb]
     out += [Change("exceptions", "changed", f"exception `{e}` changed") for e in eb if e in ea and ea[e] != eb[e]]
     return out
@@ -263,9 +240,8 @@ def _severity(sid: str, x: Any, y: Any, new: Matrix) -> list[Change]:
     rx, ry = x.routing, y.routing
     for key, what in (("receives", "first receiver"), ("approves", "approver"), ("owner", "owner after handoff")):
         if getattr(rx, key) != getattr(ry, key):
-            out.append(
-                Change(sec, "changed", f"{what} is now {new.role_name(getattr(ry, key))} (was `{getattr(rx, key)}`)")
-            )
+            out.append(Change(sec, "changed",
+                              f"{what} is now {new.role_name(getattr(ry, key))} (was `{getattr(rx, key)}`)"))
     px = {s.role: s for s in rx.steps}
     py = {s.role: s for s in ry.steps}
     out += [
@@ -303,18 +279,12 @@ def _decisions(old: Matrix, new: Matrix) -> list[Change]:
     if not changed:
         return []
     answers, x, y = example  # type: ignore[misc]
-    shown = ", ".join(
-        f"{k}={'yes' if v is True else 'no' if v is False else ','.join(v) if isinstance(v, tuple) else v}"
-        for k, v in answers.items()
-    )
-    return [
-        Change(
-            "decisions",
-            "changed",
-            f"{changed:,} of {size:,} answer combinations get a different severity, "
-            f"for example {shown}: {x.level if x else 'none'} before, {y.level if y else 'none'} now",
-        )
-    ]
+    def word(v: Any) -> str:
+        return "yes" if v is True else "no" if v is False else ",".join(v) if isinstance(v, tuple) else str(v)
+
+    shown = ", ".join(f"{k}={word(v)}" for k, v in answers.items())
+    return [Change("decisions", "changed", f"{changed:,} of {size:,} answer combinations get a different severity, "
+                   f"for example {shown}: {x.level if x else 'none'} before, {y.level if y else 'none'} now")]
 
 
 def to_markdown(changes: list[Change], old_label: str, new_label: str) -> str:

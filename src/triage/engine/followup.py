@@ -188,29 +188,14 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
                           f"{current.start.isoformat()}")
     answers = {**current.data["answers"], **given}
     resolved, skipped = resolve_answers(matrix, answers)
-    packet = {
-        k: v
-        for k, v in current.packet.items()
-        if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}
-    }
-    result = triage(
-        matrix,
-        resolved,
-        skipped=skipped,
-        at=at,
-        ticket=current.ticket,
-        override=override,
-        packet=packet,
-        account=current.data.get("account"),
-        segment=current.data.get("segment"),
-    )
+    packet = {k: v for k, v in current.packet.items()
+              if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
+    result = triage(matrix, resolved, skipped=skipped, at=at, ticket=current.ticket, override=override, packet=packet,
+                    account=current.data.get("account"), segment=current.data.get("segment"))
     data = result.to_json()
     data["reason"] = reason.strip()
-    data["previous"] = {
-        "severity": current.data["severity"],
-        "computed_severity": current.data["computed_severity"],
-        "at": current.data["at"],
-    }
+    data["previous"] = {"severity": current.data["severity"], "computed_severity": current.data["computed_severity"],
+                        "at": current.data["at"]}
     return result, data
 
 
@@ -238,40 +223,22 @@ def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dic
     missing = [cid for cid, item in checklist.items() if not item.optional and not values[cid]]
     if missing:
         first = checklist[missing[0]]
-        raise MissingAnswerError(
-            f"the closure checklist is not done: {first.item} (pass --item {first.id}="
-            + ("yes" if first.answer == "confirm" else "...")
-            + ")"
-            + (f"; also open: {', '.join(missing[1:])}" if missing[1:] else "")
-        )
+        raise MissingAnswerError(f"the closure checklist is not done: {first.item} (pass --item {first.id}="
+                                 + ("yes" if first.answer == "confirm" else "...") + ")"
+                                 + (f"; also open: {', '.join(missing[1:])}" if missing[1:] else ""))
     result = replay(matrix, current.data, packet=current.packet)
     packet_ids = {f.id for f in matrix.model.handoff_packet}
     placeholders = placeholder_values(result)
     message = fill(matrix.model.communication.templates["resolved"], placeholders)
-    return {
-        "checklist": values,
-        "message": message,
-        "packet": {cid: v for cid, v in values.items() if cid in packet_ids and isinstance(v, str) and v},
-        "open_for": int((at - current.created).total_seconds() // 60),
-    }
+    return {"checklist": values, "message": message,
+            "packet": {cid: v for cid, v in values.items() if cid in packet_ids and isinstance(v, str) and v},
+            "open_for": int((at - current.created).total_seconds() // 60)}
 
 
 # ---------------------------------------------------------------------------------------------- export
 
-EXPORT_COLUMNS = [
-    "ticket",
-    "severity",
-    "created_at",
-    "acknowledged_at",
-    "assigned_at",
-    "escalated_at",
-    "resolved_at",
-    "updates",
-    "reassignments",
-    "tags",
-    "account",
-    "override_reason",
-]
+EXPORT_COLUMNS = ["ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
+                  "updates", "reassignments", "tags", "account", "override_reason"]
 
 
 def export_row(matrix: Matrix | None, current: TicketState) -> dict[str, Any]:
@@ -325,13 +292,8 @@ def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
             return f"{d['label']} to {d['to']}" + (f"; missing: {', '.join(d['missing'])}" if d["missing"] else "")
         return "closed"
 
-    return {
-        "schema_version": 1,
-        "ticket": current.ticket,
-        "severity": current.data["severity"],
-        "closed": current.closed is not None,
-        "events": [
-            {"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "summary": summary(e), "data": e.data}
-            for e in events
-        ],
-    }
+    return {"schema_version": 1, "ticket": current.ticket, "severity": current.data["severity"],
+            "closed": current.closed is not None,
+            "events": [{"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "summary": summary(e),
+                        "data": e.data} for e in events]}
+

@@ -213,31 +213,25 @@ def _people(matrix: Matrix) -> Iterator[Problem]:
                               "route to a role or team that outlives staff changes", "L409", level="warning")
     texts: list[tuple[tuple[Any, ...], str]] = [(("roles", rid, "where"), r.where) for rid, r in model.roles.items()]
     for sid, sev in model.severities.items():
-        texts += [(("severities", sid, "routing", "steps", j, "action"), s.action)
-                  for j, s in enumerate(sev.routing.steps)]
+        texts += [(("severities", sid, "routing", "steps", j, "action"), s.action) for j,
+                  s in enumerate(sev.routing.steps)]
     texts += [(("routes", i, "reason"), r.reason) for i, r in enumerate(model.routes)]
     for path, text in texts:
         m = _EMAIL.search(text)
         if m:
-            yield doc.problem(
-                path,
-                f"`{m.group()}` looks like a person's address: name a role or a shared queue",
-                "L409",
-                level="warning",
-            )
+            yield doc.problem(path, f"`{m.group()}` looks like a person's address: name a role or a shared queue",
+                              "L409", level="warning")
 
 
 def _exceptions(matrix: Matrix, today: date) -> Iterator[Problem]:
     doc, model = matrix.doc, matrix.model
     for i, exc in enumerate(model.exceptions):
         if exc.expires is None:
-            yield doc.problem(
-                ("exceptions", i), f"exception `{exc.id}` has no `expires` date: exceptions are time-bound", "L410"
-            )
+            yield doc.problem(("exceptions", i),
+                              f"exception `{exc.id}` has no `expires` date: exceptions are time-bound", "L410")
         elif exc.expires < today:
-            yield doc.problem(
-                ("exceptions", i, "expires"), f"exception `{exc.id}` expired on {exc.expires}", "L411", level="warning"
-            )
+            yield doc.problem(("exceptions", i, "expires"), f"exception `{exc.id}` expired on {exc.expires}",
+                              "L411", level="warning")
         if exc.approver is None:
             yield doc.problem(("exceptions", i), f"exception `{exc.id}` has no `approver`", "L410")
     info = model.matrix
@@ -268,12 +262,8 @@ def _display_text(matrix: Matrix) -> Iterator[Problem]:
         if has_unsafe(text):
             problem = matrix.doc.problem(path, "control or direction-changing character in displayed text", "L413")
         elif _MARKUP.search(text):
-            problem = matrix.doc.problem(
-                path,
-                f"`{_MARKUP.search(text).group()}` looks like terminal markup; "  # type: ignore[union-attr]
-                "displayed text must be plain",
-                "L413",
-            )
+            problem = matrix.doc.problem(path, f"`{_MARKUP.search(text).group()}` looks like terminal markup; "  # type: ignore[union-attr]
+                                         "displayed text must be plain", "L413")
         else:
             continue
         if (problem.line, problem.column) not in seen:
@@ -294,12 +284,8 @@ def _examples(matrix: Matrix) -> Iterator[Problem]:
         exp = ex.expect
         if result.level != exp.severity:
             reasons = ", ".join(result.computed.rules)
-            yield doc.problem(
-                ("examples", i, "expect", "severity"),
-                f"example `{ex.name}`: expected severity "
-                f"{exp.severity}, the matrix gives {result.level} (by {reasons})",
-                "L414",
-            )
+            yield doc.problem(("examples", i, "expect", "severity"), f"example `{ex.name}`: expected severity "
+                              f"{exp.severity}, the matrix gives {result.level} (by {reasons})", "L414")
         if exp.owner is not None and result.owner != exp.owner:
             yield doc.problem(
                 ("examples", i, "expect", "owner"),
@@ -309,13 +295,9 @@ def _examples(matrix: Matrix) -> Iterator[Problem]:
         if exp.routes is not None:
             got = sorted({role for _, role, _ in result.routes})
             if got != sorted(set(exp.routes)):
-                yield doc.problem(
-                    ("examples", i, "expect", "routes"),
-                    f"example `{ex.name}`: expected routes to "
-                    f"{', '.join(sorted(set(exp.routes))) or 'nobody'}, the matrix routes to "
-                    f"{', '.join(got) or 'nobody'}",
-                    "L414",
-                )
+                yield doc.problem(("examples", i, "expect", "routes"), f"example `{ex.name}`: expected routes to "
+                                  f"{', '.join(sorted(set(exp.routes))) or 'nobody'}, the matrix routes to "
+                                  f"{', '.join(got) or 'nobody'}", "L414")
 
 
 def github(problem: Problem) -> str:

@@ -45,12 +45,10 @@ class ExportMapping(Model):
     description: str = ""
     shape: Literal["tickets", "events"]
     columns: dict[str, str | list[str]] = Field(description="triage field -> export column (a list is joined with /)")
-    offsets: dict[str, Offset] = Field(
-        default_factory=dict, description="times given as minutes or hours after another"
-    )
-    reassignments_from: str | None = Field(
-        default=None, description="a column counting teams visited (reassignments + 1)"
-    )
+    offsets: dict[str, Offset] = Field(default_factory=dict,
+                                       description="times given as minutes or hours after another")
+    reassignments_from: str | None = Field(default=None,
+                                           description="a column counting teams visited (reassignments + 1)")
     list_separator: str = ";"
     tag_separator: str | None = None
     severity: dict[str, int] = Field(default_factory=dict, description="the export's priority words -> severity level")
@@ -61,8 +59,7 @@ class ExportMapping(Model):
     escalated_after_first: bool = False
     reassignment: Literal["events", "actor_change"] = "events"
     time_spent_unit: Literal["seconds", "minutes", "hours"] = Field(
-        default="minutes", description="unit of a plain number in the time_spent column (h:mm is read as such)"
-    )
+        default="minutes", description="unit of a plain number in the time_spent column (h:mm is read as such)")
 
 
 @dataclass(slots=True)
@@ -177,11 +174,8 @@ class BadRow:
 
 
 def builtin_mappings() -> list[str]:
-    return sorted(
-        p.name.removesuffix(".yaml")
-        for p in resources.files("triage").joinpath("data/mappings").iterdir()
-        if p.name.endswith(".yaml")
-    )
+    return sorted(p.name.removesuffix(".yaml") for p in resources.files("triage").joinpath("data/mappings").iterdir()
+                  if p.name.endswith(".yaml"))
 
 
 def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
@@ -194,9 +188,8 @@ def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
     elif "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
         source, data = name_or_path, read(name_or_path)
     else:
-        raise InputError(
-            f"unknown mapping `{name_or_path}` (built in: {', '.join(builtin_mappings())}; or a YAML file)"
-        )
+        raise InputError(f"unknown mapping `{name_or_path}` "
+                         f"(built in: {', '.join(builtin_mappings())}; or a YAML file)")
     _, mapping, problems = parse_model(data, source, ExportMapping, "export mapping")
     if mapping is None:
         raise MatrixError(problems)
@@ -229,15 +222,8 @@ class TimeReader:
 class Reader:
     """Turns rows of one export into Tickets (and BadRows), by a mapping."""
 
-    def __init__(
-        self,
-        mapping: ExportMapping,
-        *,
-        levels: set[int],
-        questions: Iterable[str],
-        packet_fields: Iterable[str],
-        zone: tzinfo,
-    ) -> None:
+    def __init__(self, mapping: ExportMapping, *, levels: set[int], questions: Iterable[str],
+                 packet_fields: Iterable[str], zone: tzinfo) -> None:
         self.mapping = mapping
         self.levels = levels
         self.questions = tuple(questions)
@@ -376,9 +362,8 @@ class Reader:
             out = []
             for i, text in enumerate(self._clean(cells)):
                 try:
-                    out.append(
-                        [] if text is None else [self.time(u) for u in (u.strip() for u in text.split(separator)) if u]
-                    )
+                    parts = [] if text is None else (u.strip() for u in text.split(separator))
+                    out.append([self.time(u) for u in parts if u])
                 except ValueError:
                     fail(i, f"updates: `{text}` holds something that is not a time")
                     out.append([])
@@ -387,9 +372,8 @@ class Reader:
                 moments.sort()
         return out
 
-    def _stretch(
-        self, lines: list[int], rows: list[Any], bad: list[BadRow], header: list[str] | None
-    ) -> Iterator[Batch | BadRow]:
+    def _stretch(self, lines: list[int], rows: list[Any], bad: list[BadRow],
+                 header: list[str] | None) -> Iterator[Batch | BadRow]:
         """One stretch of rows (cell lists under `header`, or dicts), field by field; a row's error is the first
         its fields give, in field order."""
         n = len(rows)
@@ -621,14 +605,8 @@ class Reader:
     def _fold(self, ref: str, state: dict[str, Any]) -> Ticket:
         events = sorted(state["events"], key=lambda e: e[0])
         created = next((at for at, kinds, _, _ in events if "created" in kinds), events[0][0])
-        ticket = Ticket(
-            ref,
-            state["level"],
-            state["line"],
-            created,
-            account=state["account"],
-            tags=[t.strip() for t in state["tags"]],
-        )
+        ticket = Ticket(ref, state["level"], state["line"], created, account=state["account"],
+                        tags=[t.strip() for t in state["tags"]])
         previous_actor = None
         for at, kinds, actor, _ in events:
             for kind in kinds:
@@ -814,9 +792,8 @@ def _text(value: Any) -> str:
 
 def sniff(header_line: bytes) -> str:
     """The built-in mapping a CSV header looks like, for `--mapping` left out."""
-    names = {
-        c.strip().lstrip("\ufeff") for c in next(csv.reader(io.StringIO(header_line.decode("utf-8", "replace"))), [])
-    }
+    names = {c.strip().lstrip("\ufeff") for c in next(csv.reader(io.StringIO(header_line.decode("utf-8", "replace"))),
+                                                      [])}
     if {"ticket", "at", "event"} <= names:
         return "generic-events"
     if {"case:concept:name", "time:timestamp"} <= names:

@@ -6,22 +6,23 @@ from typing import Any
 
 from triage.errors import AnswerError
 
-_YES = {"yes", "y", "true", "1"}
-_NO = {"no", "n", "false", "0"}
+_YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 
 
 def parse_answer(qid: str, kind: str, choices: tuple[str, ...], raw: Any) -> Any:
     """Turn a raw answer into its canonical value: bool, a choice id, or a tuple of choice ids."""
     if kind == "yes_no":
-        if isinstance(raw, bool):
+        if raw is True or raw is False:
             return raw
-        if isinstance(raw, str) and raw.strip().lower() in _YES | _NO:
-            return raw.strip().lower() in _YES
-        raise AnswerError(f"`{qid}` takes yes or no, not {_show(raw)}")
+        found = _YES_NO.get(raw.strip().lower()) if isinstance(raw, str) else None
+        if found is None:
+            raise AnswerError(f"`{qid}` takes yes or no, not {_show(raw)}")
+        return found
     if kind == "one_of":
-        if isinstance(raw, str) and raw.strip() in choices:
-            return raw.strip()
-        raise AnswerError(f"`{qid}` takes one of: {', '.join(choices)}; not {_show(raw)}")
+        value = raw.strip() if isinstance(raw, str) else None
+        if value not in choices:
+            raise AnswerError(f"`{qid}` takes one of: {', '.join(choices)}; not {_show(raw)}")
+        return value
     if raw is None:
         items: list[Any] = []
     elif isinstance(raw, str):

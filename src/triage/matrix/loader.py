@@ -18,7 +18,7 @@ from triage.errors import AnswerError, MatrixError, Problem
 from triage.matrix import calendars as cal
 from triage.matrix.answers import parse_answer
 from triage.matrix.conditions import normalise
-from triage.matrix.model import Calendar, MatrixModel, Route, Severity, SeverityRule
+from triage.matrix.model import Calendar, MatrixModel, Question, Route, Severity, SeverityRule
 from triage.matrix.yamlsafe import Document
 
 TEMPLATE_STAGES = ("under_review", "escalated", "update", "internal_update", "resolved")
@@ -88,6 +88,11 @@ class Matrix:
     def role_name(self, role: str) -> str:
         spec = self.model.roles.get(role)
         return spec.name if spec else role
+
+    @functools.cached_property
+    def questionnaire(self) -> tuple[tuple[Question, tuple[str, tuple[str, ...]], dict[str, Any] | None], ...]:
+        """Each question in order, with its kind and choices and the condition of when it is asked (None: always)."""
+        return tuple((q, self.kinds[q.id], self.applies.get(q.id)) for q in self.model.questions)
 
     @functools.cached_property
     def severity_inputs(self) -> tuple[str, ...]:
@@ -215,14 +220,8 @@ def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Probl
             problems.append(doc.problem(loc[:-1], f"missing required key `{loc[-1]}` in {where_missing}", "M203",
                                         key=True))
         elif kind == "string_pattern_mismatch":
-            problems.append(
-                doc.problem(
-                    loc,
-                    f"{where}: `{err['input']}` is not a valid id "
-                    "(lowercase letters, digits and _, starting with a letter)",
-                    "M204",
-                )
-            )
+            problems.append(doc.problem(loc, f"{where}: `{err['input']}` is not a valid id "
+                                             "(lowercase letters, digits and _, starting with a letter)", "M204"))
         else:
             shown = err.get("input")
             got = f" (got {type(shown).__name__} `{shown}`)" if isinstance(shown, str | int | float | bool) else ""
@@ -503,5 +502,5 @@ def _placeholders(text: str) -> list[str]:
         if name:
             names.append(name)
         elif m.group("invalid") is not None:
-            names.append(text[m.start() : m.start() + 12].split()[0])
+            names.append(text[m.start():m.start() + 12].split()[0])
     return names

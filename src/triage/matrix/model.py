@@ -61,9 +61,8 @@ class MatrixInfo(Model):
 class Holiday(Model):
     date: date
     name: str = ""
-    hours: str | None = Field(
-        default=None, description='open hours on a partial day, e.g. "09:00-13:00"; none = closed'
-    )
+    hours: str | None = Field(default=None,
+                              description='open hours on a partial day, e.g. "09:00-13:00"; none = closed')
 
 
 class HolidaySource(Model):
@@ -74,9 +73,8 @@ class HolidaySource(Model):
 class Calendar(Model):
     kind: Literal["always", "weekly"]
     timezone: str | None = None
-    hours: dict[str, str] = Field(
-        default_factory=dict, description='day or day range -> "HH:MM-HH:MM" (several comma-separated)'
-    )
+    hours: dict[str, str] = Field(default_factory=dict,
+                                  description='day or day range -> "HH:MM-HH:MM" (several comma-separated)')
     holidays: list[Holiday] = Field(default_factory=list)
     public_holidays: HolidaySource | None = None
 
@@ -178,9 +176,8 @@ class PacketField(Model):
     label: str
     help: str = ""
     filled_from: Literal["severity", "ticket"] | None = None
-    stage: Literal["triage", "resolution"] = Field(
-        default="triage", description="asked at triage, or filled at closure"
-    )
+    stage: Literal["triage", "resolution"] = Field(default="triage",
+                                                   description="asked at triage, or filled at closure")
 
 
 class HandoffPoint(Model):

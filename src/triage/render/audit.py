@@ -103,12 +103,8 @@ def findings(data: dict[str, Any], *, limit: int = 10) -> list[tuple[str, list[s
     lines += [f"{x['id']}: {x['problem']}" for x in e["matrix"]]
     out.append(("Exceptions", lines or ["No tickets under an exception; no exception of the matrix is expired."]))
     if data["unreadable_rows"]:
-        out.append(
-            (
-                f"Unreadable rows ({data['tickets']['unreadable']})",
-                [f"line {r['line']}: {r['reason']}" for r in data["unreadable_rows"][:limit]],
-            )
-        )
+        out.append((f"Unreadable rows ({data['tickets']['unreadable']})",
+                    [f"line {r['line']}: {r['reason']}" for r in data["unreadable_rows"][:limit]]))
     return out
 
 
@@ -116,10 +112,8 @@ def summary(data: dict[str, Any]) -> str:
     t = data["tickets"]
     p = data["period"]
     span = f", created {p['first_ticket'][:10]} to {p['last_ticket'][:10]}" if p["first_ticket"] else ""
-    return (
-        f"{t['audited']:,} tickets audited{span} ({t['read']:,} read, {t['unreadable']:,} unreadable rows); "
-        f"{len(data['breaches']):,} breaches, against {data['matrix']['name']} {data['matrix']['version']}."
-    )
+    return (f"{t['audited']:,} tickets audited{span} ({t['read']:,} read, {t['unreadable']:,} unreadable rows); "
+            f"{len(data['breaches']):,} breaches, against {data['matrix']['name']} {data['matrix']['version']}.")
 
 
 def text(data: dict[str, Any], *, limit: int = 10) -> Any:
@@ -129,26 +123,13 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
     from rich.text import Text
 
     parts: list[Any] = [Text(visible(summary(data)), style="bold")]
-    table = Table(
-        box=box.SIMPLE_HEAD, title="Targets against actuals", title_justify="left", title_style="bold", padding=(0, 1)
-    )
-    for h, justify in (
-        ("Sev", "left"),
-        ("Target", "left"),
-        ("Met", "right"),
-        ("Share", "left"),
-        ("Median", "right"),
-        ("p90", "right"),
-        ("Target", "right"),
-    ):
+    table = Table(box=box.SIMPLE_HEAD, title="Targets against actuals", title_justify="left", title_style="bold",
+                  padding=(0, 1))
+    for h, justify in (("Sev", "left"), ("Target", "left"), ("Met", "right"), ("Share", "left"), ("Median", "right"),
+                       ("p90", "right"), ("Target", "right")):
         table.add_column(h, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    short = {
-        "Acknowledge": "Acknowledge",
-        "Assign owner": "Assign",
-        "Escalate": "Escalate",
-        "Resolve": "Resolve",
-        "Update cadence": "Updates",
-    }
+    short = {"Acknowledge": "Acknowledge", "Assign owner": "Assign", "Escalate": "Escalate", "Resolve": "Resolve",
+             "Update cadence": "Updates"}
     for row in rows(data):
         share = None if row[3] == "-" else float(row[3].rstrip("%")) / 100
         colour = "green" if (share or 0) >= 0.9 else "yellow" if (share or 0) >= 0.7 else "red"
@@ -162,21 +143,13 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
     parts.append(table)
     if data["breaches"]:
         worst = sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]
-        breaches = Table(
-            box=box.SIMPLE_HEAD,
-            title=f"Worst breaches (of {len(data['breaches']):,})",
-            title_justify="left",
-            title_style="bold",
-        )
+        breaches = Table(box=box.SIMPLE_HEAD, title=f"Worst breaches (of {len(data['breaches']):,})",
+                         title_justify="left", title_style="bold")
         for h in ("Ticket", "Sev", "Target", "Late"):
             breaches.add_column(h)
         for b in worst:
-            breaches.add_row(
-                Text(visible(one_line(b["ticket"]))),
-                Text(str(b["severity"])),
-                Text(NAMES[b["target"]]),
-                Text(_mins(b["late_minutes"])),
-            )
+            breaches.add_row(Text(visible(one_line(b["ticket"]))), Text(str(b["severity"])), Text(NAMES[b["target"]]),
+                             Text(_mins(b["late_minutes"])))
         parts.append(breaches)
     dist = data["acknowledge_distribution"]
     if any(d["tickets"] for d in dist):
@@ -193,30 +166,15 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
 
 
 def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
-    out = [
-        "# Escalation audit",
-        "",
-        md(summary(data)),
-        "",
-        "## Targets against actuals",
-        "",
-        "| " + " | ".join(HEAD) + " |",
-        "|" + "---|" * len(HEAD),
-    ]
+    out = ["# Escalation audit", "", md(summary(data)), "", "## Targets against actuals", "",
+           "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     out += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows(data)]
     if data["breaches"]:
-        out += [
-            "",
-            f"## Worst breaches (of {len(data['breaches']):,})",
-            "",
-            "| Ticket | Severity | Target | Due | Actual | Late |",
-            "|---|---|---|---|---|---|",
-        ]
+        out += ["", f"## Worst breaches (of {len(data['breaches']):,})", "",
+                "| Ticket | Severity | Target | Due | Actual | Late |", "|---|---|---|---|---|---|"]
         for b in sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]:
-            out.append(
-                f"| {md(one_line(b['ticket']))} | {b['severity']} | {NAMES[b['target']]} | {b['due']} | "
-                f"{b['actual']} | {_mins(b['late_minutes'])} |"
-            )
+            out.append(f"| {md(one_line(b['ticket']))} | {b['severity']} | {NAMES[b['target']]} | {b['due']} | "
+                       f"{b['actual']} | {_mins(b['late_minutes'])} |")
     for title, lines in findings(data, limit=limit):
         out += ["", f"## {md(title)}", ""] + [f"- {md(one_line(line))}" for line in lines]
     return "\n".join(out) + "\n"
@@ -234,11 +192,9 @@ def _svg_bars(items: Sequence[tuple[str, float | None]], *, width: int = 560, un
         w = 0 if value is None else (width - label_w - 70) * (value / scale)
         colour = "#2e7d32" if unit != "%" or (value or 0) >= 0.9 else "#f9a825" if (value or 0) >= 0.7 else "#c62828"
         shown = "-" if value is None else (f"{value * 100:.0f}%" if unit == "%" else f"{value:,.0f}")
-        parts.append(
-            f'<text x="0" y="{y + 17}" font-size="13">{html.escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="16" fill="{colour}"/>'
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" font-size="13">{shown}</text>'
-        )
+        parts.append(f'<text x="0" y="{y + 17}" font-size="13">{html.escape(label)}</text>'
+                     f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="16" fill="{colour}"/>'
+                     f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" font-size="13">{shown}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -281,15 +237,11 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
     out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows(data)]
     out.append("</tbody></table>")
     if data["breaches"]:
-        out.append(
-            f"<h2>Worst breaches (of {len(data['breaches']):,})</h2><table><thead><tr><th>Ticket</th>"
-            "<th>Severity</th><th>Target</th><th>Due</th><th>Actual</th><th>Late</th></tr></thead><tbody>"
-        )
+        out.append(f"<h2>Worst breaches (of {len(data['breaches']):,})</h2><table><thead><tr><th>Ticket</th>"
+                   "<th>Severity</th><th>Target</th><th>Due</th><th>Actual</th><th>Late</th></tr></thead><tbody>")
         for b in sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]:
-            out.append(
-                f"<tr><td>{e(b['ticket'])}</td><td>{b['severity']}</td><td>{e(NAMES[b['target']])}</td>"
-                f"<td>{e(b['due'])}</td><td>{e(b['actual'])}</td><td>{e(_mins(b['late_minutes']))}</td></tr>"
-            )
+            out.append(f"<tr><td>{e(b['ticket'])}</td><td>{b['severity']}</td><td>{e(NAMES[b['target']])}</td>"
+                       f"<td>{e(b['due'])}</td><td>{e(b['actual'])}</td><td>{e(_mins(b['late_minutes']))}</td></tr>")
         out.append("</tbody></table>")
     for title, lines in findings(data, limit=limit):
         out.append(f"<h2>{e(title)}</h2><ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>")
@@ -299,6 +251,5 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
 
 def output(data: dict[str, Any]) -> Output:
     """The audit report in every format `triage audit` offers."""
-    return Output(
-        data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data), "html": lambda: page(data)}
-    )
+    return Output(data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data),
+                                                         "html": lambda: page(data)})

@@ -344,15 +344,13 @@ def page(data: dict[str, Any]) -> str:
             )
         out.append("</tbody></table>")
         for w in data["what_if"]:
-            out.append(
-                f"<h3>{e(w['change'])}</h3><ul>" + "".join(f"<li>{e(line)}</li>" for line in what_if_lines(w)) + "</ul>"
-            )
+            out.append(f"<h3>{e(w['change'])}</h3><ul>" + "".join(f"<li>{e(line)}</li>" for line in what_if_lines(w))
+                       + "</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
 def output(data: dict[str, Any]) -> Output:
     """The capacity report in every format `triage capacity` offers."""
-    return Output(
-        data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data), "html": lambda: page(data)}
-    )
+    return Output(data, text=lambda: text(data), bodies={"markdown": lambda: markdown(data),
+                                                         "html": lambda: page(data)})

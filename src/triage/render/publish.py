@@ -104,25 +104,20 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
         res = t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else "")
         rows.append([f"{lvl.level} {lvl.spec.label}", t.calendar + (" (business hours count)" if business else ""),
                      span(t.acknowledge), span(t.assign_owner), span(t.escalate), _cadence(t.update_every, span), res])
-    blocks += [
-        Heading(2, "Response targets"),
-        Table(["Severity", "Calendar", "Acknowledge", "Assign owner", "Escalate by", "Updates", "Resolution"], rows),
-        Heading(3, "Calendars"),
-    ]
+    blocks += [Heading(2, "Response targets"),
+               Table(["Severity", "Calendar", "Acknowledge", "Assign owner", "Escalate by", "Updates", "Resolution"],
+                     rows),
+               Heading(3, "Calendars")]
     cal_items = []
     for cid, spec in m.calendars.items():
         text = f"{cid}: {matrix.calendars[cid].describe()}"
-        closed = [
-            f"{h.date.isoformat()} {h.name}" + (f" (open {h.hours})" if h.hours else " (closed)")
-            for h in spec.holidays
-            if h.date >= today
-        ]
+        closed = [f"{h.date.isoformat()} {h.name}" + (f" (open {h.hours})" if h.hours else " (closed)")
+                  for h in spec.holidays if h.date >= today]
         if closed:
             text += ". Holidays ahead: " + "; ".join(closed)
         if spec.public_holidays:
             text += f". Public holidays of {spec.public_holidays.country}" + (
-                f"-{spec.public_holidays.subdivision}" if spec.public_holidays.subdivision else ""
-            )
+                f"-{spec.public_holidays.subdivision}" if spec.public_holidays.subdivision else "")
         cal_items.append(text)
     blocks.append(Bullets(cal_items))
 
@@ -137,121 +132,65 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
         when = describe_condition(matrix, matrix.applies[q.id]) if q.id in matrix.applies else "always"
         note = " Routing only; never changes severity." if q.affects == "routing" else ""
         qrows.append([q.id, q.ask, answers, when, q.help + note])
-    blocks += [
-        Heading(2, "Triage questions"),
-        Table(["Id", "Question", "Answers", "Asked when", "Help"], qrows),
-        Heading(2, "How severity is decided"),
-        Para("Each rule sets a minimum severity; the most severe rule that matches wins."),
-        Table(
-            ["Rule", "When", "At least", "Why"],
-            [[r.id, describe_condition(matrix, c), str(r.at_least), r.because] for r, c in matrix.severity_rules],
-        ),
-        Heading(2, "Routing and escalation"),
-    ]
+    blocks += [Heading(2, "Triage questions"), Table(["Id", "Question", "Answers", "Asked when", "Help"], qrows),
+               Heading(2, "How severity is decided"),
+               Para("Each rule sets a minimum severity; the most severe rule that matches wins."),
+               Table(["Rule", "When", "At least", "Why"],
+                     [[r.id, describe_condition(matrix, c), str(r.at_least), r.because]
+                      for r, c in matrix.severity_rules]),
+               Heading(2, "Routing and escalation")]
     for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
         r = lvl.spec.routing
-        blocks += [
-            Heading(3, f"Severity {lvl.level}: {lvl.spec.label}"),
-            Para(
-                f"Received by {role(r.receives)}; severity approved by {role(r.approves)}; "
-                f"owned after the handoff by {role(r.owner)}."
-            ),
-            Table(["After", "Role", "Action"], [[human_duration(s.after), role(s.role), s.action] for s in r.steps]),
-        ]
+        blocks += [Heading(3, f"Severity {lvl.level}: {lvl.spec.label}"),
+                   Para(f"Received by {role(r.receives)}; severity approved by {role(r.approves)}; "
+                        f"owned after the handoff by {role(r.owner)}."),
+                   Table(["After", "Role", "Action"],
+                         [[human_duration(s.after), role(s.role), s.action] for s in r.steps])]
         if r.notify:
             blocks.append(Bullets([f"Tell {role(n.role)}: {n.when}" for n in r.notify]))
-    blocks += [
-        Heading(2, "Cross-functional routes"),
-        Table(
-            ["Route", "When", "Brings in", "Why"],
-            [
-                [rt.id, describe_condition(matrix, c), role(rt.role) + (" (told)" if rt.notify else ""), rt.reason]
-                for rt, c in matrix.routes
-            ],
-        ),
-        Heading(2, "Roles"),
-        Table(["Id", "Role", "Reached at"], [[rid, r.name, r.where] for rid, r in m.roles.items()]),
-        Heading(2, "Communication"),
-        Para(
-            f"Internal updates are posted by {role(m.communication.internal_updates.posted_by)} in "
-            f"{m.communication.internal_updates.where}."
-        ),
-    ]
-    titles = {
-        "under_review": "While the severity is under review",
-        "escalated": "When the ticket is escalated",
-        "update": "Each customer update",
-        "internal_update": "Each internal update",
-        "resolved": "At resolution",
-    }
+    blocks += [Heading(2, "Cross-functional routes"),
+               Table(["Route", "When", "Brings in", "Why"],
+                     [[rt.id, describe_condition(matrix, c), role(rt.role) + (" (told)" if rt.notify else ""),
+                       rt.reason] for rt, c in matrix.routes]),
+               Heading(2, "Roles"),
+               Table(["Id", "Role", "Reached at"], [[rid, r.name, r.where] for rid, r in m.roles.items()]),
+               Heading(2, "Communication"),
+               Para(f"Internal updates are posted by {role(m.communication.internal_updates.posted_by)} in "
+                    f"{m.communication.internal_updates.where}.")]
+    titles = {"under_review": "While the severity is under review", "escalated": "When the ticket is escalated",
+              "update": "Each customer update", "internal_update": "Each internal update", "resolved": "At resolution"}
     for stage, text in m.communication.templates.items():
         blocks += [Heading(3, titles.get(stage, stage)), Pre(text)]
-    blocks += [
-        Heading(2, "Handoff packet"),
-        Para("Every handoff carries these fields; missing ones are named."),
-        Bullets(
-            [
-                f.label + (" (at closure)" if f.stage == "resolution" else "") + (f": {f.help}" if f.help else "")
-                for f in m.handoff_packet
-            ]
-        ),
-    ]
+    blocks += [Heading(2, "Handoff packet"), Para("Every handoff carries these fields; missing ones are named."),
+               Bullets([f.label + (" (at closure)" if f.stage == "resolution" else "")
+                        + (f": {f.help}" if f.help else "") for f in m.handoff_packet])]
     if m.handoff_points:
         labels = {f.id: f.label for f in m.handoff_packet}
-        blocks += [
-            Heading(3, "Handoff points"),
-            Table(
-                ["Handoff", "To", "Must carry"],
-                [
-                    [p.label, ", ".join(role(r) for r in p.to), ", ".join(labels[f] for f in p.requires)]
-                    for p in m.handoff_points
-                ],
-            ),
-        ]
-    blocks += [
-        Heading(2, "Closing the loop"),
-        Bullets([c.item + (" (if known)" if c.optional else "") for c in m.closure_checklist], numbered=True),
-        Heading(2, "Exceptions in force"),
-    ]
+        blocks += [Heading(3, "Handoff points"),
+                   Table(["Handoff", "To", "Must carry"],
+                         [[p.label, ", ".join(role(r) for r in p.to), ", ".join(labels[f] for f in p.requires)]
+                          for p in m.handoff_points])]
+    blocks += [Heading(2, "Closing the loop"),
+               Bullets([c.item + (" (if known)" if c.optional else "") for c in m.closure_checklist], numbered=True),
+               Heading(2, "Exceptions in force")]
     live = [e for e in m.exceptions if e.expires is None or e.expires >= today]
     if live:
-        blocks.append(
-            Table(
-                ["Exception", "Scope", "Changes", "Reason", "Approver", "Expires"],
-                [
-                    [
-                        e.id,
-                        _scope(e),
-                        _changes(e),
-                        e.reason,
-                        role(e.approver) if e.approver else "none",
-                        e.expires.isoformat() if e.expires else "never",
-                    ]
-                    for e in live
-                ],
-            )
-        )
+        blocks.append(Table(["Exception", "Scope", "Changes", "Reason", "Approver", "Expires"],
+                            [[e.id, _scope(e), _changes(e), e.reason, role(e.approver) if e.approver else "none",
+                              e.expires.isoformat() if e.expires else "never"] for e in live]))
     else:
         blocks.append(Para("None."))
-    blocks += [
-        Heading(2, "Keeping this matrix current"),
-        Para(f"{role(info.owner)} owns this document and reviews it every {info.review_every_days} days."),
-        Heading(3, "Review it early when"),
-        Bullets(list(info.review_triggers)),
-        Heading(3, "Maintenance checklist"),
-        Bullets(list(info.maintenance_checklist), numbered=True),
-    ]
+    blocks += [Heading(2, "Keeping this matrix current"),
+               Para(f"{role(info.owner)} owns this document and reviews it every {info.review_every_days} days."),
+               Heading(3, "Review it early when"), Bullets(list(info.review_triggers)),
+               Heading(3, "Maintenance checklist"), Bullets(list(info.maintenance_checklist), numbered=True)]
     return blocks
 
 
 def _scope(e: Any) -> str:
     s = e.scope
-    parts = [
-        f"account {s.account}" if s.account else "",
-        f"segment {s.segment}" if s.segment else "",
-        f"from {s.starts.isoformat()}" if s.starts else "",
-        f"until {s.ends.isoformat()}" if s.ends else "",
-    ]
+    parts = [f"account {s.account}" if s.account else "", f"segment {s.segment}" if s.segment else "",
+             f"from {s.starts.isoformat()}" if s.starts else "", f"until {s.ends.isoformat()}" if s.ends else ""]
     return ", ".join(p for p in parts if p) or "everyone"
 
 
@@ -357,8 +296,5 @@ def to_rich(blocks: list[Block]) -> Any:
 def output(matrix: Matrix, *, today: date) -> Output:
     """The published matrix in every format `triage show` offers."""
     blocks = document(matrix, today=today)
-    return Output(
-        None,
-        text=lambda: to_rich(blocks),
-        bodies={"markdown": lambda: to_markdown(blocks), "html": lambda: to_html(blocks, matrix.model.matrix.name)},
-    )
+    return Output(None, text=lambda: to_rich(blocks), bodies={
+        "markdown": lambda: to_markdown(blocks), "html": lambda: to_html(blocks, matrix.model.matrix.name)})

@@ -1,15 +1,11 @@
-"""One triage result as text (rich), Markdown or JSON; results go to stdout, the rest to stderr."""
+"""One triage result as text (rich), Markdown or JSON; results go to stdout, the rest to stderr. Like every
+renderer, it imports rich in the functions that draw, so that a command pays for rich only when it prints to a
+terminal (the interactive triage shows its first question sooner)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-
-from rich import box
-from rich.console import Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from triage.engine.decide import Result, local_time
 from triage.matrix.durations import human_duration
@@ -17,12 +13,12 @@ from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
 
-SEVERITY_STYLE = {
-    1: "bold white on red",
-    2: "bold black on dark_orange",
-    3: "bold black on yellow",
-    4: "bold black on green",
-}
+if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.text import Text
+
+SEVERITY_STYLE = {1: "bold white on red", 2: "bold black on dark_orange", 3: "bold black on yellow",
+                  4: "bold black on green"}
 TARGET_LABELS = {
     "acknowledge": "Acknowledge the customer",
     "assign_owner": "Assign an owner",
@@ -34,6 +30,8 @@ TARGET_LABELS = {
 
 def T(text: Any, style: str = "") -> Text:
     """Literal text: never parsed as markup, control characters shown escaped."""
+    from rich.text import Text
+
     return Text(visible(str(text)), style=style)
 
 
@@ -46,6 +44,12 @@ def relative(moment: datetime, now: datetime) -> str:
 
 def text(result: Result) -> Group:
     """The readable result for a terminal."""
+    from rich import box
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     m, sev = result.matrix, result.severity.spec
     def when(moment: datetime) -> str:
         return local_time(moment, result.display)
@@ -64,11 +68,8 @@ def text(result: Result) -> Group:
     body.append(Text("Why:", style="bold"))
     for rid in result.computed.rules:
         body.append(Text.assemble("  • ", T(rules[rid].because), T(f"  [{rid}]", "dim")))
-    parts: list[Any] = [
-        Panel(
-            Group(*body), title=T(m.model.matrix.name), subtitle=T(f"version {m.model.matrix.version}"), box=box.ROUNDED
-        )
-    ]
+    parts: list[Any] = [Panel(Group(*body), title=T(m.model.matrix.name),
+                              subtitle=T(f"version {m.model.matrix.version}"), box=box.ROUNDED)]
 
     targets = Table(title="Deadlines", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     targets.add_column("Target")
@@ -93,13 +94,8 @@ def text(result: Result) -> Group:
     for role, action, due in result.steps:
         steps.add_row(T(when(due)), T(m.role_name(role)), T(action))
     parts.append(steps)
-    parts.append(
-        Text.assemble(
-            ("Owner of the next step: ", "bold"),
-            T(m.role_name(result.owner)),
-            T(f" ({m.model.roles[result.owner].where})", "dim"),
-        )
-    )
+    parts.append(Text.assemble(("Owner of the next step: ", "bold"), T(m.role_name(result.owner)),
+                               T(f" ({m.model.roles[result.owner].where})", "dim")))
     if result.routes:
         parts.append(Text("Bring in:", style="bold"))
         for _, role, reason in result.routes:
@@ -108,9 +104,8 @@ def text(result: Result) -> Group:
         parts.append(Text("Tell:", style="bold"))
         for role, when_text in result.notices:
             parts.append(Text.assemble("  • ", T(m.role_name(role), "bold"), " - ", T(when_text)))
-    packet = Table(
-        title="Handoff packet", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold", show_header=False
-    )
+    packet = Table(title="Handoff packet", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold",
+                   show_header=False)
     packet.add_column("Field")
     packet.add_column("Value")
     labels = {f.id: f.label for f in m.model.handoff_packet}
@@ -149,18 +144,10 @@ def markdown(result: Result) -> str:
     for name, target in result.targets.items():
         within = human_duration(target.within, business=business) if target.within is not None else "-"
         lines.append(f"| {cell(TARGET_LABELS[name])} | {within} | {cell(when(target.due)) if target.due else '-'} |")
-    lines += [
-        "",
-        f"Measured on the `{sev.targets.calendar}` calendar.",
-        "",
-        "## Escalation path",
-        "",
-        "| By | Role | Action |",
-        "|---|---|---|",
-    ]
-    lines += [
-        f"| {cell(when(due))} | {cell(m.role_name(role))} | {cell(action)} |" for role, action, due in result.steps
-    ]
+    lines += ["", f"Measured on the `{sev.targets.calendar}` calendar.", "", "## Escalation path", "",
+              "| By | Role | Action |", "|---|---|---|"]
+    lines += [f"| {cell(when(due))} | {cell(m.role_name(role))} | {cell(action)} |" for role, action,
+              due in result.steps]
     lines += ["", f"Owner of the next step: **{md(m.role_name(result.owner))}**", ""]
     if result.routes:
         lines += (
@@ -170,9 +157,8 @@ def markdown(result: Result) -> str:
         lines += ["## Tell", ""] + [f"- **{md(m.role_name(r))}**: {md(w)}" for r, w in result.notices] + [""]
     labels = {f.id: f.label for f in m.model.handoff_packet}
     lines += ["## Handoff packet", "", "| Field | Value |", "|---|---|"]
-    lines += [
-        f"| {cell(labels[k])} | {cell(v) if v is not None else '**missing**'} |" for k, v in result.packet.items()
-    ]
+    lines += [f"| {cell(labels[k])} | {cell(v) if v is not None else '**missing**'} |" for k,
+              v in result.packet.items()]
     lines += ["", "## Update for the customer", "", *blockquote(result.update["customer"])]
     lines += ["", "## Internal update", "", *blockquote(result.update["internal"])]
     lines += [f"\n_Note: {md(n)}_" for n in result.notes]

@@ -5,11 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import Any
-
-from rich.console import Group
-from rich.panel import Panel
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from triage.engine.classify import csv_safe
 from triage.engine.decide import local_time
@@ -20,10 +16,16 @@ from triage.render.output import Output
 from triage.render.result import T, blockquote
 from triage.sanitize import markdown as md
 
+if TYPE_CHECKING:
+    from rich.panel import Panel
+    from rich.table import Table
+
 SCHEMA_VERSION = 1
 
 
 def panel(title: str, body: str) -> Panel:
+    from rich.panel import Panel
+
     return Panel(T(body), title=title, title_align="left")
 
 
@@ -34,10 +36,15 @@ def update(ticket: str, plan: UpdatePlan) -> Output:
                           *blockquote(plan.data["customer"]), "", "## Internal", "",
                           *blockquote(plan.data["internal"])]) + "\n"
     return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **plan.data},
-                  text=lambda: Group(panel("Update for the customer", plan.data["customer"]),
-                                     panel("Internal update", plan.data["internal"]),
-                                     T(verdict, "bold red" if plan.late else "bold")),
+                  text=lambda: update_panels(plan, verdict),
                   bodies={"markdown": lambda: markdown})
+
+
+def update_panels(plan: UpdatePlan, verdict: str) -> Any:
+    from rich.console import Group
+
+    return Group(panel("Update for the customer", plan.data["customer"]),
+                 panel("Internal update", plan.data["internal"]), T(verdict, "bold red" if plan.late else "bold"))
 
 
 def handoff(matrix: Matrix, ticket: str, role: str, data: dict[str, Any]) -> Output:
@@ -65,6 +72,8 @@ def history(states: list[tuple[TicketState, list[Event]]], *, one: bool) -> Outp
 
 
 def history_table(states: list[tuple[TicketState, list[Event]]], *, one: bool) -> Table:
+    from rich.table import Table
+
     if one:
         st, events = states[0]
         table = Table(title=f"{st.ticket}", title_justify="left")
