@@ -1,8 +1,8 @@
 """Benchmark: `triage audit` on a generated export of one million tickets, against a plain loop that only
 reads the same file with the same CSV reader; prints the time and peak memory of each.
 
-Run: .venv/bin/python bench/audit_bench.py [--tickets 1000000] [--jobs N] [--runs 3]
-Targets: no more than 4 x the plain loop's time, under 500 MB of memory (the audit's processes together).
+Run: .venv/bin/python bench/audit_bench.py [--tickets 1000000] [--runs 3]
+Targets: no more than 4 x the plain loop's time, under 500 MB of memory.
 """
 
 from __future__ import annotations
@@ -100,7 +100,6 @@ def measure(cmd: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--jobs", type=int, default=0, help="--jobs for triage audit (default: its own, one per CPU)")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,18 +110,16 @@ def main() -> None:
         print(f"generated {args.tickets:,} tickets ({export.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - started:.0f} s")
         audit = [TRIAGE, "audit", str(export), "--format", "json", "--matrix", str(ROOT / "matrix.yaml")]
-        runs: dict[str, list[tuple[float, float]]] = {"plain": [], "audit": [], "one": []}
+        runs: dict[str, list[tuple[float, float]]] = {"plain": [], "audit": []}
         for _ in range(args.runs):  # in turns, so that a change in the machine's load weighs on each alike
             runs["plain"].append(measure([sys.executable, str(plain), str(export)]))
-            runs["audit"].append(measure([*audit, "--jobs", str(args.jobs)] if args.jobs else audit))
-            runs["one"].append(measure([*audit, "--jobs", "1"]))
-        (t_plain, m_plain), (t_audit, m_audit), (t_one, m_one) = (
-            (statistics.median(t for t, _ in runs[k]), max(m for _, m in runs[k])) for k in ("plain", "audit", "one"))
+            runs["audit"].append(measure(audit))
+        (t_plain, m_plain), (t_audit, m_audit) = (
+            (statistics.median(t for t, _ in runs[k]), max(m for _, m in runs[k])) for k in ("plain", "audit"))
         print(f"median of {args.runs} runs taken in turns; memory: the highest peak")
         print(f"  plain CSV read loop        {t_plain:5.1f} s  {m_plain:6.0f} MB")
         print(f"  triage audit --format json {t_audit:5.1f} s  {m_audit:6.0f} MB  = {t_audit / t_plain:.1f} x the "
-              f"plain loop (target <= 4), memory target < 500 MB (all processes together)")
-        print(f"  the same with --jobs 1     {t_one:5.1f} s  {m_one:6.0f} MB  = {t_one / t_plain:.1f} x (one process)")
+              f"plain loop (target <= 4), memory target < 500 MB")
 
 
 if __name__ == "__main__":
