@@ -92,7 +92,7 @@ def test_text_output_has_every_part():
     result = triage("--no-input", "--at", AT, *OUTAGE)
     assert result.exit_code == 0
     out = result.stdout
-    for part in ("SEVERITY 1", "Critical", "Why:", "Deadlines", "in 15 min", "Escalation path",
+    for part in ("SEVERITY 1", "Critical", "Why:", "Deadlines", "overdue by", "Escalation path",
                  "Owner of the next step", "Bring in:", "Tell:", "Handoff packet", "Update for the customer",
                  "Internal update", "Fri 27 Nov 2026 05:15 EST"):
         assert part in out, part

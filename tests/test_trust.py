@@ -8,13 +8,14 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from triage.cli.app import app
 from triage.engine.history import History
 from triage.errors import UsageError
 
-from .conftest import MATRIX_PATH
+from .conftest import MATRIX_PATH, NEW_YORK
 
 runner = CliRunner()
 AT = "2026-11-27T10:00:00Z"
@@ -96,3 +97,93 @@ def test_two_agents_recording_one_ticket_at_once_cannot_both_succeed(tmp_path):
     assert any("already in the history" in outcome for outcome in outcomes)
     with History(path) as store:
         assert len(store.events("INC-RACE")) == 1
+
+
+@pytest.mark.parametrize(("at", "now", "expected"), [
+    # 01:30 EST on the day clocks go forward: a 30-minute target falls due at 03:00 EDT, 30 minutes later
+    ("2027-03-14T01:30:00-05:00", "2027-03-14T01:30:00-05:00", {"acknowledge": "in 15 min", "next_update": "in 30 min",
+                                                                "resolution": "in 4 h"}),
+    # 01:30 EDT, the first of the two 01:30s in November: due 01:00 EST, 30 minutes later, not "30 min ago"
+    ("2027-11-07T01:30:00-04:00", "2027-11-07T01:30:00-04:00", {"next_update": "in 30 min"}),
+    # triaged three hours ago: the acknowledgement is overdue, not "in 15 min"
+    ("2027-01-05T10:00:00-05:00", "2027-01-05T13:00:00-05:00", {"acknowledge": "overdue by 2 h 45 min"}),
+])
+def test_how_far_a_due_time_is_counts_elapsed_time_from_now(matrix, at, now, expected):
+    from rich.console import Console
+
+    from triage.engine.decide import parse_at, resolve_answers, triage
+    from triage.render.result import TARGET_LABELS, text
+
+    answers, skipped = resolve_answers(matrix, {"confirmed": "yes", "scope": "system_wide",
+                                                "impact": "service_unavailable", "workaround": "none",
+                                                "security": "no"})
+    zone = NEW_YORK
+    result = triage(matrix, answers, skipped=skipped, at=parse_at(at, zone))
+    console = Console(width=160, record=True, color_system=None)
+    console.print(text(result, now=parse_at(now, zone)))
+    shown = console.export_text()
+    for name, words in expected.items():
+        row = next(line for line in shown.splitlines() if TARGET_LABELS[name] in line or
+                   (name == "resolution" and "Resolution:" in line))
+        assert words in row, (name, row)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("2027-03-14T02:30", "2027-03-14T02:30:00 does not exist in America/New_York"),
+    ("2027-11-07T01:30", "write 2027-11-07T01:30:00-04:00 or 2027-11-07T01:30:00-05:00"),
+])
+def test_a_local_time_the_zone_skips_or_repeats_is_refused(text, message):
+    result = runner.invoke(app, ["ask", "--matrix", str(MATRIX_PATH), "--no-input", "--no-record", "--at", text,
+                                 *ANSWERS])
+    assert result.exit_code == 1 and message in result.stderr
+
+
+def test_a_step_before_the_tickets_latest_is_refused(tmp_path):
+    history = str(tmp_path / "h.sqlite3")
+    common = ["--matrix", str(MATRIX_PATH), "--history", history]
+    opened = runner.invoke(app, ["ask", *common, "--no-input", "--ticket", "INC-E", "--at", "2026-12-01T10:00",
+                                 *ANSWERS])
+    assert opened.exit_code == 0, opened.stderr
+    early = runner.invoke(app, ["close", "INC-E", *common, "--at", "2026-11-01T10:00", "--item", "impact_ended=yes",
+                                "--item", "final_message=yes"])
+    assert early.exit_code == 2
+    assert "2026-11-01T10:00:00-05:00 is before the ticket's latest step (2026-12-01T10:00:00-05:00)" in early.stderr
+    with History(history) as store:
+        assert [e.kind for e in store.events("INC-E")] == ["triage"]
+
+
+def test_published_files_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        page = tmp_path / "matrix.html"
+        assert runner.invoke(app, ["show", "--matrix", str(MATRIX_PATH), "-f", "html", "-o", str(page)]).exit_code == 0
+        results = tmp_path / "out.jsonl"
+        record = json.dumps({"confirmed": "yes", "scope": "one_user", "impact": "none", "security": "no"})
+        classified = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT, "-o", str(results)],
+                                   input=record + "\n")
+        assert classified.exit_code == 0
+        assert oct(page.stat().st_mode & 0o777) == oct(results.stat().st_mode & 0o777) == "0o644"
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize(("args", "schema"), [([], "matrix.schema.json"), (["--roster"], "roster.schema.json")])
+def test_init_writes_the_schema_its_first_line_names(tmp_path, args, schema):
+    target = tmp_path / "new.yaml"
+    result = runner.invoke(app, ["init", str(target), *args])
+    assert result.exit_code == 0, result.stderr
+    assert f"$schema=./{schema}" in target.read_text().splitlines()[0]
+    assert json.loads((tmp_path / schema).read_text())["$id"] == schema
+
+
+def test_csv_results_name_each_route_role_once():
+    record = {"ticket": "R1", "confirmed": "yes", "scope": "many_accounts", "impact": "revenue_risk",
+              "workaround": "none", "security": "yes", "areas": ["billing", "invoicing"], "strategic_account": "yes"}
+    result = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT, "-f", "csv"],
+                           input=json.dumps(record) + "\n")
+    assert result.exit_code == 0, result.stderr
+    rows = result.stdout.splitlines()
+    routes = rows[1].split(",")[rows[0].split(",").index("routes")].split(";")
+    assert routes and len(routes) == len(set(routes))

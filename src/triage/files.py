@@ -109,6 +109,13 @@ def history_path(path: str | None) -> str:
     return str(Path(user_data_dir("triage", appauthor=False)) / "history.sqlite3")
 
 
+def _new_file_mode() -> int:
+    """The mode a new file gets under the user's umask (a temporary file is made private; the output is not)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(path: str, text: str | bytes, *, overwrite: bool = True) -> None:
     """Write a file (text as UTF-8, or bytes as they are) so that readers see either the old content or the
     new, never a part; with `overwrite=False`, refuse when anything already exists at `path`."""
@@ -121,6 +128,7 @@ def write_atomic(path: str, text: str | bytes, *, overwrite: bool = True) -> Non
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        os.fchmod(fd, _new_file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             handle.flush()
@@ -169,6 +177,7 @@ class AtomicOutput:
         directory = target.parent if str(target.parent) else Path(".")
         try:
             fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+            os.fchmod(fd, _new_file_mode())
         except OSError as exc:
             raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         self.handle = os.fdopen(fd, "wb", buffering=1 << 16)

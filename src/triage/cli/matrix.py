@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from enum import Enum
 from importlib import resources
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -153,4 +154,8 @@ def init(
             today = datetime.now(UTC).date().isoformat()
             starter = re.sub(r"(?m)^  revised: \d{4}-\d{2}-\d{2}$", f"  revised: {today}", starter, count=1)
         write_atomic(path, starter, overwrite=False)
+        schema_path = Path(path).with_name("roster.schema.json" if roster else "matrix.schema.json")
+        if not schema_path.exists():  # the starter's first line points editors at it
+            write_atomic(str(schema_path), roster_schema_json() if roster else matrix_schema_json(), overwrite=False)
+            stderr(f"wrote {schema_path}")
         stderr(f"wrote {path}; edit it, then run `triage validate {path}`")

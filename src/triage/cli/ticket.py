@@ -43,7 +43,13 @@ def open_ticket(ctx: typer.Context, ticket: str, matrix: str | None, history: st
     the_matrix = load_matrix(matrix, ctx)
     when = moment(at, the_matrix)
     with History(history_path(history)) as store:
-        yield the_matrix, store, when, followup.open_state(ticket, store.events(ticket))
+        events = store.events(ticket)
+        current = followup.open_state(ticket, events)
+        latest = max(event.at for event in events)
+        if when < latest:
+            raise UsageError(f"{when.isoformat()} is before the ticket's latest step ({latest.isoformat()}): "
+                             "steps are recorded in the order they happen")
+        yield the_matrix, store, when, current
 
 
 def ask_text(label: str, flag: str, value: str | None, *, required: bool = True) -> str:

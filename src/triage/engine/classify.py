@@ -67,11 +67,11 @@ class Classifier:
         if not self.allowed.issuperset(record):
             name = sorted(record.keys() - self.allowed)[0]
             raise InputError(f"unknown question `{name}` (questions: {', '.join(self.questions)})")
-        ticket = _text(record.get("ticket"))
-        at = self._moment(record.get("at"))
-        account, segment = _text(record.get("account")), _text(record.get("segment"))
+        given = dict(record)  # the answers, once the rest is taken out
+        ticket = _text(given.pop("ticket", None))
+        at = self._moment(given.pop("at", None))
+        account, segment = _text(given.pop("account", None)), _text(given.pop("segment", None))
         # --full results name the ticket in their texts, so the ticket is part of what they depend on.
-        given = {q: record[q] for q in self.questions if q in record}
         try:  # the answers as JSON, which keeps apart what equal Python values hide (1 and true, 1 and 1.0)
             key: Key | None = (orjson.dumps(given), at, account, segment, ticket if self.full else None)
         except TypeError:  # a value JSON cannot hold: no record read from a file has one
@@ -169,7 +169,7 @@ def csv_row(data: dict[str, Any], matrix: Matrix) -> list[str]:
     row = [data["ticket"], data["at"], data["severity"]["level"], data["severity"]["id"], data["severity"]["label"],
            data["computed_severity"]["level"], override["reason"] if override else None,
            [r["rule"] for r in data["reasons"]], data["routing"]["owner"],
-           [r["role"] for r in data["routing"]["routes"]], data["routing"]["notify"]]
+           list(dict.fromkeys(r["role"] for r in data["routing"]["routes"])), data["routing"]["notify"]]
     row += [data["targets"][t]["due"] for t in TARGETS]
     row += [data["answers"][q] for q in matrix.kinds]
     return [csv_safe(text(v)) for v in row]

@@ -6,7 +6,7 @@ import itertools
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from triage.errors import AnswerError, InputError, MissingAnswerError
@@ -482,9 +482,20 @@ def fill_update(result: Result) -> dict[str, str]:
 
 
 def parse_at(text: str, default_zone: tzinfo) -> datetime:
-    """An ISO 8601 moment; one without an offset is read in the matrix's time zone."""
+    """An ISO 8601 moment; one without an offset is read in the matrix's time zone. A local time that the zone
+    skips (the hour clocks go forward) or shows twice (the hour they go back) is refused, naming what to write."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InputError(f"--at: `{text}` is not an ISO 8601 time (like 2026-11-27T10:00:00Z)") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=default_zone)
+    if moment.tzinfo is not None:
+        return moment
+    local = moment.replace(tzinfo=default_zone)
+    if local.astimezone(UTC).astimezone(default_zone).replace(tzinfo=None) != moment:
+        raise InputError(f"--at: {moment.isoformat()} does not exist in {default_zone} (the clocks skip it); "
+                         "give a time with its UTC offset")
+    first, second = local.replace(fold=0), local.replace(fold=1)
+    if first.utcoffset() != second.utcoffset():
+        raise InputError(f"--at: {moment.isoformat()} happens twice in {default_zone}: write "
+                         f"{first.isoformat()} or {second.isoformat()}")
+    return local

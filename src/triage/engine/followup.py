@@ -295,5 +295,5 @@ def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
     return {"schema_version": 1, "ticket": current.ticket, "severity": current.data["severity"],
             "closed": current.closed is not None,
             "events": [{"at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "summary": summary(e),
-                        "data": e.data} for e in events]}
+                        "data": e.data} for e in sorted(events, key=lambda e: (e.at, e.id))]}
 

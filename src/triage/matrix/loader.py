@@ -63,24 +63,22 @@ class Matrix:
     _table: dict[tuple[Any, ...], tuple[int, tuple[str, ...]]] | None = field(default=None, repr=False)
 
     @property
-    def questions(self) -> list[Any]:
+    def questions(self) -> list[Question]:
         return list(self.model.questions)
 
-    def question(self, qid: str) -> Any:
+    def question(self, qid: str) -> Question:
         return self._questions[qid]
 
-    @property
-    def _questions(self) -> dict[str, Any]:
-        index = self.__dict__.get("_question_index")
-        if index is None:
-            index = self.__dict__["_question_index"] = {q.id: q for q in self.model.questions}
-        return index
+    @functools.cached_property
+    def _questions(self) -> dict[str, Question]:
+        return {q.id: q for q in self.model.questions}
 
-    def rule(self, rid: str) -> Any:
-        index = self.__dict__.get("_rule_index")
-        if index is None:
-            index = self.__dict__["_rule_index"] = {r.id: r for r, _ in self.severity_rules}
-        return index[rid]
+    def rule(self, rid: str) -> SeverityRule:
+        return self._rules[rid]
+
+    @functools.cached_property
+    def _rules(self) -> dict[str, SeverityRule]:
+        return {r.id: r for r, _ in self.severity_rules}
 
     def severity(self, level: int) -> SeverityLevel:
         return self.levels[level]

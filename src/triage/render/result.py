@@ -4,7 +4,7 @@ terminal (the interactive triage shows its first question sooner)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from triage.engine.decide import Result, local_time
@@ -36,13 +36,15 @@ def T(text: Any, style: str = "") -> Text:
 
 
 def relative(moment: datetime, now: datetime) -> str:
-    delta = moment - now
+    """How long until `moment`, or how long it is overdue, in elapsed time (times in one zone subtract as wall
+    clocks, which is an hour off across a DST change: both are taken to UTC first)."""
+    delta = moment.astimezone(UTC) - now.astimezone(UTC)
     if abs(delta) < timedelta(minutes=1):
         return "now"
-    return f"in {human_duration(delta)}" if delta > timedelta(0) else f"{human_duration(-delta)} ago"
+    return f"in {human_duration(delta)}" if delta > timedelta(0) else f"overdue by {human_duration(-delta)}"
 
 
-def text(result: Result) -> Group:
+def text(result: Result, *, now: datetime | None = None) -> Group:
     """The readable result for a terminal."""
     from rich import box
     from rich.console import Group
@@ -81,7 +83,7 @@ def text(result: Result) -> Group:
     for name, target in result.targets.items():
         within = human_duration(target.within, business=business) if target.within is not None else "-"
         due_text = when(target.due) if target.due else "-"
-        rel = relative(target.due, result.at) if target.due else ""
+        rel = relative(target.due, now or datetime.now(UTC)) if target.due else ""
         label = TARGET_LABELS[name] if name != "resolution" else f"Resolution: {sev.targets.resolution.expect}"
         targets.add_row(T(label), T(within), T(due_text), T(rel, "dim"))
     targets.caption = visible(f"measured on `{sev.targets.calendar}`: {calendar.describe()}")
@@ -170,6 +172,7 @@ def blockquote(text: str) -> list[str]:
     return [f"> {md(line)}  " for line in text.splitlines()]
 
 
-def output(result: Result) -> Output:
-    """The result in every format `triage ask` offers."""
-    return Output(result.to_json(), text=lambda: text(result), bodies={"markdown": lambda: markdown(result)})
+def output(result: Result, *, now: datetime | None = None) -> Output:
+    """The result in every format `triage ask` offers; in text, due times also say how far they are from `now`
+    (default: the moment it is shown)."""
+    return Output(result.to_json(), text=lambda: text(result, now=now), bodies={"markdown": lambda: markdown(result)})
