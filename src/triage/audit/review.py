@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from triage.audit import measure as audit_mod
 from triage.exports.readers import Ticket
 from triage.matrix.loader import Matrix
-from triage.render.audit import NAMES, _mins, _pct, rows
+from triage.render.audit import NAMES, mins, pct, rows
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line
 
@@ -55,7 +55,7 @@ def review(matrix: Matrix, report: audit_mod.Audit, *, today: date, sample: int)
     out += ["", "## Targets and update cadences", "", "| Severity | Target | Met | Share | Median | p90 | Target |",
             "|---|---|---|---|---|---|---|"]
     out += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows(data)]
-    weak = [f"{level} {NAMES[name].lower()} ({_pct(t['share_met'])})" for level, sev in data["severities"].items()
+    weak = [f"{level} {NAMES[name].lower()} ({pct(t['share_met'])})" for level, sev in data["severities"].items()
             for name, t in sev["targets"].items() if t["share_met"] is not None and t["share_met"] < 0.9]
     out += ["", "Below 90%: " + (md(", ".join(weak)) if weak else "none.")]
     r = data["routing"]
@@ -64,10 +64,10 @@ def review(matrix: Matrix, report: audit_mod.Audit, *, today: date, sample: int)
         "## Routing mistakes and handoff delays",
         "",
         f"- {len(r['bounced'])} tickets reassigned {r['bounce_threshold']} times or more",
-        f"- Time to assign: median {_mins(r['to_assign_minutes']['median'])}, "
-        f"p90 {_mins(r['to_assign_minutes']['p90'])}",
-        f"- Assigned to escalated: median {_mins(r['assign_to_escalate_minutes']['median'])}, "
-        f"p90 {_mins(r['assign_to_escalate_minutes']['p90'])}",
+        f"- Time to assign: median {mins(r['to_assign_minutes']['median'])}, "
+        f"p90 {mins(r['to_assign_minutes']['p90'])}",
+        f"- Assigned to escalated: median {mins(r['assign_to_escalate_minutes']['median'])}, "
+        f"p90 {mins(r['assign_to_escalate_minutes']['p90'])}",
     ]
     out += [f"- {md(one_line(b['ticket']))}: {b['reassignments']} reassignments" for b in r["bounced"][:10]]
     out += ["", "## Escalation paths and roles", ""]

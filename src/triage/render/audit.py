@@ -14,11 +14,13 @@ NAMES = {"acknowledge": "Acknowledge", "assign_owner": "Assign owner", "escalate
          "update": "Update cadence"}
 
 
-def _pct(share: float | None) -> str:
+def pct(share: float | None) -> str:
+    """A share as a whole percentage, or `-` when there is none (shared by the reports)."""
     return "-" if share is None else f"{share * 100:.0f}%"
 
 
-def _mins(value: float | None) -> str:
+def mins(value: float | None) -> str:
+    """Minutes as minutes, hours or days, or `-` (shared by the reports)."""
     if value is None:
         return "-"
     if value < 120:
@@ -42,8 +44,8 @@ def rows(data: dict[str, Any]) -> list[list[str]]:
         for name, t in sev["targets"].items():
             if not t["measured"]:
                 continue
-            out.append([f"{level} {sev['label']}", NAMES[name], f"{t['met']}/{t['measured']}", _pct(t["share_met"]),
-                        _mins(t["median_minutes"]), _mins(t["p90_minutes"]), _mins(t["target_minutes"])])
+            out.append([f"{level} {sev['label']}", NAMES[name], f"{t['met']}/{t['measured']}", pct(t["share_met"]),
+                        mins(t["median_minutes"]), mins(t["p90_minutes"]), mins(t["target_minutes"])])
     return out
 
 
@@ -65,7 +67,7 @@ def findings(data: dict[str, Any], *, limit: int = 10) -> list[tuple[str, list[s
     if p["with_packet_data"]:
         missing = ", ".join(f"{k} ({v})" for k, v in list(p["missing_fields"].items())[:6])
         out.append(("Handoff packets", [f"{p['complete']} of {p['with_packet_data']} escalated tickets had every "
-                                        f"required field ({_pct(p['share_complete'])})"
+                                        f"required field ({pct(p['share_complete'])})"
                                         + (f"; most often missing: {missing}" if missing else "")]))
     else:
         out.append(("Handoff packets", [f"{p['escalated']} escalated tickets; the export carries no packet fields "
@@ -73,10 +75,10 @@ def findings(data: dict[str, Any], *, limit: int = 10) -> list[tuple[str, list[s
     r = data["routing"]
     lines = [
         f"{len(r['bounced'])} tickets were reassigned {r['bounce_threshold']} times or more",
-        f"time to assign: median {_mins(r['to_assign_minutes']['median'])}, "
-        f"p90 {_mins(r['to_assign_minutes']['p90'])}; "
-        f"assigned to escalated: median {_mins(r['assign_to_escalate_minutes']['median'])}, "
-        f"p90 {_mins(r['assign_to_escalate_minutes']['p90'])}",
+        f"time to assign: median {mins(r['to_assign_minutes']['median'])}, "
+        f"p90 {mins(r['to_assign_minutes']['p90'])}; "
+        f"assigned to escalated: median {mins(r['assign_to_escalate_minutes']['median'])}, "
+        f"p90 {mins(r['assign_to_escalate_minutes']['p90'])}",
     ]
     lines += [
         f"{b['ticket']} (severity {b['severity']}): {b['reassignments']} reassignments" for b in r["bounced"][:limit]
@@ -149,14 +151,14 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
             breaches.add_column(h)
         for b in worst:
             breaches.add_row(Text(visible(one_line(b["ticket"]))), Text(str(b["severity"])), Text(NAMES[b["target"]]),
-                             Text(_mins(b["late_minutes"])))
+                             Text(mins(b["late_minutes"])))
         parts.append(breaches)
     dist = data["acknowledge_distribution"]
     if any(d["tickets"] for d in dist):
         most = max(d["tickets"] for d in dist) or 1
         parts.append(Text("Time to acknowledge, all severities", style="bold"))
         for d in dist:
-            label = f"{_mins(d['from'])}+" if d["to"] is None else f"{_mins(d['from'])}-{_mins(d['to'])}"
+            label = f"{mins(d['from'])}+" if d["to"] is None else f"{mins(d['from'])}-{mins(d['to'])}"
             parts.append(Text(f"  {label:>16} {'█' * round(40 * d['tickets'] / most):<40} {d['tickets']:,}"))
     for title, lines in findings(data, limit=limit):
         parts.append(Text(""))
@@ -174,7 +176,7 @@ def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
                 "| Ticket | Severity | Target | Due | Actual | Late |", "|---|---|---|---|---|---|"]
         for b in sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]:
             out.append(f"| {md(one_line(b['ticket']))} | {b['severity']} | {NAMES[b['target']]} | {b['due']} | "
-                       f"{b['actual']} | {_mins(b['late_minutes'])} |")
+                       f"{b['actual']} | {mins(b['late_minutes'])} |")
     for title, lines in findings(data, limit=limit):
         out += ["", f"## {md(title)}", ""] + [f"- {md(one_line(line))}" for line in lines]
     return "\n".join(out) + "\n"
@@ -212,9 +214,9 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
     ]
     dist = [
         (
-            ("under " + _mins(d["to"]))
+            ("under " + mins(d["to"]))
             if d["from"] == 0
-            else (f"{_mins(d['from'])}+" if d["to"] is None else f"{_mins(d['from'])}–{_mins(d['to'])}"),
+            else (f"{mins(d['from'])}+" if d["to"] is None else f"{mins(d['from'])}–{mins(d['to'])}"),
             float(d["tickets"]),
         )
         for d in data["acknowledge_distribution"]
@@ -241,7 +243,7 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
                    "<th>Severity</th><th>Target</th><th>Due</th><th>Actual</th><th>Late</th></tr></thead><tbody>")
         for b in sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]:
             out.append(f"<tr><td>{e(b['ticket'])}</td><td>{b['severity']}</td><td>{e(NAMES[b['target']])}</td>"
-                       f"<td>{e(b['due'])}</td><td>{e(b['actual'])}</td><td>{e(_mins(b['late_minutes']))}</td></tr>")
+                       f"<td>{e(b['due'])}</td><td>{e(b['actual'])}</td><td>{e(mins(b['late_minutes']))}</td></tr>")
         out.append("</tbody></table>")
     for title, lines in findings(data, limit=limit):
         out.append(f"<h2>{e(title)}</h2><ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from triage.render.audit import _pct
+from triage.render.audit import pct
 from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import visible
@@ -35,27 +35,27 @@ def summary(data: dict[str, Any]) -> list[str]:
     goal = data["goal"]
     short = [r for r in data["targets"] if not r["meets_goal"]]
     if not short:
-        lines.append(f"Replay: every target is met for at least {_pct(goal)} of the work with today's roster.")
+        lines.append(f"Replay: every target is met for at least {pct(goal)} of the work with today's roster.")
     else:
-        names = "; ".join(f"{r['severity']} {STEPS[r['target']]} {_pct(r['replay'])}" for r in short)
-        lines.append(f"Replay: {len(short)} of {len(data['targets'])} targets fall short of {_pct(goal)} with today's "
+        names = "; ".join(f"{r['severity']} {STEPS[r['target']]} {pct(r['replay'])}" for r in short)
+        lines.append(f"Replay: {len(short)} of {len(data['targets'])} targets fall short of {pct(goal)} with today's "
                      f"roster: {names}.")
     missed = [r for r in data["targets"] if r.get("history") is not None and r["history"] < goal]
     process = [r for r in missed if r["meets_goal"]]
     staffing = [r for r in missed if not r["meets_goal"]]
     if process:
         lines.append("Missed in the export but kept in the replay, so not a matter of headcount (look at routing, "
-                     "handoffs, habits): " + "; ".join(f"{r['severity']} {STEPS[r['target']]} {_pct(r['history'])} "
-                                                      f"against {_pct(r['replay'])}" for r in process) + ".")
+                     "handoffs, habits): " + "; ".join(f"{r['severity']} {STEPS[r['target']]} {pct(r['history'])} "
+                                                      f"against {pct(r['replay'])}" for r in process) + ".")
     if staffing:
         lines.append("Missed in the export and in the replay, so short of people: " + "; ".join(
-            f"{r['severity']} {STEPS[r['target']]} {_pct(r['history'])}" for r in staffing) + ".")
+            f"{r['severity']} {STEPS[r['target']]} {pct(r['history'])}" for r in staffing) + ".")
     low = [r for r in data["targets"] if r["queueing"] is not None and r["queueing"] < goal]
     if low:
-        lines.append(f"Queueing estimate (each hour on its own): {len(low)} below {_pct(goal)}: " + "; ".join(
-            f"{r['severity']} {STEPS[r['target']]} {_pct(r['queueing'])}" for r in low) + ".")
+        lines.append(f"Queueing estimate (each hour on its own): {len(low)} below {pct(goal)}: " + "; ".join(
+            f"{r['severity']} {STEPS[r['target']]} {pct(r['queueing'])}" for r in low) + ".")
     else:
-        lines.append(f"Queueing estimate (each hour on its own): every target at {_pct(goal)} or more.")
+        lines.append(f"Queueing estimate (each hour on its own): every target at {pct(goal)} or more.")
     change = data["goal_change"]
     if change["add"]:
         people = change["people_hours_per_week"]
@@ -63,9 +63,9 @@ def summary(data: dict[str, Any]) -> list[str]:
         if "replay_meets_goal" in change:
             checked = (" Replayed with them, every target reaches the goal." if change["replay_meets_goal"]
                        else " Replayed with them, some targets still fall short: " + "; ".join(
-                           f"{r['severity']} {STEPS[r['target']]} {_pct(r['share'])}" for r in change["replay_after"]
+                           f"{r['severity']} {STEPS[r['target']]} {pct(r['share'])}" for r in change["replay_after"]
                            if r["share"] is not None and r["share"] < goal) + " (bursts the estimate averages out).")
-        lines.append(f"Smallest change for {_pct(goal)} in every hour: {people:,} more people-hours a week "
+        lines.append(f"Smallest change for {pct(goal)} in every hour: {people:,} more people-hours a week "
                      f"(listed below).{checked}")
     elif short:
         lines.append("The queueing estimate finds no hour short of people: the misses come from bursts, holidays "
@@ -84,7 +84,7 @@ def summary(data: dict[str, Any]) -> list[str]:
 
 def target_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
     return [[f"{r['severity']} {r['label']}", STEPS[r["target"]], _target(r["minutes"]), r["role"],
-             f"{r['tasks']:,}", _pct(r["queueing"]), _pct(r["replay"]), _pct(r.get("history")),
+             f"{r['tasks']:,}", pct(r["queueing"]), pct(r["replay"]), pct(r.get("history")),
              "yes" if r["meets_goal"] else "no"] for r in rows]
 
 
@@ -101,9 +101,9 @@ def worst_lines(data: dict[str, Any]) -> list[str]:
         if bad or low:
             parts = []
             if bad:
-                parts.append("replay " + ", ".join(f"{w['when']} {_pct(w['replay'])} of {w['tasks']:,}" for w in bad))
+                parts.append("replay " + ", ".join(f"{w['when']} {pct(w['replay'])} of {w['tasks']:,}" for w in bad))
             if low:
-                parts.append("queueing " + ", ".join(f"{w['when']} {_pct(w['queueing'])}" for w in low))
+                parts.append("queueing " + ", ".join(f"{w['when']} {pct(w['queueing'])}" for w in low))
             out.append(f"{r['severity']} {STEPS[r['target']]}: " + "; ".join(parts))
     return out
 
@@ -126,8 +126,8 @@ def shift_lines(items: list[dict[str, Any]]) -> list[str]:
 
 def what_if_lines(w: dict[str, Any]) -> list[str]:
     rows = [r for r in w["targets"] if r["severity"] == w["severity"] and r["target"] == w["target"]]
-    lines = [f"{r['severity']} {STEPS[r['target']]} within {_target(r['minutes'])}: queueing {_pct(r['queueing'])}, "
-             f"replay {_pct(r['replay'])} with today's roster" for r in rows]
+    lines = [f"{r['severity']} {STEPS[r['target']]} within {_target(r['minutes'])}: queueing {pct(r['queueing'])}, "
+             f"replay {pct(r['replay'])} with today's roster" for r in rows]
     if w["cost"]:
         lines.append(f"queueing estimate, to keep the goal in every hour: {w['people_hours_per_week']:,} more "
                      "people-hours a week")
@@ -152,7 +152,7 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
 
 def change_sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """The smallest changes that reach the goal, by each model."""
-    goal = _pct(data["goal"])
+    goal = pct(data["goal"])
     change = data["goal_change"]
     out = []
     if change["add"]:
@@ -198,7 +198,7 @@ def text(data: dict[str, Any]) -> Any:
 
     goal = data["goal"]
     parts: list[Any] = [Text(visible(line), style="bold" if i == 0 else "") for i, line in enumerate(summary(data))]
-    table = Table(box=box.SIMPLE_HEAD, title=f"Share of work on time (goal {_pct(goal)}; history: as the export "
+    table = Table(box=box.SIMPLE_HEAD, title=f"Share of work on time (goal {pct(goal)}; history: as the export "
                   "shows it)", title_justify="left",
                   title_style="bold", padding=(0, 1), pad_edge=False)
     for h, justify in (("Sev", "left"), ("Work", "left"), ("Target", "right"), ("Role", "left"), ("Tasks", "right"),
@@ -207,8 +207,8 @@ def text(data: dict[str, Any]) -> Any:
     for r in data["targets"]:
         style = "" if r["meets_goal"] else "bold red"
         table.add_row(Text(r["severity"]), Text(STEPS[r["target"]]), Text(_target(r["minutes"])),
-                      Text(visible(r["role"])), Text(f"{r['tasks']:,}"), Text(_pct(r["queueing"])),
-                      Text(_pct(r["replay"]), style=style), Text(_pct(r.get("history"))))
+                      Text(visible(r["role"])), Text(f"{r['tasks']:,}"), Text(pct(r["queueing"])),
+                      Text(pct(r["replay"]), style=style), Text(pct(r.get("history"))))
     parts.append(table)
     worst = worst_lines(data)
     if worst:
@@ -218,7 +218,7 @@ def text(data: dict[str, Any]) -> Any:
         if not any(c["tasks_per_week"] for c in role["hours"]):
             continue
         parts.append(Text(""))
-        peak = _pct(role["peak_occupancy"]) if role["peak_occupancy"] is not None else "-"
+        peak = pct(role["peak_occupancy"]) if role["peak_occupancy"] is not None else "-"
         parts.append(Text(visible(f"{role['role']}: {role['people_hours_per_week']:,} people-hours a week, "
                                   f"peak occupancy {peak}"), style="bold"))
         if role["overloaded_hours"]:
@@ -260,7 +260,7 @@ def _grid(role: dict[str, Any], goal: float) -> list[str]:
 def markdown(data: dict[str, Any]) -> str:
     goal = data["goal"]
     out = ["# Capacity against the matrix's targets", ""] + [md(line) for line in summary(data)]
-    out += ["", f"## Share of work on time (goal {_pct(goal)})", "",
+    out += ["", f"## Share of work on time (goal {pct(goal)})", "",
             "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     out += ["| " + " | ".join(md(c, line_start=False) for c in row) + " |" for row in target_rows(data["targets"])]
     worst = worst_lines(data)
@@ -272,7 +272,7 @@ def markdown(data: dict[str, Any]) -> str:
     for role in data["roles"]:
         if not any(c["tasks_per_week"] for c in role["hours"]):
             continue
-        peak = _pct(role["peak_occupancy"]) if role["peak_occupancy"] is not None else "-"
+        peak = pct(role["peak_occupancy"]) if role["peak_occupancy"] is not None else "-"
         out += ["", f"### {md(role['role'])}", "",
                 md(f"{role['people_hours_per_week']:,} people-hours a week, peak occupancy {peak}."
                    + (f" More work than people: {role['overloaded_hours']}." if role["overloaded_hours"] else "")),
@@ -302,7 +302,7 @@ def page(data: dict[str, Any]) -> str:
            f"<title>Capacity against the matrix's targets</title><style>{css}</style></head><body>",
            "<h1>Capacity against the matrix's targets</h1>"]
     out += [f"<p>{e(line)}</p>" for line in summary(data)]
-    out.append(f"<h2>Share of work on time (goal {e(_pct(goal))})</h2><table id=\"targets\"><thead><tr>"
+    out.append(f"<h2>Share of work on time (goal {e(pct(goal))})</h2><table id=\"targets\"><thead><tr>"
                + "".join(f"<th>{e(h)}</th>" for h in HEAD) + "</tr></thead><tbody>")
     out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in target_rows(data["targets"])]
     out.append("</tbody></table>")
@@ -320,7 +320,7 @@ def page(data: dict[str, Any]) -> str:
             out.append(
                 f"<tr><th>{day}</th>"
                 + "".join(
-                    f'<td style="background:{_COLOURS[heat(share, goal)]}" title="{e(_pct(share))}">'
+                    f'<td style="background:{_COLOURS[heat(share, goal)]}" title="{e(pct(share))}">'
                     f"{e(people.strip())}</td>"
                     for people, share in cells
                 )
@@ -338,8 +338,8 @@ def page(data: dict[str, Any]) -> str:
             row = next((r for r in w["targets"] if r["severity"] == w["severity"] and r["target"] == w["target"]), None)
             out.append(
                 f"<tr><td>{e(w['change'])}</td><td>{e(_target(w['from_minutes']))}</td>"
-                f"<td>{e(_pct(row['queueing'] if row else None))}</td>"
-                f"<td>{e(_pct(row['replay'] if row else None))}</td>"
+                f"<td>{e(pct(row['queueing'] if row else None))}</td>"
+                f"<td>{e(pct(row['replay'] if row else None))}</td>"
                 f"<td>{w['people_hours_per_week']:+,}</td></tr>"
             )
         out.append("</tbody></table>")
