@@ -51,5 +51,7 @@ def shipped_text() -> str:
 
 
 def run(matrix: Matrix, at: datetime, **given):
-    answers, skipped = resolve_answers(matrix, given)
+    """A triage of answers given as keywords; `deadline` is no unless a case says otherwise (a question that can
+    change the severity is never assumed, so a case that leaves it out answers it here)."""
+    answers, skipped = resolve_answers(matrix, {"deadline": False, **given})
     return triage(matrix, answers, skipped=skipped, at=at)

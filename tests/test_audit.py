@@ -285,7 +285,7 @@ def test_history_export_round_trips_into_audit(tmp_path):
     args = ["--matrix", str(MATRIX_PATH)]
     runner.invoke(app, ["ask", "--no-input", "--ticket", "H-1", "--at", "2026-12-07T14:00:00Z", "-a", "confirmed=yes",
                         "-a", "scope=one_user", "-a", "impact=inconvenient", "-a", "workaround=available",
-                        "-a", "security=no", *args])
+                        "-a", "security=no", "-a", "deadline=no", *args])
     runner.invoke(app, ["update", "H-1", "--at", "2026-12-07T15:00:00Z", "--impact", "a", "--actions", "b",
                         "--next-step", "c", *args])
     export = tmp_path / "history.csv"

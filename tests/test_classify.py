@@ -19,7 +19,7 @@ from .test_engine import every_combination
 runner = CliRunner()
 AT = "2026-11-27T10:00:00Z"
 GOOD = {"confirmed": "yes", "scope": "system_wide", "impact": "service_unavailable", "workaround": "none",
-        "security": "no"}
+        "security": "no", "deadline": "no"}
 
 
 def classify(*args: str, input: str | bytes | None = None):
@@ -237,13 +237,13 @@ def test_not_utf8_line_is_named():
 def test_csv_in_and_out_with_formulas_neutralised(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text(
-        "ticket,confirmed,scope,impact,workaround,security,areas\n"
-        '=HYPERLINK("http://x"),yes,one_user,none,,no,\n'
-        'T-2,yes,one_account,workflow_blocked,limited,no,"billing,payroll"\n'
+        "ticket,confirmed,scope,impact,workaround,security,areas,deadline\n"
+        '=HYPERLINK("http://x"),yes,one_user,none,,no,,\n'
+        'T-2,yes,one_account,workflow_blocked,limited,no,"billing,payroll",no\n'
         "T-3,yes,one_user\n"
     )
     result = runner.invoke(app, ["classify", str(source), "--matrix", str(MATRIX_PATH), "--at", AT, "--format", "csv"])
-    assert result.exit_code == 1 and "in.csv:4: has 3 cells, the header has 7" in result.stderr
+    assert result.exit_code == 1 and "in.csv:4: has 3 cells, the header has 8" in result.stderr
     import csv
 
     rows = list(csv.DictReader(result.stdout.splitlines()))

@@ -18,7 +18,7 @@ runner = CliRunner()
 CONTRACT = json.loads((Path(__file__).parent / "contract" / "triage-result.schema.json").read_text())
 AT = "2026-11-27T10:00:00Z"
 OUTAGE = ["-a", "confirmed=yes", "-a", "scope=system_wide", "-a", "impact=service_unavailable",
-          "-a", "workaround=none", "-a", "security=no"]
+          "-a", "workaround=none", "-a", "security=no", "-a", "deadline=no"]
 
 
 def triage(*args: str, input: str | None = None):

@@ -21,7 +21,7 @@ from .conftest import MATRIX_PATH, shipped_text
 
 runner = CliRunner()
 OUTAGE = ["-a", "confirmed=yes", "-a", "scope=many_accounts", "-a", "impact=workflow_blocked", "-a", "workaround=limited",
-          "-a", "security=no"]
+          "-a", "security=no", "-a", "deadline=no"]
 
 
 def cli(*args: str, matrix: Path = MATRIX_PATH):
@@ -101,7 +101,8 @@ def test_update_as_markdown():
 
 def test_the_cadence_changes_over_the_life_of_a_ticket():
     ok("ask", "--no-input", "--ticket", "S1", "--at", "2026-11-27T10:00:00Z", "-a", "confirmed=yes",
-       "-a", "scope=system_wide", "-a", "impact=service_unavailable", "-a", "workaround=none", "-a", "security=no")
+       "-a", "scope=system_wide", "-a", "impact=service_unavailable", "-a", "workaround=none", "-a", "security=no",
+       "-a", "deadline=no")
     assert update("S1", "2026-11-27T10:25:00Z")["every"] == "PT30M"  # every 30 min for the first 2 h
     late = update("S1", "2026-11-27T12:30:00Z")
     assert late["every"] == "PT1H" and late["next_due"] == "2026-11-27T08:30:00-05:00"  # then hourly
@@ -269,7 +270,7 @@ def test_an_account_exception_changes_targets_and_notifications_only_while_in_fo
 
 def test_classify_applies_exceptions_by_account(with_exceptions):
     records = [{"confirmed": "yes", "scope": "many_accounts", "impact": "workflow_blocked", "workaround": "limited",
-                "security": "no", "account": account} for account in ("Acme", "Other")]
+                "deadline": "no", "security": "no", "account": account} for account in ("Acme", "Other")]
     result = runner.invoke(app, ["classify", "--matrix", str(with_exceptions), "--at", "2026-12-10T10:00:00Z"],
                            input="".join(json.dumps(r) + "\n" for r in records))
     acme, other = (json.loads(line) for line in result.stdout.splitlines())

@@ -19,7 +19,7 @@ HOSTILE = ("[bold red]loud[/] \x1b]0;owned\x07 \x1b[2J \x1b]8;;http://evil.examp
            "=HYPERLINK(\"http://evil.example\")")
 RAW_DANGER = ("\x1b", "\x07", "\u202e", "\u202c")
 OUTAGE = ["-a", "confirmed=yes", "-a", "scope=system_wide", "-a", "impact=service_unavailable", "-a", "workaround=none",
-          "-a", "security=no"]
+          "-a", "security=no", "-a", "deadline=no"]
 
 
 def no_raw_controls(text: str) -> None:

@@ -80,7 +80,7 @@ def test_update_asks_for_what_the_flags_did_not_give(tmp_path):
     history = tmp_path / "h.sqlite3"
     setup = [sys.executable, "-m", "triage", "ask", "--no-input", "--ticket", "P-1", "--matrix", str(MATRIX_PATH),
              "--history", str(history), "-a", "confirmed=yes", "-a", "scope=one_user", "-a", "impact=inconvenient",
-             "-a", "workaround=available", "-a", "security=no"]
+             "-a", "workaround=available", "-a", "security=no", "-a", "deadline=no"]
     import subprocess
 
     subprocess.run(setup, check=True, capture_output=True)

@@ -116,7 +116,7 @@ def test_how_far_a_due_time_is_counts_elapsed_time_from_now(matrix, at, now, exp
 
     answers, skipped = resolve_answers(matrix, {"confirmed": "yes", "scope": "system_wide",
                                                 "impact": "service_unavailable", "workaround": "none",
-                                                "security": "no"})
+                                                "security": "no", "deadline": "no"})
     zone = NEW_YORK
     result = triage(matrix, answers, skipped=skipped, at=parse_at(at, zone))
     console = Console(width=160, record=True, color_system=None)
@@ -180,10 +180,40 @@ def test_init_writes_the_schema_its_first_line_names(tmp_path, args, schema):
 
 def test_csv_results_name_each_route_role_once():
     record = {"ticket": "R1", "confirmed": "yes", "scope": "many_accounts", "impact": "revenue_risk",
-              "workaround": "none", "security": "yes", "areas": ["billing", "invoicing"], "strategic_account": "yes"}
+              "workaround": "none", "security": "yes", "areas": ["billing", "invoicing"], "strategic_account": "yes",
+              "deadline": "no"}
     result = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT, "-f", "csv"],
                            input=json.dumps(record) + "\n")
     assert result.exit_code == 0, result.stderr
     rows = result.stdout.splitlines()
     routes = rows[1].split(",")[rows[0].split(",").index("routes")].split(";")
     assert routes and len(routes) == len(set(routes))
+
+
+def test_an_unanswered_question_that_can_change_the_severity_is_never_assumed():
+    base = ["ask", "--matrix", str(MATRIX_PATH), "--no-input", "--no-record", "--at", AT, "-a", "confirmed=yes",
+            "-a", "scope=one_account", "-a", "impact=workflow_blocked", "-a", "security=no", "-a", "deadline=no"]
+    missing = runner.invoke(app, base)
+    assert missing.exit_code == 2
+    assert "no answer for `workaround`" in missing.stderr and "--answer workaround=available|limited|none" in missing.stderr
+    answered = runner.invoke(app, [*base, "-a", "workaround=none", "-f", "json"])
+    assert answered.exit_code == 0 and json.loads(answered.stdout)["severity"]["level"] == 2
+    record = {"confirmed": "yes", "scope": "one_account", "impact": "workflow_blocked", "workaround": "none",
+              "security": "no"}
+    classified = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT],
+                               input=json.dumps(record) + "\n")
+    assert classified.exit_code == 1 and "<stdin>:1: no answer for `deadline`" in classified.stderr
+
+
+def test_a_routing_only_default_is_assumed_and_said():
+    args = ["ask", "--matrix", str(MATRIX_PATH), "--no-input", "--no-record", "--at", AT, *ANSWERS]
+    data = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)
+    assert data["assumed"] == ["areas", "vendor", "strategic_account"]
+    notes = " ".join(data["notes"])
+    assert "not answered, so taken as no: Does fixing it need a third-party vendor" in notes
+    assert "not answered, so taken as none: Does it touch any of these?" in notes
+    full = {"confirmed": "yes", "scope": "one_user", "impact": "none", "security": "no", "areas": [],
+            "vendor": "no", "strategic_account": "no"}
+    classified = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT],
+                               input=json.dumps(full) + "\n")
+    assert "assumed" not in json.loads(classified.stdout)

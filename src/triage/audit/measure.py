@@ -285,7 +285,7 @@ class _Checks:
         known = self.decisions.get(key)
         if known is None:
             try:
-                resolved, _ = resolve_answers(self.matrix, answers)
+                resolved, _ = resolve_answers(self.matrix, answers, assume_severity=True)
                 decision = decide(self.matrix, resolved)
                 known = (decision.level, decision.rules)
             except TriageError as exc:

@@ -12,7 +12,7 @@ import typer
 
 from triage.cli.common import (Format, HistoryOption, MatrixOption, TimezoneOption, display_zone, emit, home_zone,
                                load_matrix, pairs, reported, stderr)
-from triage.engine.decide import parse_at, resolve_answers, triage
+from triage.engine.decide import assumed, parse_at, resolve_answers, triage
 from triage.engine.history import History
 from triage.errors import ExitCode, InputError, TriageError, UsageError
 from triage.files import history_path, read_bytes
@@ -74,8 +74,10 @@ def refuse_known(history: str | None, reference: str | None) -> None:
                              f"{reference}` to change its severity")
 
 
-def answer(matrix: Matrix, given: Given, *, no_input: bool, today: Any, check: Any) -> tuple[dict[str, Any], list[str]]:
-    """Complete answers: asked in a terminal, else taken from what was given (missing ones are an error)."""
+def answer(matrix: Matrix, given: Given, *, no_input: bool, today: Any, check: Any
+           ) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Complete answers, the questions skipped and the answers assumed: asked in a terminal, else taken from what
+    was given (a missing answer that could change the severity is an error)."""
     if not no_input and sys.stdin.isatty():
         from triage.cli.prompts import QuestionaryPrompter
         from triage.cli.session import session
@@ -84,9 +86,10 @@ def answer(matrix: Matrix, given: Given, *, no_input: bool, today: Any, check: A
         answers, skipped, given.ticket, given.override, given.packet = session(
             matrix, QuestionaryPrompter(), lambda: console(stderr=True), given=given.answers, ticket=given.ticket,
             override=given.override, packet=given.packet, today=today, check_ticket=check)
-        return answers, skipped
+        return answers, skipped, []
     try:
-        return resolve_answers(matrix, given.answers)
+        answers, skipped = resolve_answers(matrix, given.answers)
+        return answers, skipped, assumed(given.answers, answers, skipped)
     except TriageError as exc:
         if not no_input and exc.exit_code == ExitCode.USAGE:
             exc.message += " (stdin is not a terminal, so nothing can be asked)"
@@ -133,11 +136,12 @@ def ask(
                 refuse_known(history, reference)
 
         check(given.ticket)
-        chosen, skipped = answer(the_matrix, given, no_input=no_input, today=when.astimezone(home).date(), check=check)
+        chosen, skipped, defaults = answer(the_matrix, given, no_input=no_input, today=when.astimezone(home).date(),
+                                           check=check)
         if given.ticket is None and not no_record:
             given.ticket = f"TRIAGE-{when.astimezone(home):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
         result = triage(the_matrix, chosen, skipped=skipped, at=when, ticket=given.ticket, override=given.override,
-                        packet=given.packet, display=display, account=account, segment=segment)
+                        packet=given.packet, display=display, account=account, segment=segment, assumed=defaults)
         path = None if no_record else history_path(history)
         if path is None:
             emit(render.output(result), output_format.value, output, also_stdout=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from triage.engine.decide import parse_at, resolve_answers, triage
+from triage.engine.decide import assumed, parse_at, resolve_answers, triage
 from triage.errors import InputError
 from triage.files import MAX_RECORD, OVERSIZE
 from triage.matrix.calendars import zone
@@ -80,7 +80,8 @@ class Classifier:
         if found is None:
             answers, skipped = resolve_answers(self.matrix, given)
             found = triage(self.matrix, answers, skipped=skipped, at=at, display=self.display, texts=self.full,
-                           ticket=ticket, account=account, segment=segment).to_json(parts=self.full)
+                           ticket=ticket, account=account, segment=segment,
+                           assumed=assumed(given, answers, skipped)).to_json(parts=self.full)
             if key is not None:
                 if len(self._memo) >= self.memo_size:
                     self._memo.popitem(last=False)

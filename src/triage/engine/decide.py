@@ -44,9 +44,12 @@ def check_known(matrix: Matrix, given: Mapping[str, Any]) -> None:
 
 
 def resolve_answers(matrix: Matrix, given: Mapping[str, Any], *,
-                    ask: Callable[[Any, dict[str, Any]], Any] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """Check every given answer and fill in the rest: skipped questions take their default, the
-    others are asked (when `ask` is given), defaulted, or reported missing. Returns (answers, skipped)."""
+                    ask: Callable[[Any, dict[str, Any]], Any] | None = None,
+                    assume_severity: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Check every given answer and fill in the rest: skipped questions take their default, the others are
+    asked (when `ask` is given) or reported missing; only a question that cannot change the severity takes its
+    default unasked (see `assumed`), unless `assume_severity` lets every default stand in (a matrix's own
+    examples, recorded answers). Returns (answers, skipped)."""
     check_known(matrix, given)
     answers: dict[str, Any] = {}
     skipped: list[str] = []
@@ -61,7 +64,7 @@ def resolve_answers(matrix: Matrix, given: Mapping[str, Any], *,
             answers[qid] = parse_answer(qid, kind, choices, given[qid])
         elif ask is not None:
             answers[qid] = ask(q, answers)
-        elif qid in defaults:
+        elif qid in defaults and (assume_severity or qid not in matrix.severity_inputs):
             answers[qid] = defaults[qid]
         else:
             missing.append(qid)
@@ -72,6 +75,11 @@ def resolve_answers(matrix: Matrix, given: Mapping[str, Any], *,
         raise MissingAnswerError(f"no answer for `{first}` ({matrix.question(first).ask}): "
                                  f"pass {answer_hint(matrix, first)}{others}")
     return answers, skipped
+
+
+def assumed(given: Mapping[str, Any], answers: Mapping[str, Any], skipped: list[str]) -> list[str]:
+    """Questions that were asked of this ticket but not answered, and took their default."""
+    return [qid for qid in answers if qid not in given and qid not in skipped]
 
 
 # ---------------------------------------------------------------------------------------------- decision
@@ -146,6 +154,7 @@ class Result:
     account: str | None = None
     segment: str | None = None
     exceptions: list[tuple[str, Any, str]] = field(default_factory=list)
+    assumed: list[str] = field(default_factory=list)  # asked of this ticket, not answered: defaults taken
 
     @property
     def severity(self) -> Any:
@@ -177,6 +186,8 @@ class Result:
             "targets": targets_json(self.targets, stamp),
         }
         out["calendar"] = self.severity.spec.targets.calendar
+        if self.assumed:
+            out["assumed"] = list(self.assumed)
         if self.account is not None:
             out["account"] = self.account
         if self.segment is not None:
@@ -361,8 +372,10 @@ def route(matrix: Matrix, routing: Any, answers: Mapping[str, Any]
 def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: list[str] | None = None,
            ticket: str | None = None, override: tuple[int, str] | None = None,
            packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None,
-           texts: bool = True, account: str | None = None, segment: str | None = None) -> Result:
-    """Decide, route and schedule one ticket from complete answers (`texts=False` skips the update texts)."""
+           texts: bool = True, account: str | None = None, segment: str | None = None,
+           assumed: list[str] | None = None) -> Result:
+    """Decide, route and schedule one ticket from complete answers (`texts=False` skips the update texts);
+    `assumed` names the answers that were defaults taken for questions not answered."""
     if at.tzinfo is None:
         raise InputError("the triage time needs a UTC offset or Z")
     display = display or zone(matrix.model.matrix.timezone)
@@ -410,6 +423,9 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
     result = Result(matrix, ticket, at, display, answers, list(skipped or []), computed, level, reason,
                     routing.owner, steps, notify, notices, routes, targets, fields, missing, {})
     result.account, result.segment = account, segment
+    result.assumed = list(assumed or [])
+    result.notes += [f"not answered, so taken as {_answer_words(matrix, qid, answers[qid])}: "
+                     f"{matrix.question(qid).ask}" for qid in result.assumed]
     result.exceptions = [(exc.id, exc.expires, describe_exception(matrix, exc, level)) for exc in deal.exceptions]
     result.notes += [text for _, _, text in result.exceptions]
     result.notes += [f"exception {exc.id} is ignored: " + ("it has no approver" if exc.approver is None else
@@ -418,6 +434,15 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
     if texts:
         result.update = fill_update(result)
     return result
+
+
+def _answer_words(matrix: Matrix, qid: str, value: Any) -> str:
+    """An answer as the questionnaire words it: yes or no, a choice's label, or the labels chosen (or none)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return ", ".join(_label(matrix, qid, v) for v in value) or "none"
+    return _label(matrix, qid, value)
 
 
 def _label(matrix: Matrix, qid: str, value: Any) -> str:

@@ -74,7 +74,7 @@ def open_state(ticket: str, events: list[Event]) -> TicketState:
 def replay(matrix: Matrix, data: dict[str, Any], *, packet: dict[str, str | None] | None = None,
            at: datetime | None = None) -> Result:
     """The triage result a recorded event describes, recomputed with the matrix (a plan to fill texts from)."""
-    answers, skipped = resolve_answers(matrix, data["answers"])
+    answers, skipped = resolve_answers(matrix, data["answers"], assume_severity=True)
     override = data.get("override")
     moment = datetime.fromisoformat(data["at"])
     fields = {k: v for k, v in (packet if packet is not None else data.get("packet", {}).get("fields", {})).items()

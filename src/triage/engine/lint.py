@@ -276,7 +276,7 @@ def _examples(matrix: Matrix) -> Iterator[Problem]:
     at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # any fixed moment: examples check decisions, not clocks
     for i, ex in enumerate(matrix.model.examples):
         try:
-            answers, skipped = resolve_answers(matrix, ex.answers)
+            answers, skipped = resolve_answers(matrix, ex.answers, assume_severity=True)
             result = triage(matrix, answers, skipped=skipped, at=at)
         except TriageError as exc:
             yield doc.problem(("examples", i, "answers"), f"example `{ex.name}`: {exc.message}", "L414")
