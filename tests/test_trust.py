@@ -217,3 +217,46 @@ def test_a_routing_only_default_is_assumed_and_said():
     classified = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT],
                                input=json.dumps(full) + "\n")
     assert "assumed" not in json.loads(classified.stdout)
+
+
+def test_the_history_export_carries_the_latest_answers_and_the_packets(tmp_path):
+    """A correct retriage is no disagreement in the audit of triage's own export, and a handoff's packet is
+    there for the audit's packet check."""
+    args = ["--matrix", str(MATRIX_PATH)]
+    steps = [
+        ["ask", "--no-input", "--ticket", "H-2", "--at", "2026-12-07T14:00:00Z", "-a", "confirmed=yes",
+         "-a", "scope=one_user", "-a", "impact=inconvenient", "-a", "workaround=available", "-a", "security=no",
+         "-a", "deadline=no"],
+        ["retriage", "H-2", "--at", "2026-12-07T15:00:00Z", "--reason", "wider now", "-a", "scope=one_account",
+         "-a", "impact=workflow_blocked", "-a", "workaround=limited"],
+        ["handoff", "H-2", "--to", "engineering_oncall", "--at", "2026-12-07T15:30:00Z",
+         "--packet", "reproduction_steps=Open any export", "--packet", "impact_summary=Exports fail"],
+    ]
+    for step in steps:
+        done = runner.invoke(app, [*step, *args])
+        assert done.exit_code == 0, (step[0], done.stderr)
+    export = tmp_path / "history.csv"
+    export.write_text(runner.invoke(app, ["history", "--format", "csv"]).stdout)
+    header, row = export.read_text().splitlines()[:2]
+    cells = dict(zip(header.split(","), row.split(","), strict=True))
+    assert cells["scope"] == "one_account" and cells["severity"] == "2"
+    assert cells["packet_reproduction_steps"] == "yes" and cells["packet_logs"] == ""
+    audited = json.loads(runner.invoke(app, ["audit", str(export), *args, "-f", "json"]).stdout)
+    assert audited["criteria"]["with_answers"] == 1 and audited["criteria"]["disagreements"] == []
+
+
+def test_an_account_matches_its_exception_whatever_the_case_and_an_unknown_one_is_named(tmp_path):
+    path = tmp_path / "exceptions.yaml"
+    path.write_text(MATRIX_PATH.read_text().replace("exceptions: []\n", """exceptions:
+  - id: acme_renewal
+    scope: {account: Acme}
+    changes: {targets: {sev4: {acknowledge: 1h}}}
+    reason: Renewal under negotiation
+    approver: support_lead
+    expires: 2099-03-31
+"""))
+    base = ["ask", "--matrix", str(path), "--no-input", "--no-record", "-f", "json", "--at", AT, *ANSWERS]
+    lower = json.loads(runner.invoke(app, [*base, "--account", "acme"]).stdout)
+    assert [e["id"] for e in lower["exceptions"]] == ["acme_renewal"]
+    other = json.loads(runner.invoke(app, [*base, "--account", "Globex"]).stdout)
+    assert "exceptions" not in other and "no exception of the matrix names the account Globex" in other["notes"]

@@ -275,7 +275,7 @@ def exceptions_for(matrix: Matrix, *, account: str | None, segment: str | None, 
         scope = exc.scope
         if scope.account is None and scope.segment is None and scope.starts is None and scope.ends is None:
             continue  # an exception is always scoped to something
-        if scope.account is not None and scope.account != account:
+        if scope.account is not None and (account is None or scope.account.casefold() != account.casefold()):
             continue
         if scope.segment is not None and scope.segment != segment:
             continue
@@ -428,6 +428,9 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
                      f"{matrix.question(qid).ask}" for qid in result.assumed]
     result.exceptions = [(exc.id, exc.expires, describe_exception(matrix, exc, level)) for exc in deal.exceptions]
     result.notes += [text for _, _, text in result.exceptions]
+    if account is not None and not any(e.scope.account is not None and e.scope.account.casefold() == account.casefold()
+                                       for e in matrix.model.exceptions):
+        result.notes.append(f"no exception of the matrix names the account {account}")
     result.notes += [f"exception {exc.id} is ignored: " + ("it has no approver" if exc.approver is None else
                      "it has no expiry date" if exc.expires is None else f"it expired on {exc.expires.isoformat()}")
                      for exc in deal.expired]

@@ -266,12 +266,11 @@ def export_row(matrix: Matrix | None, current: TicketState) -> dict[str, Any]:
         "account": first_triage.get("account") or "",
         "override_reason": (current.data.get("override") or {}).get("reason", ""),
     }
-    for qid, value in first_triage.get("answers", {}).items():
-        row[qid] = (
-            ",".join(value)
-            if isinstance(value, list)
-            else ("yes" if value is True else "no" if value is False else value)
-        )
+    for qid, value in current.data.get("answers", {}).items():  # the latest answers, which decided the severity
+        row[qid] = ",".join(value) if isinstance(value, list) else "yes" if value is True else "no" \
+            if value is False else value
+    for fid, value in current.packet.items():  # what the handoffs carried, as the audit's packet check reads it
+        row[f"packet_{fid}"] = "yes" if value else ""
     return row
 
 
