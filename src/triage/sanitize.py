@@ -49,11 +49,12 @@ def json_text(serialised: str) -> str:
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
-def safe_json(value: Any, *, indent: bool = True) -> bytes:
-    """The one way triage writes JSON: UTF-8, indented (or one line for JSON Lines), times in the form `str`
-    gives them, and every control or direction-changing character as a \\u escape, so that no output can
-    reorder or recolour a terminal that shows it."""
-    raw = orjson.dumps(value, default=str, option=_JSON_OPTIONS | (orjson.OPT_INDENT_2 if indent else 0))
+def safe_json(value: Any, *, indent: bool = True, line: bool = False) -> bytes:
+    """The one way triage writes JSON: UTF-8, indented (or, with `line`, one line ending in a newline for JSON
+    Lines), times in the form `str` gives them, and every control or direction-changing character as a \\u
+    escape, so that no output can reorder or recolour a terminal that shows it."""
+    options = _JSON_OPTIONS | (orjson.OPT_INDENT_2 if indent else 0) | (orjson.OPT_APPEND_NEWLINE if line else 0)
+    raw = orjson.dumps(value, default=str, option=options)
     return json_text(raw.decode()).encode() if has_unsafe_bytes(raw) else raw
 
 

@@ -46,7 +46,7 @@ def encoder(matrix: Matrix, kind: RecordFormat) -> Callable[[dict[str, Any]], by
     """One result as a line of the output: JSON Lines, or a CSV row."""
     if kind is RecordFormat.csv:
         return lambda result: csv_line(csv_row(result, matrix))
-    return lambda result: safe_json(result, indent=False) + b"\n"
+    return lambda result: safe_json(result, indent=False, line=True)
 
 
 def records(source: BinaryIO, kind: RecordFormat, matrix: Matrix) -> Iterator[tuple[int, Any, bytes]]:

@@ -60,17 +60,19 @@ class Classifier:
 
     def classify(self, record: Any) -> dict[str, Any]:
         """One record to its JSON result; raises TriageError for a bad record."""
-        if isinstance(record, BadRecord):
-            raise InputError(record.reason)
-        if not isinstance(record, dict):
-            raise InputError("a record must be a JSON object of question id to answer")
+        if type(record) is not dict:
+            raise InputError(record.reason if isinstance(record, BadRecord)
+                             else "a record must be a JSON object of question id to answer")
         if not self.allowed.issuperset(record):
             name = sorted(record.keys() - self.allowed)[0]
             raise InputError(f"unknown question `{name}` (questions: {', '.join(self.questions)})")
         given = dict(record)  # the answers, once the rest is taken out
-        ticket = _text(given.pop("ticket", None))
-        at = self._moment(given.pop("at", None))
-        account, segment = _text(given.pop("account", None)), _text(given.pop("segment", None))
+        ticket, at = given.pop("ticket", None), given.pop("at", None)
+        account, segment = given.pop("account", None), given.pop("segment", None)
+        if type(ticket) is not str and ticket is not None:
+            ticket = str(ticket)
+        at = self.at if at is None or at == "" else self._moment(at)
+        account, segment = _text(account), _text(segment)
         # --full results name the ticket in their texts, so the ticket is part of what they depend on.
         try:  # the answers as JSON, which keeps apart what equal Python values hide (1 and true, 1 and 1.0)
             key: Key | None = (orjson.dumps(given), at, account, segment, ticket if self.full else None)
