@@ -101,7 +101,9 @@ def test_known_figures_hold_whatever_the_stretch_and_spread(tmp_path, matrix, st
     years later: times that far apart are measured on the calendar one ticket at a time instead of on a
     compiled span, and every other figure stays as worked out above."""
     from triage.audit import measure as audit_mod
-    from triage.exports.readers import CsvRows, Reader, load_mapping
+    from triage.exports.mapping import load_mapping
+    from triage.exports.readers import Reader
+    from triage.exports.rows import CsvRows
     from triage.files import line_blocks
 
     far = ["Z", "3", "2000-01-03T09:00:00-05:00", "2060-01-05T09:00:00-05:00", "", "", "", "", "0", "", ""]
@@ -327,7 +329,10 @@ def test_shipped_matrix_text_unused():
 
 
 def test_a_batch_holds_the_fields_of_a_ticket_and_gives_them_back(tmp_path, matrix):
-    from triage.exports.readers import Batch, CsvRows, Reader, Ticket, load_mapping
+    from triage.exports.mapping import load_mapping
+    from triage.exports.readers import Reader
+    from triage.exports.rows import CsvRows
+    from triage.exports.tickets import Batch, Ticket
     from triage.files import line_blocks
 
     assert tuple(Batch.__dataclass_fields__) == tuple(Ticket.__dataclass_fields__)

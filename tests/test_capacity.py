@@ -571,7 +571,8 @@ def test_tracked_time_sets_the_efforts_and_the_export_shows_what_really_happened
     ("jira-service-management", "Time Spent", "3600", 3600.0),
 ])
 def test_time_spent_is_read_in_the_mappings_unit(mapping: str, column: str, raw: str, seconds: float) -> None:
-    from triage.exports.readers import Reader, load_mapping
+    from triage.exports.mapping import load_mapping
+    from triage.exports.readers import Reader
 
     chosen = load_mapping(mapping, lambda path: b"")
     reader = Reader(chosen, levels={1, 2, 3, 4}, questions=(), packet_fields=(), zone=NEW_YORK)
@@ -586,7 +587,9 @@ def test_time_spent_is_read_in_the_mappings_unit(mapping: str, column: str, raw:
 
 @pytest.mark.parametrize("raw", ["soon", "-5", "1:2:3:4", "nan", "inf"])
 def test_unreadable_time_spent_is_a_reported_row(raw: str) -> None:
-    from triage.exports.readers import BadRow, Reader, load_mapping
+    from triage.exports.mapping import load_mapping
+    from triage.exports.readers import Reader
+    from triage.exports.tickets import BadRow
 
     reader = Reader(load_mapping("generic", lambda path: b""), levels={3}, questions=(), packet_fields=(),
                     zone=NEW_YORK)

@@ -29,7 +29,9 @@ from triage.engine.followup import state
 from triage.engine.history import History
 from triage.engine.lint import lint
 from triage.errors import InputError, MatrixError, TriageError
-from triage.exports.readers import CsvRows, Reader, csv_rows, jsonl_rows, load_mapping
+from triage.exports.mapping import load_mapping
+from triage.exports.readers import Reader
+from triage.exports.rows import CsvRows, csv_rows, jsonl_rows
 from triage.files import OVERSIZE, capped_lines, line_blocks
 from triage.matrix.loader import read_matrix
 from triage.sanitize import safe_json

@@ -34,7 +34,7 @@ from triage.exports.moments import (
     zone_at,
     zone_of,
 )
-from triage.exports.readers import BadRow, Batch, Ticket, batched
+from triage.exports.tickets import BadRow, Batch, Ticket, batched
 from triage.matrix.durations import iso_moment
 from triage.matrix.loader import Matrix
 

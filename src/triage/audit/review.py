@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from triage.audit import measure as audit_mod
-from triage.exports.readers import Ticket
+from triage.exports.tickets import Ticket
 from triage.matrix.loader import Matrix
 from triage.render.audit import NAMES, mins, pct, rows
 from triage.sanitize import markdown as md

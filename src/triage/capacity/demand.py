@@ -142,7 +142,7 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
     import numpy as np
 
     from triage.exports.measure import Clock, Measure, cadence_gaps, parts, stamps, within
-    from triage.exports.readers import BadRow, batched
+    from triage.exports.tickets import BadRow, batched
 
     clocks: dict[str, Clock] = {}
     plans = {}

@@ -126,7 +126,8 @@ def _parsed(number: int, raw: bytes) -> Any:
 
 def csv_records(lines: Iterable[bytes], multi: frozenset[str]) -> Iterator[tuple[int, Any, bytes]]:
     """CSV with a header row. Empty cells are unanswered, except for multi-selects, where empty means none."""
-    from triage.exports.readers import BadRow, csv_rows
+    from triage.exports.rows import csv_rows
+    from triage.exports.tickets import BadRow
 
     for number, row in csv_rows(lines):
         if isinstance(row, BadRow):

@@ -8,192 +8,17 @@ Event logs are folded into one record per ticket.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from importlib import resources
 from itertools import chain
-from operator import attrgetter
-from typing import Any, Literal
+from typing import Any
 
-import orjson
-from pydantic import Field
 
-from triage.errors import InputError, MatrixError
 from triage.exports.moments import MomentLists, Moments, read_column, read_lists
-from triage.matrix.model import Model
-
-TICKET_FIELDS = ("ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
-                 "updates", "reassignments", "tags", "account", "override_reason", "exception", "escalated_to",
-                 "time_spent")
-TIME_FIELDS = ("created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at")
-EVENT_KINDS = ("created", "acknowledged", "assigned", "escalated", "customer_update", "reassigned", "resolved")
-MISSING = ("", "?", "-", "n/a")  # "none" is a real answer (impact: none), so it is not one of them
-
-
-class Offset(Model):
-    from_: str = Field(alias="from", description="the field the offset counts from, e.g. created_at")
-    minutes: str | None = Field(default=None, description="column holding minutes after `from`")
-    hours: str | None = Field(default=None, description="column holding hours after `from`")
-
-
-class ExportMapping(Model):
-    name: str
-    description: str = ""
-    shape: Literal["tickets", "events"]
-    columns: dict[str, str | list[str]] = Field(description="triage field -> export column (a list is joined with /)")
-    offsets: dict[str, Offset] = Field(default_factory=dict,
-                                       description="times given as minutes or hours after another")
-    reassignments_from: str | None = Field(default=None,
-                                           description="a column counting teams visited (reassignments + 1)")
-    list_separator: str = ";"
-    tag_separator: str | None = None
-    severity: dict[str, int] = Field(default_factory=dict, description="the export's priority words -> severity level")
-    day_first: bool = False
-    timezone: str | None = None
-    missing: list[str] = Field(default_factory=lambda: list(MISSING))
-    activities: dict[str, list[str]] = Field(default_factory=dict, description="event kind -> activity values")
-    escalated_after_first: bool = False
-    reassignment: Literal["events", "actor_change"] = "events"
-    time_spent_unit: Literal["seconds", "minutes", "hours"] = Field(
-        default="minutes", description="unit of a plain number in the time_spent column (h:mm is read as such)")
-
-
-@dataclass(slots=True)
-class Ticket:
-    """One ticket as the audit sees it; times are aware datetimes or None."""
-
-    ticket: str
-    level: int
-    line: int
-    created: datetime
-    acknowledged: datetime | None = None
-    assigned: datetime | None = None
-    escalated: datetime | None = None
-    resolved: datetime | None = None
-    updates: list[datetime] = field(default_factory=list)
-    reassignments: int = 0
-    tags: list[str] = field(default_factory=list)
-    account: str | None = None
-    override_reason: str | None = None
-    exception: str | None = None
-    escalated_to: str | None = None
-    answers: dict[str, str] = field(default_factory=dict)
-    packet: dict[str, bool] = field(default_factory=dict)
-    time_spent: float | None = None  # seconds of hands-on work the help desk tracked
-
-
-_ZONE = attrgetter("tzinfo")
-_NONE: dict[str, Any] = {}  # shared by tickets without answers or packet fields; never written to
-BATCH = 4096  # rows read and measured together: large enough for bulk work, small enough for flat memory
-
-
-@dataclass(slots=True)
-class Batch:
-    """Tickets of one stretch of an export, field by field: the form audits measure in bulk. Lists line up:
-    index i of every list is the same ticket."""
-
-    ticket: list[str]
-    level: list[int]
-    line: list[int]
-    created: list[datetime] | Moments  # times read as whole columns are Moments: they index like the lists
-    acknowledged: list[datetime | None] | Moments
-    assigned: list[datetime | None] | Moments
-    escalated: list[datetime | None] | Moments
-    resolved: list[datetime | None] | Moments
-    updates: list[list[datetime]] | MomentLists
-    reassignments: list[int]
-    tags: list[list[str]]
-    account: list[str | None]
-    override_reason: list[str | None]
-    exception: list[str | None]
-    escalated_to: list[str | None]
-    answers: list[dict[str, str]]
-    packet: list[dict[str, bool]]
-    time_spent: list[float | None]
-
-    def __len__(self) -> int:
-        return len(self.ticket)
-
-    def ticket_at(self, i: int) -> Ticket:
-        return Ticket(*(getattr(self, name)[i] for name in _FIELDS))
-
-    def tickets(self) -> Iterator[Ticket]:
-        return map(self.ticket_at, range(len(self)))
-
-    def without(self, rows: Iterable[int]) -> Batch:
-        drop = set(rows)
-        keep = [i for i in range(len(self)) if i not in drop]
-        kept: dict[str, Any] = {name: values.take(keep) if isinstance(values := getattr(self, name),
-                                                                      (Moments, MomentLists))
-                                else [values[i] for i in keep] for name in _FIELDS}
-        return Batch(**kept)
-
-    @classmethod
-    def of(cls, tickets: list[Ticket]) -> Batch:
-        return cls(*([getattr(t, name) for t in tickets] for name in _FIELDS))
-
-
-_FIELDS = tuple(Ticket.__dataclass_fields__)  # a Batch has the same fields, in the same order, as lists
-
-
-def each_ticket(items: Iterable[Ticket | Batch | BadRow]) -> Iterator[Ticket | BadRow]:
-    """Tickets one by one, out of batches."""
-    for item in items:
-        if isinstance(item, Batch):
-            yield from item.tickets()
-        else:
-            yield item
-
-
-def batched(items: Iterable[Ticket | Batch | BadRow], size: int = BATCH) -> Iterator[Batch | BadRow]:
-    """Batches (and BadRows), out of tickets one by one: event logs fold into tickets, audits measure batches."""
-    pending: list[Ticket] = []
-    for item in items:
-        if isinstance(item, Ticket):
-            pending.append(item)
-            if len(pending) >= size:
-                yield Batch.of(pending)
-                pending = []
-        else:
-            if pending and not isinstance(item, BadRow):  # whatever else comes keeps its place after them
-                yield Batch.of(pending)
-                pending = []
-            yield item
-    if pending:
-        yield Batch.of(pending)
-
-
-@dataclass(frozen=True, slots=True)
-class BadRow:
-    line: int
-    reason: str
-
-
-def builtin_mappings() -> list[str]:
-    return sorted(p.name.removesuffix(".yaml") for p in resources.files("triage").joinpath("data/mappings").iterdir()
-                  if p.name.endswith(".yaml"))
-
-
-def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
-    """A built-in mapping by name, or a mapping file; `read(path) -> bytes` reads files (the shell's reader)."""
-    from triage.matrix.loader import parse_model
-
-    if name_or_path in builtin_mappings():
-        source = f"(built-in mapping {name_or_path})"
-        data = resources.files("triage").joinpath(f"data/mappings/{name_or_path}.yaml").read_bytes()
-    elif "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
-        source, data = name_or_path, read(name_or_path)
-    else:
-        raise InputError(f"unknown mapping `{name_or_path}` "
-                         f"(built in: {', '.join(builtin_mappings())}; or a YAML file)")
-    _, mapping, problems = parse_model(data, source, ExportMapping, "export mapping")
-    if mapping is None:
-        raise MatrixError(problems)
-    return mapping
+from triage.exports.mapping import TIME_FIELDS, ExportMapping
+from triage.exports.rows import CsvRows, as_columns
+from triage.exports.tickets import BATCH, EMPTY, ZONE_OF, BadRow, Batch, Ticket, each_ticket
 
 
 class TimeReader:
@@ -231,7 +56,7 @@ class Reader:
         self.missing = {m.lower() for m in mapping.missing}
         self.time = TimeReader(zone, day_first=mapping.day_first)
         self.severity = {k.lower(): v for k, v in mapping.severity.items()}
-        self._columns = dict(mapping.columns)
+        self.as_columns = dict(mapping.columns)
         self._levels: dict[str, int] = {}
         # cells read straight as ISO 8601 only when no missing-value word could be read as a time itself
         self._iso_fast = "" in self.missing and not any(_is_time(w) for w in self.missing)
@@ -256,7 +81,7 @@ class Reader:
         raise ValueError(f"severity `{raw}` is not one of the matrix's levels and the mapping does not name it")
 
     def value(self, row: dict[str, str], name: str) -> str | None:
-        column = self._columns.get(name)
+        column = self.as_columns.get(name)
         if column is None:
             return None
         raw = "/".join(row.get(c, "") or "" for c in column) if isinstance(column, list) else row.get(column)
@@ -311,7 +136,7 @@ class Reader:
 
     def _cells(self, columns: dict[str, Any], name: str, n: int) -> Any:
         """The raw cells of a field (a list of columns joined with /); None when the export does not have it."""
-        column = self._columns.get(name)
+        column = self.as_columns.get(name)
         if column is None:
             return None
         if isinstance(column, list):
@@ -335,7 +160,7 @@ class Reader:
             if not self._iso_fast:
                 raise ValueError
             out = [parse(v) if v else None for v in cells]  # ISO 8601 or empty, some without a zone
-            if None not in map(_ZONE, filter(None, out)):
+            if None not in map(ZONE_OF, filter(None, out)):
                 return out
         except (ValueError, TypeError):  # anything else: cell by cell, cleaned, with the looser reader
             out = []
@@ -356,7 +181,7 @@ class Reader:
             if not self._iso_fast:
                 raise ValueError
             out = [list(map(parse, v.split(separator))) if v else [] for v in cells]
-            if None in map(_ZONE, chain.from_iterable(out)):
+            if None in map(ZONE_OF, chain.from_iterable(out)):
                 raise ValueError
         except (ValueError, TypeError):  # anything but ISO 8601 times with zones: cell by cell, cleaned
             out = []
@@ -377,7 +202,7 @@ class Reader:
         """One stretch of rows (cell lists under `header`, or dicts), field by field; a row's error is the first
         its fields give, in field order."""
         n = len(rows)
-        columns = _columns(rows, header)
+        columns = as_columns(rows, header)
         errors: dict[int, str] = {}
         fail = errors.setdefault
         nothing: list[Any] = [None] * n
@@ -495,10 +320,10 @@ class Reader:
         return spent
 
     def _answers(self, columns: dict[str, Any], n: int) -> list[dict[str, str]]:
-        answers: list[dict[str, str]] = [_NONE] * n
+        answers: list[dict[str, str]] = [EMPTY] * n
         for q in self.questions:
             if q in columns:
-                if n and answers[0] is _NONE:
+                if n and answers[0] is EMPTY:
                     answers = [{} for _ in range(n)]
                 for i, raw in enumerate(self._clean(columns[q])):
                     if raw is not None:
@@ -506,10 +331,10 @@ class Reader:
         return answers
 
     def _packets(self, columns: dict[str, Any], n: int) -> list[dict[str, bool]]:
-        packets: list[dict[str, bool]] = [_NONE] * n
+        packets: list[dict[str, bool]] = [EMPTY] * n
         for f in self.packet_fields:
             if f"packet_{f}" in columns:
-                if n and packets[0] is _NONE:
+                if n and packets[0] is EMPTY:
                     packets = [{} for _ in range(n)]
                 for i, raw in enumerate(columns[f"packet_{f}"]):
                     if raw is not None:
@@ -644,164 +469,3 @@ def _count(text: str) -> int:
     if not math.isfinite(value):
         raise ValueError(text)
     return int(value)
-
-
-# ---------------------------------------------------------------------------------------------- rows
-
-
-def _columns(rows: list[Any], header: list[str] | None) -> dict[str, Any]:
-    """Rows (cell lists under `header`, or dicts) as columns."""
-    if header is not None:
-        return dict(zip(header, zip(*rows, strict=True), strict=False)) if rows else {}
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    return {k: [row.get(k) for row in rows] for k in keys}
-
-
-def _decoded(blocks: Iterable[list[bytes]], bad: set[int]) -> Iterator[Iterable[str]]:
-    """Blocks of lines as text; a line that is not UTF-8 (or over the size limit) is noted in `bad` by its
-    line number (and given as replacement text)."""
-    from triage.files import OVERSIZE
-
-    number = 0
-    for block in blocks:
-        texts: Iterable[str] | None = None
-        if OVERSIZE not in block:
-            with contextlib.suppress(UnicodeDecodeError):  # the usual case: the whole block at once, its lines
-                texts = io.StringIO(b"".join(block).decode("utf-8"), newline="\n")  # split at \n alone as they were
-        if texts is None:  # line by line, noting the lines that cannot be read
-            texts = []
-            for offset, line in enumerate(block, number + 1):
-                if line == OVERSIZE:
-                    bad.add(offset)
-                    texts.append("\n")
-                    continue
-                try:
-                    texts.append(line.decode("utf-8"))
-                except UnicodeDecodeError:
-                    bad.add(offset)
-                    texts.append(line.decode("utf-8", "surrogateescape"))
-        yield texts
-        number += len(block)
-
-
-class CsvRows:
-    """(line, cells or BadRow) for each data row of a CSV with a header; `header` is set once iteration
-    has begun. Rows whose cell count differs from the header's are BadRows, so every row lines up.
-    Input is lines, or blocks of lines (`files.line_blocks`, the faster)."""
-
-    def __init__(self, lines: Iterable[bytes] | None = None, *, blocks: Iterable[list[bytes]] | None = None) -> None:
-        self.blocks = blocks if blocks is not None else ([line] for line in lines or ())
-        self.header: list[str] = []
-
-    def __iter__(self) -> Iterator[tuple[int, list[str] | BadRow]]:
-        for lines, rows, bad in self.chunks():
-            pairs: list[tuple[int, Any]] = list(zip(lines, rows))
-            if bad:
-                pairs = sorted(pairs + [(b.line, b) for b in bad], key=lambda pair: pair[0])
-            yield from pairs
-
-    def chunks(self, size: int = BATCH) -> Iterator[tuple[list[int], list[list[str]], list[BadRow]]]:
-        """Rows `size` at a time: (line numbers, cell lists, unreadable rows)."""
-        bad_lines: set[int] = set()
-        reader = csv.reader(chain.from_iterable(_decoded(self.blocks, bad_lines)))
-        try:
-            self.header = header = [h.strip().lstrip("\ufeff") for h in next(reader)]
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield [], [], [BadRow(1, f"unreadable header ({exc})")]
-            return
-        lines: list[int] = []
-        rows: list[list[str]] = []
-        bad: list[BadRow] = []
-        for line, row in self._rows(reader, len(header), bad_lines):
-            if isinstance(row, BadRow):
-                bad.append(row)
-                continue
-            lines.append(line)
-            rows.append(row)
-            if len(rows) >= size:
-                yield lines, rows, bad
-                lines, rows, bad = [], [], []
-        if rows or bad:
-            yield lines, rows, bad
-
-    @staticmethod
-    def _rows(reader: Any, width: int, bad_lines: set[int]) -> Iterator[tuple[int, list[str] | BadRow]]:
-        """(line, cells or BadRow) of each row; blank rows are skipped."""
-        start = reader.line_num + 1
-        while True:
-            try:
-                for row in reader:
-                    line, start = start, reader.line_num + 1
-                    if len(row) != width or width == 1:
-                        if not row or (len(row) == 1 and not row[0].strip()):
-                            continue
-                        if len(row) != width:
-                            yield line, BadRow(line, f"has {len(row)} cells, the header has {width}")
-                            continue
-                    if bad_lines and any(n in bad_lines for n in range(line, start)):
-                        yield line, BadRow(line, "not UTF-8 text, or longer than the size limit for one row")
-                        continue
-                    yield line, row
-            except csv.Error as exc:
-                yield start, BadRow(start, f"unreadable CSV ({exc})")
-                start = reader.line_num + 1
-                continue
-            return
-
-
-def csv_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
-    """(line, row dict or BadRow) for each data row of a CSV with a header."""
-    table = CsvRows(lines)
-    for line, row in table:
-        yield line, row if isinstance(row, BadRow) else dict(zip(table.header, row))
-
-
-def jsonl_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
-    from triage.files import MAX_RECORD, OVERSIZE
-
-    for line, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        if raw == OVERSIZE:
-            yield line, BadRow(line, f"the line is longer than the {MAX_RECORD:,}-byte limit for one row")
-            continue
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            yield line, BadRow(line, f"not JSON ({exc.msg})")
-            continue
-        if not isinstance(data, dict):
-            yield line, BadRow(line, "not a JSON object")
-            continue
-        yield line, {k: _text(v) for k, v in data.items()}
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ";".join(_text(v) for v in value)
-    return str(value)
-
-
-def sniff(header_line: bytes) -> str:
-    """The built-in mapping a CSV header looks like, for `--mapping` left out."""
-    names = {c.strip().lstrip("\ufeff") for c in next(csv.reader(io.StringIO(header_line.decode("utf-8", "replace"))),
-                                                      [])}
-    if {"ticket", "at", "event"} <= names:
-        return "generic-events"
-    if {"case:concept:name", "time:timestamp"} <= names:
-        return "bpic2013"
-    if {"Id", "Priority", "Created at"} <= names:
-        return "zendesk"
-    if {"Ticket ID", "Priority", "Created time"} <= names:
-        return "freshdesk"
-    if {"Issue key", "Priority", "Created"} <= names:
-        return "jira-service-management"
-    return "generic"

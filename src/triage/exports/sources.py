@@ -9,7 +9,10 @@ from typing import Any
 import orjson
 
 from triage.errors import UsageError
-from triage.exports.readers import BadRow, CsvRows, ExportMapping, Reader, csv_rows, jsonl_rows, load_mapping, sniff
+from triage.exports.mapping import ExportMapping, load_mapping, sniff
+from triage.exports.readers import Reader
+from triage.exports.rows import CsvRows, csv_rows, jsonl_rows
+from triage.exports.tickets import BadRow
 from triage.files import capped_lines, line_blocks, read_bytes, reading
 from triage.matrix.calendars import zone
 from triage.matrix.loader import Matrix
