@@ -180,14 +180,17 @@ def test_init_writes_the_schema_its_first_line_names(tmp_path, args, schema):
 
 def test_csv_results_name_each_route_role_once():
     record = {"ticket": "R1", "confirmed": "yes", "scope": "many_accounts", "impact": "revenue_risk",
-              "workaround": "none", "security": "yes", "areas": ["billing", "invoicing"], "strategic_account": "yes",
-              "deadline": "no"}
+              "workaround": "none", "security": "yes", "areas": ["billing", "invoicing", "payroll", "permissions",
+                                                                 "compliance"],
+              "strategic_account": "yes", "deadline": "yes", "vendor": "yes"}  # two routes each to two roles
     result = runner.invoke(app, ["classify", "--matrix", str(MATRIX_PATH), "--at", AT, "-f", "csv"],
                            input=json.dumps(record) + "\n")
     assert result.exit_code == 0, result.stderr
     rows = result.stdout.splitlines()
-    routes = rows[1].split(",")[rows[0].split(",").index("routes")].split(";")
-    assert routes and len(routes) == len(set(routes))
+    import csv
+
+    routes = next(csv.DictReader(rows))["routes"].split(";")
+    assert routes == ["engineering_oncall", "finance", "security", "compliance", "customer_success", "vendor_manager"]
 
 
 def test_an_unanswered_question_that_can_change_the_severity_is_never_assumed():
