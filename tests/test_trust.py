@@ -263,3 +263,21 @@ def test_an_account_matches_its_exception_whatever_the_case_and_an_unknown_one_i
     assert [e["id"] for e in lower["exceptions"]] == ["acme_renewal"]
     other = json.loads(runner.invoke(app, [*base, "--account", "Globex"]).stdout)
     assert "exceptions" not in other and "no exception of the matrix names the account Globex" in other["notes"]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--bogus"], "triage: error: No such option: --bogus (see `triage --help`)"),
+    (["ask", "--severity", "abc"], "triage: error: --severity takes a severity level number such as 2, not `abc`"),
+    (["valdate"], "triage: error: No such command 'valdate'. Did you mean 'validate'"),
+    (["classify", "--format", "xml"], "triage: error: Invalid value for '--format'"),
+])
+def test_a_usage_error_is_one_line_with_exit_2(args, words):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "triage", *args, "--matrix", str(MATRIX_PATH)] if args[0] != "--bogus"
+                          and args[0] != "valdate" else [sys.executable, "-m", "triage", *args],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(words), done.stderr
+    assert done.stdout == ""

@@ -22,18 +22,8 @@ from typing import Any
 from triage.engine.decide import decide, resolve_answers
 from triage.errors import TriageError
 from triage.exports.measure import Clock, Measure, Part, cadence_gaps, parts, stamps, within
-from triage.exports.moments import (
-    EPOCH,
-    MICROSECOND,
-    MomentLists,
-    Moments,
-    instant,
-    iso_texts,
-    micros_of,
-    update_at,
-    zone_at,
-    zone_of,
-)
+from triage.exports.moments import (EPOCH, MICROSECOND, MomentLists, Moments, instant, iso_texts, micros_of, update_at,
+                                    zone_at, zone_of)
 from triage.exports.tickets import BadRow, Batch, Ticket, batched
 from triage.matrix.durations import iso_moment
 from triage.matrix.loader import Matrix

@@ -10,18 +10,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from triage.capacity.demand import (
-    ACK,
-    ASSIGN,
-    STEP_TARGETS,
-    UPDATE,
-    WEEK,
-    Demand,
-    SeverityPlan,
-    WeekHours,
-    horizon,
-    typical_lifetimes,
-)
+from triage.capacity.demand import (ACK, ASSIGN, STEP_TARGETS, UPDATE, WEEK, Demand, SeverityPlan, WeekHours, horizon,
+                                    typical_lifetimes)
 from triage.capacity.roster import Roster
 
 

@@ -9,7 +9,7 @@ import typer
 
 from triage import __version__
 from triage.cli import ask, audit, capacity, classify, matrix, ticket
-from triage.cli.common import MatrixOption
+from triage.cli.common import MatrixOption, stderr
 from triage.errors import ExitCode
 
 app = typer.Typer(
@@ -60,9 +60,17 @@ app.command()(capacity.capacity)
 
 
 def main() -> None:
-    """The `triage` program."""
+    """The `triage` program. A usage error that Typer finds (an unknown option, a bad value) is one line on
+    stderr with a pointer to the help, exit 2, like triage's own errors."""
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="triage")
+    except typer.TyperException as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "triage"
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        stderr(f"error: {message} (see `{where} --help`)")
+        sys.exit(int(getattr(exc, "exit_code", ExitCode.USAGE)))
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(int(ExitCode.INPUT))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from triage.cli.common import (Format, HistoryOption, MatrixOption, TimezoneOption, display_zone, emit, home_zone,
-                               load_matrix, pairs, reported, stderr)
+                               level, load_matrix, pairs, reported, stderr)
 from triage.engine.decide import assumed, parse_at, resolve_answers, triage
 from triage.engine.history import History
 from triage.errors import ExitCode, InputError, TriageError, UsageError
@@ -107,8 +107,8 @@ def ask(
     at: Annotated[str | None, typer.Option("--at", metavar="ISO-8601",
                   help="When the triage happens (default: now). Without an offset: the matrix's time zone.")] = None,
     ticket: Annotated[str | None, typer.Option("--ticket", metavar="REF", help="Ticket reference.")] = None,
-    severity: Annotated[int | None, typer.Option("--severity", metavar="N",
-                        help="Override the computed severity (needs --reason).")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", metavar="N",
+                        help="Override the computed severity with level N (needs --reason).")] = None,
     reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT",
                       help="Why the severity was overridden.")] = None,
     packet: Annotated[list[str] | None, typer.Option("--packet", metavar="FIELD=VALUE",
@@ -127,7 +127,7 @@ def ask(
     """Triage one ticket: severity with reasons, deadlines, routing, packet and update text."""
     with reported():
         the_matrix = load_matrix(matrix, ctx)
-        given = gather(answer=answer_, answers=answers, ticket=ticket, at=at, packet=packet, severity=severity,
+        given = gather(answer=answer_, answers=answers, ticket=ticket, at=at, packet=packet, severity=level(severity),
                        reason=reason)
         home, display = home_zone(the_matrix), display_zone(the_matrix, timezone)
         when = parse_at(given.at, home) if given.at is not None else datetime.now(UTC)

@@ -9,16 +9,8 @@ from typing import Annotated, Any, BinaryIO
 
 import typer
 
-from triage.cli.common import (
-    MatrixOption,
-    RecordFormat,
-    TimezoneOption,
-    display_zone,
-    load_matrix,
-    moment,
-    reported,
-    stderr,
-)
+from triage.cli.common import (MatrixOption, RecordFormat, TimezoneOption, display_zone, load_matrix, moment, reported,
+                               stderr)
 from triage.engine.classify import Classifier, csv_header, csv_line, csv_records, csv_row, error_record, jsonl_records
 from triage.errors import ExitCode, TriageError
 from triage.files import AtomicOutput, capped_lines, reading

@@ -124,6 +124,15 @@ def day_or_moment(text: str | None, flag: str, home: tzinfo) -> datetime | None:
         raise UsageError(f"{flag}: `{text}` is not a date or time (like 2026-11-01)") from None
 
 
+def level(text: str | None, flag: str = "--severity") -> int | None:
+    """A severity level given as a flag: a whole number (the matrix says which levels exist)."""
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise UsageError(f"{flag} takes a severity level number such as 2, not `{text}`")
+    return int(text)
+
+
 def pairs(values: list[str] | None, flag: str) -> dict[str, str]:
     """NAME=VALUE options as a mapping."""
     out: dict[str, str] = {}

@@ -11,18 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from triage.cli.common import (
-    AtOption,
-    Format,
-    HistoryOption,
-    MatrixOption,
-    emit,
-    load_matrix,
-    moment,
-    pairs,
-    reported,
-    stderr,
-)
+from triage.cli.common import (AtOption, Format, HistoryOption, MatrixOption, emit, level, load_matrix, moment, pairs,
+                               reported, stderr)
 from triage.engine import followup
 from triage.engine.followup import TicketState
 from triage.engine.history import History
@@ -139,7 +129,8 @@ def retriage(
                       help="Why it is re-triaged (required).")] = None,
     answer: Annotated[list[str] | None, typer.Option("--answer", "-a", metavar="ID=VALUE",
                       help="A changed answer; repeat for more.")] = None,
-    severity: Annotated[int | None, typer.Option("--severity", metavar="N", help="Override the new severity.")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", metavar="N",
+                        help="Override the new severity with level N.")] = None,
     override_reason: Annotated[str | None, typer.Option("--override-reason", metavar="TEXT",
                                help="Why the new severity is overridden.")] = None,
     at: AtOption = None,
@@ -149,9 +140,10 @@ def retriage(
 ) -> None:
     """Change answers, recompute the severity and move the targets; both decisions are kept."""
     with reported():
-        if severity is not None and not (override_reason or "").strip():
+        chosen = level(severity)
+        if chosen is not None and not (override_reason or "").strip():
             raise UsageError("--severity needs --override-reason TEXT")
-        override = (severity, override_reason or "") if severity is not None else None
+        override = (chosen, override_reason or "") if chosen is not None else None
         with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
             why = ask_text("Why is it re-triaged", "--reason", reason)
             result, data = followup.plan_retriage(the_matrix, current, at=when, given=pairs(answer, "--answer"),

@@ -252,8 +252,7 @@ def local_time(moment: datetime, display: tzinfo) -> str:
     return moment.astimezone(display).strftime("%a %d %b %Y %H:%M %Z")
 
 
-@dataclass(frozen=True)
-class Terms:
+class Terms(NamedTuple):
     """The targets and cadence one severity runs on, after any exceptions in force."""
 
     acknowledge: timedelta
