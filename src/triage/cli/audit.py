@@ -24,6 +24,8 @@ MappingOption = Annotated[str | None, typer.Option(
     help="Export mapping: a built-in name or a YAML file (default: recognised from the header).")]
 InputFormatOption = Annotated[RecordFormat | None, typer.Option("--input-format",
                                                                 help="csv or jsonl (default: by extension).")]
+SinceOption = Annotated[str | None, typer.Option("--since", metavar="DATE", help="Only tickets created from then on.")]
+UntilOption = Annotated[str | None, typer.Option("--until", metavar="DATE", help="Only tickets created before then.")]
 ZoneOption = Annotated[str | None, typer.Option(
     "--timezone", metavar="ZONE",
     help="Zone of timestamps written without one (default: the mapping's, else the matrix's).")]
@@ -42,10 +44,8 @@ def audit(
     mapping: MappingOption = None,
     input_format: InputFormatOption = None,
     timezone: ZoneOption = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="DATE",
-                                              help="Only tickets created from then on.")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="DATE",
-                                              help="Only tickets created before then.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     window: Annotated[int, typer.Option("--window", min=1, help="Days within which repeated escalations count.")] = 30,
     repeat: Annotated[int, typer.Option("--repeat", min=2,
                       help="Escalations of one tag within the window that flag it.")] = 3,

@@ -11,7 +11,7 @@ import typer
 from triage.capacity import analysis as cap
 from triage.capacity.demand import demand_from_rates, demand_from_tickets
 from triage.capacity.roster import Roster, read_roster, week_start, with_efforts
-from triage.cli.audit import InputFormatOption, MappingOption, items
+from triage.cli.audit import InputFormatOption, MappingOption, SinceOption, UntilOption, items
 from triage.cli.common import (MatrixOption, OutputOption, ReportFormat, day_or_moment, emit, home_zone, load_matrix,
                                reported, stderr)
 from triage.errors import InputError, UsageError
@@ -96,10 +96,8 @@ def capacity(
     input_format: InputFormatOption = None,
     timezone: Annotated[str | None, typer.Option("--timezone", metavar="ZONE",
                         help="Zone of timestamps without one.")] = None,
-    since: Annotated[str | None, typer.Option("--since", metavar="DATE",
-                                              help="Only tickets created from then on.")] = None,
-    until: Annotated[str | None, typer.Option("--until", metavar="DATE",
-                                              help="Only tickets created before then.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f",
                              help="text, markdown, json or html.")] = ReportFormat.text,
     output: OutputOption = None,

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from triage.engine.decide import assumed, parse_at, resolve_answers, triage
+from triage.engine.decide import TARGETS, assumed, parse_at, resolve_answers, triage
 from triage.errors import InputError
 from triage.files import MAX_RECORD, OVERSIZE
 from triage.matrix.calendars import zone
@@ -29,7 +29,6 @@ from triage.sanitize import visible
 RESERVED = ("ticket", "at", "account", "segment")
 MEMO_SIZE = 32768  # results kept; a queue drawn over the whole answer space brings tens of thousands
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-TARGETS = ("acknowledge", "assign_owner", "escalate", "next_update", "resolution")
 
 
 @dataclass(frozen=True)
@@ -69,10 +68,8 @@ class Classifier:
         given = dict(record)  # the answers, once the rest is taken out
         ticket, at = given.pop("ticket", None), given.pop("at", None)
         account, segment = given.pop("account", None), given.pop("segment", None)
-        if type(ticket) is not str and ticket is not None:
-            ticket = str(ticket)
-        at = self.at if at is None or at == "" else self._moment(at)
-        account, segment = _text(account), _text(segment)
+        ticket, account, segment = _text(ticket), _text(account), _text(segment)
+        at = self._moment(at)
         # --full results name the ticket in their texts, so the ticket is part of what they depend on.
         try:  # the answers as JSON, which keeps apart what equal Python values hide (1 and true, 1 and 1.0)
             key: Key | None = (orjson.dumps(given), at, account, segment, ticket if self.full else None)
