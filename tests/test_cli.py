@@ -43,7 +43,7 @@ def test_json_result_follows_the_contract():
     (["--no-input", *OUTAGE[:-2], "-a", "security=perhaps"], 1, "`security` takes yes or no, not 'perhaps'"),
     (["--no-input", *OUTAGE, "-a", "colour=red"], 1, "unknown question `colour`"),
     (["--no-input", *OUTAGE, "-a", "scope"], 2, "--answer takes NAME=VALUE"),
-    (["--no-input", *OUTAGE, "--severity", "2"], 2, "--severity needs --reason"),
+    (["--no-input", *OUTAGE, "--severity", "2"], 2, "--severity needs --override-reason"),
     (["--no-input", *OUTAGE, "--at", "tomorrow"], 1, "not an ISO 8601 time"),
     (["--no-input", *OUTAGE, "--timezone", "Mars/Base"], 2, "unknown time zone"),
     (["--no-input", *OUTAGE, "--answers", "missing.yaml"], 1, "missing.yaml: no such file"),
@@ -80,7 +80,7 @@ def test_json_answers_file(tmp_path):
 
 
 def test_override_from_flags():
-    result = triage("--no-input", "--format", "json", "--at", AT, *OUTAGE, "--severity", "2", "--reason",
+    result = triage("--no-input", "--format", "json", "--at", AT, *OUTAGE, "--severity", "2", "--override-reason",
                     "Only a staging tenant")
     data = json.loads(result.stdout)
     jsonschema.validate(data, CONTRACT)

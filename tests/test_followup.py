@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from triage.cli.app import app
-from triage.engine.history import MIGRATIONS, History
+from triage.engine.history import MIGRATIONS, SCHEMA_VERSION, History
 from triage.errors import InputError
 
 from .conftest import MATRIX_PATH, shipped_text
@@ -72,7 +72,11 @@ def test_a_ticket_from_triage_to_closure():
     re = json.loads(ok("retriage", "INC-7", "--reason", "Every customer is affected now", "-a", "scope=system_wide",
                        "-a", "workaround=none", "--at", "2026-11-27T16:00:00Z", "--format", "json").stdout)
     assert re["severity"]["level"] == 1
-    assert re["targets"]["acknowledge"]["due"] == "2026-11-27T11:15:00-05:00"  # moved: 15 min from the re-triage
+    # severity 1's targets run from the creation (05:00 EST); promises kept stay kept, the next update runs from the last
+    assert re["targets"]["acknowledge"] == {"within": "PT15M", "due": "2026-11-27T05:15:00-05:00",
+                                            "met": "2026-11-27T05:45:00-05:00"}
+    assert re["targets"]["escalate"]["met"] == "2026-11-27T10:10:00-05:00" and "met" not in re["targets"]["resolution"]
+    assert re["targets"]["next_update"] == {"within": "PT1H", "due": "2026-11-27T11:00:00-05:00"}
     closed = json.loads(ok("close", "INC-7", "--item", "impact_ended=yes", "--item", "final_message=yes",
                            "--item", "knowledge_article=KB-41", "--item", "trend_tags=exports, workers",
                            "--at", "2026-11-27T18:00:00Z", "--format", "json").stdout)
@@ -190,7 +194,7 @@ def test_an_older_history_is_migrated_and_keeps_its_events(tmp_path):
     db.commit()
     db.close()
     with History(path) as h:
-        assert h.version() == 2
+        assert h.version() == SCHEMA_VERSION == 3
         [event] = h.events("OLD-1")
         assert event.recorded_at == "2025-01-01T00:00:00+00:00"
 

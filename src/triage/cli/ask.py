@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from triage.cli.common import (Format, HistoryOption, MatrixOption, TimezoneOption, display_zone, emit, home_zone,
-                               level, load_matrix, pairs, reported, stderr)
+from triage.cli.common import (Format, HistoryOption, MatrixOption, OverrideReasonOption, SeverityOption,
+                               TimezoneOption, display_zone, emit, home_zone, level, load_matrix, pairs, reported,
+                               stderr)
 from triage.engine.decide import assumed, parse_at, resolve_answers, triage
 from triage.engine.history import History
 from triage.errors import ExitCode, InputError, TriageError, UsageError
@@ -53,9 +54,9 @@ def gather(*, answer: list[str] | None, answers: str | None, ticket: str | None,
         raise UsageError("`packet` in the answers file must be a mapping of field to text")
     file_ticket, file_at = from_file.pop("ticket", None), from_file.pop("at", None)
     if severity is not None and not (reason or "").strip():
-        raise UsageError("--severity needs --reason TEXT: an override is always explained")
+        raise UsageError("--severity needs --override-reason TEXT: an override is always explained")
     if reason is not None and severity is None:
-        raise UsageError("--reason goes with --severity N")
+        raise UsageError("--override-reason goes with --severity N")
     given = Given({**from_file, **pairs(answer, "--answer")})
     given.packet = {k: str(v) for k, v in extra_packet.items() if v is not None} | pairs(packet, "--packet")
     given.ticket = ticket if ticket is not None else (str(file_ticket) if file_ticket is not None else None)
@@ -107,10 +108,8 @@ def ask(
     at: Annotated[str | None, typer.Option("--at", metavar="ISO-8601",
                   help="When the triage happens (default: now). Without an offset: the matrix's time zone.")] = None,
     ticket: Annotated[str | None, typer.Option("--ticket", metavar="REF", help="Ticket reference.")] = None,
-    severity: Annotated[str | None, typer.Option("--severity", metavar="N",
-                        help="Override the computed severity with level N (needs --reason).")] = None,
-    reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT",
-                      help="Why the severity was overridden.")] = None,
+    severity: SeverityOption = None,
+    reason: OverrideReasonOption = None,
     packet: Annotated[list[str] | None, typer.Option("--packet", metavar="FIELD=VALUE",
                       help="A handoff packet field; repeat for more.")] = None,
     output_format: Annotated[Format, typer.Option("--format", "-f", help="Result format.")] = Format.text,

@@ -56,6 +56,12 @@ HistoryOption = Annotated[
         "--history", metavar="PATH", help="History file. Default: $TRIAGE_HISTORY, else the user's data directory."
     ),
 ]
+SeverityOption = Annotated[str | None, typer.Option(
+    "--severity", metavar="N", help="Override the computed severity with level N (1 is the most severe; `triage show` "
+    "lists the matrix's levels, 1 to 4 in the shipped one); needs --override-reason.")]
+OverrideReasonOption = Annotated[str | None, typer.Option(
+    "--override-reason", metavar="TEXT", help="Why the severity is overridden (kept with the ticket).")]
+NoInputOption = Annotated[bool, typer.Option("--no-input", help="Never prompt; a missing value is an error (exit 2).")]
 AtOption = Annotated[str | None, typer.Option("--at", metavar="ISO-8601", help="When this happens (default: now).")]
 OutputOption = Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
                                                   help="Write to FILE (atomically) instead of stdout.")]

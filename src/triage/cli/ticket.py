@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from triage.cli.common import (AtOption, Format, HistoryOption, MatrixOption, emit, level, load_matrix, moment, pairs,
-                               reported, stderr)
+from triage.cli.common import (AtOption, Format, HistoryOption, MatrixOption, NoInputOption, OverrideReasonOption,
+                               SeverityOption, emit, level, load_matrix, moment, pairs, reported, stderr)
 from triage.engine import followup
 from triage.engine.followup import TicketState
 from triage.engine.history import History
@@ -27,14 +27,15 @@ TicketArgument = Annotated[str, typer.Argument(metavar="TICKET", help="The ticke
 
 
 @contextmanager
-def open_ticket(ctx: typer.Context, ticket: str, matrix: str | None, history: str | None, at: str | None
-                ) -> Iterator[tuple[Matrix, History, datetime, TicketState]]:
-    """The matrix, the history, the moment and the ticket's open state, for the follow-up commands."""
+def open_ticket(ctx: typer.Context, ticket: str, matrix: str | None, history: str | None, at: str | None,
+                *, closed: bool = False) -> Iterator[tuple[Matrix, History, datetime, TicketState]]:
+    """The matrix, the history, the moment and the ticket's state (open, unless `closed` asks for a closed one),
+    for the follow-up commands. A moment before the ticket's latest step is refused."""
     the_matrix = load_matrix(matrix, ctx)
     when = moment(at, the_matrix)
     with History(history_path(history)) as store:
         events = store.events(ticket)
-        current = followup.open_state(ticket, events)
+        current = followup.state(ticket, events) if closed else followup.open_state(ticket, events)
         latest = max(event.at for event in events)
         if when < latest:
             raise UsageError(f"{when.isoformat()} is before the ticket's latest step ({latest.isoformat()}): "
@@ -42,39 +43,76 @@ def open_ticket(ctx: typer.Context, ticket: str, matrix: str | None, history: st
         yield the_matrix, store, when, current
 
 
-def ask_text(label: str, flag: str, value: str | None, *, required: bool = True) -> str:
-    """A flag's value, or asked in a terminal; with no terminal a missing required value is a usage error."""
+def terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def can_ask(no_input: bool) -> bool:
+    return not no_input and terminal()
+
+
+def prompter() -> Any:
+    from triage.cli.prompts import QuestionaryPrompter
+
+    return QuestionaryPrompter()
+
+
+def ask_text(label: str, flag: str, value: str | None, *, no_input: bool, required: bool = True) -> str:
+    """A flag's value, or asked in a terminal until a required one is given; without a terminal (or with
+    --no-input) a missing required value is a usage error."""
     if value is not None:
         return value
-    if sys.stdin.isatty():
-        from triage.cli.prompts import QuestionaryPrompter
-
+    if can_ask(no_input):
+        asker = prompter()
         while True:
-            answer = QuestionaryPrompter().text(label, instruction="" if required else "(Enter to skip)")
+            answer: str = asker.text(label, instruction="(required)" if required else "(Enter to skip)")
             if answer.strip() or not required:
                 return answer
+            asker.note([("yellow", f"{label} is required.")])
     if not required:
         return ""
     raise MissingAnswerError(f"no value for {label.lower()}: pass {flag} TEXT")
 
 
-def ask_closure(matrix: Matrix, items: dict[str, Any]) -> dict[str, Any]:
-    """The closure checklist items the flags did not give, asked in a terminal."""
-    if not sys.stdin.isatty():
+def ask_closure(matrix: Matrix, items: dict[str, Any], *, no_input: bool) -> dict[str, Any]:
+    """The closure checklist items the flags did not give, asked in a terminal: a required item is asked again
+    until it is given, and a confirmation still not done stops the closure at once."""
+    if not can_ask(no_input):
         return items
-    from triage.cli.prompts import QuestionaryPrompter
-
-    prompter = QuestionaryPrompter()
+    asker = prompter()
     for entry in followup.closure_items(matrix):
         if entry.id in items:
             continue
         if entry.answer == "confirm":
-            items[entry.id] = prompter.choose(entry.item, [("Done", "yes"), ("Not yet", "no")])
-        else:
-            hint = "(comma-separated" + (", Enter to skip)" if entry.optional else ")") \
-                if entry.answer == "list" else ("(Enter to skip)" if entry.optional else "")
-            items[entry.id] = prompter.text(entry.item, instruction=hint)
+            items[entry.id] = asker.choose(entry.item, [("Done", "yes"), ("Not yet", "no")])
+            if items[entry.id] == "no" and not entry.optional:
+                raise MissingAnswerError(f"the ticket cannot be closed yet: {entry.item}")
+            continue
+        hint = "(comma-separated" + (", Enter to skip)" if entry.optional else ")") if entry.answer == "list" \
+            else "(Enter to skip)" if entry.optional else "(required)"
+        while True:
+            items[entry.id] = asker.text(entry.item, instruction=hint)
+            if items[entry.id].strip() or entry.optional:
+                break
+            asker.note([("yellow", "This item is required to close the ticket.")])
     return items
+
+
+def ask_packet(matrix: Matrix, data: dict[str, Any], *, no_input: bool) -> dict[str, str]:
+    """In a terminal, the packet fields this handoff requires and nobody has filled yet (Enter leaves one
+    missing, and the handoff says so)."""
+    if not can_ask(no_input) or not data["missing"]:
+        return {}
+    asker = prompter()
+    fields = {f.id: f for f in matrix.model.handoff_packet}
+    given: dict[str, str] = {}
+    for fid in data["missing"]:
+        if fields[fid].help:
+            asker.note([("dim italic", fields[fid].help)])
+        value = asker.text(fields[fid].label, instruction="(needed for this handoff; Enter to leave it missing)")
+        if value.strip():
+            given[fid] = value.strip()
+    return given
 
 
 def update(
@@ -86,6 +124,7 @@ def update(
     next_step: Annotated[str | None, typer.Option("--next-step", metavar="TEXT", help="The next step.")] = None,
     summary: Annotated[str | None, typer.Option("--summary", metavar="TEXT", help="A new one-line summary.")] = None,
     at: AtOption = None,
+    no_input: NoInputOption = False,
     matrix: MatrixOption = None,
     history: HistoryOption = None,
     output_format: FormatOption = Format.text,
@@ -94,9 +133,10 @@ def update(
     with reported():
         with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
             plan = followup.plan_update(the_matrix, current, at=when,
-                                        impact=ask_text("Current impact", "--impact", impact),
-                                        actions=ask_text("Actions taken", "--actions", actions),
-                                        next_step=ask_text("Next step", "--next-step", next_step), summary=summary)
+                                        impact=ask_text("Current impact", "--impact", impact, no_input=no_input),
+                                        actions=ask_text("Actions taken", "--actions", actions, no_input=no_input),
+                                        next_step=ask_text("Next step", "--next-step", next_step, no_input=no_input),
+                                        summary=summary)
             store.record(ticket, when, "update", plan.data)
         emit(render.update(ticket, plan), output_format.value)
 
@@ -110,6 +150,7 @@ def handoff(
     packet: Annotated[list[str] | None, typer.Option("--packet", metavar="FIELD=VALUE",
                       help="Fill a packet field; repeat for more.")] = None,
     at: AtOption = None,
+    no_input: NoInputOption = False,
     matrix: MatrixOption = None,
     history: HistoryOption = None,
     output_format: FormatOption = Format.text,
@@ -117,7 +158,12 @@ def handoff(
     """Hand a ticket to a role: the packet for that handoff point, with missing fields named."""
     with reported():
         with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
-            data = followup.plan_handoff(the_matrix, current, role=to, point=point, given=pairs(packet, "--packet"))
+            given = pairs(packet, "--packet")
+            data = followup.plan_handoff(the_matrix, current, role=to, point=point, given=given)
+            asked = ask_packet(the_matrix, data, no_input=no_input)
+            if asked:
+                data = followup.plan_handoff(the_matrix, current, role=to, point=data["point"],
+                                             given={**given, **asked})
             store.record(ticket, when, "handoff", data)
         emit(render.handoff(the_matrix, ticket, to, data), output_format.value)
 
@@ -129,11 +175,10 @@ def retriage(
                       help="Why it is re-triaged (required).")] = None,
     answer: Annotated[list[str] | None, typer.Option("--answer", "-a", metavar="ID=VALUE",
                       help="A changed answer; repeat for more.")] = None,
-    severity: Annotated[str | None, typer.Option("--severity", metavar="N",
-                        help="Override the new severity with level N.")] = None,
-    override_reason: Annotated[str | None, typer.Option("--override-reason", metavar="TEXT",
-                               help="Why the new severity is overridden.")] = None,
+    severity: SeverityOption = None,
+    override_reason: OverrideReasonOption = None,
     at: AtOption = None,
+    no_input: NoInputOption = False,
     matrix: MatrixOption = None,
     history: HistoryOption = None,
     output_format: FormatOption = Format.text,
@@ -145,7 +190,7 @@ def retriage(
             raise UsageError("--severity needs --override-reason TEXT")
         override = (chosen, override_reason or "") if chosen is not None else None
         with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
-            why = ask_text("Why is it re-triaged", "--reason", reason)
+            why = ask_text("Why is it re-triaged", "--reason", reason, no_input=no_input)
             result, data = followup.plan_retriage(the_matrix, current, at=when, given=pairs(answer, "--answer"),
                                                   reason=why, override=override)
             store.record(ticket, when, "retriage", data)
@@ -161,6 +206,7 @@ def close(
     item: Annotated[list[str] | None, typer.Option("--item", metavar="ID=VALUE",
                     help="A closure checklist item (yes for a confirmation, text, or a comma-separated list).")] = None,
     at: AtOption = None,
+    no_input: NoInputOption = False,
     matrix: MatrixOption = None,
     history: HistoryOption = None,
     output_format: FormatOption = Format.text,
@@ -168,12 +214,53 @@ def close(
     """Close the loop: the closure checklist, and the final customer message."""
     with reported():
         with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
-            items = ask_closure(the_matrix, dict(pairs(item, "--item")))
+            items = ask_closure(the_matrix, dict(pairs(item, "--item")), no_input=no_input)
             data = followup.plan_close(the_matrix, current, at=when, items=items)
             store.record(ticket, when, "close", data)
         emit(render.close(ticket, data), output_format.value)
         if output_format is not Format.json:
             stderr(f"closed {ticket}")
+
+
+def reopen(
+    ctx: typer.Context,
+    ticket: TicketArgument,
+    reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT",
+                      help="Why it is reopened: what the customer came back with (required).")] = None,
+    at: AtOption = None,
+    no_input: NoInputOption = False,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Open a closed ticket again: updates are due again, the resolution target stands."""
+    with reported():
+        with open_ticket(ctx, ticket, matrix, history, at, closed=True) as (the_matrix, store, when, current):
+            if current.closed is None:
+                raise UsageError(f"ticket `{ticket}` is open; only a closed ticket can be reopened")
+            why = ask_text("Why is it reopened", "--reason", reason, no_input=no_input)
+            plan = followup.plan_reopen(the_matrix, current, at=when, reason=why)
+            store.record(ticket, when, "reopen", plan.data)
+        emit(render.reopen(the_matrix, ticket, plan), output_format.value)
+
+
+def rename(
+    ctx: typer.Context,
+    ticket: TicketArgument,
+    new: Annotated[str, typer.Argument(metavar="NEW_REF", help="The reference it goes by from now on.")],
+    at: AtOption = None,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Give a ticket its help-desk reference (say, for one triaged as TRIAGE-...); every step moves with it."""
+    with reported():
+        if not new.strip() or new != new.strip():
+            raise UsageError("NEW_REF must be a reference without surrounding spaces")
+        with open_ticket(ctx, ticket, matrix, history, at, closed=True) as (_, store, when, _current), \
+                store.transaction():
+            store.rename(ticket, new, when)
+        emit(render.rename(ticket, new), output_format.value)
 
 
 class HistoryFormat(str, Enum):

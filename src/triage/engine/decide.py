@@ -126,6 +126,7 @@ def decide(matrix: Matrix, answers: Mapping[str, Any]) -> Decision:
 class Target:
     within: timedelta | None
     due: datetime | None
+    met: datetime | None = None  # when a re-triaged ticket had already kept this promise
 
 
 @dataclass
@@ -244,8 +245,13 @@ def steps_json(steps: list[tuple[str, str, datetime]], stamp: Any) -> list[dict[
 
 
 def targets_json(targets: dict[str, Target], stamp: Any) -> dict[str, dict[str, str | None]]:
-    return {name: {"within": None if t.within is None else iso_duration(t.within),
-                   "due": None if t.due is None else stamp(t.due)} for name, t in targets.items()}
+    out: dict[str, dict[str, str | None]] = {}
+    for name, t in targets.items():
+        out[name] = {"within": None if t.within is None else iso_duration(t.within),
+                     "due": None if t.due is None else stamp(t.due)}
+        if t.met is not None:
+            out[name]["met"] = stamp(t.met)
+    return out
 
 
 def local_time(moment: datetime, display: tzinfo) -> str:
@@ -317,7 +323,8 @@ def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: st
 
 
 def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
-    """In words, e.g. `exception launch_week applies until 2027-03-31: updates every 1 h (Launch week)`."""
+    """In words, e.g. `exception launch_week applies until 2027-03-31: updates every 1 h (Launch week)`; the
+    roles it notifies are listed with the others to tell, naming the exception, and not repeated here."""
     from triage.matrix.durations import human_duration
 
     sev_id = matrix.severity(level).id
@@ -325,10 +332,8 @@ def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
              for name, d in exc.changes.targets.get(sev_id, {}).items()]
     if sev_id in exc.changes.update_every:
         parts.append(f"updates every {human_duration(exc.changes.update_every[sev_id])}")
-    if exc.changes.notify:
-        parts.append("also tell " + ", ".join(matrix.role_name(r) for r in exc.changes.notify))
     return (f"exception {exc.id} applies until {exc.expires.isoformat()}: "
-            + ("; ".join(parts) or f"no change for severity {level}") + f" ({exc.reason})")
+            + ("; ".join(parts) or f"no change of targets for severity {level}") + f" ({exc.reason})")
 
 
 def schedule(routing: Any, deal: Terms, calendar: Any, at: datetime
@@ -372,9 +377,10 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
            ticket: str | None = None, override: tuple[int, str] | None = None,
            packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None,
            texts: bool = True, account: str | None = None, segment: str | None = None,
-           assumed: list[str] | None = None) -> Result:
+           assumed: list[str] | None = None, start: datetime | None = None) -> Result:
     """Decide, route and schedule one ticket from complete answers (`texts=False` skips the update texts);
-    `assumed` names the answers that were defaults taken for questions not answered."""
+    `assumed` names the answers that were defaults taken for questions not answered. The targets run from
+    `start` (default: `at`); a re-triage measures them from the ticket's creation."""
     if at.tzinfo is None:
         raise InputError("the triage time needs a UTC offset or Z")
     display = display or zone(matrix.model.matrix.timezone)
@@ -386,7 +392,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
         if level not in matrix.levels:
             raise AnswerError(f"severity {level} does not exist (levels: {', '.join(map(str, sorted(matrix.levels)))})")
         if not reason:
-            raise AnswerError("an override needs a reason (--reason TEXT)")
+            raise AnswerError("an override needs a reason (--override-reason TEXT)")
         if level == computed.level:
             raise AnswerError(f"the matrix already gives severity {level}; an override must change it")
     spec = matrix.severity(level).spec
@@ -394,12 +400,13 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
     routing = spec.routing
 
     routes, notify, notices = route(matrix, routing, answers)
-    deal = terms(matrix, level, account=account, segment=segment, at=at)
+    start = start or at
+    deal = terms(matrix, level, account=account, segment=segment, at=start)
     for role in deal.notify:
         if role not in notify:
             notify.append(role)
             notices.append((role, f"Under exception: {', '.join(e.id for e in deal.exceptions)}"))
-    targets, steps = schedule(routing, deal, calendar, at)
+    targets, steps = schedule(routing, deal, calendar, start)
 
     severity_text = f"Severity {level} ({spec.label})"
     given = dict(packet or {})

@@ -4,10 +4,11 @@ re-triage and closure computed from it. Pure: takes events and an explicit `at`,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from triage.engine.decide import Result, fill, local_time, placeholder_values, resolve_answers, terms, triage
+from triage.engine.decide import (Result, Target, fill, fill_update, local_time, placeholder_values, resolve_answers,
+                                  terms, triage)
 from triage.engine.history import Event
 from triage.errors import AnswerError, InputError, MissingAnswerError
 from triage.matrix.durations import human_duration, iso_duration
@@ -27,6 +28,9 @@ class TicketState:
     retriages: list[Event] = field(default_factory=list)
     closed: Event | None = None
     first: dict[str, Any] = field(default_factory=dict)  # the first triage result
+    reopened: list[Event] = field(default_factory=list)
+    closes: list[Event] = field(default_factory=list)  # every closure, the reopened ones included
+    renamed_from: list[str] = field(default_factory=list)
 
     @property
     def level(self) -> int:
@@ -52,6 +56,12 @@ def _fold(ticket: str, events: list[Event]) -> TicketState:
             current.data, current.start = event.data, event.at
             current.next_due = datetime.fromisoformat(event.data["targets"]["next_update"]["due"])
             current.retriages.append(event)
+        elif event.kind == "reopen":
+            current.closed = None
+            current.next_due = datetime.fromisoformat(event.data["next_due"])
+            current.reopened.append(event)
+        elif event.kind == "rename":
+            current.renamed_from.append(event.data["from"])
         elif event.kind == "update":
             current.next_due = datetime.fromisoformat(event.data["next_due"])
             current.updates.append(event)
@@ -60,14 +70,17 @@ def _fold(ticket: str, events: list[Event]) -> TicketState:
             current.packet.update({k: v for k, v in event.data.get("given", {}).items() if v})
         elif event.kind == "close":
             current.closed = event
+            current.closes.append(event)
             current.packet.update({k: v for k, v in event.data.get("packet", {}).items() if v})
+    current.data = {**current.data, "ticket": ticket}  # a renamed ticket's texts carry its new reference
     return current
 
 
 def open_state(ticket: str, events: list[Event]) -> TicketState:
     current = state(ticket, events)
     if current.closed is not None:
-        raise InputError(f"ticket `{ticket}` was closed at {current.closed.at.isoformat()}; nothing more to do")
+        raise InputError(f"ticket `{ticket}` was closed at {current.closed.at.isoformat()}; if the customer came "
+                         f"back, reopen it with `triage reopen {ticket} --reason TEXT`")
     return current
 
 
@@ -95,19 +108,35 @@ class UpdatePlan:
     result: Result
 
 
-def cadence_at(matrix: Matrix, current: TicketState, at: datetime) -> timedelta:
-    """The update interval in force at `at`: cadences can change over the life of a ticket."""
-    level = current.level
+def cadence_at(matrix: Matrix, current: TicketState, at: datetime, *, level: int | None = None,
+               terms_at: datetime | None = None) -> timedelta:
+    """The update interval in force at `at`: cadences can change with the ticket's age (measured from its
+    creation), and an exception's cadence holds only while the exception does (`terms_at`, default `at`)."""
+    level = current.level if level is None else level
     calendar = matrix.calendars[matrix.severity(level).spec.targets.calendar]
     deal = terms(matrix, level, account=current.data.get("account"), segment=current.data.get("segment"),
-                 at=current.start)
-    age = calendar.elapsed(current.start, at)
+                 at=terms_at or at)
+    age = calendar.elapsed(current.created, at)
     elapsed = timedelta(0)
     for every, span in deal.cadence:
         if span is None or age < elapsed + span:
             return every
         elapsed += span
     return deal.cadence[-1][0]
+
+
+def next_update(matrix: Matrix, current: TicketState, after: datetime, *, level: int | None = None
+                ) -> tuple[timedelta, datetime]:
+    """The interval and due time of the update after one given at `after`. An update that would fall due after
+    an exception ends runs on the cadence in force then: the matrix's own."""
+    level = current.level if level is None else level
+    calendar = matrix.calendars[matrix.severity(level).spec.targets.calendar]
+    every = cadence_at(matrix, current, after, level=level)
+    due = calendar.add(after, every)
+    then = cadence_at(matrix, current, after, level=level, terms_at=due)
+    if then != every:
+        every, due = then, calendar.add(after, then)
+    return every, due
 
 
 def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: str, actions: str,
@@ -121,8 +150,7 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
     result = replay(matrix, current.data, packet=current.packet)
     calendar = matrix.calendars[result.severity.spec.targets.calendar]
     late = calendar.elapsed(current.next_due, at) if at > current.next_due else None
-    every = cadence_at(matrix, current, at)
-    next_due = calendar.add(at, every)
+    every, next_due = next_update(matrix, current, at)
     values = placeholder_values(result)
     values.update({"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
                    "next_update_at": local_time(next_due, result.display)})
@@ -179,8 +207,24 @@ def plan_handoff(matrix: Matrix, current: TicketState, *, role: str, point: str 
             "given": {k: v for k, v in given.items() if v.strip()}}
 
 
+def kept(current: TicketState) -> dict[str, datetime]:
+    """The promises a ticket has kept, with when: the first update acknowledged the customer, the handoff to
+    an owner assigned it, the handoff to a specialist escalated it."""
+
+    def first(point: str) -> datetime | None:
+        return next((e.at for e in current.handoffs if e.data.get("point") == point), None)
+
+    moments = {"acknowledge": current.updates[0].at if current.updates else None,
+               "assign_owner": first("triage_to_owner"), "escalate": first("owner_to_specialist")}
+    return {name: moment for name, moment in moments.items() if moment is not None}
+
+
 def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: dict[str, Any], reason: str,
                   override: tuple[int, str] | None = None) -> tuple[Result, dict[str, Any]]:
+    """Recompute the severity from changed answers. The targets always run from the ticket's creation, on the
+    severity now in force (the convention of help desks that re-apply a policy when a ticket's priority
+    changes): an unchanged severity moves no due time, a changed one re-measures them from the creation. A
+    promise already kept is marked met, never issued again; the next update runs from the last one."""
     if not reason.strip():
         raise MissingAnswerError("a re-triage needs --reason TEXT: why the impact changed")
     if at < current.start:
@@ -191,7 +235,19 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
     packet = {k: v for k, v in current.packet.items()
               if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
     result = triage(matrix, resolved, skipped=skipped, at=at, ticket=current.ticket, override=override, packet=packet,
-                    account=current.data.get("account"), segment=current.data.get("segment"))
+                    account=current.data.get("account"), segment=current.data.get("segment"), start=current.created)
+    if result.level == current.level:
+        result.targets["next_update"] = Target(cadence_at(matrix, current, at), current.next_due)
+        result.notes.append("the severity is unchanged, so no due time moves")
+    else:
+        last = max([e.at for e in current.updates + current.reopened] or [current.created])
+        every, due = next_update(matrix, current, last, level=result.level)
+        result.targets["next_update"] = Target(every, due)
+        result.notes.append(f"the targets of severity {result.level} run from the ticket's creation "
+                            f"({local_time(current.created, result.display)}); promises already kept stay kept")
+    for name, moment in kept(current).items():
+        result.targets[name].met = moment
+    result.update = fill_update(result)
     data = result.to_json()
     data["reason"] = reason.strip()
     data["previous"] = {"severity": current.data["severity"], "computed_severity": current.data["computed_severity"],
@@ -203,6 +259,16 @@ def closure_items(matrix: Matrix) -> list[Any]:
     return list(matrix.model.closure_checklist)
 
 
+def confirmed(cid: str, raw: Any) -> bool:
+    """A closure confirmation: yes or no (not given counts as no); anything else is refused, not taken as no."""
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    word = str(raw).strip().lower()
+    if word not in ("yes", "no"):
+        raise AnswerError(f"--item {cid} takes yes or no, not `{raw}`")
+    return word == "yes"
+
+
 def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dict[str, Any]) -> dict[str, Any]:
     checklist = {c.id: c for c in matrix.model.closure_checklist}
     for cid in items:
@@ -212,9 +278,7 @@ def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dic
     for cid, item in checklist.items():
         raw = items.get(cid)
         if item.answer == "confirm":
-            value: Any = (
-                raw if isinstance(raw, bool) else str(raw or "").strip().lower() in {"yes", "y", "true", "done"}
-            )
+            value: Any = confirmed(cid, raw)
         elif item.answer == "list":
             value = [x.strip() for x in (raw if isinstance(raw, list) else str(raw or "").split(",")) if x.strip()]
         else:
@@ -235,6 +299,31 @@ def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dic
             "open_for": int((at - current.created).total_seconds() // 60)}
 
 
+@dataclass
+class ReopenPlan:
+    data: dict[str, Any]
+    every: timedelta
+    display: tzinfo
+
+
+def plan_reopen(matrix: Matrix, current: TicketState, *, at: datetime, reason: str) -> ReopenPlan:
+    """A closed ticket opened again (the customer replied to the final message): updates start again from now
+    on the cadence in force; the resolution target stays where the triage set it, so time spent closed is
+    not forgiven."""
+    if current.closed is None:
+        raise AnswerError(f"ticket `{current.ticket}` is open; only a closed ticket can be reopened")
+    if not reason.strip():
+        raise MissingAnswerError("a reopen needs --reason TEXT: what the customer came back with")
+    result = replay(matrix, current.data, packet=current.packet)
+    every, due = next_update(matrix, current, at)
+    resolution = current.data["targets"]["resolution"]["due"]
+    data = {"reason": reason.strip(), "closed_at": current.closed.at.astimezone(result.display).isoformat(),
+            "severity": current.data["severity"], "owner": current.data["routing"]["owner"],
+            "every": iso_duration(every), "next_due": due.astimezone(result.display).isoformat(timespec="seconds"),
+            "resolution_due": resolution}
+    return ReopenPlan(data, every, result.display)
+
+
 # ---------------------------------------------------------------------------------------------- export
 
 EXPORT_COLUMNS = ["ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
@@ -247,18 +336,15 @@ def export_row(matrix: Matrix | None, current: TicketState) -> dict[str, Any]:
     def stamp(moment: datetime | None) -> str:
         return "" if moment is None else moment.isoformat(timespec="seconds")
 
-    def first(point: str) -> datetime | None:
-        return next((e.at for e in current.handoffs if e.data.get("point") == point), None)
-
+    met = kept(current)
     first_triage = current.first
-    escalated = first("owner_to_specialist")
     row: dict[str, Any] = {
         "ticket": current.ticket,
         "severity": current.level,
         "created_at": stamp(current.created),
-        "acknowledged_at": stamp(current.updates[0].at if current.updates else None),
-        "assigned_at": stamp(first("triage_to_owner")),
-        "escalated_at": stamp(escalated),
+        "acknowledged_at": stamp(met.get("acknowledge")),
+        "assigned_at": stamp(met.get("assign_owner")),
+        "escalated_at": stamp(met.get("escalate")),
         "resolved_at": stamp(current.closed.at if current.closed else None),
         "updates": ";".join(stamp(e.at) for e in current.updates),
         "reassignments": max(len(current.handoffs) - 1, 0),
@@ -289,6 +375,10 @@ def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
             )
         if event.kind == "handoff":
             return f"{d['label']} to {d['to']}" + (f"; missing: {', '.join(d['missing'])}" if d["missing"] else "")
+        if event.kind == "reopen":
+            return f"reopened: {d['reason']}; next update due {d['next_due']}"
+        if event.kind == "rename":
+            return f"renamed from {d['from']}"
         return "closed"
 
     return {"schema_version": 1, "ticket": current.ticket, "severity": current.data["severity"],

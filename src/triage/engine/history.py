@@ -18,8 +18,8 @@ from typing import Any
 
 from triage.errors import InputError, UsageError
 
-SCHEMA_VERSION = 2
-KINDS = ("triage", "update", "handoff", "retriage", "close")
+SCHEMA_VERSION = 3
+KINDS = ("triage", "update", "handoff", "retriage", "close", "reopen", "rename")
 
 # Each entry upgrades the file from the version before it.
 MIGRATIONS: dict[int, list[str]] = {
@@ -28,6 +28,7 @@ MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE events ADD COLUMN recorded_at TEXT",
         "UPDATE events SET recorded_at = at WHERE recorded_at IS NULL",
         "CREATE INDEX events_by_ticket ON events (ticket, id)"],
+    3: [],  # the kinds `reopen` and `rename`: an older triage would call them damage, so it is told to upgrade
 }
 
 
@@ -137,6 +138,14 @@ class History:
             raise UsageError(f"ticket `{ticket}` is already in the history; use `triage retriage {ticket}` "
                              "to change its severity")
         return self.record(ticket, at, kind, data)
+
+    def rename(self, old: str, new: str, at: datetime) -> int:
+        """Give a ticket's every event a new reference, and record the rename under it; refused when the new
+        reference is taken. Call it inside `transaction()`."""
+        if self.db.execute("SELECT 1 FROM events WHERE ticket = ? LIMIT 1", (new,)).fetchone():
+            raise UsageError(f"ticket `{new}` is already in the history; choose another reference")
+        self.db.execute("UPDATE events SET ticket = ? WHERE ticket = ?", (new, old))
+        return self.record(new, at, "rename", {"from": old, "to": new})
 
     def events(self, ticket: str) -> list[Event]:
         rows = self.db.execute("SELECT id, ticket, at, kind, data, recorded_at FROM events WHERE ticket = ? "

@@ -84,6 +84,8 @@ def text(result: Result, *, now: datetime | None = None) -> Group:
         within = human_duration(target.within, business=business) if target.within is not None else "-"
         due_text = when(target.due) if target.due else "-"
         rel = relative(target.due, now or datetime.now(UTC)) if target.due else ""
+        if target.met is not None:
+            rel = f"met {when(target.met)}"
         label = TARGET_LABELS[name] if name != "resolution" else f"Resolution: {sev.targets.resolution.expect}"
         targets.add_row(T(label), T(within), T(due_text), T(rel, "dim"))
     targets.caption = visible(f"measured on `{sev.targets.calendar}`: {calendar.describe()}")
@@ -145,7 +147,10 @@ def markdown(result: Result) -> str:
     business = m.model.calendars[sev.targets.calendar].kind == "weekly"
     for name, target in result.targets.items():
         within = human_duration(target.within, business=business) if target.within is not None else "-"
-        lines.append(f"| {cell(TARGET_LABELS[name])} | {within} | {cell(when(target.due)) if target.due else '-'} |")
+        due = cell(when(target.due)) if target.due else "-"
+        if target.met is not None:
+            due += f" (met {cell(when(target.met))})"
+        lines.append(f"| {cell(TARGET_LABELS[name])} | {within} | {due} |")
     lines += ["", f"Measured on the `{sev.targets.calendar}` calendar.", "", "## Escalation path", "",
               "| By | Role | Action |", "|---|---|---|"]
     lines += [f"| {cell(when(due))} | {cell(m.role_name(role))} | {cell(action)} |" for role, action,

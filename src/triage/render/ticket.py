@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from triage.engine.classify import csv_safe
 from triage.engine.decide import local_time
-from triage.engine.followup import EXPORT_COLUMNS, TicketState, UpdatePlan, export_row, lateness, timeline
+from triage.engine.followup import (EXPORT_COLUMNS, ReopenPlan, TicketState, UpdatePlan, export_row, lateness,
+                                    timeline)
 from triage.engine.history import Event
+from triage.matrix.durations import human_duration
 from triage.matrix.loader import Matrix
 from triage.render.output import Output
 from triage.render.result import T, blockquote
@@ -63,6 +65,27 @@ def close(ticket: str, data: dict[str, Any]) -> Output:
                   text=lambda: panel("Final message to the customer", data["message"]),
                   bodies={"markdown": lambda: f"# Final message for {md(ticket)}\n\n"
                           + "\n".join(blockquote(data["message"])) + "\n"})
+
+
+def reopen(matrix: Matrix, ticket: str, plan: ReopenPlan) -> Output:
+    data, zone = plan.data, plan.display
+    resolution = data["resolution_due"]
+    lines = [f"Ticket {ticket} is open again: {data['reason']}",
+             f"Severity {data['severity']['level']} ({data['severity']['label']}), owner "
+             f"{matrix.role_name(data['owner'])}.",
+             f"Next update due {local_time(datetime.fromisoformat(data['next_due']), zone)} "
+             f"(every {human_duration(plan.every)}).",
+             f"Resolution due {local_time(datetime.fromisoformat(resolution), zone)}." if resolution else ""]
+    body = "\n".join(line for line in lines if line)
+    return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **data},
+                  text=lambda: panel("Reopened", body),
+                  bodies={"markdown": lambda: f"# {md(ticket)} reopened\n\n" + "\n".join(blockquote(body)) + "\n"})
+
+
+def rename(old: str, new: str) -> Output:
+    return Output({"schema_version": SCHEMA_VERSION, "ticket": new, "renamed_from": old},
+                  text=lambda: T(f"{old} is now {new}"),
+                  bodies={"markdown": lambda: f"{md(old)} is now {md(new)}\n"})
 
 
 def history(states: list[tuple[TicketState, list[Event]]], *, one: bool) -> Output:
