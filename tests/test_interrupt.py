@@ -13,23 +13,24 @@ from typer.testing import CliRunner
 from triage.cli.app import app
 
 from .conftest import MATRIX_PATH
-from .test_prompts import CTRL_C, ENTER, interact
+from .test_prompts import CTRL_C, DOWN, ENTER, interact
 
 runner = CliRunner()
 ANSWERS = ["-a", "confirmed=yes", "-a", "scope=one_user", "-a", "impact=none", "-a", "security=no"]
 # ticket, confirmed, scope, impact, security, areas, vendor, strategic, decision, then seven packet fields
 PROMPTS = 16
+PATH = [ENTER, DOWN + ENTER, DOWN + ENTER, DOWN + ENTER, DOWN * 2 + ENTER, *[ENTER] * 11]  # a choice on each
 
 
 @pytest.mark.parametrize("position", range(PROMPTS))
 def test_ctrl_c_at_every_prompt(matrix, position):
-    keys = [ENTER] * position + [CTRL_C]
+    keys = PATH[:position] + [CTRL_C]
     with pytest.raises(KeyboardInterrupt):
         interact(matrix, keys)
 
 
 def test_ctrl_c_after_the_last_prompt_is_not_needed(matrix):
-    _result, prompter, _ = interact(matrix, [ENTER] * PROMPTS)
+    _result, prompter, _ = interact(matrix, PATH)
     assert len(prompter.asked) == PROMPTS
 
 

@@ -41,9 +41,9 @@ class Keys(QuestionaryPrompter):
         self._feed(message)
         return super().choose_many(message, choices, checked=checked, can_go_back=can_go_back)
 
-    def text(self, message, *, instruction=""):
+    def text(self, message, *, instruction="", default="", can_go_back=False):
         self._feed(message)
-        return super().text(message, instruction=instruction)
+        return super().text(message, instruction=instruction, default=default, can_go_back=can_go_back)
 
 
 def interact(matrix, keys: list[str], output: Any = None, **flags: Any):
@@ -61,13 +61,15 @@ PACKET_SKIPPED = [ENTER] * 7
 
 def test_one_account_blocked_with_a_risky_workaround(matrix):
     keys = ["T-7" + ENTER,  # ticket
-            ENTER,  # confirmed: Yes
-            DOWN + ENTER,  # scope: one_account
-            DOWN * 2 + ENTER,  # impact: workflow_blocked
-            DOWN + ENTER,  # workaround: limited
-            DOWN + ENTER,  # security: No
+            DOWN + ENTER,  # confirmed: Yes (a question that can change the severity starts on no answer)
+            DOWN * 2 + ENTER,  # scope: one_account
+            DOWN * 3 + ENTER,  # impact: workflow_blocked
+            DOWN * 2 + ENTER,  # workaround: limited
+            DOWN * 2 + ENTER,  # security: No
             ENTER,  # areas: none
-            ENTER, ENTER, ENTER,  # vendor, deadline, strategic: the default No
+            ENTER,  # vendor: the default No (routing only)
+            DOWN * 2 + ENTER,  # deadline: No
+            ENTER,  # strategic: the default No
             ENTER,  # accept the severity
             "Checkout fails for Acme" + ENTER, *PACKET_SKIPPED[1:]]
     (answers, skipped, ticket, override, packet), _prompter, err = interact(matrix, keys)
@@ -79,7 +81,8 @@ def test_one_account_blocked_with_a_risky_workaround(matrix):
 
 
 def test_questions_that_do_not_apply_are_not_asked(matrix):
-    keys = [ENTER, ENTER, ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER, ENTER, *PACKET_SKIPPED]
+    keys = [ENTER, DOWN + ENTER, DOWN + ENTER, DOWN + ENTER, DOWN * 2 + ENTER, ENTER, ENTER, ENTER, ENTER,
+            *PACKET_SKIPPED]
     # ticket skipped, confirmed yes, scope one_user, impact none -> no workaround or deadline question
     (_answers, skipped, *_), prompter, _ = interact(matrix, keys)
     assert skipped == ["workaround", "deadline"]
@@ -88,17 +91,17 @@ def test_questions_that_do_not_apply_are_not_asked(matrix):
 
 def test_back_returns_to_the_previous_question(matrix):
     keys = [ENTER,  # ticket skipped
-            ENTER,  # confirmed: Yes
+            DOWN + ENTER,  # confirmed: Yes
             UP + ENTER,  # scope: the last choice is Back
             DOWN + ENTER,  # confirmed again: No
-            DOWN * 3 + ENTER,  # scope: system_wide
-            DOWN * 4 + ENTER,  # impact: service_unavailable
-            DOWN * 2 + ENTER,  # workaround: none
-            DOWN + ENTER,  # security: No
+            DOWN * 4 + ENTER,  # scope: system_wide
+            DOWN * 5 + ENTER,  # impact: service_unavailable
+            DOWN * 3 + ENTER,  # workaround: none
+            DOWN * 2 + ENTER,  # security: No
             LEFT,  # areas: back to security
             UP + ENTER,  # security: Yes now (No, the earlier answer, is highlighted)
             SPACE + ENTER,  # areas: billing
-            ENTER, ENTER, ENTER, ENTER, *PACKET_SKIPPED]
+            ENTER, DOWN * 2 + ENTER, ENTER, ENTER, *PACKET_SKIPPED]
     (answers, *_), prompter, _ = interact(matrix, keys)
     assert answers["confirmed"] is False and answers["scope"] == "system_wide"
     assert answers["security"] is True and answers["areas"] == ("billing",)
@@ -106,7 +109,7 @@ def test_back_returns_to_the_previous_question(matrix):
 
 
 def test_override_needs_a_reason(matrix):
-    keys = [ENTER, ENTER, ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER,
+    keys = [ENTER, DOWN + ENTER, DOWN + ENTER, DOWN + ENTER, DOWN * 2 + ENTER, ENTER, ENTER, ENTER,
             DOWN + ENTER,  # change the severity
             ENTER,  # the first other level: severity 1
             ENTER,  # an empty reason is asked again
@@ -133,7 +136,8 @@ def test_matrix_text_is_shown_literally_in_the_widgets(tmp_path):
     matrix = read_matrix(hostile.encode(), "hostile.yaml")
     screen = io.StringIO()
     output = Vt100_Output(screen, lambda: Size(rows=40, columns=120), term="xterm")
-    keys = [ENTER, ENTER, ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER, ENTER, *PACKET_SKIPPED]
+    keys = [ENTER, DOWN + ENTER, DOWN + ENTER, DOWN + ENTER, DOWN * 2 + ENTER, ENTER, ENTER, ENTER, ENTER,
+            *PACKET_SKIPPED]
     interact(matrix, keys, output=output)
     drawn = screen.getvalue()
     assert "[bold]Who[/bold]" in drawn
@@ -154,3 +158,31 @@ def test_notes_wrap_between_words_keeping_styles(width, parts, expected):
     assert "".join(text for _, text in wrapped) == expected
     assert all(len(line) <= width or " " not in line for line in expected.splitlines())
     assert {style for style, text in wrapped if text.strip()} == {style for style, _ in parts}
+
+
+def test_a_question_that_can_change_the_severity_has_no_answer_under_the_cursor(matrix):
+    keys = [ENTER,  # ticket skipped
+            ENTER,  # confirmed: Enter on "(choose an answer)" answers nothing, and the question is asked again
+            DOWN + ENTER,  # confirmed: Yes
+            DOWN + ENTER, DOWN + ENTER, DOWN * 2 + ENTER, ENTER,
+            ENTER, ENTER,  # vendor and strategic only route, so their default No stands under the cursor
+            ENTER, *PACKET_SKIPPED]
+    (answers, *_), prompter, _ = interact(matrix, keys)
+    assert prompter.asked.count("Is the problem confirmed?") == 2 and answers["confirmed"] is True
+    assert answers["vendor"] is False and answers["strategic_account"] is False
+
+
+def test_every_step_after_the_questions_has_a_way_back(matrix):
+    keys = [ENTER, DOWN + ENTER, DOWN + ENTER, DOWN + ENTER, DOWN * 2 + ENTER, ENTER, ENTER, ENTER,
+            UP + ENTER,  # "Use this severity?": Back, to the last question (strategic account)
+            UP + ENTER,  # strategic account: Yes this time (No, the earlier answer, is under the cursor)
+            DOWN + ENTER, UP + ENTER,  # change it... then Back from "Which severity?"
+            DOWN + ENTER, ENTER, LEFT,  # change it, to severity 1, then Left on the empty reason: back again
+            ENTER,  # keep the matrix's severity
+            "Slow exports" + ENTER, LEFT,  # the second packet field goes back to the first
+            ENTER,  # which shows what was typed; Enter keeps it
+            *PACKET_SKIPPED[1:]]
+    (answers, _, _, override, packet), prompter, _ = interact(matrix, keys)
+    assert answers["strategic_account"] is True and override is None
+    assert packet == {"impact_summary": "Slow exports"}
+    assert prompter.asked.count("Use this severity?") == 4 and prompter.asked.count("Impact summary") == 2
