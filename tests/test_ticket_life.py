@@ -18,6 +18,7 @@ from triage.cli import ticket as ticket_cli
 from triage.cli.app import app
 
 from .conftest import MATRIX_PATH
+from .test_meta import commands
 from .test_prompts import ENTER, Keys
 
 runner = CliRunner()
@@ -194,3 +195,53 @@ def test_the_role_an_exception_notifies_is_listed_once(tmp_path):
 """))
     text = ok("ask", "--no-input", "--no-record", "--at", "2027-01-04T10:00", *SEV3, "--account", "Acme", matrix=path)
     assert text.count("Customer success") == 1 and "acme_renewal" in text
+
+
+@pytest.mark.parametrize("command", commands())
+def test_help_shows_no_internals(command):
+    text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout
+    for internal in ("{", "<str>", "<int", "<float", "<list", "[[", "]]", "<path>"):
+        assert internal not in text, (command, internal)
+
+
+def test_flags_mean_the_same_everywhere():
+    ask = " ".join(runner.invoke(app, ["ask", "--help"]).stdout.split())
+    retriage = " ".join(runner.invoke(app, ["retriage", "--help"]).stdout.split())
+    for text in (ask, retriage):
+        assert "--override-reason TEXT" in text and "1 is the most severe" in text
+    assert "--reason" not in ask.replace("--override-reason", "")
+    old = cli("ask", "--no-input", "--no-record", *SEV3, "--severity", "2", "--reason", "x")
+    assert old.exit_code == 2 and "--override-reason" in old.stderr  # Click offers the flag it now has
+
+
+def complete(words: str, tmp_path: Path) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_TRIAGE_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))}
+    done = subprocess.run([sys.executable, "-m", "triage"], env=env, capture_output=True, text=True, cwd=tmp_path,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_shell_completion_offers_commands_questions_answers_roles_items_and_tickets(tmp_path):
+    ok("ask", "--no-input", "--ticket", "INC-41", "--at", "2027-01-04T10:00", *SEV3)
+    assert "handoff" in complete("triage hand", tmp_path)
+    assert "--install-completion" in complete("triage --inst", tmp_path)
+    assert "--no-input" in complete("triage update INC-41 --no", tmp_path)
+    assert complete("triage ask -a sc", tmp_path) == ["scope="]
+    assert complete("triage ask -a scope=", tmp_path) == [
+        "scope=one_user", "scope=one_account", "scope=many_accounts", "scope=system_wide"]
+    assert "areas=billing,payroll" in complete("triage ask -a areas=billing,", tmp_path)
+    assert "specialist" in complete("triage handoff INC-41 --to ", tmp_path)
+    assert complete("triage close INC-41 --item impact_ended=", tmp_path) == ["impact_ended=yes", "impact_ended=no"]
+    assert complete("triage update ", tmp_path) == ["INC-41"]
+
+
+def test_completion_can_be_installed_for_bash_zsh_and_fish():
+    for shell in ("bash", "zsh", "fish"):
+        script = runner.invoke(app, ["--show-completion", shell])
+        assert script.exit_code == 0 and "_TRIAGE_COMPLETE" in script.stdout, shell

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from triage import __version__
 from triage.cli import ask, audit, capacity, classify, matrix, ticket
@@ -15,7 +17,7 @@ from triage.errors import ExitCode
 app = typer.Typer(
     name="triage",
     help="Triage support escalations with your team's escalation matrix.",
-    add_completion=False,
+    add_completion=True,
     invoke_without_command=True,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
@@ -42,23 +44,44 @@ def main_callback(
         ask.ask(ctx)
 
 
-app.command()(ask.ask)
-app.command()(matrix.validate)
-app.command()(matrix.schema)
-app.command()(matrix.show)
-app.command()(matrix.diff)
-app.command()(matrix.init)
-app.command()(classify.classify)
-app.command()(ticket.update)
-app.command()(ticket.handoff)
-app.command()(ticket.retriage)
-app.command()(ticket.close)
-app.command()(ticket.reopen)
-app.command()(ticket.rename)
-app.command(name="history")(ticket.history_command)
-app.command()(audit.audit)
-app.command()(audit.review)
-app.command()(capacity.capacity)
+class Command(TyperCommand):
+    """A command whose help names its arguments as people write them (TICKET, [TICKET], FILE..., [PATH]...),
+    without the Python types Typer would print beside them."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        return pieces + [argument_name(p) for p in self.get_params(ctx) if p.param_type_name == "argument"]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((argument_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def argument_name(param: Any) -> str:
+    name = param.metavar or (param.name or "").upper()
+    name += "..." if param.nargs != 1 else ""
+    return name if param.required else f"[{name}]"
+
+
+COMMANDS: list[tuple[str, Callable[..., None]]] = [
+    ("ask", ask.ask), ("validate", matrix.validate), ("schema", matrix.schema), ("show", matrix.show),
+    ("diff", matrix.diff), ("init", matrix.init), ("classify", classify.classify), ("update", ticket.update),
+    ("handoff", ticket.handoff), ("retriage", ticket.retriage), ("close", ticket.close), ("reopen", ticket.reopen),
+    ("rename", ticket.rename), ("history", ticket.history_command), ("audit", audit.audit), ("review", audit.review),
+    ("capacity", capacity.capacity)]
+for name, function in COMMANDS:
+    app.command(name=name, cls=Command)(function)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from triage.cli import complete
 from triage.cli.common import (Format, HistoryOption, MatrixOption, OverrideReasonOption, SeverityOption,
                                TimezoneOption, display_zone, emit, home_zone, level, load_matrix, pairs, reported,
                                stderr)
@@ -100,8 +101,9 @@ def answer(matrix: Matrix, given: Given, *, no_input: bool, today: Any, check: A
 def ask(
     ctx: typer.Context,
     matrix: MatrixOption = None,
-    answer_: Annotated[list[str] | None, typer.Option("--answer", "-a", metavar="ID=VALUE",
-                       help="An answer; repeat for more. A multi-select takes comma-separated values.")] = None,
+    answer_: Annotated[list[str] | None, typer.Option(
+        "--answer", "-a", metavar="ID=VALUE", autocompletion=complete.answers,
+        help="An answer; repeat for more. A multi-select takes comma-separated values.")] = None,
     answers: Annotated[str | None, typer.Option("--answers", metavar="FILE",
                        help="YAML or JSON mapping of answers; - reads stdin.")] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; a missing answer is an error.")] = False,
@@ -111,7 +113,7 @@ def ask(
     severity: SeverityOption = None,
     reason: OverrideReasonOption = None,
     packet: Annotated[list[str] | None, typer.Option("--packet", metavar="FIELD=VALUE",
-                      help="A handoff packet field; repeat for more.")] = None,
+                      autocompletion=complete.packet_fields, help="A handoff packet field; repeat for more.")] = None,
     output_format: Annotated[Format, typer.Option("--format", "-f", help="Result format.")] = Format.text,
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
                       help="Also write the result to FILE (Markdown for text format), atomically.")] = None,

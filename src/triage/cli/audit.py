@@ -17,7 +17,7 @@ from triage.matrix.loader import Matrix
 from triage.render import audit as audit_render
 from triage.render.output import Output
 
-FilesArgument = Annotated[list[str], typer.Argument(metavar="FILE...",
+FilesArgument = Annotated[list[str], typer.Argument(metavar="FILE",
                                                     help="Ticket-history exports (CSV or JSON Lines).")]
 MappingOption = Annotated[str | None, typer.Option(
     "--mapping", metavar="NAME|FILE",
@@ -46,10 +46,12 @@ def audit(
     timezone: ZoneOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    window: Annotated[int, typer.Option("--window", min=1, help="Days within which repeated escalations count.")] = 30,
-    repeat: Annotated[int, typer.Option("--repeat", min=2,
+    window: Annotated[int, typer.Option("--window", metavar="DAYS", min=1,
+                                        help="Days within which repeated escalations count.")] = 30,
+    repeat: Annotated[int, typer.Option("--repeat", metavar="N", min=2,
                       help="Escalations of one tag within the window that flag it.")] = 3,
-    bounce: Annotated[int, typer.Option("--bounce", min=1, help="Reassignments that make a ticket a bounce.")] = 2,
+    bounce: Annotated[int, typer.Option("--bounce", metavar="N", min=1,
+                                        help="Reassignments that make a ticket a bounce.")] = 2,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f",
                              help="text, markdown, json or html.")] = ReportFormat.text,
     output: OutputOption = None,
@@ -79,7 +81,7 @@ def review(
     mapping: MappingOption = None,
     input_format: InputFormatOption = None,
     timezone: ZoneOption = None,
-    sample: Annotated[int, typer.Option("--sample", min=20, max=50,
+    sample: Annotated[int, typer.Option("--sample", metavar="N", min=20, max=50,
                       help="How many recent escalated tickets to review.")] = 30,
     output: OutputOption = None,
     at: AtOption = None,

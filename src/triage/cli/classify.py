@@ -50,7 +50,7 @@ def records(source: BinaryIO, kind: RecordFormat, matrix: Matrix) -> Iterator[tu
 
 def classify(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(metavar="[FILE|-]",
+    file: Annotated[str, typer.Argument(metavar="FILE|-",
                     help="JSON Lines or CSV of answers; - or nothing: stdin.")] = "-",
     matrix: MatrixOption = None,
     input_format: Annotated[RecordFormat | None, typer.Option(

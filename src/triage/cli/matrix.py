@@ -81,7 +81,7 @@ def lint_output(report: list[tuple[str, list[Problem]]]) -> Output:
 
 def validate(
     ctx: typer.Context,
-    paths: Annotated[list[str] | None, typer.Argument(metavar="[PATH]...",
+    paths: Annotated[list[str] | None, typer.Argument(metavar="PATH",
                      help="Matrix or roster files (default: the matrix that other commands use). "
                           "A roster is checked against --matrix.")] = None,
     matrix: MatrixOption = None,
@@ -140,7 +140,7 @@ def diff(
 
 
 def init(
-    path: Annotated[str | None, typer.Argument(metavar="[PATH]",
+    path: Annotated[str | None, typer.Argument(metavar="PATH",
                     help="Where to write it (default: matrix.yaml, or roster.yaml with --roster).")] = None,
     roster: Annotated[bool, typer.Option("--roster",
                                          help="Write a starter staffing roster instead of a matrix.")] = False,

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from triage.cli import complete
 from triage.cli.common import (AtOption, Format, HistoryOption, MatrixOption, NoInputOption, OverrideReasonOption,
                                SeverityOption, emit, level, load_matrix, moment, pairs, reported, stderr)
 from triage.engine import followup
@@ -23,7 +24,8 @@ from triage.render import result as render_result
 from triage.render import ticket as render
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text, markdown or json.")]
-TicketArgument = Annotated[str, typer.Argument(metavar="TICKET", help="The ticket reference.")]
+TicketArgument = Annotated[str, typer.Argument(metavar="TICKET", help="The ticket reference.",
+                                               autocompletion=complete.tickets)]
 
 
 @contextmanager
@@ -144,11 +146,12 @@ def update(
 def handoff(
     ctx: typer.Context,
     ticket: TicketArgument,
-    to: Annotated[str, typer.Option("--to", metavar="ROLE", help="The role receiving the ticket.")],
-    point: Annotated[str | None, typer.Option("--point", metavar="ID",
+    to: Annotated[str, typer.Option("--to", metavar="ROLE", help="The role receiving the ticket.",
+                                    autocompletion=complete.roles)],
+    point: Annotated[str | None, typer.Option("--point", metavar="ID", autocompletion=complete.points,
                      help="The handoff point (default: the next one for this role).")] = None,
     packet: Annotated[list[str] | None, typer.Option("--packet", metavar="FIELD=VALUE",
-                      help="Fill a packet field; repeat for more.")] = None,
+                      autocompletion=complete.packet_fields, help="Fill a packet field; repeat for more.")] = None,
     at: AtOption = None,
     no_input: NoInputOption = False,
     matrix: MatrixOption = None,
@@ -174,7 +177,7 @@ def retriage(
     reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT",
                       help="Why it is re-triaged (required).")] = None,
     answer: Annotated[list[str] | None, typer.Option("--answer", "-a", metavar="ID=VALUE",
-                      help="A changed answer; repeat for more.")] = None,
+                      autocompletion=complete.answers, help="A changed answer; repeat for more.")] = None,
     severity: SeverityOption = None,
     override_reason: OverrideReasonOption = None,
     at: AtOption = None,
@@ -203,7 +206,7 @@ def retriage(
 def close(
     ctx: typer.Context,
     ticket: TicketArgument,
-    item: Annotated[list[str] | None, typer.Option("--item", metavar="ID=VALUE",
+    item: Annotated[list[str] | None, typer.Option("--item", metavar="ID=VALUE", autocompletion=complete.closure_items,
                     help="A closure checklist item (yes for a confirmation, text, or a comma-separated list).")] = None,
     at: AtOption = None,
     no_input: NoInputOption = False,
@@ -270,7 +273,7 @@ class HistoryFormat(str, Enum):
 
 
 def history_command(
-    ticket: Annotated[str | None, typer.Argument(metavar="[TICKET]",
+    ticket: Annotated[str | None, typer.Argument(metavar="TICKET", autocompletion=complete.tickets,
                       help="One ticket (default: list them all).")] = None,
     history: HistoryOption = None,
     output_format: Annotated[HistoryFormat, typer.Option(
