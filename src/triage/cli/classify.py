@@ -20,10 +20,27 @@ from triage.sanitize import safe_json
 
 @contextmanager
 def sink(path: str | None) -> Iterator[Callable[[bytes], Any]]:
-    """Where results go: stdout, or a file that appears whole when the run ends and not at all if it fails."""
+    """Where results go: stdout, in blocks of about 64 KiB whatever Python's own buffering (a result is a few
+    hundred bytes, and a write per result costs a system call each under PYTHONUNBUFFERED), or a file that
+    appears whole when the run ends and not at all if it fails."""
     if path is None:
-        yield sys.stdout.buffer.write
-        sys.stdout.flush()
+        pending: list[bytes] = []
+        size = 0
+
+        def write(data: bytes) -> None:
+            nonlocal size
+            pending.append(data)
+            size += len(data)
+            if size >= 1 << 16:
+                sys.stdout.buffer.write(b"".join(pending))
+                pending.clear()
+                size = 0
+
+        try:
+            yield write
+        finally:
+            sys.stdout.buffer.write(b"".join(pending))
+            sys.stdout.flush()
         return
     out = AtomicOutput(path)
     try:

@@ -68,8 +68,11 @@ class Classifier:
         given = dict(record)  # the answers, once the rest is taken out
         ticket, at = given.pop("ticket", None), given.pop("at", None)
         account, segment = given.pop("account", None), given.pop("segment", None)
-        ticket, account, segment = _text(ticket), _text(account), _text(segment)
-        at = self._moment(at)
+        if ticket is not None and type(ticket) is not str:
+            ticket = str(ticket)
+        if account is not None or segment is not None:
+            account, segment = _text(account), _text(segment)
+        at = self.at if at is None or at == "" else self._moment(at)
         # --full results name the ticket in their texts, so the ticket is part of what they depend on.
         try:  # the answers as JSON, which keeps apart what equal Python values hide (1 and true, 1 and 1.0)
             key: Key | None = (orjson.dumps(given), at, account, segment, ticket if self.full else None)
@@ -88,8 +91,6 @@ class Classifier:
         return {**found, "ticket": ticket}
 
     def _moment(self, raw: Any) -> datetime:
-        if raw is None or raw == "":
-            return self.at
         if not isinstance(raw, str):
             raise InputError(f"`at` must be an ISO 8601 time, not {raw!r}")
         return parse_at(raw, self.home)
