@@ -55,3 +55,29 @@ def run(matrix: Matrix, at: datetime, **given):
     change the severity is never assumed, so a case that leaves it out answers it here)."""
     answers, skipped = resolve_answers(matrix, {"deadline": False, **given})
     return triage(matrix, answers, skipped=skipped, at=at)
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """The follow-up commands believe they run in a terminal; `terminal(keys)` types the keys into the real
+    widgets and returns the prompter, whose `asked` lists the prompts in order."""
+    from prompt_toolkit.input import create_pipe_input
+
+    from triage.cli import ticket as ticket_cli
+
+    from .test_prompts import Keys
+
+    opened: list = []
+
+    def typed(keys: list[str]):
+        context = create_pipe_input()
+        pipe = context.__enter__()
+        opened.append(context)
+        prompter = Keys(pipe, keys)
+        monkeypatch.setattr(ticket_cli, "prompter", lambda: prompter)
+        monkeypatch.setattr(ticket_cli, "terminal", lambda: True)
+        return prompter
+
+    yield typed
+    for context in opened:
+        context.__exit__(None, None, None)

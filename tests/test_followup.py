@@ -77,10 +77,11 @@ def test_a_ticket_from_triage_to_closure():
                                             "met": "2026-11-27T05:45:00-05:00"}
     assert re["targets"]["escalate"]["met"] == "2026-11-27T10:10:00-05:00" and "met" not in re["targets"]["resolution"]
     assert re["targets"]["next_update"] == {"within": "PT1H", "due": "2026-11-27T11:00:00-05:00"}
-    closed = json.loads(ok("close", "INC-7", "--item", "impact_ended=yes", "--item", "final_message=yes",
+    closed = json.loads(ok("close", "INC-7", "--item", "resolution_note=Exports run again", "--item",
+                           "impact_ended=yes", "--item", "final_message=yes",
                            "--item", "knowledge_article=KB-41", "--item", "trend_tags=exports, workers",
                            "--at", "2026-11-27T18:00:00Z", "--format", "json").stdout)
-    assert closed["message"].startswith("Ticket INC-7 is resolved")
+    assert closed["message"].startswith("Ticket INC-7 is resolved: Exports run again. If anything still looks wrong")
     story = json.loads(ok("history", "INC-7", "--format", "json").stdout)
     assert [(e["kind"], e["at"]) for e in story["events"]] == [
         ("triage", "2026-11-27T10:00:00+00:00"), ("update", "2026-11-27T10:45:00+00:00"),
@@ -131,7 +132,8 @@ def test_ask_records_and_refuses_a_second_triage_of_the_same_ticket():
     (["retriage", "B-1", "--reason", "x", "-a", "scope=galaxy"], 1, "`scope` takes one of"),
     (["handoff", "B-1", "--to", "wizard"], 1, "unknown role `wizard`"),
     (["handoff", "B-1", "--to", "finance", "--point", "intake_to_triage"], 1, "does not receive tickets"),
-    (["close", "B-1", "--item", "impact_ended=yes"], 2, "pass --item final_message=yes"),
+    (["close", "B-1", "--item", "resolution_note=Fixed", "--item", "impact_ended=yes"], 2,
+     "pass --item final_message=yes"),
     (["close", "B-1", "--item", "mood=good"], 1, "unknown closure item `mood`"),
     (["history", "NOPE"], 2, "no ticket `NOPE`"),
 ])

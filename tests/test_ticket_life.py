@@ -11,15 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prompt_toolkit.input import create_pipe_input
 from typer.testing import CliRunner
 
-from triage.cli import ticket as ticket_cli
 from triage.cli.app import app
 
 from .conftest import MATRIX_PATH
 from .test_meta import commands
-from .test_prompts import ENTER, Keys
+from .test_prompts import ENTER
 
 runner = CliRunner()
 SEV3 = ["-a", "confirmed=yes", "-a", "scope=one_account", "-a", "impact=workflow_blocked", "-a", "workaround=available",
@@ -81,7 +79,8 @@ def test_an_update_due_after_an_exception_expires_follows_the_matrix_cadence(tmp
 
 
 def close_args(ticket: str, at: str) -> list[str]:
-    return ["close", ticket, "--at", at, "--item", "impact_ended=yes", "--item", "final_message=yes",
+    return ["close", ticket, "--at", at, "--item", "resolution_note=Exports work again", "--item", "impact_ended=yes",
+            "--item", "final_message=yes",
             "--item", "knowledge_article=KB-1", "--item", "trend_tags=exports"]
 
 
@@ -118,25 +117,6 @@ def test_a_ticket_takes_its_help_desk_reference():
     assert [e["kind"] for e in ok("history", "HD-1", "-f", "json")["events"]] == ["triage", "rename", "update"]
 
 
-@pytest.fixture
-def terminal(monkeypatch):
-    """The follow-up commands believe they run in a terminal; the keys are typed into the real widgets."""
-    opened: list[Any] = []
-
-    def typed(keys: list[str]) -> Keys:
-        context = create_pipe_input()
-        pipe = context.__enter__()
-        opened.append(context)
-        prompter = Keys(pipe, keys)
-        monkeypatch.setattr(ticket_cli, "prompter", lambda: prompter)
-        monkeypatch.setattr(ticket_cli, "terminal", lambda: True)
-        return prompter
-
-    yield typed
-    for context in opened:
-        context.__exit__(None, None, None)
-
-
 def test_handoff_asks_for_the_missing_required_fields_in_a_terminal(terminal):
     ok("ask", "--no-input", "--ticket", "H-1", "--at", "2027-01-04T10:00", *SEV3, "--packet", "impact_summary=Slow")
     prompter = terminal(["Open Settings, then Export\r", ENTER])
@@ -163,7 +143,7 @@ def test_no_input_never_asks(terminal, command):
 
 def test_close_asks_a_required_item_again_in_place(terminal):
     ok("ask", "--no-input", "--ticket", "C-1", "--at", "2027-01-04T10:00", *SEV3)
-    prompter = terminal([ENTER, ENTER, ENTER, ENTER, "KB-7\r", "exports\r", ENTER])
+    prompter = terminal(["Exports work again\r", ENTER, ENTER, ENTER, ENTER, "KB-7\r", "exports\r", ENTER])
     closed = ok("close", "C-1", "--at", "2027-01-04T12:00", "-f", "json")
     assert prompter.asked.count("Link the workaround or the knowledge-base article.") == 2
     assert closed["checklist"]["knowledge_article"] == "KB-7"
@@ -171,14 +151,14 @@ def test_close_asks_a_required_item_again_in_place(terminal):
 
 def test_close_stops_at_a_required_confirmation_not_done(terminal):
     ok("ask", "--no-input", "--ticket", "C-2", "--at", "2027-01-04T10:00", *SEV3)
-    prompter = terminal(["\x1b[B\r"])  # "Not yet" for the impact
+    prompter = terminal(["Fixed\r", "\x1b[B\r"])  # what was resolved, then "Not yet" for the impact
     result = cli("close", "C-2", "--at", "2027-01-04T12:00")
-    assert result.exit_code == 2 and "cannot be closed yet" in result.stderr and len(prompter.asked) == 1
+    assert result.exit_code == 2 and "cannot be closed yet" in result.stderr and len(prompter.asked) == 2
 
 
 def test_a_confirmation_takes_yes_or_no_only():
     ok("ask", "--no-input", "--ticket", "C-3", "--at", "2027-01-04T10:00", *SEV3)
-    result = cli(*close_args("C-3", "2027-01-04T12:00")[:-8], "--item", "impact_ended=maybe", "--item",
+    result = cli(*close_args("C-3", "2027-01-04T12:00")[:-10], "--item", "impact_ended=maybe", "--item",
                  "final_message=yes", "--item", "knowledge_article=KB-1", "--item", "trend_tags=exports")
     assert result.exit_code == 1 and "--item impact_ended takes yes or no, not `maybe`" in result.stderr
 

@@ -76,25 +76,50 @@ def ask_text(label: str, flag: str, value: str | None, *, no_input: bool, requir
     raise MissingAnswerError(f"no value for {label.lower()}: pass {flag} TEXT")
 
 
-def ask_closure(matrix: Matrix, items: dict[str, Any], *, no_input: bool) -> dict[str, Any]:
-    """The closure checklist items the flags did not give, asked in a terminal: a required item is asked again
-    until it is given, and a confirmation still not done stops the closure at once."""
+def show_context(matrix: Matrix, current: TicketState, when: datetime) -> None:
+    """Before an update is written: what the ticket is, when this update is due, and what was said last."""
+    from triage.engine.decide import local_time
+    from triage.matrix.calendars import zone
+    from triage.render.result import relative
+
+    home = zone(matrix.model.matrix.timezone)
+    severity = current.data["severity"]
+    last = current.updates[-1].data.get("customer") if current.updates else None
+    asker = prompter()
+    asker.note([("bold", f"{current.ticket}: Severity {severity['level']} ({severity['label']}), owner "
+                         f"{matrix.role_name(current.data['routing']['owner'])}")])
+    asker.note([("", f"This update is due {local_time(current.next_due, home)} "
+                     f"({relative(current.next_due, when)}).")])
+    asker.note([("dim", "Last update to the customer: "), ("", last or "none yet")])
+
+
+def ask_closure(matrix: Matrix, current: TicketState, items: dict[str, Any], *, no_input: bool) -> dict[str, Any]:
+    """The closure checklist items the flags did not give, asked in a terminal: first what the final message
+    quotes, then the message itself is shown, then the rest. A required item is asked again until it is given,
+    and a confirmation still not done stops the closure at once."""
     if not can_ask(no_input):
         return items
     asker = prompter()
-    for entry in followup.closure_items(matrix):
-        if entry.id in items:
+    entries = {entry.id: entry for entry in followup.closure_items(matrix)}
+    quoted = followup.message_items(matrix)
+    for cid in [*quoted, "\x00message", *[c for c in entries if c not in quoted]]:
+        if cid == "\x00message":
+            asker.note([("bold", "The final message to the customer:")])
+            asker.note([("", followup.final_message(matrix, current, items))])
             continue
+        if cid in items:
+            continue
+        entry = entries[cid]
         if entry.answer == "confirm":
-            items[entry.id] = asker.choose(entry.item, [("Done", "yes"), ("Not yet", "no")])
-            if items[entry.id] == "no" and not entry.optional:
+            items[cid] = asker.choose(entry.item, [("Done", "yes"), ("Not yet", "no")])
+            if items[cid] == "no" and not entry.optional:
                 raise MissingAnswerError(f"the ticket cannot be closed yet: {entry.item}")
             continue
         hint = "(comma-separated" + (", Enter to skip)" if entry.optional else ")") if entry.answer == "list" \
             else "(Enter to skip)" if entry.optional else "(required)"
         while True:
-            items[entry.id] = asker.text(entry.item, instruction=hint)
-            if items[entry.id].strip() or entry.optional:
+            items[cid] = asker.text(entry.item, instruction=hint)
+            if items[cid].strip() or entry.optional:
                 break
             asker.note([("yellow", "This item is required to close the ticket.")])
     return items
@@ -134,6 +159,8 @@ def update(
     """Write the next status update from the ticket's record, and say whether it is late."""
     with reported():
         with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
+            if can_ask(no_input) and None in (impact, actions, next_step):
+                show_context(the_matrix, current, when)
             plan = followup.plan_update(the_matrix, current, at=when,
                                         impact=ask_text("Current impact", "--impact", impact, no_input=no_input),
                                         actions=ask_text("Actions taken", "--actions", actions, no_input=no_input),
@@ -217,7 +244,7 @@ def close(
     """Close the loop: the closure checklist, and the final customer message."""
     with reported():
         with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
-            items = ask_closure(the_matrix, dict(pairs(item, "--item")), no_input=no_input)
+            items = ask_closure(the_matrix, current, dict(pairs(item, "--item")), no_input=no_input)
             data = followup.plan_close(the_matrix, current, at=when, items=items)
             store.record(ticket, when, "close", data)
         emit(render.close(ticket, data), output_format.value)

@@ -470,7 +470,11 @@ def describe_impact(result: Result) -> str:
     return "; ".join(parts) if parts else result.severity.spec.definition
 
 
-def placeholder_values(result: Result) -> dict[str, str]:
+def placeholder_values(result: Result, *, customer: bool = False) -> dict[str, str]:
+    """The values of the template placeholders. For the customer (`customer=True`), `actions` and `next_step`
+    name no role, queue, internal action or override reason: the next step is the routing step's `customer`
+    wording (else the resolution expectation), and `owner` and `channel` are left out (only the internal
+    update may use them, which `validate` checks)."""
     m = result.matrix
     def when(moment: datetime) -> str:
         return local_time(moment, result.display)
@@ -479,29 +483,33 @@ def placeholder_values(result: Result) -> dict[str, str]:
     derived = (f"{_label(m, 'impact', a['impact'])} ({_label(m, 'scope', a['scope']).lower()})"
                if {"impact", "scope"} <= set(a) else result.severity.spec.label)
     summary = result.packet.get("impact_summary") or derived
+    resolution = result.severity.spec.targets.resolution
+    res_text = resolution.expect + (f" by {when(result.targets['resolution'].due)}"
+                                    if result.targets["resolution"].due else "")
+    index = next((i for i, step in enumerate(result.steps) if step[2] > result.at), len(result.steps) - 1)
+    role, action, due = result.steps[index]
+    values = {
+        "ticket": result.ticket or "(no reference yet)",
+        "severity": severity_text,
+        "summary": summary,
+        "impact": describe_impact(result),
+        "next_update_at": when(result.targets["next_update"].due),  # type: ignore[arg-type]
+        "acknowledge_by": when(result.targets["acknowledge"].due),  # type: ignore[arg-type]
+        "resolution": res_text,
+    }
+    if customer:
+        wording = result.severity.spec.routing.steps[index].customer
+        values["actions"] = f"We assessed this as {severity_text} at {when(result.at)}."
+        values["next_step"] = f"{wording} (by {when(due)})" if wording else res_text
+        return values
     actions = f"Triaged as {severity_text} at {when(result.at)}"
     if result.override_reason:
         actions += f" (changed from severity {result.computed.level}: {result.override_reason})"
     if result.routes:
         actions += "; brought in " + ", ".join(dict.fromkeys(m.role_name(r) for _, r, _ in result.routes))
-    pending = [s for s in result.steps if s[2] > result.at] or result.steps
-    role, action, due = pending[0]
-    resolution = result.severity.spec.targets.resolution
-    res_text = resolution.expect + (f" by {when(result.targets['resolution'].due)}"
-                                    if result.targets["resolution"].due else "")
-    return {
-        "ticket": result.ticket or "(no reference yet)",
-        "severity": severity_text,
-        "summary": summary,
-        "impact": describe_impact(result),
-        "actions": actions + ".",
-        "next_step": f"{m.role_name(role)}: {action} (by {when(due)})",
-        "next_update_at": when(result.targets["next_update"].due),  # type: ignore[arg-type]
-        "owner": m.role_name(result.owner),
-        "channel": m.model.communication.internal_updates.where,
-        "acknowledge_by": when(result.targets["acknowledge"].due),  # type: ignore[arg-type]
-        "resolution": res_text,
-    }
+    values.update({"actions": actions + ".", "next_step": f"{m.role_name(role)}: {action} (by {when(due)})",
+                   "owner": m.role_name(result.owner), "channel": m.model.communication.internal_updates.where})
+    return values
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
@@ -510,9 +518,9 @@ def fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def fill_update(result: Result) -> dict[str, str]:
-    values = placeholder_values(result)
     templates = result.matrix.model.communication.templates
-    return {"customer": fill(templates["update"], values), "internal": fill(templates["internal_update"], values)}
+    return {"customer": fill(templates["update"], placeholder_values(result, customer=True)),
+            "internal": fill(templates["internal_update"], placeholder_values(result))}
 
 
 def parse_at(text: str, default_zone: tzinfo) -> datetime:

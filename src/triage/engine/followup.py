@@ -151,17 +151,17 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
     calendar = matrix.calendars[result.severity.spec.targets.calendar]
     late = calendar.elapsed(current.next_due, at) if at > current.next_due else None
     every, next_due = next_update(matrix, current, at)
-    values = placeholder_values(result)
-    values.update({"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
-                   "next_update_at": local_time(next_due, result.display)})
+    typed = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
+             "next_update_at": local_time(next_due, result.display)}
     if summary:
-        values["summary"] = summary.strip()
+        typed["summary"] = summary.strip()
     templates = matrix.model.communication.templates
     data = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
             "due": current.next_due.astimezone(result.display).isoformat(timespec="seconds"),
             "late_minutes": None if late is None else int(late.total_seconds() // 60),
             "every": iso_duration(every), "next_due": next_due.astimezone(result.display).isoformat(timespec="seconds"),
-            "customer": fill(templates["update"], values), "internal": fill(templates["internal_update"], values)}
+            "customer": fill(templates["update"], {**placeholder_values(result, customer=True), **typed}),
+            "internal": fill(templates["internal_update"], {**placeholder_values(result), **typed})}
     return UpdatePlan(data, late, result)
 
 
@@ -259,6 +259,22 @@ def closure_items(matrix: Matrix) -> list[Any]:
     return list(matrix.model.closure_checklist)
 
 
+def message_items(matrix: Matrix) -> list[str]:
+    """The closure items the final message quotes (what was resolved, in the agent's words)."""
+    template = matrix.model.communication.templates["resolved"]
+    return [c.id for c in matrix.model.closure_checklist
+            if c.answer == "text" and (f"${c.id}" in template or "${" + c.id + "}" in template)]
+
+
+def final_message(matrix: Matrix, current: TicketState, items: dict[str, Any]) -> str:
+    """The final message to the customer: the `resolved` template with the customer's values and the closure
+    items it quotes (a closing full stop of the agent's own is dropped, the template has one)."""
+    result = replay(matrix, current.data, packet=current.packet)
+    quoted = {cid: str(items.get(cid) or "").strip().rstrip(".") for cid in message_items(matrix)}
+    return fill(matrix.model.communication.templates["resolved"],
+                {**placeholder_values(result, customer=True), **quoted})
+
+
 def confirmed(cid: str, raw: Any) -> bool:
     """A closure confirmation: yes or no (not given counts as no); anything else is refused, not taken as no."""
     if raw is None or isinstance(raw, bool):
@@ -290,10 +306,8 @@ def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dic
         raise MissingAnswerError(f"the closure checklist is not done: {first.item} (pass --item {first.id}="
                                  + ("yes" if first.answer == "confirm" else "...") + ")"
                                  + (f"; also open: {', '.join(missing[1:])}" if missing[1:] else ""))
-    result = replay(matrix, current.data, packet=current.packet)
     packet_ids = {f.id for f in matrix.model.handoff_packet}
-    placeholders = placeholder_values(result)
-    message = fill(matrix.model.communication.templates["resolved"], placeholders)
+    message = final_message(matrix, current, values)
     return {"checklist": values, "message": message,
             "packet": {cid: v for cid, v in values.items() if cid in packet_ids and isinstance(v, str) and v},
             "open_for": int((at - current.created).total_seconds() // 60)}

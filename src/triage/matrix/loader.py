@@ -27,14 +27,18 @@ PLACEHOLDERS = {
     "severity": "severity with its label, e.g. Severity 2 (High)",
     "summary": "one-line summary of the problem",
     "impact": "current impact: scope, business impact, workaround",
-    "actions": "actions taken so far",
-    "next_step": "the next step and who takes it",
+    "actions": "actions taken so far (override reasons and roles only in the internal update)",
+    "next_step": "the next step: who takes it (internal), or the step's `customer` wording (customer texts)",
     "next_update_at": "when the next update is due",
     "owner": "role that owns the next step",
     "channel": "where internal updates are posted",
     "acknowledge_by": "acknowledgement deadline",
     "resolution": "the resolution expectation",
 }
+# Templates whose text goes to the customer as written, and the placeholders that name internal roles and
+# places, which only the internal update may use.
+CUSTOMER_TEMPLATES = ("under_review", "escalated", "update", "resolved")
+INTERNAL_ONLY = ("owner", "channel")
 TARGET_NAMES = ("acknowledge", "assign_owner", "escalate")
 
 
@@ -435,16 +439,42 @@ class _Indexer:
                     "M201",
                     key=True,
                 )
+            known = dict(PLACEHOLDERS)
+            if stage == "resolved":  # the final message may quote what the closure checklist recorded
+                known.update({c.id: c.item for c in self.model.closure_checklist if c.answer == "text"})
             for name in _placeholders(text):
-                if name not in PLACEHOLDERS:
-                    hint = difflib.get_close_matches(name, list(PLACEHOLDERS), n=1)
+                if name not in known:
+                    hint = difflib.get_close_matches(name, list(known), n=1)
                     self.problem(
                         ("communication", "templates", stage),
                         f"unknown placeholder `${name}`"
-                        + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(PLACEHOLDERS)})"),
+                        + (f"; did you mean `${hint[0]}`?" if hint else f" (known: {', '.join(known)})"),
                         "R305",
                         needle=f"${name}",
                     )
+                elif stage in CUSTOMER_TEMPLATES and name in INTERNAL_ONLY:
+                    self.problem(("communication", "templates", stage),
+                                 f"template `{stage}` goes to the customer, but `${name}` names an internal role or "
+                                 "place; use it in `internal_update` only", "L416", needle=f"${name}")
+            self.line_breaks(stage, text)
+        if "next_step" in "".join(comm.templates.get(stage, "") for stage in CUSTOMER_TEMPLATES):
+            for sid, sev in self.model.severities.items():
+                for j, step in enumerate(sev.routing.steps):
+                    if not step.customer:
+                        self.problem(("severities", sid, "routing", "steps", j),
+                                     "this step has no `customer` wording; customer texts give the resolution "
+                                     "expectation instead of saying what happens next", "L417", level="warning")
+
+    def line_breaks(self, stage: str, text: str) -> None:
+        """A template is paragraphs that the place showing it wraps; a line break inside a sentence would land
+        mid-line in a customer's mail."""
+        lines = text.split("\n")
+        for first, second in itertools.pairwise(lines):
+            if first.strip() and second[:1].islower() and not first.rstrip().endswith((".", "!", "?", ":")):
+                self.problem(("communication", "templates", stage),
+                             f"template `{stage}` breaks a line inside a sentence (before `{second.split()[0]}`); "
+                             "write each paragraph on one line, or fold it with `>-`, so that it wraps where it is "
+                             "shown", "L418", level="warning", needle=second.strip()[:40])
 
     def unique(self, section: str, items: list[Any], what: str) -> set[str]:
         seen: set[str] = set()

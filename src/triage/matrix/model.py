@@ -129,6 +129,8 @@ class Step(Model):
     role: Id
     action: str
     after: Duration
+    customer: str | None = Field(default=None, description="what the customer is told about this step, in words "
+                                 "that name no role, queue or internal action")
 
 
 class Notice(Model):
