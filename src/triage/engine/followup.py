@@ -156,9 +156,11 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
     if summary:
         typed["summary"] = summary.strip()
     templates = matrix.model.communication.templates
+    business = matrix.model.calendars[result.severity.spec.targets.calendar].kind == "weekly"
     data = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
             "due": current.next_due.astimezone(result.display).isoformat(timespec="seconds"),
             "late_minutes": None if late is None else int(late.total_seconds() // 60),
+            "late": None if late is None else human_duration(late, business=business),
             "every": iso_duration(every), "next_due": next_due.astimezone(result.display).isoformat(timespec="seconds"),
             "customer": fill(templates["update"], {**placeholder_values(result, customer=True), **typed}),
             "internal": fill(templates["internal_update"], {**placeholder_values(result), **typed})}
@@ -169,7 +171,7 @@ def lateness(plan: UpdatePlan) -> str:
     due = local_time(datetime.fromisoformat(plan.data["due"]), plan.result.display)
     if plan.late is None:
         return f"The update due {due} goes out on time"
-    return f"The update due {due} is late by {human_duration(plan.late)}"
+    return f"The update due {due} is late by {plan.data['late']}"
 
 
 def choose_point(matrix: Matrix, current: TicketState, role: str, point: str | None) -> Any:
@@ -185,11 +187,21 @@ def choose_point(matrix: Matrix, current: TicketState, role: str, point: str | N
             raise AnswerError(f"`{role}` does not receive tickets at {points[point].label} "
                               f"(receivers: {', '.join(points[point].to)})")
         return points[point]
-    done = {e.data.get("point") for e in current.handoffs}
-    candidates = [p for p in matrix.model.handoff_points if role in p.to]
-    if not candidates:
+    # The points follow a ticket's life in the matrix's order: the next one is the first, from the latest point
+    # the ticket has passed on, at which this role receives tickets. A point that needs what only the
+    # resolution brings (a resolution-stage packet field) is never chosen for a ticket still being worked on.
+    later = {f.id for f in matrix.model.handoff_packet if f.stage == "resolution"}
+    order = [p.id for p in matrix.model.handoff_points]
+    passed = [order.index(e.data["point"]) for e in current.handoffs if e.data.get("point") in order]
+    receives = [p for p in matrix.model.handoff_points if role in p.to]
+    if not receives:
         raise AnswerError(f"`{role}` receives tickets at no handoff point")
-    return next((p for p in candidates if p.id not in done), candidates[-1])
+    open_now = [p for p in receives if not later & set(p.requires)]
+    ahead = [p for p in open_now if order.index(p.id) >= max(passed, default=0)]
+    if not (ahead or open_now):
+        raise AnswerError(f"`{role}` receives tickets only after the resolution ({receives[0].label}): pass "
+                          f"--point {receives[0].id} when the ticket is resolved")
+    return (ahead or open_now)[0]
 
 
 def plan_handoff(matrix: Matrix, current: TicketState, *, role: str, point: str | None,
@@ -203,8 +215,8 @@ def plan_handoff(matrix: Matrix, current: TicketState, *, role: str, point: str 
     packet["severity"] = f"Severity {current.level} ({current.data['severity']['label']})"
     fields = {fid: packet.get(fid) for fid in chosen.requires}
     missing = [fid for fid, value in fields.items() if not value]
-    return {"point": chosen.id, "label": chosen.label, "to": role, "fields": fields, "missing": missing,
-            "given": {k: v for k, v in given.items() if v.strip()}}
+    return {"point": chosen.id, "label": chosen.label, "to": role, "where": matrix.model.roles[role].where,
+            "fields": fields, "missing": missing, "given": {k: v for k, v in given.items() if v.strip()}}
 
 
 def kept(current: TicketState) -> dict[str, datetime]:
@@ -383,10 +395,9 @@ def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
             text = f"severity {d['severity']['level']} ({d['severity']['label']}), owner {d['routing']['owner']}"
             return text + (f"; reason: {d['reason']}" if event.kind == "retriage" else "")
         if event.kind == "update":
-            late = d.get("late_minutes")
-            return (
-                f"update {'late by ' + str(late) + ' min' if late is not None else 'on time'}; next due {d['next_due']}"
-            )
+            minutes = d.get("late_minutes")
+            late = d.get("late") or (None if minutes is None else human_duration(timedelta(minutes=minutes)))
+            return f"update {'late by ' + late if late else 'on time'}; next due {d['next_due']}"
         if event.kind == "handoff":
             return f"{d['label']} to {d['to']}" + (f"; missing: {', '.join(d['missing'])}" if d["missing"] else "")
         if event.kind == "reopen":

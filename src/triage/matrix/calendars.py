@@ -93,6 +93,8 @@ class Calendar(Protocol):
 
     def describe(self) -> str: ...
 
+    def skipped(self, start: datetime, end: datetime) -> list[str]: ...
+
 
 @dataclass(frozen=True)
 class AlwaysOpen:
@@ -133,6 +135,9 @@ class AlwaysOpen:
 
     def describe(self) -> str:
         return "around the clock, every day"
+
+    def skipped(self, start: datetime, end: datetime) -> list[str]:
+        return []
 
 
 @dataclass
@@ -275,13 +280,68 @@ class WeeklyHours:
         return sum(e - s for s, e in self._stamps(day))
 
     def describe(self) -> str:
-        parts = []
-        for d in range(7):
-            hours = self.week.get(d, [])
-            if hours:
-                text = ", ".join(f"{s:%H:%M}-{'24:00' if e is None else format(e, '%H:%M')}" for s, e in hours)
-                parts.append(f"{DAYS[d].capitalize()} {text}")
-        return f"{'; '.join(parts) or 'never open'} ({self.timezone.key})"
+        """The weekly hours as a person writes them: `Mon-Fri 09:00-17:00`, `Sun 17:00 - Fri 17:00`."""
+        week = 7 * 1440
+        spans = sorted((d * 1440 + s.hour * 60 + s.minute, d * 1440 + (1440 if e is None else e.hour * 60 + e.minute))
+                       for d, hours in self.week.items() for s, e in hours)
+        merged: list[list[int]] = []
+        for start, end in spans:
+            if merged and merged[-1][1] == start:
+                merged[-1][1] = end
+            else:
+                merged.append([start, end])
+        if len(merged) > 1 and merged[0][0] == 0 and merged[-1][1] == week:  # open across Sunday midnight
+            merged[0] = [merged[-1][0], merged[0][1] + week]
+            merged.pop()
+        if merged == [[0, week]]:
+            return f"every day, around the clock ({self.timezone.key})"
+
+        def clock(minute: int) -> str:
+            return f"{minute % 1440 // 60:02d}:{minute % 60:02d}" if minute % 1440 or not minute else "24:00"
+
+        by_day: dict[int, list[str]] = {}
+        parts: list[tuple[int, str]] = []
+        for start, end in merged:
+            if end - start > 1440 or start // 1440 != (end - 1) // 1440:
+                parts.append((start, f"{DAYS[start // 1440 % 7].capitalize()} {clock(start)} - "
+                                     f"{DAYS[end // 1440 % 7].capitalize()} {clock(end % week)}"))
+            else:
+                by_day.setdefault(start // 1440, []).append(f"{clock(start)}-{clock(end)}")
+        days = sorted(by_day)
+        while days:  # consecutive days with the same hours become one range of days
+            run = [days.pop(0)]
+            while days and days[0] == run[-1] + 1 and by_day[days[0]] == by_day[run[0]]:
+                run.append(days.pop(0))
+            names = DAYS[run[0]].capitalize() + (f"-{DAYS[run[-1]].capitalize()}" if len(run) > 1 else "")
+            parts.append((run[0] * 1440, f"{names} {', '.join(by_day[run[0]])}"))
+        return f"{'; '.join(text for _, text in sorted(parts)) or 'never open'} ({self.timezone.key})"
+
+    def skipped(self, start: datetime, end: datetime) -> list[str]:
+        """The closed days between two moments, as a due time's reader wants them named: `the weekend`, a
+        holiday by its name, a weekday the calendar never opens; a day with short hours is named too."""
+        names: list[str] = []
+        weekends = 0
+        day = start.astimezone(self.timezone).date() + timedelta(days=1)
+        last = end.astimezone(self.timezone).date()
+        while day < last and len(names) < 12:
+            hours = self.open_on(day)
+            normal = self.week.get(day.weekday(), [])
+            holiday = self.holiday_names.get(day) or (self.public.get(day) if self.public is not None and day in
+                                                      self.public else None)
+            if holiday and hours != normal:
+                names.append(holiday if not hours else f"{holiday} (short hours)")
+            elif not hours:
+                if day.weekday() == 5 and not self.open_on(day + timedelta(days=1)) and day + timedelta(days=1) < last:
+                    weekends += 1
+                    day += timedelta(days=1)
+                elif day.weekday() != 6 or self.week.get(5):
+                    names.append(DAYS[day.weekday()].capitalize())
+                else:
+                    weekends += 1
+            day += timedelta(days=1)
+        if weekends:
+            names.insert(0, "the weekend" if weekends == 1 else f"{weekends} weekends")
+        return names
 
 
 class OpenTimeline:

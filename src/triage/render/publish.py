@@ -67,6 +67,10 @@ def describe_condition(matrix: Matrix, condition: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def business_calendar(matrix: Matrix, spec: Any) -> bool:
+    return matrix.model.calendars[spec.targets.calendar].kind == "weekly"
+
+
 def _cadence(steps: Any, span: Any = human_duration) -> str:
     out = []
     for step in steps:
@@ -145,7 +149,8 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
                    Para(f"Received by {role(r.receives)}; severity approved by {role(r.approves)}; "
                         f"owned after the handoff by {role(r.owner)}."),
                    Table(["After", "Role", "Action"],
-                         [[human_duration(s.after), role(s.role), s.action] for s in r.steps])]
+                         [[human_duration(s.after, business=business_calendar(matrix, lvl.spec)), role(s.role),
+                           s.action] for s in r.steps])]
         if r.notify:
             blocks.append(Bullets([f"Tell {role(n.role)}: {n.when}" for n in r.notify]))
     blocks += [Heading(2, "Cross-functional routes"),
@@ -283,10 +288,10 @@ def to_rich(blocks: list[Block]) -> Any:
             parts += [Text((f"{i}. " if b.numbered else "• ") + visible(item)) for i, item in enumerate(b.items, 1)]
         elif isinstance(b, Table):
             table = RichTable(box=box.SIMPLE_HEAD, show_lines=False)
-            for h in b.headers:
-                table.add_column(Text(h))
+            for h in b.headers:  # a narrow terminal wraps a long word rather than cut it
+                table.add_column(Text(h, overflow="fold"), overflow="fold")
             for row in b.rows:
-                table.add_row(*(Text(visible(c)) for c in row))
+                table.add_row(*(Text(visible(c), overflow="fold") for c in row))
             parts.append(table)
         else:
             parts.append(Padding(Text(visible(b.text), style="cyan"), (0, 0, 0, 2)))

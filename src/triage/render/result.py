@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from triage.engine.decide import Result, local_time
+from triage.engine.decide import Result, Target, local_time
 from triage.matrix.durations import human_duration
 from triage.render.output import Output
 from triage.sanitize import markdown as md
@@ -42,6 +42,23 @@ def relative(moment: datetime, now: datetime) -> str:
     if abs(delta) < timedelta(minutes=1):
         return "now"
     return f"in {human_duration(delta)}" if delta > timedelta(0) else f"overdue by {human_duration(-delta)}"
+
+
+def span(result: Result, target: Target) -> str:
+    """A target's time allowed, in business time on a business calendar, with the closed days its due time
+    skips: `8 h of business time; skips the weekend and Christmas Day`."""
+    if target.within is None:
+        return "-"
+    calendar_id = result.severity.spec.targets.calendar
+    business = result.matrix.model.calendars[calendar_id].kind == "weekly"
+    text = human_duration(target.within, business=business)
+    skipped = result.matrix.calendars[calendar_id].skipped(result.at, target.due) if target.due else []
+    return text + (f"; skips {words(skipped)}" if skipped else "")
+
+
+def words(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def text(result: Result, *, now: datetime | None = None) -> Group:
@@ -79,9 +96,8 @@ def text(result: Result, *, now: datetime | None = None) -> Group:
     targets.add_column("Due")
     targets.add_column("")
     calendar = m.calendars[sev.targets.calendar]
-    business = m.model.calendars[sev.targets.calendar].kind == "weekly"
     for name, target in result.targets.items():
-        within = human_duration(target.within, business=business) if target.within is not None else "-"
+        within = span(result, target)
         due_text = when(target.due) if target.due else "-"
         rel = relative(target.due, now or datetime.now(UTC)) if target.due else ""
         if target.met is not None:
@@ -144,9 +160,8 @@ def markdown(result: Result) -> str:
     lines += ["## Why", ""]
     lines += [f"- {md(rules[rid].because)} (`{rid}`)" for rid in result.computed.rules]
     lines += ["", "## Deadlines", "", "| Target | Within | Due |", "|---|---|---|"]
-    business = m.model.calendars[sev.targets.calendar].kind == "weekly"
     for name, target in result.targets.items():
-        within = human_duration(target.within, business=business) if target.within is not None else "-"
+        within = cell(span(result, target))
         due = cell(when(target.due)) if target.due else "-"
         if target.met is not None:
             due += f" (met {cell(when(target.met))})"

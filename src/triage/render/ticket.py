@@ -52,6 +52,8 @@ def update_panels(plan: UpdatePlan, verdict: str) -> Any:
 def handoff(matrix: Matrix, ticket: str, role: str, data: dict[str, Any]) -> Output:
     labels = {f.id: f.label for f in matrix.model.handoff_packet}
     lines = [f"{data['label']}: {ticket} to {matrix.role_name(role)}"]
+    if data.get("where"):
+        lines.append(f"Reach them at: {data['where']}")
     lines += [f"{labels[k]}: {v if v else 'MISSING'}" for k, v in data["fields"].items()]
     if data["missing"]:
         lines.append("Missing: " + ", ".join(labels[k] for k in data["missing"]))
