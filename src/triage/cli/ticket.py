@@ -13,7 +13,8 @@ import typer
 
 from triage.cli import complete
 from triage.cli.common import (AtOption, Format, HistoryOption, MatrixOption, NoInputOption, OverrideReasonOption,
-                               SeverityOption, emit, level, load_matrix, moment, pairs, reported, stderr)
+                               SeverityOption, TimezoneOption, display_zone, emit, level, load_matrix, moment, pairs,
+                               reported, stderr)
 from triage.engine import followup
 from triage.engine.followup import TicketState
 from triage.engine.history import History
@@ -299,19 +300,68 @@ class HistoryFormat(str, Enum):
     csv = "csv"
 
 
+class QueueFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    csv = "csv"
+
+
 def history_command(
+    ctx: typer.Context,
     ticket: Annotated[str | None, typer.Argument(metavar="TICKET", autocompletion=complete.tickets,
                       help="One ticket (default: list them all).")] = None,
+    at: Annotated[str | None, typer.Option("--at", metavar="ISO-8601",
+                  help="The moment against which promises are overdue (default: now).")] = None,
+    matrix: MatrixOption = None,
     history: HistoryOption = None,
+    timezone: TimezoneOption = None,
     output_format: Annotated[HistoryFormat, typer.Option(
         "--format", "-f", help="text, json, or csv (the export that `triage audit` reads).")] = HistoryFormat.text,
 ) -> None:
     """List recorded tickets, or show one ticket's steps with their times."""
     with reported():
+        the_matrix = load_matrix(matrix, ctx)
         with History(history_path(history)) as store:
             names = [ticket] if ticket else store.tickets()
             if ticket and not store.events(ticket):
                 raise UsageError(f"no ticket `{ticket}` in the history")
             loaded = [(name, store.events(name)) for name in names]
         states = [(followup.state(name, events), events) for name, events in loaded]
-        emit(render.history(states, one=ticket is not None), output_format.value)
+        emit(render.history(states, one=ticket is not None, matrix=the_matrix,
+                            zone=display_zone(the_matrix, timezone), now=moment(at, the_matrix)),
+             output_format.value)
+
+
+def queue(
+    ctx: typer.Context,
+    role: Annotated[str | None, typer.Option("--role", metavar="ROLE", autocompletion=complete.roles,
+                    help="Only tickets this role owns.")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", metavar="N", help="Only tickets of severity N.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only tickets with a promise overdue.")] = False,
+    account: Annotated[str | None, typer.Option("--account", metavar="NAME",
+                       help="Only tickets of this customer account (any case).")] = None,
+    at: Annotated[str | None, typer.Option("--at", metavar="ISO-8601",
+                  help="The moment the queue is seen from (default: now).")] = None,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    timezone: TimezoneOption = None,
+    output_format: Annotated[QueueFormat, typer.Option("--format", "-f",
+                             help="text, markdown, json or csv.")] = QueueFormat.text,
+) -> None:
+    """The open tickets, the next promise due first: acknowledge, owner, escalation, update or resolution."""
+    with reported():
+        the_matrix = load_matrix(matrix, ctx)
+        wanted = level(severity)
+        if role is not None and role not in the_matrix.model.roles:
+            raise UsageError(f"unknown role `{role}` (roles: {', '.join(the_matrix.model.roles)})")
+        now, zone = moment(at, the_matrix), display_zone(the_matrix, timezone)
+        with History(history_path(history)) as store:
+            loaded = [(name, store.events(name)) for name in store.tickets()]
+        entries = [entry for name, events in loaded
+                   if (entry := followup.queue_entry(followup.state(name, events), events, now, zone)) is not None]
+        entries = [e for e in entries if (role is None or e["owner"] == role)
+                   and (wanted is None or e["severity"]["level"] == wanted) and (not overdue or e["overdue"])
+                   and (account is None or (e["account"] or "").casefold() == account.casefold())]
+        entries.sort(key=lambda e: (e["minutes_left"], e["severity"]["level"], e["ticket"]))
+        emit(render.queue(entries, the_matrix, zone, now), output_format.value)

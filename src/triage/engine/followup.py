@@ -201,7 +201,7 @@ def choose_point(matrix: Matrix, current: TicketState, role: str, point: str | N
     if not (ahead or open_now):
         raise AnswerError(f"`{role}` receives tickets only after the resolution ({receives[0].label}): pass "
                           f"--point {receives[0].id} when the ticket is resolved")
-    return (ahead or open_now)[0]
+    return ahead[0] if ahead else open_now[-1]  # back to a role met earlier: the latest point it receives at
 
 
 def plan_handoff(matrix: Matrix, current: TicketState, *, role: str, point: str | None,
@@ -348,6 +348,37 @@ def plan_reopen(matrix: Matrix, current: TicketState, *, at: datetime, reason: s
             "every": iso_duration(every), "next_due": due.astimezone(result.display).isoformat(timespec="seconds"),
             "resolution_due": resolution}
     return ReopenPlan(data, every, result.display)
+
+
+PROMISES = {"acknowledge": "acknowledge", "assign_owner": "assign an owner", "escalate": "escalate",
+            "next_update": "next update", "resolution": "resolution"}
+
+
+def promises(current: TicketState) -> list[tuple[str, datetime]]:
+    """The promises an open ticket has not kept yet, with their due times, soonest first (none once closed)."""
+    if current.closed is not None:
+        return []
+    met = kept(current)
+    out = [(name, datetime.fromisoformat(target["due"])) for name, target in current.data["targets"].items()
+           if name in PROMISES and name != "next_update" and target.get("due") and name not in met]
+    out.append(("next_update", current.next_due))
+    return sorted(out, key=lambda promise: promise[1])
+
+
+def queue_entry(current: TicketState, events: list[Event], now: datetime, zone: tzinfo) -> dict[str, Any] | None:
+    """An open ticket as a line of the work queue: its next promise, how long until it is due (negative when
+    overdue, in minutes of elapsed time), its severity, owner and last step; None for a closed ticket."""
+    pending = promises(current)
+    if not pending:
+        return None
+    name, due = pending[0]
+    last = max(events, key=lambda e: (e.at, e.id))
+    return {"ticket": current.ticket, "promise": name, "promise_label": PROMISES[name],
+            "due": due.astimezone(zone).isoformat(timespec="seconds"),
+            "minutes_left": int((due - now).total_seconds() // 60), "overdue": due < now,
+            "severity": current.data["severity"], "owner": current.data["routing"]["owner"],
+            "account": current.data.get("account"),
+            "last_step": {"kind": last.kind, "at": last.at.astimezone(zone).isoformat(timespec="seconds")}}
 
 
 # ---------------------------------------------------------------------------------------------- export

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from triage.engine.classify import csv_safe
 from triage.engine.decide import local_time
-from triage.engine.followup import (EXPORT_COLUMNS, ReopenPlan, TicketState, UpdatePlan, export_row, lateness,
-                                    timeline)
+from triage.engine.followup import (EXPORT_COLUMNS, PROMISES, ReopenPlan, TicketState, UpdatePlan, export_row,
+                                    lateness, promises, timeline)
 from triage.engine.history import Event
 from triage.matrix.durations import human_duration
 from triage.matrix.loader import Matrix
@@ -90,30 +90,115 @@ def rename(old: str, new: str) -> Output:
                   bodies={"markdown": lambda: f"{md(old)} is now {md(new)}\n"})
 
 
-def history(states: list[tuple[TicketState, list[Event]]], *, one: bool) -> Output:
+def short_time(stamp: datetime | str, zone: Any, now: datetime) -> str:
+    """`04 Jan 10:00` in `zone` (the year too when it is not the current one): queue and history tables name the
+    zone once, in their title, so that they fit 80 columns."""
+    moment = (datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp).astimezone(zone)
+    return moment.strftime("%d %b %H:%M" if moment.year == now.astimezone(zone).year else "%d %b %Y %H:%M")
+
+
+def zone_title(zone: Any, now: datetime) -> str:
+    return f"times in {getattr(zone, 'key', str(zone))} ({now.astimezone(zone).strftime('%Z')})"
+
+
+def queue(entries: list[dict[str, Any]], matrix: Matrix, zone: Any, now: datetime) -> Output:
+    """The open tickets, the next promise due first."""
+    from triage.render.result import relative
+
+    def when(entry: dict[str, Any]) -> str:
+        return relative(datetime.fromisoformat(entry["due"]), now)
+
+    def rows() -> list[list[str]]:
+        return [[e["ticket"], str(e["severity"]["level"]), e["promise_label"], short_time(e["due"], zone, now),
+                 when(e), e["owner"], f"{e['last_step']['kind']} {short_time(e['last_step']['at'], zone, now)}"]
+                for e in entries]
+
+    headers = ["Ticket", "Sev", "Next promise", "Due", "", "Owner", "Last step"]
+
+    def text() -> Any:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        if not entries:
+            return T("No open tickets.")
+        table = Table(title=f"Open tickets, next promise first; {zone_title(zone, now)}", title_justify="left",
+                      box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        for header in ("Ticket", "Sev", "Next promise", "Due", "Owner", "Last step"):
+            # a reference is never cut and a time keeps its line (12 characters); the rest wraps
+            table.add_column(header, no_wrap=header == "Ticket", overflow="fold",
+                             min_width=12 if header == "Due" else None)
+        for entry, row in zip(entries, rows()):
+            due = Text.assemble(T(row[3]), "\n", T(row[4], "bold red" if entry["overdue"] else "dim"))
+            table.add_row(T(row[0]), T(row[1]), T(row[2]), due, T(row[5]), T(row[6]))
+        return table
+
+    def markdown() -> str:
+        lines = [f"# Open tickets ({md(zone_title(zone, now))})", "", "| " + " | ".join(headers[:4]) + " | When | "
+                 + " | ".join(headers[5:]) + " |", "|---" * len(headers) + "|"]
+        lines += ["| " + " | ".join(md(cell) for cell in row) + " |" for row in rows()]
+        return "\n".join(lines) + "\n"
+
+    def csv_text() -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["ticket", "severity", "promise", "due", "minutes_left", "overdue", "owner", "account",
+                         "last_step", "last_step_at"])
+        for e in entries:
+            writer.writerow([csv_safe(e["ticket"]), e["severity"]["level"], e["promise"], e["due"], e["minutes_left"],
+                             "yes" if e["overdue"] else "no", e["owner"], csv_safe(e["account"] or ""),
+                             e["last_step"]["kind"], e["last_step"]["at"]])
+        return buffer.getvalue()
+
+    return Output({"schema_version": SCHEMA_VERSION, "at": now.astimezone(zone).isoformat(timespec="seconds"),
+                   "tickets": entries}, text=text, bodies={"markdown": markdown, "csv": csv_text})
+
+
+def history(states: list[tuple[TicketState, list[Event]]], *, one: bool, matrix: Matrix, zone: Any,
+            now: datetime) -> Output:
     """Every recorded ticket (or, with `one`, the only one's steps)."""
     data: Any = timeline(*states[0]) if one else [timeline(st, ev) for st, ev in states]
-    return Output(data, text=lambda: history_table(states, one=one), bodies={"csv": lambda: export_csv(states)})
+    return Output(data, text=lambda: history_table(states, one=one, matrix=matrix, zone=zone, now=now),
+                  bodies={"csv": lambda: export_csv(states)})
 
 
-def history_table(states: list[tuple[TicketState, list[Event]]], *, one: bool) -> Table:
+def history_table(states: list[tuple[TicketState, list[Event]]], *, one: bool, matrix: Matrix, zone: Any,
+                  now: datetime) -> Table:
+    from rich import box
     from rich.table import Table
+
+    from triage.render.result import relative
+
+    def when(moment: datetime | str) -> str:
+        return short_time(moment, zone, now)
 
     if one:
         st, events = states[0]
-        table = Table(title=f"{st.ticket}", title_justify="left")
-        for col in ("When", "What", "Details"):
-            table.add_column(col)
+        table = Table(title=f"{st.ticket}; {zone_title(zone, now)}", title_justify="left", box=box.SIMPLE_HEAD,
+                      pad_edge=False, collapse_padding=True)
+        table.add_column("When", no_wrap=True)
+        table.add_column("What", no_wrap=True)
+        table.add_column("Details", overflow="fold")
         for entry in timeline(st, events)["events"]:
-            table.add_row(T(entry["at"]), T(entry["kind"]), T(entry["summary"]))
+            table.add_row(T(when(entry["at"])), T(entry["kind"]), T(entry["summary"]))
         return table
-    table = Table(title="Recorded tickets", title_justify="left")
-    for col in ("Ticket", "Severity", "Owner", "Opened", "State"):
-        table.add_column(col)
+    table = Table(title=f"Recorded tickets; {zone_title(zone, now)}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
+    table.add_column("Ticket", no_wrap=True)
+    table.add_column("Severity", overflow="fold")
+    table.add_column("Owner", overflow="fold")
+    table.add_column("Opened", no_wrap=True)
+    table.add_column("State", overflow="fold")
     for st, _ in states:
-        state = "closed" if st.closed else f"open, next update due {st.next_due.isoformat(timespec='minutes')}"
-        table.add_row(T(st.ticket), T(f"{st.level} {st.data['severity']['label']}"), T(st.data["routing"]["owner"]),
-                      T(st.created.isoformat(timespec="minutes")), T(state))
+        pending = promises(st)
+        if st.closed is not None:
+            state = T(f"closed {when(st.closed.at)}")
+        else:
+            name, due = pending[0]
+            late = due < now
+            state = T(f"{PROMISES[name]} due {when(due)}, {relative(due, now)}", "bold red" if late else "")
+        table.add_row(T(st.ticket), T(f"{st.level} {st.data['severity']['label']}"),
+                      T(matrix.role_name(st.data["routing"]["owner"])), T(when(st.created)), state)
     return table
 
 
