@@ -327,11 +327,12 @@ def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
     roles it notifies are listed with the others to tell, naming the exception, and not repeated here."""
     from triage.matrix.durations import human_duration
 
-    sev_id = matrix.severity(level).id
-    parts = [f"{name.replace('_', ' ')} within {human_duration(d)}"
+    sev = matrix.severity(level)
+    sev_id, business = sev.id, matrix.model.calendars[sev.spec.targets.calendar].kind == "weekly"
+    parts = [f"{name.replace('_', ' ')} within {human_duration(d, business=business)}"
              for name, d in exc.changes.targets.get(sev_id, {}).items()]
     if sev_id in exc.changes.update_every:
-        parts.append(f"updates every {human_duration(exc.changes.update_every[sev_id])}")
+        parts.append(f"updates every {human_duration(exc.changes.update_every[sev_id], business=business)}")
     return (f"exception {exc.id} applies until {exc.expires.isoformat()}: "
             + ("; ".join(parts) or f"no change of targets for severity {level}") + f" ({exc.reason})")
 

@@ -328,7 +328,7 @@ def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dic
 @dataclass
 class ReopenPlan:
     data: dict[str, Any]
-    every: timedelta
+    every: str  # the update interval in words (business time on a business calendar)
     display: tzinfo
 
 
@@ -347,7 +347,8 @@ def plan_reopen(matrix: Matrix, current: TicketState, *, at: datetime, reason: s
             "severity": current.data["severity"], "owner": current.data["routing"]["owner"],
             "every": iso_duration(every), "next_due": due.astimezone(result.display).isoformat(timespec="seconds"),
             "resolution_due": resolution}
-    return ReopenPlan(data, every, result.display)
+    business = matrix.model.calendars[result.severity.spec.targets.calendar].kind == "weekly"
+    return ReopenPlan(data, human_duration(every, business=business), result.display)
 
 
 PROMISES = {"acknowledge": "acknowledge", "assign_owner": "assign an owner", "escalate": "escalate",

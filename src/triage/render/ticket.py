@@ -12,7 +12,6 @@ from triage.engine.decide import local_time
 from triage.engine.followup import (EXPORT_COLUMNS, PROMISES, ReopenPlan, TicketState, UpdatePlan, export_row,
                                     lateness, promises, timeline)
 from triage.engine.history import Event
-from triage.matrix.durations import human_duration
 from triage.matrix.loader import Matrix
 from triage.render.output import Output
 from triage.render.result import T, blockquote
@@ -76,7 +75,7 @@ def reopen(matrix: Matrix, ticket: str, plan: ReopenPlan) -> Output:
              f"Severity {data['severity']['level']} ({data['severity']['label']}), owner "
              f"{matrix.role_name(data['owner'])}.",
              f"Next update due {local_time(datetime.fromisoformat(data['next_due']), zone)} "
-             f"(every {human_duration(plan.every)}).",
+             f"(every {plan.every}).",
              f"Resolution due {local_time(datetime.fromisoformat(resolution), zone)}." if resolution else ""]
     body = "\n".join(line for line in lines if line)
     return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **data},
