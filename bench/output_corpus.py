@@ -129,6 +129,14 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("audit-html", ["audit", "examples/tickets.csv", "-f", "html"]),
     ("audit-bpic", ["audit", str(BPIC), "--mapping", "bpic2013", "-f", "json"]),
     ("review", ["review", "examples/tickets.csv", "--at", AT]),
+    ("audit-generated", ["audit", "generated.csv", "-f", "json", "--window", "3", "--repeat", "4"]),
+    ("audit-generated-ny", ["audit", "generated.csv", "-f", "json", "-m", "tests/matrices/vendor_policy.yaml"]),
+    ("audit-zendesk", ["audit", "zendesk.csv", "-f", "json", "--timezone", "UTC"]),
+    ("audit-freshdesk", ["audit", "freshdesk.csv", "-f", "json"]),
+    ("audit-jira", ["audit", "jira.csv", "-f", "json", "--timezone", "UTC"]),
+    ("audit-events", ["audit", "events.jsonl", "-f", "json"]),
+    ("audit-tickets-jsonl", ["audit", "tickets.jsonl", "-f", "json"]),
+    ("audit-service-desk", ["audit", "incidents.csv", "--mapping", "service-desk.yaml", "-f", "json"]),
     ("capacity-json", ["capacity", "examples/tickets.csv", "--roster", "roster.yaml", "-f", "json"]),
     ("capacity-text", ["capacity", "examples/tickets.csv", "--roster", "roster.yaml"]),
     ("capacity-md", ["capacity", "examples/tickets.csv", "--roster", "roster.yaml", "-f", "markdown",
@@ -141,6 +149,59 @@ CSV_INPUT = ("ticket,confirmed,scope,impact,workaround,security,areas,vendor,dea
              "C2,no,one_user,none,available,no,,no,no,yes\n")
 
 
+EXPORTS = {
+    "zendesk.csv": "Id,Priority,Created at,Assigned at,Solved at,Tags,Organization,Group stations,"
+                   "First reply time in minutes\n"
+                   "101,Urgent,2026-12-05 03:00:00 +0000,2026-12-05 03:20:00 +0000,,login outage,Acme,3,12\n"
+                   "102,Normal,2026-12-07 14:00:00 +0000,,2026-12-09 16:00:00 +0000,,Beta,1,600\n",
+    "freshdesk.csv": "Ticket ID,Priority,Created time,Initial response time,Resolved time,Tags,Company Name\n"
+                     "7,Medium,2026-12-07 15:00:00,2026-12-07 16:30:00,,billing,Acme\n"
+                     "8,Urgent,2026-12-08 01:00:00,2026-12-08 02:30:00,2026-12-08 09:00:00,\"sso,login\",Beta\n",
+    "jira.csv": "Issue key,Priority,Created,Resolved,Labels,Organizations\n"
+                "HELP-3,Highest,05/Dec/26 3:00 AM,05/Dec/26 6:30 AM,,Acme\n"
+                "HELP-4,Low,07/Dec/26 9:00 AM,14/Dec/26 4:30 PM,export,Beta\n",
+    "events.jsonl": "\n".join(json.dumps(e) for e in [
+        {"ticket": "E1", "at": "2026-12-07T09:00:00-05:00", "event": "created", "severity": 2, "account": "Acme"},
+        {"ticket": "E1", "at": "2026-12-07T09:40:00-05:00", "event": "acknowledged"},
+        {"ticket": "E2", "at": "2026-12-07T10:00:00-05:00", "event": "created", "severity": "sev1", "tags": "sso"},
+        {"ticket": "E1", "at": "2026-12-07T11:00:00-05:00", "event": "customer_update"},
+        {"ticket": "E2", "at": "2026-12-07T10:20:00-05:00", "event": "acknowledged"},
+        {"ticket": "E2", "at": "2026-12-07T10:30:00-05:00", "event": "escalated"},
+        {"ticket": "E2", "at": "2026-12-07T11:30:00-05:00", "event": "reassigned"},
+        {"ticket": "E2", "at": "2026-12-07T12:30:00-05:00", "event": "reassigned"},
+        {"ticket": "E2", "at": "2026-12-07T16:00:00-05:00", "event": "resolved"},
+        {"ticket": "E1", "at": "2026-12-09T11:00:00-05:00", "event": "resolved"},
+    ]) + "\n",
+    "tickets.jsonl": "\n".join(json.dumps(t) for t in [
+        {"ticket": "J1", "severity": 3, "created_at": "2026-12-04T15:00:00-05:00",
+         "acknowledged_at": "2026-12-07T10:00:00-05:00", "updates": ["2026-12-07T10:00:00-05:00"],
+         "tags": ["export", "csv"], "reassignments": 2},
+        {"ticket": "J2", "severity": "1", "created_at": "2026-12-05T03:00:00Z", "acknowledged_at": None,
+         "resolved_at": "2026-12-05T09:00:00Z", "escalated_at": "2026-12-05T04:00:00Z", "tags": "sso"},
+    ]) + "\n",
+    "service-desk.yaml": "name: service-desk\nshape: events\n"
+                         "columns: {ticket: number, at: sys_updated_at, activity: incident_state, severity: priority,"
+                         " actor: assignment_group}\nday_first: true\ntimezone: Europe/Lisbon\n"
+                         "activities: {acknowledged: [Active], assigned: [Active], escalated: [Awaiting Problem],"
+                         " resolved: [Resolved]}\nreassignment: actor_change\noptional: [escalated]\n"
+                         "severity: {'1 - Critical': 1, '2 - High': 2, '3 - Moderate': 3, '4 - Low': 4}\n",
+    "incidents.csv": "number,incident_state,sys_updated_at,priority,assignment_group\n"
+                     "INC1,New,29/2/2016 01:16,3 - Moderate,Group 56\n"
+                     "INC1,Active,29/2/2016 01:40,3 - Moderate,Group 56\n"
+                     "INC1,Active,1/3/2016 09:00,3 - Moderate,Group 70\nINC1,Resolved,5/3/2016 12:00,3 - Moderate,?\n"
+                     "INC2,New,13/3/2016 10:00,1 - Critical,?\nINC2,Active,13/3/2016 10:05,1 - Critical,Group 1\n",
+}
+
+
+def write_exports(work: Path) -> None:
+    """Exports of every shape the audit reads, and a generated one of a few thousand tickets."""
+    from audit_bench import generate
+
+    for name, text in EXPORTS.items():
+        (work / name).write_text(text, encoding="utf-8")
+    generate(work / "generated.csv", 3000, seed=7)
+
+
 def run(out: Path) -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,6 +212,7 @@ def run(out: Path) -> None:
         shutil.copytree(ROOT / "examples", work / "examples")
         (work / "in.jsonl").write_text(CLASSIFY_INPUT, encoding="utf-8")
         (work / "in.csv").write_text(CSV_INPUT, encoding="utf-8")
+        write_exports(work)
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
         env.update(COLUMNS="100", NO_COLOR="1", TERM="dumb", HOME=str(work), XDG_DATA_HOME=str(work / "data"),
                    XDG_CACHE_HOME=str(work / "cache"), TRIAGE_HISTORY=str(work / "default.sqlite"))

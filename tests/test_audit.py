@@ -103,16 +103,14 @@ def test_known_figures_hold_whatever_the_stretch_and_spread(tmp_path, matrix, st
     from triage.audit import measure as audit_mod
     from triage.exports.mapping import load_mapping
     from triage.exports.readers import Reader
-    from triage.exports.rows import CsvRows
-    from triage.files import line_blocks
+    from triage.exports.table import read_table
 
     far = ["Z", "3", "2000-01-03T09:00:00-05:00", "2060-01-05T09:00:00-05:00", "", "", "", "", "0", "", ""]
     path = write_csv(tmp_path / "known.csv", [*KNOWN, far])
     reader = Reader(load_mapping("generic", lambda p: b""), levels=set(matrix.levels), questions=matrix.kinds,
                     packet_fields=[], zone=NEW_YORK)
-    with path.open("rb") as handle:
-        report = audit_mod.run(matrix, reader.batches(CsvRows(blocks=line_blocks(handle)), size=stretch),
-                               audit_mod.Options(today=date(2026, 11, 27)))
+    report = audit_mod.run(matrix, reader.read(read_table("known.csv", path.read_bytes(), "csv"), size=stretch),
+                           audit_mod.Options(today=date(2026, 11, 27)))
     data = audit_mod.to_json(report)
     calendar = matrix.calendars[matrix.levels[3].spec.targets.calendar]
     far_minutes = calendar.elapsed(datetime.fromisoformat(far[2]), datetime.fromisoformat(far[3])).total_seconds() / 60
@@ -169,6 +167,7 @@ activities:
   assigned: [Active]
   escalated: [Awaiting Problem]
   resolved: [Resolved]
+optional: [escalated]           # no incident in the sample was moved to a problem
 reassignment: actor_change
 severity: {"1 - Critical": 1, "2 - High": 2, "3 - Moderate": 3, "4 - Low": 4}
 """
@@ -331,16 +330,14 @@ def test_shipped_matrix_text_unused():
 def test_a_batch_holds_the_fields_of_a_ticket_and_gives_them_back(tmp_path, matrix):
     from triage.exports.mapping import load_mapping
     from triage.exports.readers import Reader
-    from triage.exports.rows import CsvRows
+    from triage.exports.table import read_table
     from triage.exports.tickets import Batch, Ticket
-    from triage.files import line_blocks
 
     assert tuple(Batch.__dataclass_fields__) == tuple(Ticket.__dataclass_fields__)
     path = write_csv(tmp_path / "known.csv", KNOWN)
     reader = Reader(load_mapping("generic", lambda p: b""), levels=set(matrix.levels), questions=matrix.kinds,
                     packet_fields=[], zone=NEW_YORK)
-    with path.open("rb") as handle:
-        [batch] = reader.batches(CsvRows(blocks=line_blocks(handle)))
+    [batch] = reader.read(read_table("known.csv", path.read_bytes(), "csv"))
     tickets = list(batch.tickets())
     assert [t.ticket for t in tickets] == [row[0] for row in KNOWN]
     assert list(Batch.of(tickets).tickets()) == tickets

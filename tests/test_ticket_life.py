@@ -224,4 +224,4 @@ def test_shell_completion_offers_commands_questions_answers_roles_items_and_tick
 def test_completion_can_be_installed_for_bash_zsh_and_fish():
     for shell in ("bash", "zsh", "fish"):
         script = runner.invoke(app, ["--show-completion", shell])
-        assert script.exit_code == 0 and "_TRIAGE_COMPLETE" in script.stdout, shell
+        assert script.exit_code == 0 and "_TRIAGE_COMPLETE" in script.stdout, (shell, script.output, repr(script.exception))

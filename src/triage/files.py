@@ -8,7 +8,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
-from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,53 +35,16 @@ def read_bytes(path: str, *, limit: int = MAX_BYTES) -> bytes:
 MAX_RECORD = 1_048_576  # bytes in one line of a streamed input (classify records, export rows)
 
 
-def line_blocks(handle: Any, *, limit: int = MAX_RECORD, size: int = 1 << 20,
-                end: int | None = None) -> Iterator[list[bytes]]:
-    """Lines of a binary stream (each with its newline), in lists of what one read brings (up to `size`
-    bytes; a pipe gives what has arrived, so streams are answered as they come). A line longer than `limit`
-    becomes the OVERSIZE marker and the rest of it is skipped unread, so one endless line cannot exhaust
-    memory. Lines end at \\n only, as `readline` has it. With `end`, a file is read from where it stands up
-    to that byte offset."""
-    read = getattr(handle, "read1", None) or handle.read
-    left = None if end is None else end - handle.tell()
-    carry = b""
-    dropping = False  # inside an over-long line: skip to its end
-    while True:
-        if left is None:
-            data = read(size)
-        else:
-            data = read(min(size, left)) if left > 0 else b""
-            left -= len(data)
-        if not data:
-            break
-        if dropping:
-            cut = data.find(b"\n")
-            if cut < 0:
-                continue
-            data, dropping = data[cut + 1:], False
-        if carry:
-            data, carry = carry + data, b""
-        if b"\r" in data:  # bytes.splitlines would also break at a lone \r: split at \n alone
-            *whole, last = data.split(b"\n")
-            lines = [part + b"\n" for part in whole] + ([last] if last else [])
-        else:
-            lines = data.splitlines(keepends=True)
-        if lines and not lines[-1].endswith(b"\n"):
-            carry = lines.pop()
-            if len(carry) > limit:
-                carry, dropping = b"", True
-                lines.append(OVERSIZE)
-        if lines and max(map(len, lines)) > limit + 1:
-            lines = [OVERSIZE if len(line) > limit + 1 else line for line in lines]
-        if lines:
-            yield lines
-    if carry:
-        yield [carry]
-
-
 def capped_lines(handle: Any, *, limit: int = MAX_RECORD) -> Iterator[bytes]:
-    """Lines of a binary stream, one by one (see `line_blocks`)."""
-    return chain.from_iterable(line_blocks(handle, limit=limit))
+    """Lines of a binary stream as they arrive (each with its newline); a line longer than `limit` becomes the
+    OVERSIZE marker and the rest of it is skipped unread, so one endless line cannot exhaust memory."""
+    while line := handle.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield OVERSIZE
+            continue
+        yield line
 
 
 OVERSIZE = b"\x00triage: line over the size limit\x00\n"

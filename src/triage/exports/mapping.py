@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from importlib import resources
 from typing import Any, Literal
 
@@ -17,6 +15,7 @@ TICKET_FIELDS = ("ticket", "severity", "created_at", "acknowledged_at", "assigne
                  "updates", "reassignments", "tags", "account", "override_reason", "exception", "escalated_to",
                  "time_spent")
 TIME_FIELDS = ("created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at")
+EVENT_FIELDS = ("ticket", "at", "activity", "severity", "actor", "account", "tags")
 EVENT_KINDS = ("created", "acknowledged", "assigned", "escalated", "customer_update", "reassigned", "resolved")
 MISSING = ("", "?", "-", "n/a")  # "none" is a real answer (impact: none), so it is not one of them
 
@@ -39,8 +38,15 @@ class ExportMapping(Model):
     list_separator: str = ";"
     tag_separator: str | None = None
     severity: dict[str, int] = Field(default_factory=dict, description="the export's priority words -> severity level")
-    day_first: bool = False
+    day_first: bool | None = Field(default=None, description=(
+        "whether numeric dates give the day first (31/12/2026) or the month (12/31/2026); left out, the data "
+        "settles it, and a column no value settles is refused"))
+    formats: dict[str, str] = Field(default_factory=dict, description=(
+        "triage field -> strftime pattern of its times, e.g. created_at: '%d-%m-%Y %H:%M'"))
     timezone: str | None = None
+    default_severity: int | None = Field(default=None, description="the severity of tickets the export gives none")
+    optional: list[str] = Field(default_factory=list, description=(
+        "fields (and event kinds) the export may lack: their columns (activities) need not be in the file"))
     missing: list[str] = Field(default_factory=lambda: list(MISSING))
     activities: dict[str, list[str]] = Field(default_factory=dict, description="event kind -> activity values")
     escalated_after_first: bool = False
@@ -69,21 +75,57 @@ def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
     _, mapping, problems = parse_model(data, source, ExportMapping, "export mapping")
     if mapping is None:
         raise MatrixError(problems)
+    check_fields(mapping, source)
     return mapping
 
 
-def sniff(header_line: bytes) -> str:
-    """The built-in mapping a CSV header looks like, for `--mapping` left out."""
-    names = {c.strip().lstrip("\ufeff") for c in next(csv.reader(io.StringIO(header_line.decode("utf-8", "replace"))),
-                                                      [])}
-    if {"ticket", "at", "event"} <= names:
-        return "generic-events"
-    if {"case:concept:name", "time:timestamp"} <= names:
-        return "bpic2013"
-    if {"Id", "Priority", "Created at"} <= names:
-        return "zendesk"
-    if {"Ticket ID", "Priority", "Created time"} <= names:
-        return "freshdesk"
-    if {"Issue key", "Priority", "Created"} <= names:
-        return "jira-service-management"
-    return "generic"
+def check_fields(mapping: ExportMapping, source: str) -> None:
+    """Refuse keys that name no field triage reads: a misspelling (with the likely field), or a pair written
+    the wrong way round (the export's column first)."""
+    import difflib
+
+    fields = [*(TICKET_FIELDS if mapping.shape == "tickets" else EVENT_FIELDS)]
+    if mapping.reassignments_from:
+        fields.append(mapping.reassignments_from)
+    for key, column in mapping.columns.items():
+        if key in fields or key.startswith("packet_"):
+            continue
+        if isinstance(column, str) and column in fields:
+            raise InputError(f"{source}: columns: `{key}: {column}` is written the wrong way round; write "
+                             f"`{column}: {key}` (triage's field, then the export's column)")
+        close = difflib.get_close_matches(key, fields, n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        raise InputError(f"{source}: columns: unknown field `{key}`{hint}; the fields of a {mapping.shape} "
+                         f"export are: {', '.join(fields)}")
+    times = [*TIME_FIELDS, "updates"] if mapping.shape == "tickets" else ["at"]
+    for key in mapping.formats:
+        if key not in times:
+            raise InputError(f"{source}: formats: `{key}` is not a time field (one of: {', '.join(times)})")
+    for key in mapping.optional:
+        if key not in fields and key not in EVENT_KINDS:
+            raise InputError(f"{source}: optional: `{key}` is not a field or an event kind")
+    if mapping.shape == "events":
+        for kind in mapping.activities:
+            if kind not in EVENT_KINDS:
+                close = difflib.get_close_matches(kind, EVENT_KINDS, n=1)
+                hint = f" (did you mean `{close[0]}`?)" if close else ""
+                raise InputError(f"{source}: activities: unknown event kind `{kind}`{hint}; the kinds are: "
+                                 f"{', '.join(EVENT_KINDS)}")
+
+
+SIGNATURES = (  # the built-in mapping an export's header shows, by columns only that help desk writes
+    ("generic-events", ("ticket", "at", "event")),
+    ("bpic2013", ("case:concept:name", "time:timestamp")),
+    ("zendesk", ("Id", "Priority", "Created at")),
+    ("freshdesk", ("Ticket ID", "Priority", "Created time")),
+    ("jira-service-management", ("Issue key", "Priority", "Created")),
+)
+
+
+def sniff(header: list[str]) -> tuple[str, list[str]]:
+    """The built-in mapping a CSV header looks like, for `--mapping` left out, and the columns that show it."""
+    names = set(header)
+    for name, columns in SIGNATURES:
+        if set(columns) <= names:
+            return name, list(columns)
+    return "generic", []

@@ -1,471 +1,430 @@
-"""Reading help-desk exports for audits: CSV or JSON Lines, one row per ticket or one row per event,
-described by a mapping kept as data (`data/mappings/*.yaml`, or a file of the team's own).
+"""Reading help-desk exports for audits, by a mapping kept as data (`data/mappings/*.yaml`, or a file of the
+team's own): a table of text cells (`exports.table`) becomes Batches of tickets, column by column with polars.
+An event log (one row per status change) is folded into one ticket per reference by a group-by.
 
-Rows stream through; a row that cannot be read is counted and reported with its line, never fatal.
-Event logs are folded into one record per ticket.
+A row that cannot be read is a BadRow with its line and the first reason its fields give, never fatal. A
+mapping that does not fit the file (a mapped column the header lacks, activity values the file never holds)
+is an error that says what the file has instead.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, tzinfo
-from itertools import chain
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from datetime import tzinfo
 from typing import Any
 
+import numpy as np
+import polars as pl
 
-from triage.exports.moments import MomentLists, Moments, read_column, read_lists
+from triage.errors import InputError
 from triage.exports.mapping import TIME_FIELDS, ExportMapping
-from triage.exports.rows import CsvRows, as_columns
-from triage.exports.tickets import BATCH, EMPTY, ZONE_OF, BadRow, Batch, Ticket, each_ticket
+from triage.exports.moments import MomentLists, Moments
+from triage.exports.table import LINE, Table, table_of
+from triage.exports.tickets import EMPTY, BadRow, Batch, Ticket, each_ticket
+from triage.exports.times import Times, read_times
 
-
-class TimeReader:
-    """Timestamps in the usual shapes: ISO 8601 first (fast), then day-first or month-first free forms."""
-
-    def __init__(self, default_zone: tzinfo, *, day_first: bool) -> None:
-        self.zone = default_zone
-        self.day_first = day_first
-
-    def __call__(self, text: str) -> datetime:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            moment = self._loose(text)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.zone)
-
-    def _loose(self, text: str) -> datetime:
-        from dateutil import parser
-
-        try:
-            return parser.parse(text, dayfirst=self.day_first)
-        except (ValueError, OverflowError):
-            raise ValueError(f"`{text}` is not a time") from None
+BATCH_ROWS = 100_000  # tickets measured together: large enough for bulk work, small enough for flat memory
 
 
 class Reader:
-    """Turns rows of one export into Tickets (and BadRows), by a mapping."""
+    """Turns the table of one export into Batches of tickets (and BadRows), by a mapping."""
 
     def __init__(self, mapping: ExportMapping, *, levels: set[int], questions: Iterable[str],
-                 packet_fields: Iterable[str], zone: tzinfo) -> None:
+                 packet_fields: Iterable[str], zone: tzinfo, severity: int | None = None,
+                 warn: Callable[[str], None] = lambda message: None) -> None:
         self.mapping = mapping
+        self.warn = warn
         self.levels = levels
         self.questions = tuple(questions)
         self.packet_fields = tuple(packet_fields)
-        self.missing = {m.lower() for m in mapping.missing}
-        self.time = TimeReader(zone, day_first=mapping.day_first)
-        self.severity = {k.lower(): v for k, v in mapping.severity.items()}
-        self.as_columns = dict(mapping.columns)
-        self._levels: dict[str, int] = {}
-        # cells read straight as ISO 8601 only when no missing-value word could be read as a time itself
-        self._iso_fast = "" in self.missing and not any(_is_time(w) for w in self.missing)
-        self._fast = True  # columns read whole where they can be (times as arrays, clean text as it is)
-        self._missing_cells = [f"\x00{w}\x00" for w in self.missing if w]  # words as whole cells, cells joined by NUL
+        self.missing = [m.lower() for m in mapping.missing]
+        self.tz = zone
+        self.zone = str(zone)  # the IANA name polars reads times in
+        self.severity = severity if severity is not None else mapping.default_severity
+        self.words = {k.lower(): v for k, v in mapping.severity.items()}
 
-    def level(self, raw: str) -> int:
-        known = self._levels.get(raw)
-        if known is not None:
-            return known
-        level = self._level(raw)
-        self._levels[raw] = level
-        return level
+    # ------------------------------------------------------------------ the mapping against the file
+    def check(self, table: Table) -> None:
+        """Refuse a mapping that does not fit the file's header: name the column and what the header has."""
+        m = self.mapping
+        wanted = [(f, c) for f, cs in m.columns.items() for c in ([cs] if isinstance(cs, str) else cs)]
+        wanted += [(f"offsets.{f}", o.minutes or o.hours or "") for f, o in m.offsets.items()]
+        have = set(table.header)
+        missing = [(f, c) for f, c in wanted if c not in have and f not in m.optional]
+        if table.header and missing:
+            field, column = missing[0]
+            close = difflib.get_close_matches(column, table.header, n=1)
+            hint = f" (did you mean `{close[0]}`?)" if close else ""
+            raise InputError(
+                f"{table.name}: the mapping `{m.name}` reads `{field}` from the column `{column}`, which the header "
+                f"does not have{hint}; the header's columns are: {', '.join(table.header)}")
+        if self.severity is None and not self._has(table, "severity") and "severity" in m.columns:
+            raise InputError(f"{table.name}: no severity column; give --severity N, or `default_severity` in the "
+                             "mapping")
 
-    def _level(self, raw: str) -> int:
-        text = raw.strip().lower()
-        if text in self.severity:
-            return self.severity[text]
-        digits = text.removeprefix("sev").removeprefix("p")
-        if digits.isdigit() and int(digits) in self.levels:
-            return int(digits)
-        raise ValueError(f"severity `{raw}` is not one of the matrix's levels and the mapping does not name it")
-
-    def value(self, row: dict[str, str], name: str) -> str | None:
-        column = self.as_columns.get(name)
+    def _has(self, table: Table, name: str) -> bool:
+        column = self.mapping.columns.get(name)
         if column is None:
-            return None
-        raw = "/".join(row.get(c, "") or "" for c in column) if isinstance(column, list) else row.get(column)
-        if not raw:
-            return None
-        raw = raw.strip()
-        return None if raw.lower() in self.missing else raw
-
-    # ------------------------------------------------------------------ one row per ticket
-    def tickets(self, rows: Iterable[tuple[int, Any]]) -> Iterator[Ticket | BadRow]:
-        """One Ticket (or BadRow) per row, in the order of the export."""
-        return each_ticket(self.batches(rows))
-
-    def batches(self, rows: Iterable[tuple[int, Any]], size: int = BATCH) -> Iterator[Batch | BadRow]:
-        """The rows read a stretch at a time, column by column: for each stretch, its unreadable rows in line
-        order, then a Batch of the tickets read. Rows are (line, dict or BadRow) pairs, or a `CsvRows`."""
-        if isinstance(rows, CsvRows):
-            for lines, cells, bad in rows.chunks(size):
-                yield from self._stretch(lines, cells, bad, rows.header)
-            return
-        pending: list[tuple[int, Any]] = []
-        for item in rows:
-            pending.append(item)
-            if len(pending) >= size:
-                yield from self._dicts(pending)
-                pending = []
-        if pending:
-            yield from self._dicts(pending)
-
-    def _dicts(self, items: list[tuple[int, Any]]) -> Iterator[Batch | BadRow]:
-        bad = [row for _, row in items if isinstance(row, BadRow)]
-        good = [(line, row) for line, row in items if not isinstance(row, BadRow)] if bad else items
-        return self._stretch([line for line, _ in good], [row for _, row in good], bad, None)
-
-    def _clean(self, cells: Any) -> list[str | None]:
-        """Cells stripped, missing values as None; a column with few distinct values is cleaned per value."""
-        missing = self.missing
-        if self._clean_already(cells):
-            return list(cells)
-        distinct = set(cells)
-        if len(distinct) * 4 < len(cells):
-            table = {v: None if not v or (s := v.strip()).lower() in missing else s for v in distinct}
-            return [table[v] for v in cells]
-        return [None if not v or (s := v.strip()).lower() in missing else s for v in cells]
-
-    def _clean_already(self, cells: Any) -> bool:
-        """Whether no cell is empty, missing or has white space to strip (checked a column at a time)."""
-        if not self._fast or not cells or "" in cells or list(map(str.strip, cells)) != list(cells):
             return False
-        joined = "\x00" + "\x00".join(cells).lower() + "\x00"
-        return not any(word in joined for word in self._missing_cells)
+        return any(table.has(c) for c in ([column] if isinstance(column, str) else column))
 
-    def _cells(self, columns: dict[str, Any], name: str, n: int) -> Any:
-        """The raw cells of a field (a list of columns joined with /); None when the export does not have it."""
-        column = self.as_columns.get(name)
-        if column is None:
+    # ------------------------------------------------------------------ cells
+    def _clean(self, cells: pl.Expr) -> pl.Expr:
+        """Cells stripped; empty ones and the mapping's missing-value words as None."""
+        text = cells.str.strip_chars()
+        return pl.when((text == "") | text.str.to_lowercase().is_in(self.missing)).then(None).otherwise(text)
+
+    def _text(self, table: Table, name: str) -> pl.Expr | None:
+        """A field's cleaned text (a list of columns joined with /); None when the export does not have it."""
+        column = self.mapping.columns.get(name)
+        if column is None or not self._has(table, name):
             return None
         if isinstance(column, list):
-            parts = [columns.get(c) or [""] * n for c in column]
-            if all(c not in columns for c in column):
-                return None
-            return ["/".join(p or "" for p in joined) for joined in zip(*parts)]
-        return columns.get(column)
+            parts = [pl.col(c).fill_null("") if table.has(c) else pl.lit("") for c in column]
+            return self._clean(pl.concat_str(parts, separator="/"))
+        return self._clean(pl.col(column))
 
-    def _texts(self, columns: dict[str, Any], name: str, n: int) -> list[str | None] | None:
-        cells = self._cells(columns, name, n)
-        return None if cells is None else self._clean(cells)
+    def _times(self, texts: pl.Series, name: str) -> Times:
+        return read_times(texts, self.zone, name=name, pattern=self.mapping.formats.get(name),
+                          day_first=self.mapping.day_first)
 
-    def _times(self, cells: Any, name: str, fail: Any) -> Moments | list[datetime | None]:
-        if (
-            self._fast and self._iso_fast and (column := read_column(cells)) is not None
-        ):  # the usual case, as whole arrays
-            return column
-        parse, zone = datetime.fromisoformat, self.time.zone
-        try:
-            if not self._iso_fast:
-                raise ValueError
-            out = [parse(v) if v else None for v in cells]  # ISO 8601 or empty, some without a zone
-            if None not in map(ZONE_OF, filter(None, out)):
-                return out
-        except (ValueError, TypeError):  # anything else: cell by cell, cleaned, with the looser reader
-            out = []
-            for i, s in enumerate(self._clean(cells)):
-                try:
-                    out.append(None if s is None else self.time(s))
-                except ValueError:
-                    fail(i, f"{name}: `{s}` is not a time")
-                    out.append(None)
-            return out
-        return [d if d is None or d.tzinfo is not None else d.replace(tzinfo=zone) for d in out]
+    def _levels(self, raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+        """Severity levels of the raw cells, and for each row why it has none (None where it has one)."""
+        table: dict[str, int | None] = {}
+        for value in raw.drop_nulls().unique().to_list():
+            table[value] = self._level(value)
+        levels = raw.replace_strict(table, default=None, return_dtype=pl.Int64) if table else \
+            pl.Series([None] * len(raw), dtype=pl.Int64)
+        why = pl.select(pl.when(levels.is_null() & raw.is_not_null()).then(
+            pl.format("severity `{}` is not one of the matrix's levels and the mapping does not name it", raw))
+            .when(raw.is_null()).then(pl.lit("no severity"))).to_series()
+        return levels, why
 
-    def _updates(self, cells: Any, fail: Any) -> MomentLists | list[list[datetime]]:
-        separator, parse = self.mapping.list_separator, datetime.fromisoformat
-        if self._fast and self._iso_fast and (lists := read_lists(cells, separator)) is not None:
-            return lists
-        try:
-            if not self._iso_fast:
-                raise ValueError
-            out = [list(map(parse, v.split(separator))) if v else [] for v in cells]
-            if None in map(ZONE_OF, chain.from_iterable(out)):
-                raise ValueError
-        except (ValueError, TypeError):  # anything but ISO 8601 times with zones: cell by cell, cleaned
-            out = []
-            for i, text in enumerate(self._clean(cells)):
-                try:
-                    parts = [] if text is None else (u.strip() for u in text.split(separator))
-                    out.append([self.time(u) for u in parts if u])
-                except ValueError:
-                    fail(i, f"updates: `{text}` holds something that is not a time")
-                    out.append([])
-        for moments in out:
-            if len(moments) > 1:
-                moments.sort()
-        return out
+    def _level(self, raw: str) -> int | None:
+        text = raw.strip().lower()
+        if text in self.words:
+            return self.words[text]
+        digits = text.removeprefix("sev").removeprefix("p").strip()
+        return int(digits) if digits.isascii() and digits.isdigit() and int(digits) in self.levels else None
 
-    def _stretch(self, lines: list[int], rows: list[Any], bad: list[BadRow],
-                 header: list[str] | None) -> Iterator[Batch | BadRow]:
-        """One stretch of rows (cell lists under `header`, or dicts), field by field; a row's error is the first
-        its fields give, in field order."""
-        n = len(rows)
-        columns = as_columns(rows, header)
-        errors: dict[int, str] = {}
-        fail = errors.setdefault
-        nothing: list[Any] = [None] * n
-        refs = self._required(columns, "ticket", n, fail, "no ticket reference")
-        raw_levels = self._required(columns, "severity", n, fail, "no severity")
-        times = self._time_columns(columns, n, fail)
-        created = times["created_at"]
-        if None in created:
-            missing = (
-                created.missing() if isinstance(created, Moments) else [i for i, v in enumerate(created) if v is None]
-            )
-            for i in missing:
-                fail(i, "no creation time")
-        cells = self._cells(columns, "updates", n)
-        updates = [[] for _ in range(n)] if cells is None else self._updates(cells, fail)
-        reassignments = self._reassignments(columns, n, fail)
-        levels = self._level_numbers(raw_levels, fail)
-        batch = Batch(
-            refs,
-            levels,
-            lines,
-            created,
-            times["acknowledged_at"],
-            times["assigned_at"],
-            times["escalated_at"],
-            times["resolved_at"],
-            updates,
-            reassignments,
-            self._tag_lists(columns, n),
-            self._texts(columns, "account", n) or nothing,
-            self._texts(columns, "override_reason", n) or nothing,
-            self._texts(columns, "exception", n) or nothing,
-            self._texts(columns, "escalated_to", n) or nothing,
-            self._answers(columns, n),
-            self._packets(columns, n),
-            self._spent_column(columns, n, fail),
-        )
-        if errors:
-            bad += [BadRow(lines[i], reason) for i, reason in errors.items()]
-            batch = batch.without(errors)
-        if bad:
-            yield from sorted(bad, key=lambda b: b.line)
-        if len(batch):
-            yield batch
+    def tickets(self, rows: Table | list[tuple[int, dict[str, str | None]]]) -> Iterator[Ticket | BadRow]:
+        """One Ticket (or BadRow) at a time, from a table or from rows given as (line, {column: text})."""
+        return each_ticket(self.read(rows if isinstance(rows, Table) else table_of("<rows>", rows)))
 
-    def _required(self, columns: dict[str, Any], name: str, n: int, fail: Any, message: str) -> list[Any]:
-        """A text field every row needs; rows without it fail with `message`."""
-        texts = self._texts(columns, name, n) or [None] * n
-        if None in texts:
-            for i in (i for i, v in enumerate(texts) if v is None):
-                fail(i, message)
-        return texts
-
-    def _time_columns(self, columns: dict[str, Any], n: int, fail: Any) -> dict[str, Any]:
-        """Every time field, the ones written as an offset from another (in minutes or hours) included."""
-        nothing: list[Any] = [None] * n
-        times: dict[str, Any] = {}
+    # ------------------------------------------------------------------ one row per ticket
+    def read(self, table: Table, size: int = BATCH_ROWS) -> Iterator[Batch | BadRow]:
+        """The tickets of the table in Batches of `size`, its unreadable rows as BadRows (in line order, first)."""
+        self.check(table)
+        if self.mapping.shape == "events":
+            yield from self._events(table, size)
+            return
+        frame = table.frame
+        n = len(frame)
+        text = {name: self._text(table, name) for name in self.mapping.columns}
+        for column in (*self.questions, *(f"packet_{f}" for f in self.packet_fields)):  # named as triage names them
+            if table.has(column) and column not in text:
+                text[column] = self._clean(pl.col(column))
+        cells = frame.select([e.alias(k) for k, e in text.items() if e is not None] + [pl.col(LINE)])
+        errors: list[pl.Series] = []
+        refs = cells["ticket"] if "ticket" in cells.columns else pl.Series([None] * n, dtype=pl.String)
+        errors.append(pl.select(pl.when(refs.is_null()).then(pl.lit("no ticket reference"))).to_series())
+        if "severity" in cells.columns:
+            levels, why = self._levels(cells["severity"])
+            if self.severity is not None:
+                levels, why = levels.fill_null(self.severity), pl.Series([None] * n, dtype=pl.String)
+        else:
+            levels = pl.Series([self.severity or 0] * n, dtype=pl.Int64)
+            why = pl.Series([None] * n, dtype=pl.String)
+        errors.append(pl.select(pl.when(why == "no severity").then(why)).to_series())
+        tz = self.tz
+        times: dict[str, Moments | None] = {}
         for name in TIME_FIELDS:
-            cells = self._cells(columns, name, n)
-            times[name] = nothing if cells is None else self._times(cells, name, fail)
+            if name in cells.columns:
+                read = self._times(cells[name], name)
+                errors.append(read.errors)
+                times[name] = _take(read, slice(None), tz)
+            else:
+                times[name] = None
+        created = times["created_at"]
+        no_time = pl.Series(np.isnan(created.stamps)) if created is not None else pl.Series([True] * n)
+        errors.append(pl.select(pl.when(no_time).then(pl.lit("no creation time"))).to_series())
         for name, offset in self.mapping.offsets.items():
-            base = times.get(offset.from_, nothing)
-            column = offset.minutes or offset.hours or ""
-            unit = "minutes" if offset.minutes else "hours"
-            moments = list(times.get(name, nothing))
-            for i, raw in enumerate(columns.get(column) or nothing):
-                raw = (raw or "").strip()
-                if base[i] is None or raw.lower() in self.missing:
-                    continue
-                try:
-                    amount = float(raw)
-                    if not math.isfinite(amount):
-                        raise ValueError
-                    moments[i] = base[i] + timedelta(**{unit: amount})
-                except (ValueError, OverflowError):
-                    fail(i, f"{column}: `{raw}` is not a number")
-            times[name] = moments
-        return times
-
-    def _level_numbers(self, raw_levels: list[Any], fail: Any) -> list[int]:
-        levels = list(map(self._levels.get, raw_levels))
-        if None in levels:
-            for i, raw in enumerate(raw_levels):
-                if levels[i] is None:
-                    try:
-                        levels[i] = 0 if raw is None else self.level(raw)
-                    except ValueError as exc:
-                        fail(i, str(exc))
-                        levels[i] = 0
-        return levels  # type: ignore[return-value]
-
-    def _tag_lists(self, columns: dict[str, Any], n: int) -> list[list[str]]:
-        separator = self.mapping.tag_separator or self.mapping.list_separator
-        cells = self._cells(columns, "tags", n)
-        if cells is None:
-            return [[] for _ in range(n)]
-        distinct = list(set(cells))  # few tag sets: each split once
-        split = {
-            v: [t.strip() for t in s.split(separator) if t.strip()] if s else []
-            for v, s in zip(distinct, self._clean(distinct), strict=True)
+            times[name] = self._offset(frame, name, offset, times, errors)
+        updates = self._updates(cells, errors)
+        reassignments = self._reassignments(frame, cells, errors)
+        errors.append(pl.select(pl.when(why != "no severity").then(why)).to_series())
+        spent = self._spent(cells, errors)
+        error = pl.select(pl.coalesce(errors)).to_series() if errors else pl.Series([None] * n, dtype=pl.String)
+        lines = cells[LINE]
+        bad = [BadRow(line, reason) for line, reason in zip(lines.filter(error.is_not_null()).to_list(),
+                                                             error.drop_nulls().to_list())]
+        yield from sorted([*table.bad, *bad], key=lambda b: b.line)
+        good = error.is_null().to_numpy()
+        if not good.any():
+            return
+        fields = {
+            "ticket": refs.filter(good), "level": levels.filter(good), "line": lines.filter(good),
+            "times": {k: None if v is None else v.take(np.flatnonzero(good)) for k, v in times.items()},
+            "updates": updates if updates is None else updates.take(np.flatnonzero(good)),
+            "reassignments": reassignments.filter(good), "spent": spent.filter(good) if spent is not None else None,
+            "cells": cells.filter(good),
         }
-        return [split[v] for v in cells]
+        total = int(good.sum())
+        for start in range(0, total, size):
+            yield self._batch(fields, start, min(start + size, total))
 
-    def _spent_column(self, columns: dict[str, Any], n: int, fail: Any) -> list[float | None]:
-        texts = self._texts(columns, "time_spent", n)
-        if texts is None:
-            return [None] * n
-        spent: list[float | None] = []
-        for i, text in enumerate(texts):
-            try:
-                spent.append(None if text is None else self._spent(text))
-            except ValueError as exc:
-                fail(i, str(exc))
-                spent.append(None)
-        return spent
+    def _batch(self, f: dict[str, Any], a: int, b: int) -> Batch:
+        n = b - a
+        cells: pl.DataFrame = f["cells"].slice(a, n)
+        rows = np.arange(a, b)
+        nothing: list[Any] = [None] * n
+        times = {k: None if v is None else v.take(rows) for k, v in f["times"].items()}
 
-    def _answers(self, columns: dict[str, Any], n: int) -> list[dict[str, str]]:
-        answers: list[dict[str, str]] = [EMPTY] * n
-        for q in self.questions:
-            if q in columns:
-                if n and answers[0] is EMPTY:
-                    answers = [{} for _ in range(n)]
-                for i, raw in enumerate(self._clean(columns[q])):
-                    if raw is not None:
-                        answers[i][q] = raw
-        return answers
+        def moments(name: str) -> Any:
+            return times.get(name) or nothing
 
-    def _packets(self, columns: dict[str, Any], n: int) -> list[dict[str, bool]]:
-        packets: list[dict[str, bool]] = [EMPTY] * n
-        for f in self.packet_fields:
-            if f"packet_{f}" in columns:
-                if n and packets[0] is EMPTY:
-                    packets = [{} for _ in range(n)]
-                for i, raw in enumerate(columns[f"packet_{f}"]):
-                    if raw is not None:
-                        packets[i][f] = (raw := raw.strip().lower()) not in self.missing and raw not in ("false", "no")
-        return packets
+        def texts(name: str) -> list[Any]:
+            return cells[name].to_list() if name in cells.columns else nothing
 
-    def _reassignments(self, columns: dict[str, Any], n: int, fail: Any) -> list[int]:
+        return Batch(
+            f["ticket"].slice(a, n).to_list(), f["level"].slice(a, n).to_list(), f["line"].slice(a, n).to_list(),
+            moments("created_at"), moments("acknowledged_at"), moments("assigned_at"), moments("escalated_at"),
+            moments("resolved_at"),
+            [[]] * n if f["updates"] is None else f["updates"].take(rows),  # the shared list is never written to
+            f["reassignments"].slice(a, n).to_list(),
+            self._tags(cells, n), texts("account"), texts("override_reason"), texts("exception"),
+            texts("escalated_to"), self._answers(cells, n), self._packets(cells, n),
+            nothing if f["spent"] is None else f["spent"].slice(a, n).to_list())
+
+    def _offset(self, frame: pl.DataFrame, name: str, offset: Any, times: dict[str, Any],
+                errors: list[pl.Series]) -> Moments | None:
+        """A time written as minutes or hours after another (`offsets` in the mapping)."""
+        base: Moments | None = times.get(offset.from_)
+        column = offset.minutes or offset.hours or ""
+        if base is None or column not in frame.columns:
+            return times.get(name)
+        raw = frame.select(self._clean(pl.col(column))).to_series()
+        amount = raw.cast(pl.Float64, strict=False)
+        bad = raw.is_not_null() & (amount.is_null() | amount.is_nan() | amount.is_infinite())
+        errors.append(pl.select(pl.when(bad & pl.Series(~np.isnan(base.stamps))).then(
+            pl.format("{}: `{}` is not a number", pl.lit(column), raw))).to_series())
+        seconds = amount.fill_nan(None).to_numpy() * (60 if offset.minutes else 3600)
+        micros = base.micros + np.nan_to_num(seconds * 1e6).astype(np.int64)
+        stamps = base.stamps + seconds
+        return Moments(micros, stamps, base.offsets, base.local, base.tz)
+
+    def _updates(self, cells: pl.DataFrame, errors: list[pl.Series]) -> MomentLists | None:
+        if "updates" not in cells.columns:
+            return None
+        separator = self.mapping.list_separator
+        parts = (cells.select(pl.col("updates").str.split(separator).alias("u")).with_row_index("row")
+                 .explode("u").with_columns(pl.col("u").str.strip_chars())
+                 .filter(pl.col("u").is_not_null() & (pl.col("u") != "")))
+        times = self._times(parts["u"], "updates")
+        parts = parts.with_columns(micros=pl.Series(times.micros), stamps=pl.Series(times.stamps),
+                                   offsets=pl.Series(times.offsets), local=pl.Series(times.local),
+                                   error=times.errors)
+        failed = parts.filter(pl.col("error").is_not_null()).group_by("row", maintain_order=True).agg()
+        message = pl.Series([None] * len(cells), dtype=pl.String)
+        if len(failed):
+            whole = cells["updates"].gather(failed["row"])
+            message = message.scatter(failed["row"], pl.select(
+                pl.format("updates: `{}` holds something that is not a time", whole)).to_series())
+        errors.append(message)
+        parts = parts.sort("row", "micros", maintain_order=True)
+        counts = np.bincount(parts["row"].to_numpy(), minlength=len(cells)).astype(np.int64)
+        flat = Moments(parts["micros"].to_numpy(), parts["stamps"].to_numpy(), parts["offsets"].to_numpy(),
+                       parts["local"].to_numpy(), self.tz)
+        return MomentLists(flat, counts)
+
+    def _reassignments(self, frame: pl.DataFrame, cells: pl.DataFrame, errors: list[pl.Series]) -> pl.Series:
         m = self.mapping
-        texts = self._texts(columns, "reassignments", n) or [None] * n
+        n = len(cells)
+        raw = cells["reassignments"] if "reassignments" in cells.columns else pl.Series([None] * n, dtype=pl.String)
+        counted = raw.cast(pl.Float64, strict=False)
+        bad = raw.is_not_null() & (counted.is_null() | counted.is_infinite() | counted.is_nan())
         if m.reassignments_from:  # a column counting the teams that held the ticket: one fewer reassignment
             column = m.columns.get(m.reassignments_from, m.reassignments_from)
-            cells = columns.get(column) if isinstance(column, str) else None
-            for i, stations in enumerate(self._clean(cells) if cells is not None else ()):
-                if stations is not None:
-                    with contextlib.suppress(ValueError):
-                        texts[i] = str(max(_count(stations) - 1, 0))
-        try:
-            return [0 if s is None else int(s) for s in texts]
-        except ValueError:
-            out = []
-            for i, s in enumerate(texts):
-                try:
-                    out.append(0 if s is None else _count(s))
-                except ValueError:
-                    fail(i, f"reassignments: `{s}` is not a number")
-                    out.append(0)
-            return out
+            if isinstance(column, str) and column in frame.columns:
+                stations = frame.select(self._clean(pl.col(column))).to_series().cast(pl.Float64, strict=False)
+                stations = stations.fill_nan(None)
+                counted = pl.select(pl.when(stations.is_not_null()).then((stations - 1).clip(0))
+                                    .otherwise(counted)).to_series()
+                bad = bad & stations.is_null()
+        errors.append(pl.select(pl.when(bad).then(pl.format("reassignments: `{}` is not a number", raw))).to_series())
+        return counted.fill_nan(0).fill_null(0).clip(-2**62, 2**62).cast(pl.Int64)
 
-    def _spent(self, raw: str) -> float:
+    def _spent(self, cells: pl.DataFrame, errors: list[pl.Series]) -> pl.Series | None:
         """Tracked time as seconds: `1:30` or `1:30:00` (hours and minutes), or a number in the mapping's unit."""
+        if "time_spent" not in cells.columns:
+            return None
         unit = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}[self.mapping.time_spent_unit]
-        try:
-            if ":" in raw:
-                parts = [float(p) for p in raw.split(":")]
-                if len(parts) > 3 or any(p < 0 for p in parts):
-                    raise ValueError
-                value = sum(p * f for p, f in zip(parts, (3600.0, 60.0, 1.0)))
-            else:
-                value = float(raw) * unit
-        except ValueError:
-            raise ValueError(f"time_spent: `{raw}` is not a duration") from None
-        if not 0 <= value < 1e9:
-            raise ValueError(f"time_spent: `{raw}` is not a duration")
+        raw = cells["time_spent"]
+        parts = raw.str.split(":")
+        numbers = parts.list.eval(pl.element().cast(pl.Float64, strict=False))
+        hours, minutes = numbers.list.get(0, null_on_oob=True), numbers.list.get(1, null_on_oob=True)
+        seconds = numbers.list.get(2, null_on_oob=True).fill_null(0)
+        clock = pl.when(parts.list.len().is_in([2, 3]) & (numbers.list.min() >= 0)).then(
+            hours * 3600 + minutes * 60 + seconds)
+        value = pl.select(pl.when(raw.str.contains(":")).then(clock)
+                          .otherwise(raw.cast(pl.Float64, strict=False) * unit)).to_series()
+        value = pl.select(pl.when((value >= 0) & (value < 1e9)).then(value)).to_series()
+        errors.append(pl.select(pl.when(raw.is_not_null() & value.is_null())
+                                .then(pl.format("time_spent: `{}` is not a duration", raw))).to_series())
         return value
 
+    def _tags(self, cells: pl.DataFrame, n: int) -> list[list[str]]:
+        if "tags" not in cells.columns:
+            return [[]] * n  # the shared list is never written to
+        separator = self.mapping.tag_separator or self.mapping.list_separator
+        tags = cells.select(pl.col("tags").str.split(separator).list.eval(
+            pl.element().str.strip_chars().filter(pl.element() != "")).fill_null([]))
+        return tags.to_series().to_list()
+
+    def _answers(self, cells: pl.DataFrame, n: int) -> list[dict[str, str]]:
+        present = [q for q in self.questions if q in cells.columns]
+        if not present:
+            return [EMPTY] * n
+        rows = cells.select(present).rows()
+        return [{q: v for q, v in zip(present, row) if v is not None} or EMPTY for row in rows]
+
+    def _packets(self, cells: pl.DataFrame, n: int) -> list[dict[str, bool]]:
+        present = [f for f in self.packet_fields if f"packet_{f}" in cells.columns]
+        if not present:
+            return [EMPTY] * n
+        rows = cells.select([f"packet_{f}" for f in present]).rows()
+        return [{f: v is not None and v.lower() not in ("false", "no") for f, v in zip(present, row)} for row in rows]
+
     # ------------------------------------------------------------------ one row per event
-    def events(self, rows: Iterable[tuple[int, Any]]) -> Iterator[Ticket | BadRow]:
+    def _events(self, table: Table, size: int) -> Iterator[Batch | BadRow]:
         m = self.mapping
-        kinds: dict[str, list[str]] = {}
-        for kind, values in m.activities.items():
-            for value in values:
-                kinds.setdefault(value.lower(), []).append(kind)
-        folded: dict[str, dict[str, Any]] = {}
-        for line, row in rows:
-            if isinstance(row, BadRow):
-                yield row
+        frame = table.frame
+        n = len(frame)
+        names = ("ticket", "at", "activity", "severity", "actor", "account", "tags")
+        cells = frame.select([e.alias(k) for k in names if (e := self._text(table, k)) is not None] + [pl.col(LINE)])
+        for name in names:
+            if name not in cells.columns:
+                cells = cells.with_columns(pl.lit(None, pl.String).alias(name))
+        at = self._times(cells["at"], "at")
+        if "severity" in m.columns and self._has(table, "severity"):
+            levels, why = self._levels(cells["severity"])
+            why = pl.select(pl.when(why != "no severity").then(why)).to_series()
+        else:
+            levels = pl.Series([None] * n, dtype=pl.Int64)
+            why = pl.Series([None] * n, dtype=pl.String)
+        refs = cells["ticket"]
+        error = pl.select(pl.coalesce(
+            pl.when(refs.is_null()).then(pl.lit("no ticket reference")),
+            pl.when(cells["at"].is_null()).then(pl.lit("no time")),
+            pl.when(at.errors.is_not_null()).then(pl.format("at: `{}` is not a time", cells["at"])), why)).to_series()
+        self._check_activities(table, cells["activity"])
+        events = cells.with_columns(level=levels, micros=at.micros, stamps=at.stamps, offsets=at.offsets,
+                                    local=at.local, error=error)
+        bad = [BadRow(line, reason) for line, reason in events.filter(pl.col("error").is_not_null())
+               .select(LINE, "error").rows()]
+        events = events.filter(pl.col("error").is_null())
+        kinds = pl.DataFrame([(value.lower(), kind) for kind, values in m.activities.items() for value in values],
+                             schema={"activity_key": pl.String, "kind": pl.String}, orient="row")
+        events = events.with_columns(activity_key=pl.col("activity").str.to_lowercase())
+        tickets = (events.group_by("ticket", maintain_order=True)
+                   .agg(pl.col(LINE).first(), pl.col("level").drop_nulls().last(),
+                        pl.col("account").drop_nulls().last(),
+                        pl.col("tags").drop_nulls().str.split(m.tag_separator or m.list_separator).explode()
+                        .alias("tag_list"))
+                   .with_columns(pl.col("tag_list").list.eval(pl.element().str.strip_chars()
+                                                              .filter(pl.element() != ""))))
+        no_level = tickets.filter(pl.col("level").is_null())
+        bad += [BadRow(line, f"ticket {ref}: no severity on any of its rows") for ref, line in
+                no_level.select("ticket", LINE).rows()]
+        yield from sorted([*table.bad, *bad], key=lambda b: b.line)
+        tickets = tickets.filter(pl.col("level").is_not_null()).sort(LINE)
+        if not len(tickets):
+            return
+        kinded = events.join(kinds, on="activity_key", how="inner").sort("micros", LINE, maintain_order=True)
+        # created: the first `created` event, or else the ticket's first event of any kind
+        created = kinded.filter(pl.col("kind") == "created").group_by("ticket").agg(
+            pl.col("micros").first().alias("created"), pl.col("offsets").first().alias("created_offset"),
+            pl.col("local").first().alias("created_local"))
+        first = events.sort("micros", LINE, maintain_order=True).group_by("ticket").agg(
+            pl.col("micros").first().alias("first"), pl.col("offsets").first().alias("first_offset"),
+            pl.col("local").first().alias("first_local"))
+        tickets = tickets.join(first, on="ticket", how="left").join(created, on="ticket", how="left").with_columns(
+            created=pl.coalesce("created", "first"), created_offset=pl.coalesce("created_offset", "first_offset"),
+            created_local=pl.coalesce("created_local", "first_local"))
+        kinded = kinded.join(tickets.select("ticket", "created"), on="ticket", how="inner")
+        for kind, pick in (("acknowledged", "first"), ("assigned", "first"), ("escalated", "first"),
+                           ("resolved", "last")):
+            chosen = kinded.filter(pl.col("kind") == kind)
+            if kind == "escalated" and m.escalated_after_first:
+                chosen = chosen.filter(pl.col("micros") > pl.col("created"))
+            agg = getattr(pl.col("micros"), pick)(), getattr(pl.col("offsets"), pick)(), getattr(pl.col("local"),
+                                                                                                 pick)()
+            chosen = chosen.group_by("ticket").agg(agg[0].alias(kind), agg[1].alias(f"{kind}_offset"),
+                                                   agg[2].alias(f"{kind}_local"))
+            tickets = tickets.join(chosen, on="ticket", how="left")
+        updates = kinded.filter(pl.col("kind") == "customer_update").select("ticket", "micros", "stamps", "offsets",
+                                                                            "local")
+        if m.reassignment == "events":
+            moves = kinded.filter(pl.col("kind") == "reassigned").group_by("ticket").agg(pl.len().alias("moves"))
+        else:  # a change of the acting group is a reassignment
+            acting = events.filter(pl.col("actor").is_not_null()).sort("micros", LINE, maintain_order=True)
+            moves = acting.group_by("ticket").agg((pl.col("actor") != pl.col("actor").shift(1)).sum().alias("moves"))
+        tickets = tickets.join(moves, on="ticket", how="left").with_columns(pl.col("moves").fill_null(0))
+        tickets = tickets.sort(LINE)
+        yield from self._event_batches(tickets, updates, size)
+
+    def _check_activities(self, table: Table, activity: pl.Series) -> None:
+        """Each kind of event the mapping names must be found in the file by one of its activity values: a kind
+        none of whose values is there is a misspelling, or a mapping meant for another help desk. A value
+        missing beside others that are there is only noted (one mapping may serve several exports)."""
+        seen = {v.lower(): v for v in activity.drop_nulls().unique().sort().to_list()}
+        if not seen:
+            return
+        listed = ", ".join(f"`{v}`" for v in list(seen.values())[:30]) + (" ..." if len(seen) > 30 else "")
+        for kind, values in self.mapping.activities.items():
+            absent = [v for v in values if v.lower() not in seen]
+            if not absent:
                 continue
-            try:
-                ref = self.value(row, "ticket")
-                if ref is None:
-                    raise ValueError("no ticket reference")
-                raw_at = self.value(row, "at")
-                if raw_at is None:
-                    raise ValueError("no time")
-                try:
-                    at = self.time(raw_at)
-                except ValueError:
-                    raise ValueError(f"at: `{raw_at}` is not a time") from None
-                raw_level = self.value(row, "severity")
-                level = self.level(raw_level) if raw_level is not None else None
-            except ValueError as exc:
-                yield BadRow(line, str(exc))
+            if kind in self.mapping.optional:
                 continue
-            activity = (self.value(row, "activity") or "").lower()
-            state = folded.get(ref)
-            if state is None:
-                state = folded[ref] = {"line": line, "events": [], "level": None, "account": None, "tags": []}
-            state["events"].append((at, kinds.get(activity, ()), self.value(row, "actor"), line))
-            if level is not None:
-                state["level"] = level  # the latest severity wins: a later one means it changed
-            account = self.value(row, "account")
-            if account:
-                state["account"] = account
-            tags = self.value(row, "tags")
-            if tags:
-                state["tags"] += [t for t in tags.split(m.tag_separator or m.list_separator) if t.strip()]
-        for ref, state in folded.items():
-            if state["level"] is None:
-                yield BadRow(state["line"], f"ticket {ref}: no severity on any of its rows")
+            if len(absent) < len(values):
+                self.warn(f"{table.name}: note: no row holds the activit{'ies' if len(absent) > 1 else 'y'} "
+                          f"{', '.join(f'`{v}`' for v in absent)} the mapping takes as `{kind}`")
                 continue
-            yield self._fold(ref, state)
+            close = difflib.get_close_matches(absent[0].lower(), list(seen), n=1)
+            hint = f" (did you mean `{seen[close[0]]}`?)" if close else ""
+            raise InputError(f"{table.name}: the mapping `{self.mapping.name}` finds `{kind}` events by the "
+                             f"activit{'ies' if len(values) > 1 else 'y'} {', '.join(f'`{v}`' for v in values)}, "
+                             f"but no row holds {'any of them' if len(values) > 1 else 'it'}{hint}; the activities "
+                             f"in the file are: {listed}")
 
-    def _fold(self, ref: str, state: dict[str, Any]) -> Ticket:
-        events = sorted(state["events"], key=lambda e: e[0])
-        created = next((at for at, kinds, _, _ in events if "created" in kinds), events[0][0])
-        ticket = Ticket(ref, state["level"], state["line"], created, account=state["account"],
-                        tags=[t.strip() for t in state["tags"]])
-        previous_actor = None
-        for at, kinds, actor, _ in events:
-            for kind in kinds:
-                if kind == "acknowledged" and ticket.acknowledged is None:
-                    ticket.acknowledged = at
-                elif kind == "assigned" and ticket.assigned is None:
-                    ticket.assigned = at
-                elif kind == "escalated" and ticket.escalated is None:
-                    if not self.mapping.escalated_after_first or at > created:
-                        ticket.escalated = at
-                elif kind == "customer_update":
-                    ticket.updates.append(at)
-                elif kind == "reassigned" and self.mapping.reassignment == "events":
-                    ticket.reassignments += 1
-                elif kind == "resolved":
-                    ticket.resolved = at
-            if self.mapping.reassignment == "actor_change" and actor:
-                if previous_actor is not None and actor != previous_actor:
-                    ticket.reassignments += 1
-                previous_actor = actor
-        return ticket
+    def _event_batches(self, tickets: pl.DataFrame, updates: pl.DataFrame, size: int) -> Iterator[Batch]:
+        tz = self.tz
+        for start in range(0, len(tickets), size):
+            part = tickets.slice(start, size)
+            n = len(part)
+            order = part.select("ticket").with_row_index("row")
+            ups = updates.join(order, on="ticket", how="inner").sort("row", "micros", maintain_order=True)
+            counts = np.bincount(ups["row"].to_numpy(), minlength=n).astype(np.int64)
+            flat = Moments(ups["micros"].to_numpy(), ups["stamps"].to_numpy(), ups["offsets"].to_numpy(),
+                           ups["local"].to_numpy(), tz)
+
+            tags = part["tag_list"].to_list()
+            yield Batch(part["ticket"].to_list(), part["level"].to_list(), part[LINE].to_list(),
+                        _moments(part, "created", tz), _moments(part, "acknowledged", tz),
+                        _moments(part, "assigned", tz), _moments(part, "escalated", tz), _moments(part, "resolved", tz),
+                        MomentLists(flat, counts), part["moves"].to_list(), tags, part["account"].to_list(),
+                        [None] * n, [None] * n, [None] * n, [EMPTY] * n, [EMPTY] * n, [None] * n)
 
 
-def _is_time(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+def _moments(tickets: pl.DataFrame, name: str, tz: tzinfo) -> Moments:
+    """One time field of folded tickets (`name`, `name_offset`, `name_local`) as Moments."""
+    micros = tickets[name].cast(pl.Int64)
+    offsets, local = tickets[f"{name}_offset"].fill_null(0), tickets[f"{name}_local"].fill_null(False)
+    return Moments(micros.fill_null(0).to_numpy(), micros.cast(pl.Float64).to_numpy() / 1e6, offsets.to_numpy(),
+                   local.to_numpy(), tz)
 
 
-def _count(text: str) -> int:
-    """A count written as a number (`2`, `2.0`); ValueError for anything else, infinity included."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return int(value)
+def _take(times: Times, rows: Any, tz: Any) -> Moments:
+    return Moments(times.micros[rows], times.stamps[rows], times.offsets[rows], times.local[rows], tz)
