@@ -6,7 +6,11 @@ Definitions (the README repeats them):
 - median is the middle value (mean of the two middle ones for an even count); p90 is the nearest-rank
   90th percentile (the value at rank ceil(0.9 n));
 - `update`: each customer update is measured from the previous one (the first from creation) against
-  the cadence in force at the previous one.
+  the cadence in force at the previous one;
+- a time before the ticket's creation is impossible: it is neither measured nor met, but counted and listed;
+- a promise to acknowledge, assign or resolve that came due before the as-of time (by default the latest time
+  in the export) and has no recorded time is missed: measured, not met, listed as a breach with no actual
+  time. A ticket resolved before its acknowledge or assign promise came due has not missed it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from triage.matrix.durations import iso_moment
 from triage.matrix.loader import Matrix
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
+PROMISES = ("acknowledge", "assign_owner", "resolution")  # owed by every ticket: unrecorded and due is missed
 _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}
 MAX_ROWS_KEPT = 1000
 
@@ -56,6 +61,7 @@ class Options:
     repeat_threshold: int = 3
     bounce_threshold: int = 2
     today: date | None = None
+    as_of: datetime | None = None  # promises due before then and never kept are missed (default: the latest time)
 
 
 @dataclass
@@ -69,7 +75,7 @@ class Audit:
     minutes: dict[tuple[int, str], list[Any]] = field(default_factory=lambda: defaultdict(list))  # NumPy arrays
     met: Counter[tuple[int, str]] = field(default_factory=Counter)
     target_minutes: dict[tuple[int, str], float | None] = field(default_factory=dict)
-    breaches: list[tuple[str, int, str, str, str, float | None]] = field(default_factory=list)  # times as text
+    breaches: list[tuple[str, int, str, str, str | None, float | None]] = field(default_factory=list)  # as text
     with_answers: int = 0
     disagreements: list[tuple[str, int, int, tuple[str, ...], str | None]] = field(default_factory=list)
     unreadable_answers: list[tuple[str, str]] = field(default_factory=list)
@@ -91,6 +97,18 @@ class Audit:
     last: datetime | None = None
     escalated_tickets: list[Ticket] = field(default_factory=list)
     known_exceptions: set[str] = field(default_factory=set)
+    latest: float = -math.inf  # the latest time anywhere in the export, as a timestamp
+    as_of: datetime | None = None
+    impossible: list[tuple[str, int, str, str, str]] = field(default_factory=list)  # ticket, level, target, times
+    impossible_count: Counter[tuple[int, str]] = field(default_factory=Counter)
+    unreadable_answer_count: int = 0
+    sources: list[Any] = field(default_factory=list)  # the exports read (`exports.sources.Source`)
+    unrecorded: Counter[tuple[int, str]] = field(default_factory=Counter)
+    # promises with no recorded time, decided at the end against the as-of time: (level, target, clock, due
+    # timestamps, tickets, zones to write the due times in)
+    pending: list[tuple[int, str, Clock, Any, list[str], list[Any]]] = field(default_factory=list)
+
+
 def _keep_latest(tickets: list[Ticket], keep: int) -> None:
     """Only the `keep` latest created of `tickets`, latest first (tickets created together, as they came)."""
     tickets.sort(key=lambda x: x.created, reverse=True)
@@ -134,6 +152,7 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
         report.bad_rows += sorted(unread, key=lambda bad: bad[0])[:MAX_ROWS_KEPT - len(report.bad_rows)]
         unread = []
     report.bad_rows += unread
+    _settle(report)
     if keep_escalated:
         _keep_latest(report.escalated_tickets, keep_escalated)
     return report
@@ -155,6 +174,7 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
     options = report.options
     report.read += len(batch)
     created = stamps(batch.created)
+    report.latest = max(report.latest, _latest(batch, created))
     levels = np.array(batch.level, dtype=np.int64)
     known = np.isin(levels, list(plans))
     period = within(created, options.since, options.until)
@@ -188,38 +208,16 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
 
     lvl, rows, created, times = part.level, part.rows, part.created, part.times
     measure = Measure(plan.clock, created, part.updates, *times.values())
-    for order, (name, attr) in enumerate(_ATTR.items()):
-        limit = plan.limits[name]
-        actual = times[attr]
-        have = ~np.isnan(actual)
-        if limit is None or not have.any():
-            continue
-        where = np.flatnonzero(have)
-        spent = measure.between(created[where], actual[where]) / 60
-        report.minutes[(lvl, name)].append(spent)
-        if name == "acknowledge":
-            report.acknowledge_all.append(spent)
-        late = spent > limit
-        report.met[(lvl, name)] += int(len(spent) - np.count_nonzero(late))
-        if late.any():
-            positions = where[late]
-            due = measure.due(created[positions], np.full(len(positions), limit * 60))
-            late_rows, moments = rows[positions], getattr(batch, attr)
-            texts = None
-            if isinstance(batch.created, Moments) and isinstance(moments, Moments):
-                texts = _texts(due, batch.created.offsets[late_rows], moments.micros[late_rows],
-                               moments.offsets[late_rows])
-            if texts is None:  # times kept as datetimes: one by one
-                texts = ([iso_moment(datetime.fromtimestamp(d, zone_at(batch.created, i)))
-                          for d, i in zip(due.tolist(), late_rows.tolist())],
-                         [iso_moment(moments[i]) for i in late_rows.tolist()])
-            for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, (spent[late] - limit).tolist()):
-                breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text, _round(minutes))))
+    for order, name in enumerate(_ATTR):
+        _measure_target(report, batch, plan, part, measure, order, name, breaches)
     if len(part.updates):
         previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
-        report.minutes[(lvl, "update")].append(gap)
-        late = gap > every
-        report.met[(lvl, "update")] += int(len(gap) - np.count_nonzero(late))
+        early = part.updates < np.repeat(created, part.counts)  # an update before the ticket was created
+        if early.any():
+            _impossible_updates(report, batch, part, early)
+        report.minutes[(lvl, "update")].append(gap[~early])
+        late = (gap > every) & ~early
+        report.met[(lvl, "update")] += int(len(gap) - np.count_nonzero(early) - np.count_nonzero(late))
         if late.any():
             positions = np.flatnonzero(late)
             due = measure.due(previous[positions], every[positions] * 60)
@@ -242,13 +240,147 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
                 breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update", due_text, actual_text,
                                                     _round(minutes))))
     assigned = times["assigned"]
-    where = np.flatnonzero(~np.isnan(assigned))
+    where = np.flatnonzero(~np.isnan(assigned) & (assigned >= created))
     if len(where):
         report.to_assign.append(measure.between(created[where], assigned[where]) / 60)
         escalated = times["escalated"][where]
-        both = ~np.isnan(escalated)
+        both = ~np.isnan(escalated) & (escalated >= created[where])
         if both.any():
             report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)
+
+
+def _measure_target(report: Audit, batch: Batch, plan: _Plan, part: Part, measure: Measure, order: int, name: str,
+                    breaches: list[Any]) -> None:
+    """One target (acknowledge, assign, escalate, resolve) of the tickets of one severity in a batch."""
+    import numpy as np
+
+    lvl, rows, created, attr = part.level, part.rows, part.created, _ATTR[name]
+    limit = plan.limits[name]
+    actual = part.times[attr]
+    have = ~np.isnan(actual)
+    impossible = have & (actual < created)
+    if impossible.any():
+        _impossible(report, batch, lvl, name, attr, rows[impossible])
+        have &= ~impossible
+    if limit is not None and name in PROMISES and _recorded(getattr(batch, attr)):
+        _unkept(report, batch, plan, part, measure, name, limit, ~have & ~impossible)
+    if limit is None or not have.any():
+        return
+    where = np.flatnonzero(have)
+    spent = measure.between(created[where], actual[where]) / 60
+    report.minutes[(lvl, name)].append(spent)
+    if name == "acknowledge":
+        report.acknowledge_all.append(spent)
+    late = spent > limit
+    report.met[(lvl, name)] += int(len(spent) - np.count_nonzero(late))
+    if late.any():
+        positions = where[late]
+        due = measure.due(created[positions], np.full(len(positions), limit * 60))
+        late_rows, moments = rows[positions], getattr(batch, attr)
+        texts = None
+        if isinstance(batch.created, Moments) and isinstance(moments, Moments):
+            texts = _texts(due, batch.created.offsets[late_rows], moments.micros[late_rows],
+                           moments.offsets[late_rows])
+        if texts is None:  # times kept as datetimes: one by one
+            texts = ([iso_moment(datetime.fromtimestamp(d, zone_at(batch.created, i)))
+                      for d, i in zip(due.tolist(), late_rows.tolist())],
+                     [iso_moment(moments[i]) for i in late_rows.tolist()])
+        for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, (spent[late] - limit).tolist()):
+            breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text, _round(minutes))))
+
+
+def _latest(batch: Batch, created: Any) -> float:
+    """The latest time of any kind in a batch, as a timestamp (-inf when it has none)."""
+    import numpy as np
+
+    columns = [created, *(stamps(getattr(batch, attr)) for attr in _ATTR.values())]
+    if isinstance(batch.updates, MomentLists):
+        columns.append(batch.updates.flat.stamps)
+    else:
+        columns.append(stamps([u for ups in batch.updates for u in ups]))
+    found = [float(np.nanmax(c)) for c in columns if len(c) and not np.isnan(c).all()]
+    return max(found, default=-math.inf)
+
+
+def _recorded(times: Moments | list[datetime | None]) -> bool:
+    """Whether the export records a time field at all: a column it has (even empty), or any time in a list."""
+    return isinstance(times, Moments) or any(t is not None for t in times)
+
+
+def _impossible(report: Audit, batch: Batch, lvl: int, name: str, attr: str, rows: Any) -> None:
+    """Tickets whose time for a target is before their creation: counted and listed, never measured."""
+    report.impossible_count[(lvl, name)] += len(rows)
+    moments = getattr(batch, attr)
+    for i in rows.tolist()[:max(MAX_ROWS_KEPT - len(report.impossible), 0)]:
+        report.impossible.append((batch.ticket[i], lvl, name, _iso(batch.created[i]), _iso(moments[i])))
+
+
+def _impossible_updates(report: Audit, batch: Batch, part: Part, early: Any) -> None:
+    import numpy as np
+
+    report.impossible_count[(part.level, "update")] += int(np.count_nonzero(early))
+    owner = part.owner
+    starts = np.cumsum(part.counts) - part.counts
+    for position in np.flatnonzero(early).tolist()[:max(MAX_ROWS_KEPT - len(report.impossible), 0)]:
+        i = int(part.rows[owner[position]])
+        k = position - int(starts[owner[position]])
+        report.impossible.append((batch.ticket[i], part.level, "update", _iso(batch.created[i]),
+                                  _iso(update_at(batch.updates, i, k))))
+
+
+def _iso(moment: datetime | None) -> str:
+    return "" if moment is None else iso_moment(moment)
+
+
+def _unkept(report: Audit, batch: Batch, plan: _Plan, part: Part, measure: Measure, name: str, limit: float,
+            missing: Any) -> None:
+    """Tickets with no recorded time for a promise: when it came due, kept until the as-of time is known. A
+    ticket resolved before its acknowledge or assign promise came due owed nothing more."""
+    import numpy as np
+
+    where = np.flatnonzero(missing)
+    if not len(where):
+        return
+    due = measure.due(part.created[where], np.full(len(where), limit * 60))
+    if name != "resolution":
+        resolved = part.times["resolved"][where]
+        owed = ~(resolved <= due)  # NaN (not resolved) compares False: still owed
+        where, due = where[owed], due[owed]
+    if not len(where):
+        return
+    rows = part.rows[where].tolist()
+    report.pending.append((part.level, name, plan.clock, due, [batch.ticket[i] for i in rows],
+                           [zone_at(batch.created, i) for i in rows]))
+
+
+def _settle(report: Audit) -> None:
+    """Promises never kept that came due before the as-of time: missed, and listed as breaches."""
+    import numpy as np
+
+    as_of = report.options.as_of
+    if as_of is None and math.isfinite(report.latest):
+        from triage.matrix.calendars import zone
+
+        as_of = datetime.fromtimestamp(report.latest, zone(report.matrix.model.matrix.timezone))
+    report.as_of = as_of
+    if as_of is None:
+        return
+    end = as_of.timestamp()
+    order = {name: k for k, name in enumerate(TARGETS)}
+    missed = []
+    for lvl, name, clock, due, tickets, zones in report.pending:
+        late = np.flatnonzero(due < end)
+        if not len(late):
+            continue
+        report.unrecorded[(lvl, name)] += len(late)
+        overdue = Measure(clock, due[late], np.array([end])).between(due[late], np.full(len(late), end)) / 60
+        for j, minutes in zip(late.tolist(), overdue.tolist()):
+            missed.append((order[name], tickets[j], lvl, name,
+                           iso_moment(datetime.fromtimestamp(float(due[j]), zones[j])), minutes))
+    missed.sort(key=lambda m: (m[0], m[1]))
+    report.breaches += [(ticket, lvl, name, due_text, None, _round(minutes))
+                        for _, ticket, lvl, name, due_text, minutes in missed]
+    report.pending = []
 
 
 def _texts(due: Any, zones: Any, micros: Any, offsets: Any) -> tuple[list[str], list[str]] | None:
@@ -321,6 +453,7 @@ class _Checks:
                 report.with_answers += 1
                 known = self.decided(answers[i])
                 if isinstance(known, str):
+                    report.unreadable_answer_count += 1
                     if len(report.unreadable_answers) < MAX_ROWS_KEPT:
                         report.unreadable_answers.append((batch.ticket[i], known))
                 elif known[0] != batch.level[i]:
@@ -391,7 +524,7 @@ def _minutes(micros: int, offset: int) -> str:
     return (EPOCH + micros * MICROSECOND).astimezone(zone_of(offset)).isoformat(timespec="minutes")
 
 
-def _breach_items(breaches: list[tuple[str, int, str, str, str, float | None]]) -> list[dict[str, Any]]:
+def _breach_items(breaches: list[tuple[str, int, str, str, str | None, float | None]]) -> list[dict[str, Any]]:
     return [{"ticket": ticket, "severity": lvl, "target": name, "due": due, "actual": actual, "late_minutes": late}
             for ticket, lvl, name, due, actual, late in breaches]
 
@@ -410,14 +543,17 @@ def to_json(report: Audit) -> dict[str, Any]:
     for lvl in sorted(m.levels):
         targets = {}
         for name in TARGETS:
-            measured, middle, high = summary(report.minutes.get((lvl, name), []))
-            met = report.met[(lvl, name)]
+            timed, middle, high = summary(report.minutes.get((lvl, name), []))
+            met, unrecorded = report.met[(lvl, name)], report.unrecorded[(lvl, name)]
+            measured = timed + unrecorded
             targets[name] = {"measured": measured, "met": met,
                              "share_met": round(met / measured, 4) if measured else None,
                              "median_minutes": _round(middle), "p90_minutes": _round(high),
-                             "target_minutes": report.target_minutes.get((lvl, name))}
-        severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label,
-                                "calendar": m.levels[lvl].spec.targets.calendar,
+                             "target_minutes": report.target_minutes.get((lvl, name)),
+                             "missed_unrecorded": unrecorded, "impossible": report.impossible_count[(lvl, name)]}
+        calendar = m.levels[lvl].spec.targets.calendar
+        severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label, "calendar": calendar,
+                                "business_time": m.model.calendars[calendar].kind == "weekly",
                                 "tickets": report.levels_seen[lvl], "targets": targets}
     today = o.today or date.today()
     matrix_exceptions = [{"id": e.id, "problem": "no approver" if e.approver is None else "no expiry date"
@@ -429,14 +565,19 @@ def to_json(report: Audit) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "matrix": {"name": m.model.matrix.name, "version": m.model.matrix.version, "sha256": m.sha256},
+        "exports": [source.to_json() for source in report.sources],
         "period": {"since": o.since.isoformat() if o.since else None, "until": o.until.isoformat() if o.until else None,
                    "first_ticket": iso_moment(report.first) if report.first else None,
-                   "last_ticket": iso_moment(report.last) if report.last else None},
+                   "last_ticket": iso_moment(report.last) if report.last else None,
+                   "as_of": iso_moment(report.as_of) if report.as_of else None},
         "tickets": {"read": report.read, "audited": report.audited, "unreadable": report.unreadable},
         "unreadable_rows": [{"line": line, "reason": reason} for line, reason in report.bad_rows],
+        "impossible_times": {"count": sum(report.impossible_count.values()),
+                             "tickets": [{"ticket": t, "severity": lvl, "target": name, "created": created,
+                                          "recorded": at} for t, lvl, name, created, at in report.impossible]},
         "severities": severities,
         "breaches": breaches,
-        "criteria": {"with_answers": report.with_answers,
+        "criteria": {"with_answers": report.with_answers, "unreadable": report.unreadable_answer_count,
                      "disagreements": [{"ticket": t, "recorded": r, "computed": c, "rules": list(rules),
                                         "override_reason": why} for t, r, c, rules, why in report.disagreements],
                      "unreadable_answers": [{"ticket": t, "reason": why} for t, why in report.unreadable_answers],

@@ -82,9 +82,18 @@ class Measure:
         import numpy as np
 
         if self.timeline is None:
-            return np.array([self.calendar.add(datetime.fromtimestamp(a, UTC), timedelta(seconds=b)).timestamp()
-                             for a, b in zip(start.tolist(), seconds.tolist())])
-        return self.timeline.moment_many(start, self.timeline.open_until_many(start) + seconds)
+            return self._walk(start, seconds)
+        due = self.timeline.moment_many(start, self.timeline.open_until_many(start) + seconds)
+        past = np.flatnonzero(~np.isfinite(due))  # beyond the compiled span: the calendar's own walk
+        if len(past):
+            due[past] = self._walk(start[past], seconds[past])
+        return due
+
+    def _walk(self, start: Any, seconds: Any) -> Any:
+        import numpy as np
+
+        return np.array([self.calendar.add(datetime.fromtimestamp(a, UTC), timedelta(seconds=b)).timestamp()
+                         for a, b in zip(start.tolist(), seconds.tolist())], dtype=np.float64)
 
 
 def stamps(moments: Sequence[datetime | None] | Moments) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
@@ -25,6 +26,16 @@ from triage.exports.tickets import EMPTY, BadRow, Batch, Ticket, each_ticket
 from triage.exports.times import Times, read_times
 
 BATCH_ROWS = 100_000  # tickets measured together: large enough for bulk work, small enough for flat memory
+
+
+@dataclass
+class Facts:
+    """What reading one export showed beyond its tickets, for the report to say."""
+
+    rows: int = 0
+    repeated_references: int = 0  # ticket references found on more than one row of a one-row-per-ticket export
+    repeated_rows: int = 0  # the rows those references are on
+    repeated_examples: list[str] = field(default_factory=list)
 
 
 class Reader:
@@ -43,6 +54,7 @@ class Reader:
         self.zone = str(zone)  # the IANA name polars reads times in
         self.severity = severity if severity is not None else mapping.default_severity
         self.words = {k.lower(): v for k, v in mapping.severity.items()}
+        self.facts = Facts()
 
     # ------------------------------------------------------------------ the mapping against the file
     def check(self, table: Table) -> None:
@@ -128,6 +140,7 @@ class Reader:
         cells = frame.select([e.alias(k) for k, e in text.items() if e is not None] + [pl.col(LINE)])
         errors: list[pl.Series] = []
         refs = cells["ticket"] if "ticket" in cells.columns else pl.Series([None] * n, dtype=pl.String)
+        self._repeated(table, refs)
         errors.append(pl.select(pl.when(refs.is_null()).then(pl.lit("no ticket reference"))).to_series())
         if "severity" in cells.columns:
             levels, why = self._levels(cells["severity"])
@@ -143,11 +156,13 @@ class Reader:
             if name in cells.columns:
                 read = self._times(cells[name], name)
                 errors.append(read.errors)
-                times[name] = _take(read, slice(None), tz)
+                # a column with no time in it is not recorded by this export: nothing is owed against it
+                times[name] = None if np.isnan(read.stamps).all() else _take(read, slice(None), tz)
             else:
                 times[name] = None
         created = times["created_at"]
-        no_time = pl.Series(np.isnan(created.stamps)) if created is not None else pl.Series([True] * n)
+        no_time = (pl.Series(np.isnan(created.stamps)) if created is not None
+                   else pl.Series([True] * n, dtype=pl.Boolean))
         errors.append(pl.select(pl.when(no_time).then(pl.lit("no creation time"))).to_series())
         for name, offset in self.mapping.offsets.items():
             times[name] = self._offset(frame, name, offset, times, errors)
@@ -173,6 +188,21 @@ class Reader:
         total = int(good.sum())
         for start in range(0, total, size):
             yield self._batch(fields, start, min(start + size, total))
+
+    def _repeated(self, table: Table, refs: pl.Series) -> None:
+        """Ticket references on more than one row: an event log read as one row per ticket, most likely."""
+        self.facts.rows = len(refs)
+        counts = refs.drop_nulls().value_counts(sort=True)
+        repeated = counts.filter(pl.col("count") > 1)
+        if not len(repeated):
+            return
+        f = self.facts
+        f.repeated_references, f.repeated_rows = len(repeated), int(repeated["count"].sum())
+        f.repeated_examples = repeated[refs.name].head(5).to_list()
+        self.warn(f"{table.name}: {f.repeated_references:,} ticket references are on more than one row "
+                  f"({f.repeated_rows:,} rows; for example `{f.repeated_examples[0]}`), each row audited as a "
+                  f"ticket of its own; if the file has a row per event, read it with an event-log mapping "
+                  f"(`shape: events`, see `triage mappings`)")
 
     def _batch(self, f: dict[str, Any], a: int, b: int) -> Batch:
         n = b - a
@@ -301,6 +331,7 @@ class Reader:
         m = self.mapping
         frame = table.frame
         n = len(frame)
+        self.facts.rows = n
         names = ("ticket", "at", "activity", "severity", "actor", "account", "tags")
         cells = frame.select([e.alias(k) for k in names if (e := self._text(table, k)) is not None] + [pl.col(LINE)])
         for name in names:
@@ -372,7 +403,9 @@ class Reader:
             moves = acting.group_by("ticket").agg((pl.col("actor") != pl.col("actor").shift(1)).sum().alias("moves"))
         tickets = tickets.join(moves, on="ticket", how="left").with_columns(pl.col("moves").fill_null(0))
         tickets = tickets.sort(LINE)
-        yield from self._event_batches(tickets, updates, size)
+        # a kind of event no ticket has is not recorded by this export: nothing is owed against it
+        recorded = {k for k in ("acknowledged", "assigned", "escalated", "resolved") if tickets[k].is_not_null().any()}
+        yield from self._event_batches(tickets, updates, size, recorded | {"created"})
 
     def _check_activities(self, table: Table, activity: pl.Series) -> None:
         """Each kind of event the mapping names must be found in the file by one of its activity values: a kind
@@ -399,7 +432,8 @@ class Reader:
                              f"but no row holds {'any of them' if len(values) > 1 else 'it'}{hint}; the activities "
                              f"in the file are: {listed}")
 
-    def _event_batches(self, tickets: pl.DataFrame, updates: pl.DataFrame, size: int) -> Iterator[Batch]:
+    def _event_batches(self, tickets: pl.DataFrame, updates: pl.DataFrame, size: int,
+                       recorded: set[str]) -> Iterator[Batch]:
         tz = self.tz
         for start in range(0, len(tickets), size):
             part = tickets.slice(start, size)
@@ -411,9 +445,13 @@ class Reader:
                            ups["local"].to_numpy(), tz)
 
             tags = part["tag_list"].to_list()
+
+            def moments(kind: str, part: pl.DataFrame = part, n: int = n) -> Any:
+                return _moments(part, kind, tz) if kind in recorded else [None] * n
+
             yield Batch(part["ticket"].to_list(), part["level"].to_list(), part[LINE].to_list(),
-                        _moments(part, "created", tz), _moments(part, "acknowledged", tz),
-                        _moments(part, "assigned", tz), _moments(part, "escalated", tz), _moments(part, "resolved", tz),
+                        moments("created"), moments("acknowledged"), moments("assigned"), moments("escalated"),
+                        moments("resolved"),
                         MomentLists(flat, counts), part["moves"].to_list(), tags, part["account"].to_list(),
                         [None] * n, [None] * n, [None] * n, [EMPTY] * n, [EMPTY] * n, [None] * n)
 

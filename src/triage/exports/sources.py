@@ -12,7 +12,7 @@ import orjson
 
 from triage.errors import InputError, UsageError
 from triage.exports.mapping import ExportMapping, load_mapping, sniff
-from triage.exports.readers import Reader
+from triage.exports.readers import Facts, Reader
 from triage.exports.table import Table, read_table
 from triage.exports.tickets import BadRow
 from triage.files import open_input
@@ -29,6 +29,13 @@ class Source:
     path: str
     mapping: str
     why: str
+    facts: Facts
+
+    def to_json(self) -> dict[str, Any]:
+        f = self.facts
+        return {"file": self.path, "mapping": self.mapping, "why": self.why, "rows": f.rows,
+                "repeated_references": {"references": f.repeated_references, "rows": f.repeated_rows,
+                                        "examples": f.repeated_examples}}
 
 
 @dataclass
@@ -83,8 +90,6 @@ def export_items(files: list[str], matrix: Matrix, *, mapping: str | None, input
         table = read_table(name, data, kind)
         del data
         chosen, why = choose_mapping(table, kind, mapping)
-        if sources is not None:
-            sources.read.append(Source(name, chosen.name, why))
         try:
             tz = zone(timezone or chosen.timezone or matrix.model.matrix.timezone)
         except ValueError as exc:
@@ -92,6 +97,8 @@ def export_items(files: list[str], matrix: Matrix, *, mapping: str | None, input
         reader = Reader(chosen, levels=set(matrix.levels), questions=matrix.kinds,
                         packet_fields=[f.id for f in matrix.model.handoff_packet], zone=tz, severity=severity,
                         warn=warn)
+        if sources is not None:
+            sources.read.append(Source(name, chosen.name, why, reader.facts))
         for item in reader.read(table):
             if isinstance(item, BadRow):
                 reported += 1
