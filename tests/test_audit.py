@@ -78,8 +78,9 @@ def test_known_figures_business_hours_and_holidays(tmp_path):
     data = audit_json(str(write_csv(tmp_path / "known.csv", KNOWN)))
     assert data["tickets"] == {"read": 8, "audited": 8, "unreadable": 0}
     ack3 = data["severities"]["3"]["targets"]["acknowledge"]
+    # F's acknowledgement comes due at the export's latest time (Mon 15 Mar 12:00), not before it: not missed
     assert ack3 == {"measured": 5, "met": 4, "share_met": 0.8, "median_minutes": 240.0, "p90_minutes": 480.0,
-                    "target_minutes": 240.0}
+                    "target_minutes": 240.0, "missed_unrecorded": 0, "impossible": 0}
     upd3 = data["severities"]["3"]["targets"]["update"]
     assert (upd3["measured"], upd3["met"], upd3["median_minutes"], upd3["p90_minutes"]) == (2, 1, 510.0, 840.0)
     ack1 = data["severities"]["1"]["targets"]["acknowledge"]
@@ -87,7 +88,11 @@ def test_known_figures_business_hours_and_holidays(tmp_path):
     res1 = data["severities"]["1"]["targets"]["resolution"]
     assert (res1["measured"], res1["met"], res1["share_met"], res1["median_minutes"]) == (2, 1, 0.5, 270.0)
     breaches = {(b["ticket"], b["target"]): b for b in data["breaches"]}
-    assert set(breaches) == {("C", "acknowledge"), ("H", "acknowledge"), ("H", "resolution"), ("A", "update")}
+    # A to D were never resolved, and their resolution came due before the export's last time (15 March 2027)
+    never = {(t, "resolution") for t in "ABCD"}
+    assert set(breaches) == {("C", "acknowledge"), ("H", "acknowledge"), ("H", "resolution"), ("A", "update"), *never}
+    assert all(breaches[k]["actual"] is None for k in never)
+    assert data["severities"]["3"]["targets"]["resolution"]["missed_unrecorded"] == 4
     assert breaches[("C", "acknowledge")]["late_minutes"] == 240.0
     assert breaches[("C", "acknowledge")]["due"] == "2026-12-24T12:00:00-05:00"
     assert breaches[("H", "resolution")]["late_minutes"] == 120.0
@@ -116,8 +121,11 @@ def test_known_figures_hold_whatever_the_stretch_and_spread(tmp_path, matrix, st
     far_minutes = calendar.elapsed(datetime.fromisoformat(far[2]), datetime.fromisoformat(far[3])).total_seconds() / 60
     assert far_minutes > 60 * 250 * 8 * 50  # decades of business days
     ack3 = data["severities"]["3"]["targets"]["acknowledge"]
-    assert (ack3["measured"], ack3["met"], ack3["median_minutes"]) == (6, 4, 240.0)
+    # the export now runs to 2060: F, never acknowledged, missed its promise (due Mon 15 Mar 2027 12:00 EDT)
+    assert (ack3["measured"], ack3["met"], ack3["median_minutes"], ack3["missed_unrecorded"]) == (7, 4, 240.0, 1)
     breaches = {(b["ticket"], b["target"]): b for b in data["breaches"]}
+    assert (breaches[("F", "acknowledge")]["due"], breaches[("F", "acknowledge")]["actual"]) == \
+        ("2027-03-15T11:00:00-05:00", None)  # the same instant, written at the offset of its creation
     assert breaches[("Z", "acknowledge")]["late_minutes"] == round(far_minutes - 240, 1)
     assert breaches[("Z", "acknowledge")]["due"] == "2000-01-03T13:00:00-05:00"
     assert breaches[("C", "acknowledge")]["due"] == "2026-12-24T12:00:00-05:00"
@@ -271,7 +279,7 @@ def test_reports_in_every_format(tmp_path):
     assert text.exit_code == 0 and "Targets against actuals" in text.stdout
     assert max(len(line) for line in text.stdout.splitlines()) <= 80
     md = runner.invoke(app, ["audit", path, "--matrix", str(MATRIX_PATH), "--format", "markdown"]).stdout
-    assert md.startswith("# Escalation audit") and "| 3 Moderate | Acknowledge | 4/5 | 80% |" in md
+    assert md.startswith("# Escalation audit") and "| 3 Moderate (business hours) | Acknowledge | 4/5 | 80% |" in md
     page = tmp_path / "audit.html"
     assert (
         runner.invoke(app, ["audit", path, "--matrix", str(MATRIX_PATH), "--format", "html", "-o", str(page)]).exit_code

@@ -11,8 +11,8 @@ from triage.audit import measure as audit_mod
 from triage.audit.review import review as build_review
 from triage.cli.common import (AtOption, MatrixOption, OutputOption, RecordFormat, ReportFormat, day_or_moment, emit,
                                home_zone, load_matrix, moment, reported, stderr)
-from triage.errors import ExitCode
-from triage.exports.sources import export_items
+from triage.errors import ExitCode, InputError, UsageError
+from triage.exports.sources import Sources, export_items
 from triage.matrix.loader import Matrix
 from triage.render import audit as audit_render
 from triage.render.output import Output
@@ -29,12 +29,39 @@ UntilOption = Annotated[str | None, typer.Option("--until", metavar="DATE", help
 ZoneOption = Annotated[str | None, typer.Option(
     "--timezone", metavar="ZONE",
     help="Zone of timestamps written without one (default: the mapping's, else the matrix's).")]
+SeverityOption = Annotated[int | None, typer.Option(
+    "--severity", metavar="N", min=0,
+    help="Severity of tickets whose export has no priority (default: the mapping's default_severity).")]
+AsOfOption = Annotated[str | None, typer.Option(
+    "--as-of", metavar="TIME",
+    help="Promises due before then and never kept count as missed (default: the latest time in the export).")]
 
 
 def items(files: list[str], matrix: Matrix, mapping: str | None, input_format: RecordFormat | None,
           timezone: str | None, **more: Any) -> Any:
     return export_items(files, matrix, mapping=mapping, input_format=input_format.value if input_format else None,
                         timezone=timezone, warn=stderr, **more)
+
+
+def checked_severity(severity: int | None, matrix: Matrix) -> int | None:
+    if severity is not None and severity not in matrix.levels:
+        raise UsageError(f"--severity: {severity} is not a level of the matrix (it has "
+                         f"{', '.join(map(str, sorted(matrix.levels)))})")
+    return severity
+
+
+def nothing_audited(data: dict[str, Any], options: audit_mod.Options) -> str | None:
+    """Why a run audited no ticket, or None when it audited some."""
+    t = data["tickets"]
+    if t["audited"]:
+        return None
+    if not t["read"] and not t["unreadable"]:
+        return "no ticket was audited: the exports hold no rows"
+    if not t["read"]:
+        return f"no ticket was audited: all {t['unreadable']:,} rows were unreadable (see the messages above)"
+    picked = " in --since/--until" if options.since or options.until else ""
+    unknown = f", {t['unreadable']:,} unreadable" if t["unreadable"] else ""
+    return f"no ticket was audited: of {t['read']:,} tickets read{unknown}, none was created{picked or ' in range'}"
 
 
 def audit(
@@ -56,6 +83,8 @@ def audit(
                              help="text, markdown, json or html.")] = ReportFormat.text,
     output: OutputOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was unreadable.")] = False,
+    severity: SeverityOption = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Audit ticket history against the matrix: targets, cadence, criteria, packets, routing, repeats."""
     with reported():
@@ -63,10 +92,16 @@ def audit(
         home = home_zone(the_matrix)
         options = audit_mod.Options(since=day_or_moment(since, "--since", home),
                                     until=day_or_moment(until, "--until", home), window_days=window,
-                                    repeat_threshold=repeat, bounce_threshold=bounce, today=datetime.now(UTC).date())
-        report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone), options)
+                                    repeat_threshold=repeat, bounce_threshold=bounce, today=datetime.now(UTC).date(),
+                                    as_of=day_or_moment(as_of, "--as-of", home))
+        sources = Sources()
+        report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone, sources=sources,
+                                                 severity=checked_severity(severity, the_matrix)), options)
+        report.sources = sources.read
         data = audit_mod.to_json(report)
         emit(audit_render.output(data), output_format.value, output)
+        if why := nothing_audited(data, options):
+            raise InputError(why)
         unreadable = data["tickets"]["unreadable"]
         if unreadable:
             stderr(f"{unreadable:,} unreadable row{'s' * (unreadable != 1)} were counted, not audited")
@@ -85,13 +120,21 @@ def review(
                       help="How many recent escalated tickets to review.")] = 30,
     output: OutputOption = None,
     at: AtOption = None,
+    severity: SeverityOption = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """The maintenance checklist as a filled-in Markdown document, ready to attach to the review."""
     with reported():
         the_matrix = load_matrix(matrix, ctx)
         today = moment(at, the_matrix).astimezone(home_zone(the_matrix)).date()
-        options = audit_mod.Options(today=today)
-        report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone), options,
+        options = audit_mod.Options(today=today, as_of=day_or_moment(as_of, "--as-of", home_zone(the_matrix)))
+        sources = Sources()
+        report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone, sources=sources,
+                                                 severity=checked_severity(severity, the_matrix)), options,
                                keep_escalated=sample)
+        report.sources = sources.read
+        data = audit_mod.to_json(report)
+        if why := nothing_audited(data, options):
+            raise InputError(why.replace("audited", "reviewed", 1))
         body = build_review(the_matrix, report, today=today, sample=sample)
         emit(Output(None, bodies={"markdown": lambda: body}), "markdown", output)

@@ -11,7 +11,8 @@ import typer
 from triage.capacity import analysis as cap
 from triage.capacity.demand import demand_from_rates, demand_from_tickets
 from triage.capacity.roster import Roster, read_roster, week_start, with_efforts
-from triage.cli.audit import InputFormatOption, MappingOption, SinceOption, UntilOption, items
+from triage.cli.audit import (InputFormatOption, MappingOption, SeverityOption, SinceOption, UntilOption,
+                              checked_severity, items)
 from triage.cli.common import (MatrixOption, OutputOption, ReportFormat, day_or_moment, emit, home_zone, load_matrix,
                                reported, stderr)
 from triage.errors import InputError, UsageError
@@ -101,6 +102,7 @@ def capacity(
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f",
                              help="text, markdown, json or html.")] = ReportFormat.text,
     output: OutputOption = None,
+    severity: SeverityOption = None,
 ) -> None:
     """Can the roster keep the matrix's targets? A queueing estimate and a replay of the demand, side by side."""
     with reported():
@@ -116,7 +118,8 @@ def capacity(
             demand = rate_demand(the_matrix, the_roster, rate, weeks=weeks, seed=seed)
         else:
             home = home_zone(the_matrix)
-            demand = demand_from_tickets(the_matrix, items(files or [], the_matrix, mapping, input_format, timezone),
+            demand = demand_from_tickets(the_matrix, items(files or [], the_matrix, mapping, input_format, timezone,
+                                                           severity=checked_severity(severity, the_matrix)),
                                              since=day_or_moment(since, "--since", home),
                                              until=day_or_moment(until, "--until", home))
             if not demand.arrivals:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
+from triage.matrix.durations import human_duration
 from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
@@ -19,15 +21,26 @@ def pct(share: float | None) -> str:
     return "-" if share is None else f"{share * 100:.0f}%"
 
 
-def mins(value: float | None) -> str:
-    """Minutes as minutes, hours or days, or `-` (shared by the reports)."""
+def mins(value: float | None, business: bool = False, *, suffix: bool = True) -> str:
+    """Minutes in triage's duration wording (`1 h 30 min`, `3 d 2 h`, or `80 h of business time` on a business
+    calendar, whose day is not 24 hours), or `-` (shared by the reports). Without `suffix`, a table whose row
+    says business hours leaves the words off."""
     if value is None:
         return "-"
-    if value < 120:
-        return f"{value:.0f} min"
-    if value < 48 * 60:
-        return f"{value / 60:.1f} h"
-    return f"{value / 1440:.0f} d"
+    text = human_duration(timedelta(minutes=value), business=business)
+    return text if suffix else text.removesuffix(" of business time")
+
+
+def business(data: dict[str, Any], level: object) -> bool:
+    """Whether a severity's targets count business hours (its calendar is not around the clock)."""
+    sev = data["severities"].get(str(level))
+    return bool(sev and sev.get("business_time"))
+
+
+def late(b: dict[str, Any], data: dict[str, Any]) -> str:
+    """How late a breach was, or for a promise never kept, how long overdue by the as-of time."""
+    text = mins(b["late_minutes"], business(data, b["severity"]))
+    return text if b["actual"] is not None else f"{text}, never done"
 
 
 def bar(share: float | None, width: int = 12) -> str:
@@ -38,26 +51,37 @@ def bar(share: float | None, width: int = 12) -> str:
 
 
 def rows(data: dict[str, Any]) -> list[list[str]]:
-    """One row per severity and target: the compliance table every format shows."""
+    """One row per severity and promise: the compliance table every format shows. Durations on a business
+    calendar are business time, and the severity says so."""
     out = []
     for level, sev in data["severities"].items():
+        hours = business(data, level)
         for name, t in sev["targets"].items():
             if not t["measured"]:
                 continue
-            out.append([f"{level} {sev['label']}", NAMES[name], f"{t['met']}/{t['measured']}", pct(t["share_met"]),
-                        mins(t["median_minutes"]), mins(t["p90_minutes"]), mins(t["target_minutes"])])
+            out.append([f"{level} {sev['label']}" + (" (business hours)" if hours else ""), NAMES[name],
+                        f"{t['met']}/{t['measured']}", pct(t["share_met"]),
+                        *(mins(t[k], hours, suffix=False)
+                          for k in ("median_minutes", "p90_minutes", "target_minutes"))])
     return out
 
 
-HEAD = ["Severity", "Target", "Met", "Share", "Median", "p90", "Target"]
+HEAD = ["Severity", "Promise", "Met", "Share", "Median", "p90", "Target"]
 
 
 def findings(data: dict[str, Any], *, limit: int = 10) -> list[tuple[str, list[str]]]:
     """The other checks as (title, lines), shared by every format."""
     out: list[tuple[str, list[str]]] = []
     crit = data["criteria"]
-    lines = [f"{len(crit['disagreements'])} of {crit['with_answers']} tickets with recorded answers disagree with "
-             "the matrix" if crit["with_answers"] else "The export carries no triage answers to re-check."]
+    unreadable = crit.get("unreadable", 0)
+    readable = crit["with_answers"] - unreadable
+    lines = [f"{len(crit['disagreements'])} of {readable} tickets with readable answers disagree with the matrix"
+             if readable else "The export carries no triage answers to re-check." if not unreadable else
+             "No recorded answers could be re-checked."]
+    if unreadable:
+        lines.append(f"{unreadable} of {crit['with_answers']} tickets have answers the matrix cannot read (a column "
+                     "named like a question holds something else?)")
+        lines += [f"{u['ticket']}: {u['reason']}" for u in crit["unreadable_answers"][:min(limit, 3)]]
     lines += [f"{d['ticket']}: recorded {d['recorded']}, the matrix gives {d['computed']} ({', '.join(d['rules'])})"
               + (f"; override: {d['override_reason']}" if d["override_reason"] else "; no reason recorded")
               for d in crit["disagreements"][:limit]]
@@ -104,18 +128,38 @@ def findings(data: dict[str, Any], *, limit: int = 10) -> list[tuple[str, list[s
     lines += [f"{k}: not an exception of the matrix" for k in e["unknown"]]
     lines += [f"{x['id']}: {x['problem']}" for x in e["matrix"]]
     out.append(("Exceptions", lines or ["No tickets under an exception; no exception of the matrix is expired."]))
+    impossible = data.get("impossible_times", {})
+    if impossible.get("count"):
+        out.append((f"Impossible times ({impossible['count']}, not measured)",
+                    [f"{i['ticket']} (severity {i['severity']}): {NAMES[i['target']].lower()} recorded at "
+                     f"{i['recorded']}, before its creation at {i['created']}" for i in impossible["tickets"][:limit]]))
+    for source in data.get("exports", []):
+        repeated = source["repeated_references"]
+        if repeated["references"]:
+            out.append((f"Repeated ticket references in {source['file']}", [
+                f"{repeated['references']:,} references are on more than one row ({repeated['rows']:,} rows, for "
+                f"example {', '.join(repeated['examples'])}); each row was audited as a ticket. If the file has a "
+                "row per event, read it with an event-log mapping."]))
     if data["unreadable_rows"]:
         out.append((f"Unreadable rows ({data['tickets']['unreadable']})",
                     [f"line {r['line']}: {r['reason']}" for r in data["unreadable_rows"][:limit]]))
     return out
 
 
+def sources(data: dict[str, Any]) -> str:
+    """Which mapping read each export, and why it was chosen."""
+    return " ".join(f"{s['file']} was read with the mapping `{s['mapping']}` ({s['why']})."
+                    for s in data.get("exports", []))
+
+
 def summary(data: dict[str, Any]) -> str:
     t = data["tickets"]
     p = data["period"]
     span = f", created {p['first_ticket'][:10]} to {p['last_ticket'][:10]}" if p["first_ticket"] else ""
+    as_of = f" Promises never kept count as missed once due before {p['as_of']}." if p.get("as_of") else ""
     return (f"{t['audited']:,} tickets audited{span} ({t['read']:,} read, {t['unreadable']:,} unreadable rows); "
-            f"{len(data['breaches']):,} breaches, against {data['matrix']['name']} {data['matrix']['version']}.")
+            f"{len(data['breaches']):,} breaches, against {data['matrix']['name']} {data['matrix']['version']}."
+            + as_of + (" " + sources(data) if data.get("exports") else ""))
 
 
 def text(data: dict[str, Any], *, limit: int = 10) -> Any:
@@ -127,7 +171,7 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
     parts: list[Any] = [Text(visible(summary(data)), style="bold")]
     table = Table(box=box.SIMPLE_HEAD, title="Targets against actuals", title_justify="left", title_style="bold",
                   padding=(0, 1))
-    for h, justify in (("Sev", "left"), ("Target", "left"), ("Met", "right"), ("Share", "left"), ("Median", "right"),
+    for h, justify in (("Sev", "left"), ("Promise", "left"), ("Met", "right"), ("Share", "left"), ("Median", "right"),
                        ("p90", "right"), ("Target", "right")):
         table.add_column(h, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     short = {"Acknowledge": "Acknowledge", "Assign owner": "Assign", "Escalate": "Escalate", "Resolve": "Resolve",
@@ -143,6 +187,10 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
             *(Text(c) for c in row[4:]),
         )
     parts.append(table)
+    counted = [level for level in data["severities"] if business(data, level)]
+    if counted:
+        parts.append(Text(f"Severit{'ies' if len(counted) > 1 else 'y'} {', '.join(counted)}: durations are "
+                          "business time (open hours of the severity's calendar)."))
     if data["breaches"]:
         worst = sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]
         breaches = Table(box=box.SIMPLE_HEAD, title=f"Worst breaches (of {len(data['breaches']):,})",
@@ -151,14 +199,14 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
             breaches.add_column(h)
         for b in worst:
             breaches.add_row(Text(visible(one_line(b["ticket"]))), Text(str(b["severity"])), Text(NAMES[b["target"]]),
-                             Text(mins(b["late_minutes"])))
+                             Text(late(b, data)))
         parts.append(breaches)
     dist = data["acknowledge_distribution"]
     if any(d["tickets"] for d in dist):
         most = max(d["tickets"] for d in dist) or 1
         parts.append(Text("Time to acknowledge, all severities", style="bold"))
         for d in dist:
-            label = f"{mins(d['from'])}+" if d["to"] is None else f"{mins(d['from'])}-{mins(d['to'])}"
+            label = f"{mins(d['from'])}+" if d["to"] is None else f"{mins(d['from'])} to {mins(d['to'])}"
             parts.append(Text(f"  {label:>16} {'█' * round(40 * d['tickets'] / most):<40} {d['tickets']:,}"))
     for title, lines in findings(data, limit=limit):
         parts.append(Text(""))
@@ -176,7 +224,7 @@ def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
                 "| Ticket | Severity | Target | Due | Actual | Late |", "|---|---|---|---|---|---|"]
         for b in sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]:
             out.append(f"| {md(one_line(b['ticket']))} | {b['severity']} | {NAMES[b['target']]} | {b['due']} | "
-                       f"{b['actual']} | {mins(b['late_minutes'])} |")
+                       f"{b['actual'] or 'never'} | {late(b, data)} |")
     for title, lines in findings(data, limit=limit):
         out += ["", f"## {md(title)}", ""] + [f"- {md(one_line(line))}" for line in lines]
     return "\n".join(out) + "\n"
@@ -243,7 +291,7 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
                    "<th>Severity</th><th>Target</th><th>Due</th><th>Actual</th><th>Late</th></tr></thead><tbody>")
         for b in sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]:
             out.append(f"<tr><td>{e(b['ticket'])}</td><td>{b['severity']}</td><td>{e(NAMES[b['target']])}</td>"
-                       f"<td>{e(b['due'])}</td><td>{e(b['actual'])}</td><td>{e(mins(b['late_minutes']))}</td></tr>")
+                       f"<td>{e(b['due'])}</td><td>{e(b['actual'] or 'never')}</td><td>{e(late(b, data))}</td></tr>")
         out.append("</tbody></table>")
     for title, lines in findings(data, limit=limit):
         out.append(f"<h2>{e(title)}</h2><ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>")
