@@ -63,7 +63,7 @@ class Reader:
         wanted = [(f, c) for f, cs in m.columns.items() for c in ([cs] if isinstance(cs, str) else cs)]
         wanted += [(f"offsets.{f}", o.minutes or o.hours or "") for f, o in m.offsets.items()]
         have = set(table.header)
-        missing = [(f, c) for f, c in wanted if c not in have and f not in m.optional]
+        missing = [(f, c) for f, c in wanted if c not in have and f not in m.optional and f != "severity"]
         if table.header and missing:
             field, column = missing[0]
             close = difflib.get_close_matches(column, table.header, n=1)
@@ -72,8 +72,8 @@ class Reader:
                 f"{table.name}: the mapping `{m.name}` reads `{field}` from the column `{column}`, which the header "
                 f"does not have{hint}; the header's columns are: {', '.join(table.header)}")
         if self.severity is None and not self._has(table, "severity") and "severity" in m.columns:
-            raise InputError(f"{table.name}: no severity column; give --severity N, or `default_severity` in the "
-                             "mapping")
+            raise InputError(f"{table.name}: the header has no column `{m.columns['severity']}` for the severity; "
+                             "give --severity N, or `default_severity` in the mapping")
 
     def _has(self, table: Table, name: str) -> bool:
         column = self.mapping.columns.get(name)
