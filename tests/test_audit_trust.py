@@ -193,3 +193,29 @@ def test_business_time_is_written_as_business_time(tmp_path):
     out = " ".join(audit(str(write_csv(tmp_path / "l.csv", rows))).stdout.split())
     assert "of business time" in out
     assert "Late 62 d" not in out and " 3 d " not in out
+
+
+def test_a_review_reads_what_the_export_has_and_lists_what_it_could_not_read(tmp_path):
+    header = ["ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "resolved_at", "impact"]
+    rows = [["A1", "1", "2026-11-01T10:00:00Z", "2026-11-01T10:05:00Z", "2026-11-01T10:40:00Z", "2026-11-01T12:00:00Z",
+             "2 - Medium"],
+            ["A2", "2", "2026-11-02T10:00:00Z", "2026-11-02T09:05:00Z", "", "2026-11-02T12:00:00Z", ""],
+            ["A3", "3", "2026-11-03T10:00:00Z", "2026-11-03T10:05:00Z", "", "", ""],
+            ["A4", "2", "2026-11-04T10:00:00Z", "bad", "", "", ""]]
+    path = str(write_csv(tmp_path / "r.csv", rows, header))
+    result = runner.invoke(app, ["review", path, *MATRIX, "--sample", "20", "--at", "2026-12-01T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    doc = result.stdout
+    # no escalation column: the severity 1 and 2 tickets are the sample
+    assert "## The last 2 severity 1 to 2 tickets (the export records no escalations)" in doc
+    assert "| A2 |" in doc and "| A3 |" not in doc
+    # what could not be read is listed, not only counted
+    listed = doc[doc.index("## Rows and values not audited"):]
+    assert "line 5:" in listed and "A1: answers not readable" in listed and "A2: acknowledge recorded at" in listed
+    # one header per column, and a share names its severity
+    assert "| Severity | Promise | Met | Share | Median | p90 | Target |" in doc
+    assert "Below 90%: severity 1 assign owner (0%)" in doc
+    # what the document itself did is ticked; what a person must do is not
+    assert "- [x] Check whether response targets and update cadences were met." in doc
+    assert "- [ ] Read through the most recent 20 to 50 escalated tickets." in doc
+    assert "- [ ] Compare what actually happened with the severity definitions below." in doc  # no readable answers

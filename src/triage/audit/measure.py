@@ -33,6 +33,7 @@ from triage.matrix.durations import iso_moment
 from triage.matrix.loader import Matrix
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
+SEVERE = 2  # the levels a review reads when the export records no escalations
 PROMISES = ("acknowledge", "assign_owner", "resolution")  # owed by every ticket: unrecorded and due is missed
 _ATTR = {"acknowledge": "acknowledged", "assign_owner": "assigned", "escalate": "escalated", "resolution": "resolved"}
 MAX_ROWS_KEPT = 1000
@@ -96,6 +97,7 @@ class Audit:
     first: datetime | None = None
     last: datetime | None = None
     escalated_tickets: list[Ticket] = field(default_factory=list)
+    severe_tickets: list[Ticket] = field(default_factory=list)  # severity 1 and 2, for an export without escalations
     known_exceptions: set[str] = field(default_factory=set)
     latest: float = -math.inf  # the latest time anywhere in the export, as a timestamp
     as_of: datetime | None = None
@@ -155,6 +157,7 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
     _settle(report)
     if keep_escalated:
         _keep_latest(report.escalated_tickets, keep_escalated)
+        _keep_latest(report.severe_tickets, keep_escalated)
     return report
 
 
@@ -431,6 +434,11 @@ class _Checks:
             self.report.escalated_tickets.append(batch.ticket_at(i))
             if len(self.report.escalated_tickets) > self.keep * 4:
                 _keep_latest(self.report.escalated_tickets, self.keep)
+        for i in picked if self.keep and not self.report.escalated_tickets else ():
+            if batch.level[i] <= SEVERE:
+                self.report.severe_tickets.append(batch.ticket_at(i))
+                if len(self.report.severe_tickets) > self.keep * 4:
+                    _keep_latest(self.report.severe_tickets, self.keep)
         reassignments = batch.reassignments
         counts = np.fromiter(reassignments, dtype=np.int64, count=len(reassignments))
         self.report.bounced += [

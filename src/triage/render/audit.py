@@ -218,7 +218,7 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
 def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
     out = ["# Escalation audit", "", md(summary(data)), "", "## Targets against actuals", "",
            "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
-    out += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows(data)]
+    out += ["| " + " | ".join(md(c, line_start=False) for c in row) + " |" for row in rows(data)]
     if data["breaches"]:
         out += ["", f"## Worst breaches (of {len(data['breaches']):,})", "",
                 "| Ticket | Severity | Target | Due | Actual | Late |", "|---|---|---|---|---|---|"]
