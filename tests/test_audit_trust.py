@@ -43,7 +43,7 @@ EVENTS = ["ticket,at,event,severity",
 @pytest.mark.parametrize(("mapping", "header", "needle"), [
     # a misspelt field, with the likely one
     ("name: m\nshape: tickets\ncolumns: {ticket: id, created_at: opened, resolve_at: closed}\n", "id,opened,closed",
-     "m.yaml: columns: unknown field `resolve_at` (did you mean `resolved_at`?)"),
+     "m.yaml:3:43: error: columns: unknown field `resolve_at` (did you mean `resolved_at`?)"),
     # the export's column first
     ("name: m\nshape: tickets\ncolumns: {ticket: id, opened: created_at}\n", "id,opened",
      "`opened: created_at` is written the wrong way round; write `created_at: opened`"),
@@ -219,3 +219,46 @@ def test_a_review_reads_what_the_export_has_and_lists_what_it_could_not_read(tmp
     assert "- [x] Check whether response targets and update cadences were met." in doc
     assert "- [ ] Read through the most recent 20 to 50 escalated tickets." in doc
     assert "- [ ] Compare what actually happened with the severity definitions below." in doc  # no readable answers
+
+
+def test_mappings_are_listed_printed_validated_and_described_by_a_schema(tmp_path):
+    listed = runner.invoke(app, ["mappings"])
+    assert listed.exit_code == 0 and "zendesk" in listed.stdout and "generic-events" in listed.stdout
+    printed = runner.invoke(app, ["mappings", "zendesk"])
+    copy = tmp_path / "ours.yaml"
+    copy.write_text(printed.stdout)
+    assert runner.invoke(app, ["validate", str(copy)]).exit_code == 0  # a starting point that validates as printed
+    assert "did you mean `zendesk`?" in runner.invoke(app, ["mappings", "zendsk"]).stderr
+    schema = json.loads(runner.invoke(app, ["schema", "--mapping"]).stdout)
+    assert schema["title"] == "triage export mapping" and "day_first" in schema["properties"]
+    assert "shape" in schema["required"] and "columns" in schema["required"]
+    # checked as a mapping, not as a matrix: every problem located
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: b\nshape: tickets\ncolumns:\n  ticket: id\n  created_at: opened\n  resolve_at: closed\n"
+                      "  opened: assigned_at\n")
+    result = runner.invoke(app, ["validate", str(broken)])
+    assert result.exit_code == 1
+    assert "broken.yaml:6:3: error: columns: unknown field `resolve_at` (did you mean `resolved_at`?)" in result.stdout
+    assert "broken.yaml:7:3: error: columns: `opened: assigned_at` is written the wrong way round" in result.stdout
+    assert "matrix" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ["bpic2013", "freshdesk", "generic", "generic-events", "jira-service-management",
+                                  "zendesk"])
+def test_every_built_in_mapping_validates(tmp_path, name):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(runner.invoke(app, ["mappings", name]).stdout)
+    result = runner.invoke(app, ["validate", str(path), "--strict"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_readme_mapping_examples_validate(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("#### Export mappings", 1)[1].split("\n### ", 1)[0]
+    blocks = [b for b in section.split("```yaml\n")[1:]]
+    assert len(blocks) == 2
+    for n, block in enumerate(blocks):
+        path = tmp_path / f"m{n}.yaml"
+        path.write_text(block.split("```", 1)[0])
+        result = runner.invoke(app, ["validate", str(path), "--strict"])
+        assert result.exit_code == 0, result.output

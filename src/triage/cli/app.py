@@ -79,7 +79,7 @@ COMMANDS: list[tuple[str, Callable[..., None]]] = [
     ("diff", matrix.diff), ("init", matrix.init), ("classify", classify.classify), ("update", ticket.update),
     ("handoff", ticket.handoff), ("retriage", ticket.retriage), ("close", ticket.close), ("reopen", ticket.reopen),
     ("rename", ticket.rename), ("history", ticket.history_command), ("queue", ticket.queue),
-    ("audit", audit.audit), ("review", audit.review),
+    ("audit", audit.audit), ("review", audit.review), ("mappings", matrix.mappings),
     ("capacity", capacity.capacity)]
 for name, function in COMMANDS:
     app.command(name=name, cls=Command)(function)

@@ -1,7 +1,9 @@
-"""Commands that keep and publish the matrix: `validate`, `schema`, `show`, `diff`, `init`."""
+"""Commands that keep and publish the matrix: `validate`, `schema`, `show`, `diff`, `init`, and `mappings`, the
+built-in export mappings."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import UTC, datetime
 from enum import Enum
@@ -15,7 +17,15 @@ from triage.capacity.roster import check_roster, roster_schema_json
 from triage.cli.common import MatrixOption, OutputOption, emit, load_matrix, matrix_path, reported, stderr
 from triage.engine import diff as differ
 from triage.engine.lint import github, lint
-from triage.errors import ExitCode, Problem, TriageError
+from triage.errors import ExitCode, InputError, Problem, TriageError, UsageError
+from triage.exports.mapping import (
+    builtin_mappings,
+    builtin_text,
+    check_mapping,
+    is_mapping,
+    load_mapping,
+    mapping_schema_json,
+)
 from triage.files import matrix_source, write_atomic
 from triage.matrix.schema import matrix_schema_json
 from triage.render import publish
@@ -59,13 +69,15 @@ def lint_roster(data: bytes, source: str, matrix: str | None, ctx: typer.Context
 
 
 def lint_file(path: str | None, matrix: str | None, ctx: typer.Context) -> tuple[str, list[Problem]]:
-    """One file's problems: a matrix, or a roster checked against the matrix."""
+    """One file's problems: a matrix, a roster checked against the matrix, or an export mapping."""
     try:
         source, data = matrix_source(path if path is not None else matrix_path(matrix, ctx))
     except TriageError as exc:
         return path or "", [Problem(path or "", 0, 0, "error", exc.message.removeprefix(f"{path}: "), "F001")]
     if is_roster(data):
         return source, lint_roster(data, source, matrix, ctx)
+    if is_mapping(data):
+        return source, check_mapping(data, source)[1]
     return source, lint(data, source, today=datetime.now(UTC).date())
 
 
@@ -82,14 +94,15 @@ def lint_output(report: list[tuple[str, list[Problem]]]) -> Output:
 def validate(
     ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(metavar="PATH",
-                     help="Matrix or roster files (default: the matrix that other commands use). "
-                          "A roster is checked against --matrix.")] = None,
+                     help="Matrix, roster or export mapping files (default: the matrix that other commands "
+                          "use). A roster is checked against --matrix.")] = None,
     matrix: MatrixOption = None,
     output_format: Annotated[LintFormat, typer.Option("--format", "-f",
                              help="text, json, or GitHub annotations.")] = LintFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
 ) -> None:
-    """Check matrices: every problem at once, each as file:line:col: level: message [CODE]."""
+    """Check matrices, rosters and export mappings: every problem at once, each as file:line:col: level: message
+    [CODE]."""
     with reported():
         chosen: list[str | None] = list(paths) if paths else [None]
         report = [lint_file(path, matrix, ctx) for path in chosen]
@@ -106,11 +119,38 @@ def validate(
 
 def schema(
     roster: Annotated[bool, typer.Option("--roster", help="The schema of roster.yaml instead.")] = False,
+    mapping: Annotated[bool, typer.Option("--mapping", help="The schema of an export mapping instead.")] = False,
 ) -> None:
-    """Print the JSON Schema of matrix.yaml, or of roster.yaml (for editors and CI)."""
+    """Print the JSON Schema of matrix.yaml, of roster.yaml or of an export mapping (for editors and CI)."""
     with reported():
-        text = roster_schema_json() if roster else matrix_schema_json()
+        if roster and mapping:
+            raise UsageError("--roster and --mapping ask for different schemas; give one")
+        text = roster_schema_json() if roster else mapping_schema_json() if mapping else matrix_schema_json()
         emit(Output(None, bodies={"text": lambda: text}), "text")
+
+
+def mappings(
+    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="A built-in mapping to print.")] = None,
+    output: OutputOption = None,
+) -> None:
+    """List the built-in export mappings, or print one as a starting point for a mapping of your own."""
+    with reported():
+        names = builtin_mappings()
+        if name is None:
+            lines = []
+            for each in names:
+                found = load_mapping(each, lambda path: b"")
+                lines.append(f"{each:<25} {found.shape:<8} {one_line(found.description)}")
+            text = "\n".join(lines) + "\n"
+            emit(Output({"schema_version": 1, "mappings": names}, bodies={"text": lambda: text}), "text", output)
+            return
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            raise InputError(f"no built-in mapping `{one_line(name)}`"
+                             + (f" (did you mean `{close[0]}`?)" if close else "")
+                             + f"; the built-in ones are: {', '.join(names)}")
+        body = builtin_text(name).decode("utf-8")
+        emit(Output(None, bodies={"text": lambda: body}), "text", output)
 
 
 def show(

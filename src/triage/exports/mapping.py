@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any, Literal
 
 from pydantic import Field
 
-from triage.errors import InputError, MatrixError
+from triage.errors import InputError, MatrixError, Problem
 from triage.matrix.model import Model
 
 TICKET_FIELDS = ("ticket", "severity", "created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at",
@@ -48,8 +51,10 @@ class ExportMapping(Model):
     optional: list[str] = Field(default_factory=list, description=(
         "fields (and event kinds) the export may lack: their columns (activities) need not be in the file"))
     missing: list[str] = Field(default_factory=lambda: list(MISSING))
-    activities: dict[str, list[str]] = Field(default_factory=dict, description="event kind -> activity values")
-    escalated_after_first: bool = False
+    activities: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "(event logs) event kind -> the activity values that mean it"))
+    escalated_after_first: bool = Field(default=False, description=(
+        "an `escalated` activity at the creation time is intake; only later ones are escalations"))
     reassignment: Literal["events", "actor_change"] = "events"
     time_spent_unit: Literal["seconds", "minutes", "hours"] = Field(
         default="minutes", description="unit of a plain number in the time_spent column (h:mm is read as such)")
@@ -60,30 +65,47 @@ def builtin_mappings() -> list[str]:
                   if p.name.endswith(".yaml"))
 
 
+def builtin_text(name: str) -> bytes:
+    """The YAML text of a built-in mapping, as shipped (for `triage mappings NAME` to copy from)."""
+    return resources.files("triage").joinpath(f"data/mappings/{name}.yaml").read_bytes()
+
+
 def load_mapping(name_or_path: str, read: Any) -> ExportMapping:
     """A built-in mapping by name, or a mapping file; `read(path) -> bytes` reads files (the shell's reader)."""
-    from triage.matrix.loader import parse_model
-
     if name_or_path in builtin_mappings():
-        source = f"(built-in mapping {name_or_path})"
-        data = resources.files("triage").joinpath(f"data/mappings/{name_or_path}.yaml").read_bytes()
+        source, data = f"(built-in mapping {name_or_path})", builtin_text(name_or_path)
     elif "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
         source, data = name_or_path, read(name_or_path)
     else:
         raise InputError(f"unknown mapping `{name_or_path}` "
                          f"(built in: {', '.join(builtin_mappings())}; or a YAML file)")
-    _, mapping, problems = parse_model(data, source, ExportMapping, "export mapping")
+    mapping, problems = check_mapping(data, source)
     if mapping is None:
         raise MatrixError(problems)
-    check_fields(mapping, source)
     return mapping
 
 
-def check_fields(mapping: ExportMapping, source: str) -> None:
-    """Refuse keys that name no field triage reads: a misspelling (with the likely field), or a pair written
-    the wrong way round (the export's column first)."""
+def check_mapping(data: bytes, source: str) -> tuple[ExportMapping | None, list[Problem]]:
+    """A mapping file's problems, each located: its structure, then keys that name no field triage reads."""
+    from triage.matrix.loader import parse_model
+
+    doc, mapping, problems = parse_model(data, source, ExportMapping, "export mapping")
+    if mapping is None or doc is None:
+        return None, problems
+    problems += [doc.problem(path, message, "M205", key=True) for path, message in field_problems(mapping)]
+    return (None if any(p.level == "error" for p in problems) else mapping), problems
+
+
+def field_problems(mapping: ExportMapping) -> list[tuple[tuple[str, ...], str]]:
+    """Keys that name no field triage reads: a misspelling (with the likely field), or a pair written the wrong
+    way round (the export's column first); each with the path of its key in the file."""
     import difflib
 
+    def unknown(key: str, known: Iterable[str], what: str) -> str:
+        close = difflib.get_close_matches(key, list(known), n=1)
+        return f"unknown {what} `{key}`" + (f" (did you mean `{close[0]}`?)" if close else "")
+
+    out: list[tuple[tuple[str, ...], str]] = []
     fields = [*(TICKET_FIELDS if mapping.shape == "tickets" else EVENT_FIELDS)]
     if mapping.reassignments_from:
         fields.append(mapping.reassignments_from)
@@ -91,26 +113,42 @@ def check_fields(mapping: ExportMapping, source: str) -> None:
         if key in fields or key.startswith("packet_"):
             continue
         if isinstance(column, str) and column in fields:
-            raise InputError(f"{source}: columns: `{key}: {column}` is written the wrong way round; write "
-                             f"`{column}: {key}` (triage's field, then the export's column)")
-        close = difflib.get_close_matches(key, fields, n=1)
-        hint = f" (did you mean `{close[0]}`?)" if close else ""
-        raise InputError(f"{source}: columns: unknown field `{key}`{hint}; the fields of a {mapping.shape} "
-                         f"export are: {', '.join(fields)}")
+            out.append((("columns", key), f"columns: `{key}: {column}` is written the wrong way round; write "
+                                          f"`{column}: {key}` (triage's field, then the export's column)"))
+        else:
+            out.append((("columns", key), f"columns: {unknown(key, fields, 'field')}; the fields of a "
+                                          f"{mapping.shape} export are: {', '.join(fields)}"))
     times = [*TIME_FIELDS, "updates"] if mapping.shape == "tickets" else ["at"]
-    for key in mapping.formats:
-        if key not in times:
-            raise InputError(f"{source}: formats: `{key}` is not a time field (one of: {', '.join(times)})")
-    for key in mapping.optional:
-        if key not in fields and key not in EVENT_KINDS:
-            raise InputError(f"{source}: optional: `{key}` is not a field or an event kind")
+    out += [(("formats", key), f"formats: `{key}` is not a time field (one of: {', '.join(times)})")
+            for key in mapping.formats if key not in times]
+    out += [(("optional",), f"optional: `{key}` is not a field or an event kind")
+            for key in mapping.optional if key not in fields and key not in EVENT_KINDS]
     if mapping.shape == "events":
-        for kind in mapping.activities:
-            if kind not in EVENT_KINDS:
-                close = difflib.get_close_matches(kind, EVENT_KINDS, n=1)
-                hint = f" (did you mean `{close[0]}`?)" if close else ""
-                raise InputError(f"{source}: activities: unknown event kind `{kind}`{hint}; the kinds are: "
-                                 f"{', '.join(EVENT_KINDS)}")
+        out += [(("activities", kind), f"activities: {unknown(kind, EVENT_KINDS, 'event kind')}; the kinds are: "
+                                       f"{', '.join(EVENT_KINDS)}")
+                for kind in mapping.activities if kind not in EVENT_KINDS]
+        if "activity" not in mapping.columns or "at" not in mapping.columns:
+            out.append((("columns",), "columns: an event log needs `ticket`, `at` and `activity`"))
+    elif "created_at" not in mapping.columns or "ticket" not in mapping.columns:
+        out.append((("columns",), "columns: a ticket export needs at least `ticket` and `created_at`"))
+    return out
+
+
+def is_mapping(data: bytes) -> bool:
+    """Whether a YAML file is an export mapping rather than a matrix (it has top-level `shape` and `columns`)."""
+    head = data[:65536]
+    return all(re.search(rb"(?m)^" + key + rb"\s*:", head) for key in (b"shape", b"columns"))
+
+
+def mapping_schema_json() -> str:
+    schema = ExportMapping.model_json_schema(by_alias=True)
+    schema.pop("title", None)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "mapping.schema.json",
+              "title": "triage export mapping",
+              "description": "How an export's columns, words and times map to the fields `triage audit`, `review` "
+                             "and `capacity` read; `triage validate` checks it.",
+              **schema}
+    return json.dumps(schema, indent=2) + "\n"
 
 
 SIGNATURES = (  # the built-in mapping an export's header shows, by columns only that help desk writes
