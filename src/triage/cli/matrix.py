@@ -130,7 +130,7 @@ def schema(
 
 
 def mappings(
-    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="A built-in mapping to print.")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help="A built-in mapping to print.")] = None,
     output: OutputOption = None,
 ) -> None:
     """List the built-in export mappings, or print one as a starting point for a mapping of your own."""

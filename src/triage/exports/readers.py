@@ -168,6 +168,7 @@ class Reader:
             times[name] = self._offset(frame, name, offset, times, errors)
         updates = self._updates(cells, errors)
         reassignments = self._reassignments(frame, cells, errors)
+        table.frame = frame = frame.clear()  # the raw cells are not read again: their memory goes back now
         errors.append(pl.select(pl.when(why != "no severity").then(why)).to_series())
         spent = self._spent(cells, errors)
         error = pl.select(pl.coalesce(errors)).to_series() if errors else pl.Series([None] * n, dtype=pl.String)
@@ -178,13 +179,21 @@ class Reader:
         good = error.is_null().to_numpy()
         if not good.any():
             return
-        fields = {
-            "ticket": refs.filter(good), "level": levels.filter(good), "line": lines.filter(good),
-            "times": {k: None if v is None else v.take(np.flatnonzero(good)) for k, v in times.items()},
-            "updates": updates if updates is None else updates.take(np.flatnonzero(good)),
-            "reassignments": reassignments.filter(good), "spent": spent.filter(good) if spent is not None else None,
-            "cells": cells.filter(good),
-        }
+        if good.all():  # the usual case: no copy of the columns
+            fields = {"ticket": refs, "level": levels, "line": lines, "times": times, "updates": updates,
+                      "reassignments": reassignments, "spent": spent, "cells": cells}
+        else:
+            kept = np.flatnonzero(good)
+            fields = {
+                "ticket": refs.filter(good), "level": levels.filter(good), "line": lines.filter(good),
+                "times": {k: None if v is None else v.take(kept) for k, v in times.items()},
+                "updates": updates if updates is None else updates.take(kept),
+                "reassignments": reassignments.filter(good), "spent": spent.filter(good) if spent is not None else None,
+                "cells": cells.filter(good),
+            }
+        cells = cells.drop(*(c for c in (*TIME_FIELDS, "updates", "severity", "reassignments", "time_spent")
+                             if c in cells.columns))  # read into fields above: the texts are not needed again
+        del frame, text, errors, error
         total = int(good.sum())
         for start in range(0, total, size):
             yield self._batch(fields, start, min(start + size, total))

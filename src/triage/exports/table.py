@@ -69,7 +69,9 @@ def _csv(name: str, data: bytes) -> Table:
     frame = frame.with_columns(breaks.alias("\x00breaks"))
     frame = frame.with_columns(((pl.col("\x00breaks") + 1).cum_sum() - pl.col("\x00breaks") + 1).alias(LINE))
     blank = pl.all_horizontal(pl.col(names).is_null() | (pl.col(names).str.strip_chars() == ""))
-    frame = frame.filter(~blank)
+    blanks = frame.select(blank).to_series()
+    if blanks.any():  # filtering copies every column: only when there is something to leave out
+        frame = frame.filter(~blanks)
     bad: list[BadRow] = []
     ragged = frame.filter(pl.col(EXTRA).is_not_null() & (pl.col(EXTRA) != ""))
     if len(ragged):
