@@ -179,3 +179,25 @@ def test_github_annotations_cannot_be_forged():
     line = github(Problem("a,b:c.yaml", 3, 4, "error", "bad\n::error::forged 100%", "L413"))
     assert "\n" not in line
     assert line == "::error file=a%2Cb%3Ac.yaml,line=3,col=4,title=L413::bad%0A::error::forged 100%25"
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ("  revised: 2026-11-01", "  revised: 2026-11-31", "2026-11-31"),
+    ("{date: 2027-02-15, name: Presidents' Day}", "{date: 2027-02-29, name: Presidents' Day}", "2027-02-29"),
+    ("exceptions: []\n", EXCEPTION + "    approver: support_lead\n    starts: 2026-12-01T25:00:00\n"
+     "    expires: 2027-01-31\n", "2026-12-01T25:00:00"),
+])
+def test_a_date_that_does_not_exist_is_a_located_error_in_every_command(tmp_path, old, new, needle):
+    text = edit(old, new)
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    line = line_of(text, needle)
+    runner = CliRunner()
+    checked = runner.invoke(app, ["validate", str(path), "--format", "json"])
+    assert checked.exit_code == 1 and not isinstance(checked.exception, ValueError)
+    problem = json.loads(checked.stdout)["files"][0]["problems"][0]
+    assert (problem["line"], problem["code"]) == (line, "Y101") and needle in problem["message"]
+    for args in (["show"], ["ask", "--no-input"], ["diff", str(path), str(path)]):
+        result = runner.invoke(app, [*args, "--matrix", str(path)] if args[0] != "diff" else args)
+        assert result.exit_code == 1, (args, result.output)
+        assert f"m.yaml:{line}:" in result.stderr and "Traceback" not in result.output

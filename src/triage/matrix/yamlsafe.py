@@ -247,6 +247,10 @@ class _Builder:
         except yaml.constructor.ConstructorError as exc:
             self.report(node.start_mark, f"unreadable value: {exc.problem}", "Y101")
             return None
+        except (ValueError, OverflowError) as exc:  # a date or time that does not exist: 2026-11-31, 25:00
+            self.report(node.start_mark, f"`{node.value}` is not a real date or time ({exc}); quote it if it "
+                        "is meant as text", "Y101")
+            return None
 
     def mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
