@@ -638,3 +638,21 @@ roles:
         {"role": "frontline", "shift": "daily 22:00-06:00", "note": "", "people": 1, "add": 1},
         {"role": "frontline", "shift": None, "note": "Sat 12:00-13:00", "people": 0, "add": 1},
     ]
+
+
+def test_random_arrivals_and_random_efforts_are_independent(matrix) -> None:
+    """Arrivals made from --rate and efforts drawn with --vary-effort from one seed: two streams that do not
+    correlate, so the replay still lands on Erlang C (with one shared stream it came out far above)."""
+    roster = roster_of(
+        'roster_version: 1\nname: flat\nroles:\n  frontline:\n    - {days: daily, hours: "00:00-24:00", people: 3}\n',
+        matrix,
+    )
+    handle, per_hour, target = 10 * MIN, 14.4, 5 * MIN
+    demand = demand_mod.demand_from_rates(matrix, {1: per_hour}, start=datetime(2027, 1, 4, tzinfo=NEW_YORK),
+                                          weeks=26, seed=1)
+    demand = demand_mod.Demand([(t, level, 0.0) for t, level, _ in demand.arrivals], "rates")  # no updates owed
+    plan = plan_of({"acknowledge": target, "effort": {"acknowledge": handle}})
+    result = replay_mod.replay(demand, plan, roster, NEW_YORK, vary=1)
+    good, total = result.met[(1, "acknowledge")]
+    expected = queueing.service_level(3, per_hour * handle / 3600, handle, target)
+    assert abs(good / total - expected) < 0.02, (good / total, expected)

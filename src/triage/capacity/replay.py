@@ -80,7 +80,8 @@ class Replayer:
         self.demand, self.plan, self.roster = demand, plan, roster
         self.hours = WeekHours(zone)
         self.zone = zone
-        self.draw = random.Random(vary).expovariate if vary is not None else None
+        # a stream of its own: arrivals made from rates with the same seed must not correlate with the efforts
+        self.draw = random.Random(f"efforts-{vary}").expovariate if vary is not None else None
         self.roles = sorted({r for p in plan.values() for r in (p.receives, p.owner)})
         self.lifetimes = typical_lifetimes(demand, plan)
         self.levels = sorted(plan)
