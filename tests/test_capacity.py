@@ -656,3 +656,23 @@ def test_random_arrivals_and_random_efforts_are_independent(matrix) -> None:
     good, total = result.met[(1, "acknowledge")]
     expected = queueing.service_level(3, per_hour * handle / 3600, handle, target)
     assert abs(good / total - expected) < 0.02, (good / total, expected)
+
+
+def test_the_same_inputs_give_the_same_advice_bounded_by_work_not_time(matrix) -> None:
+    """The replay search stops after an amount of work fixed by the demand, never after a time on the clock,
+    and arrivals made from rates start in a stated week: two runs give the same bytes."""
+    args = ["--rate", "sev1=6/h", "--weeks", "2", "--start", "2027-01-06", "--format", "json"]
+    first, second = capacity(*args), capacity(*args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == second.stdout
+    data = json.loads(first.stdout)
+    assert data["demand"]["from"].startswith("2027-01-04")  # the Monday of the week named
+    search = data["goal_change"]["replay_search"]
+    assert search["replays"] <= search["most_replays"] == 12
+    # on a demand large enough that twelve replays would pass the work budget, fewer are allowed: by count
+    roster = roster_of(ONE_DESK, matrix)
+    demand = demand_mod.Demand([(at("08:00") + 60.0 * i, 1, 0.0) for i in range(1000)], "history")
+    plan = plan_of({"level": 1})
+    found = cap.replay_search(demand, plan, roster, NEW_YORK, 0.99, datetime(2027, 1, 4).date(), budget=3500)
+    assert found["most_replays"] == 3 and found["replays"] <= 3
+    assert "--start" in capacity("--rate", "sev1=1/h", "--start", "someday").stderr

@@ -34,7 +34,8 @@ from triage.matrix.loader import Matrix
 # ---------------------------------------------------------------------------------------------- goals and what-ifs
 
 MAX_EXTRA = 500  # people: beyond this an hour is reported as out of reach
-SEARCH_SECONDS = 15.0  # the replay search stops after this long, and says how many replays it ran
+SEARCH_TICKETS = 6_000_000  # tickets replayed in all before the replay search stops: bounded by work, not by a
+                            # clock, so that the same inputs give the same advice on any machine
 
 
 def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list[int]], goal: float
@@ -81,19 +82,17 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
 
 def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, goal: float,
                   monday: date, *, rounds: int = 12, first: Replay | None = None, vary: int | None = None,
-                  budget: float = SEARCH_SECONDS) -> dict[str, Any]:
+                  budget: int = SEARCH_TICKETS) -> dict[str, Any]:
     """The replay's own answer to "what would it take": add one person of the role that does the work, in
     the hours of the week where the replay misses most, and replay again, until every target reaches the
-    goal, or `rounds` replays or `budget` seconds have been spent."""
-    import time
-
+    goal, or `rounds` replays have been run, or the next would take the tickets replayed past `budget`."""
     extra: dict[str, list[int]] = {}
-    began = time.monotonic()
+    rounds = min(rounds, budget // max(1, len(demand.arrivals)))
     result = first if first is not None else replay(demand, plan, roster, zone, vary=vary)
     used = 0
     while True:
         short = [(lvl, step) for (lvl, step), (good, total) in result.met.items() if total and good / total < goal]
-        if not short or used >= rounds or time.monotonic() - began > budget:
+        if not short or used >= rounds:
             break
         for level, step in short:
             p = plan[level]
@@ -109,6 +108,7 @@ def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster,
         result = replay(demand, plan, roster.with_extra(extra, monday), zone, vary=vary)
     shares = {f"{plan[lvl].id}.{step}": _share(pair) for (lvl, step), pair in result.met.items() if pair[1]}
     return {"add": extra, "reached": all(v is None or v >= goal for v in shares.values()), "replays": used,
+            "most_replays": rounds,
             "shares": shares}
 
 
@@ -279,7 +279,7 @@ def _found(search: dict[str, Any], roster: Roster, monday: date) -> dict[str, An
     """What a replay search found, as the report shows it."""
     return {"add": blocks(search["add"]), "reached": search["reached"],
             "per_shift": per_shift(roster, search["add"], monday), "replays": search["replays"],
-            "people_hours_per_week": sum(map(sum, search["add"].values()))}
+            "most_replays": search["most_replays"], "people_hours_per_week": sum(map(sum, search["add"].values()))}
 
 
 def _minutes(seconds: float) -> str:

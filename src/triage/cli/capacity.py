@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -57,14 +57,16 @@ def parsed(flag: str, values: list[str] | None, parse: Any) -> list[Any]:
     return out
 
 
-def rate_demand(matrix: Matrix, roster: Roster, rate: list[str], *, weeks: int, seed: int) -> Any:
-    """Random arrivals at the --rate of each severity, from the start of this week."""
+def rate_demand(matrix: Matrix, roster: Roster, rate: list[str], *, weeks: int, seed: int,
+                start: date | None = None) -> Any:
+    """Random arrivals at the --rate of each severity, from the Monday of the week of `start` (default: this
+    week); the report states the week, and `--start` repeats it."""
     rates = dict(parsed("--rate", rate, lambda item: cap.parse_rate(item, matrix)))
     expected = sum(rates.values()) * weeks * 168
     if expected > MAX_GENERATED:
         raise UsageError(f"--rate: that is about {expected:,.0f} tickets over {weeks} weeks; at most "
                          f"{MAX_GENERATED:,} can be replayed (use fewer --weeks or a lower rate)")
-    start = datetime.now(UTC).astimezone(roster.zone).date()
+    start = start or datetime.now(UTC).astimezone(roster.zone).date()
     monday = datetime.combine(week_start(start), datetime.min.time(), roster.zone)
     demand = demand_from_rates(matrix, rates, start=monday, weeks=weeks, seed=seed)
     if not demand.arrivals:
@@ -84,6 +86,8 @@ def capacity(
     weeks: Annotated[int, typer.Option("--weeks", metavar="N", min=1, max=104,
                                        help="Weeks of random arrivals made from --rate.")] = 52,
     seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the random arrivals made from --rate.")] = 1,
+    start: Annotated[str | None, typer.Option("--start", metavar="DATE",
+                     help="The week the arrivals made from --rate start (its Monday); default: this week.")] = None,
     effort: Annotated[list[str] | None, typer.Option("--effort", metavar="[SEV.]STEP=DURATION",
                       help="Override the roster's effort, e.g. update=15m or sev1.acknowledge=20m (repeatable); "
                            "efforts are then not measured from the export's tracked time.")] = None,
@@ -106,6 +110,8 @@ def capacity(
 ) -> None:
     """Can the roster keep the matrix's targets? A queueing estimate and a replay of the demand, side by side."""
     with reported():
+        if start and not rate:
+            raise UsageError("--start sets the week of arrivals made from --rate; with history files it has no use")
         if files and rate:
             raise UsageError("give either history files or --rate, not both")
         if not files and not rate:
@@ -115,7 +121,9 @@ def capacity(
         the_roster = load_roster(roster, the_matrix, effort or [])
         changes = parsed("--what-if", what_if, lambda item: cap.parse_what_if(item, the_matrix))
         if rate:
-            demand = rate_demand(the_matrix, the_roster, rate, weeks=weeks, seed=seed)
+            begin = day_or_moment(start, "--start", the_roster.zone)
+            demand = rate_demand(the_matrix, the_roster, rate, weeks=weeks, seed=seed,
+                                 start=begin.astimezone(the_roster.zone).date() if begin else None)
         else:
             home = home_zone(the_matrix)
             demand = demand_from_tickets(the_matrix, items(files or [], the_matrix, mapping, input_format, timezone,

@@ -24,7 +24,9 @@ def summary(data: dict[str, Any]) -> list[str]:
     """The lead's answer in a few sentences: can the team keep the targets, and what would it take."""
     d = data["demand"]
     per = ", ".join(f"{s['severity']} {s['tickets']:,}" for s in d["per_severity"] if s["tickets"])
-    source = "history" if d["source"] == "history" else "rates given on the command line"
+    source = ("history" if d["source"] == "history" else
+              f"rates given on the command line, from the week of {d['from'][:10]} (--start)" if d["from"] else
+              "rates given on the command line")
     lines = [f"{data['matrix']['name']} {data['matrix']['version']} against roster {data['roster']['name']}: "
              f"{d['tickets']:,} tickets from {source} over {d['weeks']:g} weeks ({per})."]
     measured = [e for e in data["effort"] if e["source"] == "history"]
@@ -75,7 +77,7 @@ def summary(data: dict[str, Any]) -> list[str]:
         lines.append(f"Replay search: {found['people_hours_per_week']:,} more people-hours a week "
                      + ("reach the goal for every target" if found["reached"]
                         else f"still leave targets short after {found['replays']} replays (the search stops after "
-                             "12 replays or 15 seconds)") + " (listed below).")
+                             f"{found['most_replays']} on this much demand)") + " (listed below).")
     if change["out_of_reach"]:
         reasons = sorted({r["reason"] for r in change["out_of_reach"]})
         lines.append("No number of people reaches the goal where " + "; ".join(reasons) + ".")
