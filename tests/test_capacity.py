@@ -676,3 +676,16 @@ def test_the_same_inputs_give_the_same_advice_bounded_by_work_not_time(matrix) -
     found = cap.replay_search(demand, plan, roster, NEW_YORK, 0.99, datetime(2027, 1, 4).date(), budget=3500)
     assert found["most_replays"] == 3 and found["replays"] <= 3
     assert "--start" in capacity("--rate", "sev1=1/h", "--start", "someday").stderr
+
+
+def test_counts_read_as_english() -> None:
+    from triage.render import capacity as render
+
+    block = {"role": "frontline", "change": 2, "hours": "Mon 09:00-12:00"}
+    what_if = {"severity": "sev4", "target": "acknowledge", "targets": [], "cost": [block],
+               "saving": [{**block, "change": 5, "hours": "Tue 09:00-14:00"}], "people_hours_per_week": -18}
+    text = "\n".join(render.what_if_lines(what_if))
+    assert "-18 more" not in text and "18 fewer people-hours a week overall" in text
+    assert render.shift_lines([{"shift": None, "role": "frontline", "note": "Sun 03:00", "add": 1}]) == [
+        "frontline, hours no shift covers (Sun 03:00): 1 person"]
+    assert render.net_hours(1) == "1 more people-hour a week" and render.net_hours(0).startswith("no change")

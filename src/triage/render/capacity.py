@@ -28,7 +28,7 @@ def summary(data: dict[str, Any]) -> list[str]:
               f"rates given on the command line, from the week of {d['from'][:10]} (--start)" if d["from"] else
               "rates given on the command line")
     lines = [f"{data['matrix']['name']} {data['matrix']['version']} against roster {data['roster']['name']}: "
-             f"{d['tickets']:,} tickets from {source} over {d['weeks']:g} weeks ({per})."]
+             f"{d['tickets']:,} tickets from {source} over {d['weeks']:g} week{'s' * (d['weeks'] != 1)} ({per})."]
     measured = [e for e in data["effort"] if e["source"] == "history"]
     if measured:
         lines.append("Efforts scaled to the time the help desk tracked on "
@@ -114,12 +114,23 @@ def change_lines(items: list[dict[str, Any]], sign: str = "+") -> list[str]:
     return [f"{sign}{c['change']} {c['role']}: {c['hours']}" for c in items]
 
 
+def persons(n: int) -> str:
+    return f"{n:,} {'person' if n == 1 else 'people'}"
+
+
+def net_hours(n: int) -> str:
+    """A change in people-hours a week, never `-18 more`."""
+    if n == 0:
+        return "no change in people-hours a week"
+    return f"{abs(n):,} {'more' if n > 0 else 'fewer'} people-hour{'s' * (abs(n) != 1)} a week"
+
+
 def shift_lines(items: list[dict[str, Any]]) -> list[str]:
     """The same change in the roster's shifts: people to add to each shift to cover all its hours."""
     out = []
     for c in items:
         if c["shift"] is None:
-            out.append(f"{c['role']}, hours no shift covers ({c['note']}): {c['add']} people")
+            out.append(f"{c['role']}, hours no shift covers ({c['note']}): {persons(c['add'])}")
         else:
             note = f", {c['note']}" if c["note"] else ""
             out.append(f"{c['role']} {c['shift']} ({c['people']} now{note}): +{c['add']}")
@@ -131,8 +142,8 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
     lines = [f"{r['severity']} {STEPS[r['target']]} within {_target(r['minutes'])}: queueing {pct(r['queueing'])}, "
              f"replay {pct(r['replay'])} with today's roster" for r in rows]
     if w["cost"]:
-        lines.append(f"queueing estimate, to keep the goal in every hour: {w['people_hours_per_week']:,} more "
-                     "people-hours a week")
+        lines.append(f"queueing estimate, to keep the goal in every hour: {net_hours(w['people_hours_per_week'])}"
+                     + (" overall (more people in some hours, fewer in others)" if w.get("saving") else ""))
         lines += ["  " + line for line in change_lines(w["cost"])]
         lines += ["  by shift: " + line for line in shift_lines(w.get("cost_per_shift", []))]
     elif w["people_hours_per_week"] < 0:
