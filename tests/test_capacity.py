@@ -689,3 +689,16 @@ def test_counts_read_as_english() -> None:
     assert render.shift_lines([{"shift": None, "role": "frontline", "note": "Sun 03:00", "add": 1}]) == [
         "frontline, hours no shift covers (Sun 03:00): 1 person"]
     assert render.net_hours(1) == "1 more people-hour a week" and render.net_hours(0).startswith("no change")
+
+
+def test_a_history_too_short_to_stand_for_a_week_is_flagged(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("ticket,severity,created_at,resolved_at\n"
+                    "A,3,2027-01-04T10:00:00-05:00,2027-01-20T10:00:00-05:00\n"
+                    "B,3,2027-01-05T11:00:00-05:00,2027-01-21T10:00:00-05:00\n"
+                    "C,2,2027-01-06T12:00:00-05:00,2027-01-08T10:00:00-05:00\n")
+    warnings = json.loads(capacity(str(path), "--format", "json").stdout)["demand"]["warnings"]
+    assert len(warnings) == 2 and "2 d 2 h" in warnings[0] and "sev3" in warnings[1] and "sev2" not in warnings[1]
+    assert "Warning: the history covers only" in " ".join(capacity(str(path)).stdout.split())
+    long = history(tmp_path / "long.csv")  # four weeks, tickets open a day or so
+    assert json.loads(capacity(str(long), "--format", "json").stdout)["demand"]["warnings"] == []

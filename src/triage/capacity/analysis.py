@@ -217,7 +217,8 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         "matrix": {"name": matrix.model.matrix.name, "version": matrix.model.matrix.version, "path": matrix.source},
         "roster": {"name": roster.model.name, "path": roster.source, "timezone": zone.key},
         "goal": goal,
-        "demand": _demand_summary(demand, plan, zone),
+        "demand": {**_demand_summary(demand, plan, zone), "warnings": short_history(
+            demand, plan, {lvl: matrix.model.calendars[p.calendar_id].kind == "weekly" for lvl, p in plan.items()})},
         "targets": targets,
         "roles": _role_rows(role_set, plan, work, est, rep, people),
         "effort": efforts,
@@ -317,6 +318,30 @@ def _target_rows(plan: dict[int, SeverityPlan], est: dict[str, Any], rep: Replay
                                           "tasks_per_week": round(q_cells[how][1], 3)} for share, how in q_worst],
             })
     return rows
+
+
+def short_history(demand: Demand, plan: dict[int, SeverityPlan], business: dict[int, bool]) -> list[str]:
+    """Why a history may be too short to stand for a typical week: it covers less than a week, or less than
+    the time its tickets typically stay open (so their later updates fall outside it)."""
+    if demand.source != "history" or not demand.arrivals:
+        return []
+    from datetime import timedelta
+
+    from triage.matrix.durations import human_duration
+
+    span = demand.last - demand.first
+    out = []
+    if span < 604800:
+        out.append(f"the history covers only {human_duration(timedelta(seconds=span))} of arrivals: every hour of "
+                   "the week it does not cover counts as quiet, and the hours it does as typical")
+    lifetimes = {lvl: t for lvl, t in demand.median_lifetimes.items() if t > span}
+    if lifetimes:
+        out.append("tickets stay open longer than the history is long (median " + ", ".join(
+            f"{plan[lvl].id} {human_duration(timedelta(seconds=t), business=business[lvl])}"
+            for lvl, t in sorted(lifetimes.items()))
+            + f", against {human_duration(timedelta(seconds=span))}): the updates they owe are under-counted "
+            "near its ends; use a longer history")
+    return out
 
 
 def _demand_summary(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo) -> dict[str, Any]:

@@ -29,6 +29,7 @@ def summary(data: dict[str, Any]) -> list[str]:
               "rates given on the command line")
     lines = [f"{data['matrix']['name']} {data['matrix']['version']} against roster {data['roster']['name']}: "
              f"{d['tickets']:,} tickets from {source} over {d['weeks']:g} week{'s' * (d['weeks'] != 1)} ({per})."]
+    lines += [f"Warning: {w}." for w in d.get("warnings", [])]
     measured = [e for e in data["effort"] if e["source"] == "history"]
     if measured:
         lines.append("Efforts scaled to the time the help desk tracked on "
