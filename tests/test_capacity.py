@@ -702,3 +702,10 @@ def test_a_history_too_short_to_stand_for_a_week_is_flagged(tmp_path: Path) -> N
     assert "Warning: the history covers only" in " ".join(capacity(str(path)).stdout.split())
     long = history(tmp_path / "long.csv")  # four weeks, tickets open a day or so
     assert json.loads(capacity(str(long), "--format", "json").stdout)["demand"]["warnings"] == []
+
+
+def test_the_text_heatmap_reads_without_colour() -> None:
+    result = capacity("--rate", "sev1=6/h", "--weeks", "2", "--start", "2027-01-06", env={"NO_COLOR": "1"})
+    rows = [line for line in result.stdout.splitlines() if line[:3] in ("Mon", "Tue", "Sun")]
+    assert rows and any(re.search(r"\d!", row) for row in rows)  # hours below the goal are marked, not only coloured
+    assert "`!` after an hour whose work is below the goal" in " ".join(result.stdout.split())

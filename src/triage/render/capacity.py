@@ -244,10 +244,11 @@ def text(data: dict[str, Any]) -> Any:
         for day, cells in heatmap_rows(role):
             line = Text(f"{day}  ")
             for people, share in cells:
-                line.append(f"{people} ", style=heat(share, goal))
+                line.append(f"{people}{mark(share, goal)}", style=heat(share, goal))
             parts.append(line)
-    parts.append(Text("  digits: people on duty; colour: share on time in the queueing estimate (green: goal "
-                      "met, yellow: within 10 points, red: below, grey: no work)", style="dim"))
+    parts.append(Text("  digits: people on duty; `!` after an hour whose work is below the goal in the queueing "
+                      "estimate, `~` within 10 points of it (in colour also: green met, yellow within 10 points, "
+                      "red below, grey no work)", style="dim"))
     for title, items in change_sections(data):
         parts.append(Text(""))
         parts.append(Text(visible(title), style="bold"))
@@ -259,14 +260,18 @@ def text(data: dict[str, Any]) -> Any:
     return Group(*parts)
 
 
+def mark(share: float | None, goal: float) -> str:
+    """What an hour of the heatmap reads as without colour: `!` below the goal, `~` within 10 points."""
+    return " " if share is None or share >= goal else "~" if share >= goal - 0.1 else "!"
+
+
 def _grid(role: dict[str, Any], goal: float) -> list[str]:
     """The heatmap as plain text: people on duty, `!` after hours below the goal, `~` within 10 points."""
     lines = ["     " + "".join(f"{h:02d}".ljust(12) for h in range(0, 24, 4))]
     for day, cells in heatmap_rows(role):
         row = []
         for people, share in cells:
-            mark = " " if share is None or share >= goal else "~" if share >= goal - 0.1 else "!"
-            row.append(f"{people}{mark}")
+            row.append(f"{people}{mark(share, goal)}")
         lines.append(f"{day}  " + "".join(row))
     return lines
 
