@@ -262,3 +262,12 @@ def test_the_readme_mapping_examples_validate(tmp_path):
         path.write_text(block.split("```", 1)[0])
         result = runner.invoke(app, ["validate", str(path), "--strict"])
         assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("command", ["audit", "capacity"])
+def test_a_period_that_ends_before_it_starts_is_named_as_the_mistake(tmp_path, command):
+    path = str(write_csv(tmp_path / "k.csv", KNOWN))
+    extra = ["--roster", str(MATRIX_PATH.parent / "roster.yaml")] if command == "capacity" else []
+    result = runner.invoke(app, [command, path, *MATRIX, *extra, "--since", "2027-02-01", "--until", "2027-01-01"])
+    assert result.exit_code == 2
+    assert "--since 2027-02-01 is not before --until 2027-01-01" in result.stderr

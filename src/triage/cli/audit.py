@@ -10,7 +10,7 @@ import typer
 from triage.audit import measure as audit_mod
 from triage.audit.review import review as build_review
 from triage.cli.common import (AtOption, MatrixOption, OutputOption, RecordFormat, ReportFormat, day_or_moment, emit,
-                               home_zone, load_matrix, moment, reported, stderr)
+                               home_zone, load_matrix, moment, period, reported, stderr)
 from triage.errors import ExitCode, InputError, UsageError
 from triage.exports.sources import Sources, export_items
 from triage.matrix.loader import Matrix
@@ -90,8 +90,8 @@ def audit(
     with reported():
         the_matrix = load_matrix(matrix, ctx)
         home = home_zone(the_matrix)
-        options = audit_mod.Options(since=day_or_moment(since, "--since", home),
-                                    until=day_or_moment(until, "--until", home), window_days=window,
+        start, end = period(since, until, home)
+        options = audit_mod.Options(since=start, until=end, window_days=window,
                                     repeat_threshold=repeat, bounce_threshold=bounce, today=datetime.now(UTC).date(),
                                     as_of=day_or_moment(as_of, "--as-of", home))
         sources = Sources()

@@ -14,7 +14,7 @@ from triage.capacity.roster import Roster, read_roster, week_start, with_efforts
 from triage.cli.audit import (InputFormatOption, MappingOption, SeverityOption, SinceOption, UntilOption,
                               checked_severity, items)
 from triage.cli.common import (MatrixOption, OutputOption, ReportFormat, day_or_moment, emit, home_zone, load_matrix,
-                               reported, stderr)
+                               period, reported, stderr)
 from triage.errors import InputError, UsageError
 from triage.files import read_bytes
 from triage.matrix.loader import Matrix
@@ -125,11 +125,10 @@ def capacity(
             demand = rate_demand(the_matrix, the_roster, rate, weeks=weeks, seed=seed,
                                  start=begin.astimezone(the_roster.zone).date() if begin else None)
         else:
-            home = home_zone(the_matrix)
+            start_at, end_at = period(since, until, home_zone(the_matrix))
             demand = demand_from_tickets(the_matrix, items(files or [], the_matrix, mapping, input_format, timezone,
                                                            severity=checked_severity(severity, the_matrix)),
-                                             since=day_or_moment(since, "--since", home),
-                                             until=day_or_moment(until, "--until", home))
+                                         since=start_at, until=end_at)
             if not demand.arrivals:
                 raise InputError("no tickets to measure: the files hold none that can be read"
                                  + (" in --since/--until" if since or until else ""))

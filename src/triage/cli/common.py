@@ -120,6 +120,14 @@ def moment(text: str | None, matrix: Matrix) -> datetime:
     return parse_at(text, home_zone(matrix)) if text else datetime.now(UTC).replace(microsecond=0)
 
 
+def period(since: str | None, until: str | None, home: tzinfo) -> tuple[datetime | None, datetime | None]:
+    """--since and --until read together: a start after the end is named as the mistake (exit 2)."""
+    start, end = day_or_moment(since, "--since", home), day_or_moment(until, "--until", home)
+    if start is not None and end is not None and start >= end:
+        raise UsageError(f"--since {since} is not before --until {until}: no ticket can be created between them")
+    return start, end
+
+
 def day_or_moment(text: str | None, flag: str, home: tzinfo) -> datetime | None:
     """--since / --until: a date (its midnight) or a time, in the matrix's zone."""
     if text is None:
