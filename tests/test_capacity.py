@@ -709,3 +709,15 @@ def test_the_text_heatmap_reads_without_colour() -> None:
     rows = [line for line in result.stdout.splitlines() if line[:3] in ("Mon", "Tue", "Sun")]
     assert rows and any(re.search(r"\d!", row) for row in rows)  # hours below the goal are marked, not only coloured
     assert "`!` after an hour whose work is below the goal" in " ".join(result.stdout.split())
+
+
+def test_the_summary_points_at_worst_hours_only_when_it_lists_some(tmp_path: Path) -> None:
+    from triage.render import capacity as render
+
+    data = json.loads(capacity(str(history(tmp_path / "h.csv")), "--format", "json").stdout)
+    data["goal_change"]["add"] = []  # the estimate finds no hour short
+    data["targets"][0]["meets_goal"] = False  # while the replay misses one target
+    for row in data["targets"]:
+        row["worst_hours"], row["worst_hours_queueing"] = [], []
+    text = " ".join(render.summary(data))
+    assert "only the replay sees." in text and "see the worst hours" not in text

@@ -72,7 +72,8 @@ def summary(data: dict[str, Any]) -> list[str]:
                      f"(listed below).{checked}")
     elif short:
         lines.append("The queueing estimate finds no hour short of people: the misses come from bursts, holidays "
-                     "or shift edges that only the replay sees (see the worst hours).")
+                     "or shift edges that only the replay sees" + (" (see the worst hours)." if worst_lines(data)
+                                                                   else "."))
     found = change.get("replay_search")
     if found and found["add"]:
         lines.append(f"Replay search: {found['people_hours_per_week']:,} more people-hours a week "
