@@ -686,6 +686,7 @@ def test_counts_read_as_english() -> None:
                "saving": [{**block, "change": 5, "hours": "Tue 09:00-14:00"}], "people_hours_per_week": -18}
     text = "\n".join(render.what_if_lines(what_if))
     assert "-18 more" not in text and "18 fewer people-hours a week overall" in text
+    assert "+2 frontline: Mon 09:00-12:00" in text and "-5 frontline: Tue 09:00-14:00" in text  # savings listed
     assert render.shift_lines([{"shift": None, "role": "frontline", "note": "Sun 03:00", "add": 1}]) == [
         "frontline, hours no shift covers (Sun 03:00): 1 person"]
     assert render.net_hours(1) == "1 more people-hour a week" and render.net_hours(0).startswith("no change")

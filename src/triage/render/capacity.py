@@ -147,6 +147,7 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
         lines.append(f"queueing estimate, to keep the goal in every hour: {net_hours(w['people_hours_per_week'])}"
                      + (" overall (more people in some hours, fewer in others)" if w.get("saving") else ""))
         lines += ["  " + line for line in change_lines(w["cost"])]
+        lines += ["  " + line for line in change_lines(w.get("saving", []), "-")]
         lines += ["  by shift: " + line for line in shift_lines(w.get("cost_per_shift", []))]
     elif w["people_hours_per_week"] < 0:
         lines.append(f"queueing estimate: a looser target frees {-w['people_hours_per_week']:,} people-hours a week")
