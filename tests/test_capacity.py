@@ -722,3 +722,16 @@ def test_the_summary_points_at_worst_hours_only_when_it_lists_some(tmp_path: Pat
         row["worst_hours"], row["worst_hours_queueing"] = [], []
     text = " ".join(render.summary(data))
     assert "only the replay sees." in text and "see the worst hours" not in text
+
+
+@pytest.mark.parametrize("change", ["sev1.assign_owner=15m", "sev1.update_every=15m"])
+def test_a_what_if_no_number_of_people_reaches_says_so_in_every_format(change: str) -> None:
+    args = ["--rate", "sev1=2/h", "--weeks", "2", "--start", "2027-01-06", "--what-if", change]
+    data = json.loads(capacity(*args, "--format", "json").stdout)
+    w = data["what_if"][0]
+    assert w["out_of_reach"] and w["people_hours_per_week"] == 0 and w["saving"] == []
+    text = " ".join(capacity(*args).stdout.split())
+    assert "out of reach: no number of people keeps the goal" in text
+    assert "no extra people needed" not in text and "no more people than today's targets need" not in text
+    assert "out of reach" in capacity(*args, "--format", "markdown").stdout
+    assert "<td>out of reach</td>" in capacity(*args, "--format", "html").stdout

@@ -34,7 +34,7 @@ from triage.matrix.loader import Matrix
 # ---------------------------------------------------------------------------------------------- goals and what-ifs
 
 MAX_EXTRA = 500  # people: beyond this an hour is reported as out of reach
-SEARCH_TICKETS = 6_000_000  # tickets replayed in all before the replay search stops: bounded by work, not by a
+SEARCH_TICKETS = 2_500_000  # tickets replayed in all before the replay search stops: bounded by work, not by a
                             # clock, so that the same inputs give the same advice on any machine
 
 
@@ -250,10 +250,12 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         work_w = workload(demand, changed, zone, people)
         est_w = estimate(work_w, changed, people)
         rep_w = replay(demand, changed, roster, zone, vary=vary)
-        need_w, _ = needed(work_w, changed, people, goal)
+        need_w, unreachable_w = needed(work_w, changed, people, goal)
         roles_w = sorted(set(need) | set(need_w))
-        cost = {role: [need_w.get(role, [0] * WEEK)[h] - need.get(role, [0] * WEEK)[h] for h in range(WEEK)]
-                for role in roles_w}
+        # an hour no number of people can fix is neither a cost nor a saving: it is out of reach
+        beyond = {(r, h) for r, h, _, _ in unreachable_w} | {(r, h) for r, h, _, _ in unreachable}
+        cost = {role: [0 if (role, h) in beyond else need_w.get(role, [0] * WEEK)[h] - need.get(role, [0] * WEEK)[h]
+                       for h in range(WEEK)] for role in roles_w}
         rows = _target_rows(changed, est_w, rep_w, goal)
         before = plan[level].targets()[target]
         more = {r: [max(0, v) for v in values] for r, values in cost.items()}
@@ -265,8 +267,11 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
             "cost_per_shift": per_shift(roster, more, monday),
             "saving": blocks({r: [max(0, -v) for v in values] for r, values in cost.items()}),
             "people_hours_per_week": sum(map(sum, cost.values())),
+            "out_of_reach": [{"role": r, "hour_of_week": h, "severity": changed[lvl].id, "reason": why}
+                             for r, h, lvl, why in unreachable_w],
+            "out_of_reach_hours": describe_hours(sorted({h for _, h, _, _ in unreachable_w})),
         }
-        if search is not None:
+        if search is not None and not unreachable_w:  # no search for what no number of people reaches
             found = _found(replay_search(demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds,
                                          vary=vary), roster, monday)
             found["extra_over_today"] = (found["people_hours_per_week"]

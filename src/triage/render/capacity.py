@@ -143,6 +143,10 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
     rows = [r for r in w["targets"] if r["severity"] == w["severity"] and r["target"] == w["target"]]
     lines = [f"{r['severity']} {STEPS[r['target']]} within {_target(r['minutes'])}: queueing {pct(r['queueing'])}, "
              f"replay {pct(r['replay'])} with today's roster" for r in rows]
+    if w.get("out_of_reach"):
+        reasons = sorted({r["reason"] for r in w["out_of_reach"]})
+        lines.append(f"out of reach: no number of people keeps the goal where {'; '.join(reasons)} "
+                     f"({w['out_of_reach_hours']})")
     if w["cost"]:
         lines.append(f"queueing estimate, to keep the goal in every hour: {net_hours(w['people_hours_per_week'])}"
                      + (" overall (more people in some hours, fewer in others)" if w.get("saving") else ""))
@@ -152,7 +156,7 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
     elif w["people_hours_per_week"] < 0:
         lines.append(f"queueing estimate: a looser target frees {-w['people_hours_per_week']:,} people-hours a week")
         lines += ["  " + line for line in change_lines(w["saving"], "-")]
-    else:
+    elif not w.get("out_of_reach"):
         lines.append("queueing estimate: no extra people needed to keep the goal")
     found = w.get("replay_search")
     if found is not None:
@@ -361,7 +365,8 @@ def page(data: dict[str, Any]) -> str:
                 f"<tr><td>{e(w['change'])}</td><td>{e(_target(w['from_minutes']))}</td>"
                 f"<td>{e(pct(row['queueing'] if row else None))}</td>"
                 f"<td>{e(pct(row['replay'] if row else None))}</td>"
-                f"<td>{w['people_hours_per_week']:+,}</td></tr>"
+                + ("<td>out of reach</td></tr>" if w.get("out_of_reach") else
+                   f"<td>{w['people_hours_per_week']:+,}</td></tr>")
             )
         out.append("</tbody></table>")
         for w in data["what_if"]:
