@@ -201,3 +201,12 @@ def test_a_date_that_does_not_exist_is_a_located_error_in_every_command(tmp_path
         result = runner.invoke(app, [*args, "--matrix", str(path)] if args[0] != "diff" else args)
         assert result.exit_code == 1, (args, result.output)
         assert f"m.yaml:{line}:" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("old", "new", "hint"), [
+    ("  name: Support escalation matrix\n", "  name: Support: escalation matrix\n", "a text holding `: ` must be quoted"),
+    ("  name: Support escalation matrix\n", "\tname: Support escalation matrix\n", "a tab cannot indent YAML: use spaces"),
+])
+def test_a_syntax_error_says_what_usually_causes_it(old, new, hint):
+    problems = lint(edit(old, new).encode(), "matrix.yaml", today=TODAY)
+    assert problems and problems[0].code == "Y101" and hint in problems[0].message, [p.format() for p in problems]

@@ -221,10 +221,22 @@ def _compose(text: str, source: str, report: Any, *, pure: bool) -> tuple[Any, A
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(x for x in (exc.context, exc.problem) if x) or "YAML syntax error"
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        return [Problem(source, line, col, "error", f"YAML syntax: {message}", "Y101")]
+        return [Problem(source, line, col, "error", f"YAML syntax: {message}{_hint(text, line, col, message)}",
+                        "Y101")]
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _hint(text: str, line: int, col: int, message: str) -> str:
+    """What usually causes a syntax error, said in words: a tab used to indent, a colon inside plain text."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in here[:max(col, 1)] or (0 < col <= len(here) and here[col - 1] == "\t"):
+        return "; a tab cannot indent YAML: use spaces"
+    if "mapping values are not allowed" in message:
+        return ("; a text holding `: ` must be quoted, for example `name: \"Support: escalations\"`")
+    return ""
 
 
 class _Builder:
