@@ -210,3 +210,9 @@ def test_a_date_that_does_not_exist_is_a_located_error_in_every_command(tmp_path
 def test_a_syntax_error_says_what_usually_causes_it(old, new, hint):
     problems = lint(edit(old, new).encode(), "matrix.yaml", today=TODAY)
     assert problems and problems[0].code == "Y101" and hint in problems[0].message, [p.format() for p in problems]
+
+
+def test_durations_in_messages_read_as_the_matrix_writes_them():
+    problems = lint(edit("      escalate: 2h\n", "      escalate: 48h\n").encode(), "matrix.yaml", today=TODAY)
+    message = next(p.message for p in problems if p.code == "L408")
+    assert "(2 d against 16 h)" in message and ":00:00" not in message

@@ -15,6 +15,7 @@ from typing import Any
 
 from triage.engine.decide import decision_table, resolve_answers, triage
 from triage.errors import Problem, TriageError
+from triage.matrix.durations import human_duration
 from triage.matrix.conditions import matches
 from triage.matrix.loader import Matrix, check
 from triage.sanitize import has_unsafe, visible
@@ -169,6 +170,14 @@ def _first_dip(reachable: Reachable, k: int, choices: list[str]) -> tuple[Any, A
     return None
 
 
+def _span(matrix: Matrix, spec: Any, delta: timedelta | None) -> str:
+    """A duration as `show` writes it: days only on an around-the-clock calendar (a business day is not 24 h)."""
+    if delta is None:
+        return "none"
+    business = matrix.model.calendars[spec.targets.calendar].kind == "weekly"
+    return human_duration(delta, business=business).removesuffix(" of business time")
+
+
 def _targets(matrix: Matrix) -> Iterator[Problem]:
     doc = matrix.doc
     order = ("acknowledge", "assign_owner", "escalate")
@@ -177,8 +186,9 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
         t = lvl.spec.targets
         for a, b in itertools.pairwise(order):
             if getattr(t, a) > getattr(t, b):
-                yield doc.problem(("severities", lvl.id, "targets", b), f"`{lvl.id}`: {b} ({getattr(t, b)}) comes "
-                                  f"before {a} ({getattr(t, a)})", "L407")
+                yield doc.problem(("severities", lvl.id, "targets", b), f"`{lvl.id}`: {b} "
+                                  f"({_span(matrix, lvl.spec, getattr(t, b))}) comes before {a} "
+                                  f"({_span(matrix, lvl.spec, getattr(t, a))})", "L407")
         cadence = t.update_every
         for j, step in enumerate(cadence[:-1]):
             if step.for_ is None:
@@ -196,7 +206,8 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
                 key = "update_every" if name == "first update" else name
                 yield doc.problem(("severities", higher.id, "targets", key),
                                   f"`{higher.id}` is more severe than `{lower.id}` but its {name} target is slower "
-                                  f"({hi[name]} against {lo[name]})", "L408")
+                                  f"({_span(matrix, higher.spec, hi[name])} against "
+                                  f"{_span(matrix, lower.spec, lo[name])})", "L408")
 
 
 def _looks_like_person(name: str) -> bool:
