@@ -735,3 +735,18 @@ def test_a_what_if_no_number_of_people_reaches_says_so_in_every_format(change: s
     assert "no extra people needed" not in text and "no more people than today's targets need" not in text
     assert "out of reach" in capacity(*args, "--format", "markdown").stdout
     assert "<td>out of reach</td>" in capacity(*args, "--format", "html").stdout
+
+
+def test_every_mistake_of_a_shift_and_overlapping_shifts_are_reported(matrix) -> None:
+    text = ('roster_version: 1\nname: r\nroles:\n  frontline:\n'
+            '    - {days: mon-fry, hours: "9-17", people: 1}\n')
+    _, problems = check_roster(text.encode(), "roster.yaml", matrix)
+    assert {p.code for p in problems if p.level == "error"} == {"C502", "C503"}  # both, not the first only
+    text = ('roster_version: 1\nname: r\nroles:\n  frontline:\n'
+            '    - {days: mon-fri, hours: "08:00-18:00", people: 4}\n'
+            '    - {days: mon-fri, hours: "09:00-17:00", people: 4}\n'
+            '    - {days: sat, hours: "09:00-17:00", people: 1}\n')
+    roster, problems = check_roster(text.encode(), "roster.yaml", matrix)
+    overlaps = [p for p in problems if p.code == "C512"]
+    assert roster is not None and len(overlaps) == 1 and overlaps[0].level == "warning"
+    assert overlaps[0].line == 6 and "overlaps shift 1 (Mon-Fri 09:00-17:00)" in overlaps[0].message

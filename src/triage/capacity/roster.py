@@ -203,6 +203,13 @@ def parse_shift_hours(spec: str) -> tuple[time, timedelta]:
     return time(h1, m1), timedelta(minutes=length)
 
 
+def _week_hours(shift: Shift) -> set[int]:
+    """The hours of the week (0 = Monday 00:00) a shift covers, in its own zone, to the whole hour."""
+    first = shift.start.hour * 60 + shift.start.minute
+    minutes = int(shift.length.total_seconds() // 60)
+    return {(day * 1440 + first + m) // 60 % (7 * 24) for day in shift.days for m in range(0, minutes, 60)}
+
+
 def parse_roster_days(spec: str) -> frozenset[int]:
     if spec.strip().lower() in ("daily", "every day", "mon-sun"):
         return frozenset(range(7))
@@ -297,24 +304,38 @@ class _RosterCheck:
                     key=True,
                 )
                 continue
-            shifts[role] = [
-                shift
-                for i, item in enumerate(items)
-                if (shift := self.shift(("roles", role, i), role, item, home, default_holidays))
-            ]
+            kept = [(i, shift) for i, item in enumerate(items)
+                    if (shift := self.shift(("roles", role, i), role, item, home, default_holidays))]
+            shifts[role] = [shift for _, shift in kept]
+            self.overlaps(role, kept)
         return shifts
 
+    def overlaps(self, role: str, kept: list[tuple[int, Shift]]) -> None:
+        """Two shifts of a role that cover the same hours add their people together: say so, in case one was
+        meant to replace the other."""
+        covered = [(i, shift, _week_hours(shift)) for i, shift in kept]
+        for n, (i, a, hours_a) in enumerate(covered):
+            for j, b, hours_b in covered[n + 1:]:
+                both = hours_a & hours_b
+                if both and a.zone == b.zone:
+                    self.problem(("roles", role, j), f"this shift of `{role}` overlaps shift {i + 1} "
+                                 f"({describe_hours(sorted(both))}): their people are added together there",
+                                 "C512", level="warning")
+
     def shift(self, base: tuple[Any, ...], role: str, item: Any, home: ZoneInfo, default_holidays: Any) -> Shift | None:
+        days: frozenset[int] | None = None
+        hours: tuple[time, timedelta] | None = None
         try:
             days = parse_roster_days(item.days)
         except ValueError as exc:
             self.problem(base + ("days",), str(exc), "C502")
-            return None
-        try:
-            start, length = parse_shift_hours(item.hours)
+        try:  # checked even when the days are wrong: every mistake of a shift at once
+            hours = parse_shift_hours(item.hours)
         except ValueError as exc:
             self.problem(base + ("hours",), str(exc), "C503")
+        if days is None or hours is None:
             return None
+        start, length = hours
         zone = self.zone_of(base + ("timezone",), item.timezone, home)
         holidays = default_holidays if item.holidays is None else self.holidays_of(base + ("holidays",), item.holidays)
         return Shift(role, days, start, length, item.people, zone, holidays)
