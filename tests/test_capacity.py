@@ -750,3 +750,14 @@ def test_every_mistake_of_a_shift_and_overlapping_shifts_are_reported(matrix) ->
     overlaps = [p for p in problems if p.code == "C512"]
     assert roster is not None and len(overlaps) == 1 and overlaps[0].level == "warning"
     assert overlaps[0].line == 6 and "overlaps shift 1 (Mon-Fri 09:00-17:00)" in overlaps[0].message
+
+
+def test_wrapped_lines_sit_under_their_first_line() -> None:
+    result = capacity("--rate", "sev1=2/h", "--weeks", "2", "--start", "2027-01-06", "--what-if",
+                      "sev1.assign_owner=15m", env={"COLUMNS": "80", "NO_COLOR": "1"})
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    first = next(i for i, line in enumerate(lines) if line.startswith("  out of reach:"))
+    assert lines[first + 1].startswith("    ") and lines[first + 1].strip()
+    bullets = [i for i, line in enumerate(lines) if line.startswith("  • ")]
+    assert bullets and all(lines[i + 1].startswith(("    ", "  • ")) or not lines[i + 1] for i in bullets)

@@ -233,7 +233,7 @@ def text(data: dict[str, Any]) -> Any:
     worst = worst_lines(data)
     if worst:
         parts.append(Text("Worst hours of the week (hour the work appeared)", style="bold"))
-        parts += [Text("  • " + visible(line)) for line in worst]
+        parts += [indented("• " + visible(line), 2, hang=2) for line in worst]
     for role in data["roles"]:
         if not any(c["tasks_per_week"] for c in role["hours"]):
             continue
@@ -242,7 +242,7 @@ def text(data: dict[str, Any]) -> Any:
         parts.append(Text(visible(f"{role['role']}: {role['people_hours_per_week']:,} people-hours a week, "
                                   f"peak occupancy {peak}"), style="bold"))
         if role["overloaded_hours"]:
-            parts.append(Text(visible(f"  more work than people: {role['overloaded_hours']}"), style="red"))
+            parts.append(indented(visible(f"more work than people: {role['overloaded_hours']}"), 2, style="red"))
         header = Text("     ")
         for hour in range(0, 24, 3):
             header.append(f"{hour:02d}".ljust(9))
@@ -258,12 +258,37 @@ def text(data: dict[str, Any]) -> Any:
     for title, items in change_sections(data):
         parts.append(Text(""))
         parts.append(Text(visible(title), style="bold"))
-        parts += [Text("  " + visible(line)) for line in items]
+        parts += [indented(visible(line), 2) for line in items]
     for w in data["what_if"]:
         parts.append(Text(""))
         parts.append(Text(visible(f"What if {w['change']} (now {_target(w['from_minutes'])})"), style="bold"))
-        parts += [Text("  " + visible(line)) for line in what_if_lines(w)]
+        parts += [indented(visible(line), 2) for line in what_if_lines(w)]
     return Group(*parts)
+
+
+def indented(text: str, left: int, *, hang: int = 2, style: str = "") -> Any:
+    """A line set in from the left whose wrapped continuation lines sit `hang` further in, under its words (a
+    line with leading spaces of its own keeps them)."""
+    body = text.lstrip(" ")
+    return Hanging(body, left + len(text) - len(body), hang, style)
+
+
+class Hanging:
+    """Text wrapped to the console's width with a hanging indent (rich wraps continuation lines to the edge)."""
+
+    def __init__(self, text: str, left: int, hang: int, style: str) -> None:
+        self.text, self.left, self.hang, self.style = text, left, hang, style
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        import textwrap
+
+        from rich.text import Text
+
+        lines = textwrap.wrap(self.text, width=max(20, options.max_width), initial_indent=" " * self.left,
+                              subsequent_indent=" " * (self.left + self.hang), break_on_hyphens=False,
+                              break_long_words=False) or [""]
+        for line in lines:
+            yield Text(line, style=self.style)
 
 
 def mark(share: float | None, goal: float) -> str:
