@@ -225,3 +225,20 @@ def test_completion_can_be_installed_for_bash_zsh_and_fish():
     for shell in ("bash", "zsh", "fish"):
         script = runner.invoke(app, ["--show-completion", shell])
         assert script.exit_code == 0 and "_TRIAGE_COMPLETE" in script.stdout, (shell, script.output, repr(script.exception))
+
+
+def test_a_matrix_that_fixes_the_severity_at_opening_refuses_a_retriage_that_changes_it(tmp_path):
+    path = tmp_path / "fixed.yaml"
+    path.write_text(MATRIX_PATH.read_text().replace("  review_every_days: 90\n",
+                                                    "  review_every_days: 90\n  severity_fixed: true\n", 1))
+    ok("ask", "--no-input", "--ticket", "INC-F", "--at", "2027-01-04T10:00", *SEV3, matrix=path)
+    same = cli("retriage", "INC-F", "--at", "2027-01-05T10:00", "--reason", "a detail", "-a", "vendor=yes",
+               matrix=path)
+    assert same.exit_code == 0, same.output  # answers may change while the severity stays
+    moved = cli("retriage", "INC-F", "--at", "2027-01-05T11:00", "--reason", "every account now", "-a",
+                "scope=system_wide", "-a", "impact=service_unavailable", matrix=path)
+    assert moved.exit_code == 1 and "`severity_fixed`" in moved.stderr and "from severity 3 to 2" in moved.stderr
+    events = json.loads(cli("history", "INC-F", "-f", "json").stdout)["events"]
+    assert [e["kind"] for e in events][-1] == "retriage" and events[-1]["data"]["severity"]["level"] == 3
+    assert "never its severity" in " ".join(ok("show", matrix=path).split())
+    assert ok("validate", str(path)) is not None

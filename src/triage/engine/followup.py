@@ -248,6 +248,10 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
               if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
     result = triage(matrix, resolved, skipped=skipped, at=at, ticket=current.ticket, override=override, packet=packet,
                     account=current.data.get("account"), segment=current.data.get("segment"), start=current.created)
+    if result.level != current.level and matrix.model.matrix.severity_fixed:
+        raise AnswerError(f"this matrix keeps a ticket's severity from its opening (`severity_fixed`): the "
+                          f"re-triage would move {current.ticket} from severity {current.level} to {result.level}; "
+                          "open a new ticket if the problem has changed")
     if result.level == current.level:
         result.targets["next_update"] = Target(cadence_at(matrix, current, at), current.next_due)
         result.notes.append("the severity is unchanged, so no due time moves")

@@ -56,6 +56,8 @@ class MatrixInfo(Model):
     timezone: str = Field(description="IANA time zone in which due times are shown")
     review_triggers: list[str] = Field(default_factory=list)
     maintenance_checklist: list[str] = Field(default_factory=list)
+    severity_fixed: bool = Field(default=False, description=(
+        "a ticket keeps the severity it was opened with: a re-triage may change answers but not the severity"))
 
 
 class Holiday(Model):

@@ -94,6 +94,9 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
         Bullets(list(m.triggers)),
         Heading(2, "Severity levels"),
     ]
+    if info.severity_fixed:
+        blocks.append(Para("A ticket keeps the severity it was opened with: a re-triage may correct its answers, "
+                           "never its severity."))
     for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
         blocks += [Heading(3, f"Severity {lvl.level}: {lvl.spec.label}"), Para(lvl.spec.definition)]
         if lvl.spec.examples:
