@@ -216,3 +216,12 @@ def test_durations_in_messages_read_as_the_matrix_writes_them():
     problems = lint(edit("      escalate: 2h\n", "      escalate: 48h\n").encode(), "matrix.yaml", today=TODAY)
     message = next(p.message for p in problems if p.code == "L408")
     assert "(2 d against 16 h)" in message and ":00:00" not in message
+
+
+def test_a_misspelt_time_zone_gets_the_likely_one_and_unreadable_hours_one_error():
+    problems = lint(edit("  timezone: America/New_York\n  review_triggers", "  timezone: America/New_Yrok\n"
+                         "  review_triggers").encode(), "matrix.yaml", today=TODAY)
+    assert any("did you mean `America/New_York`?" in p.message for p in problems), [p.format() for p in problems]
+    problems = lint(edit('      mon-fri: "09:00-17:00"', '      mon-fri: "9-17"').encode(), "matrix.yaml", today=TODAY)
+    errors = [p for p in problems if p.level == "error"]
+    assert [p.code for p in errors] == ["M204"], [p.format() for p in errors]  # no "never open" besides

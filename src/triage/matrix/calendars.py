@@ -23,7 +23,12 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long, or a folder such as "America"
-        raise ValueError(f"unknown time zone `{name}` (use an IANA name such as Europe/Berlin)") from None
+        import difflib
+        from zoneinfo import available_timezones
+
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.8)
+        hint = f"did you mean `{close[0]}`?" if close else "use an IANA name such as Europe/Berlin"
+        raise ValueError(f"unknown time zone `{name}` ({hint})") from None
 
 
 def parse_days(spec: str) -> list[int]:

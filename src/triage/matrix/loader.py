@@ -296,8 +296,9 @@ class _Indexer:
             return cal.AlwaysOpen(cid, tz)
         if spec.timezone is None:
             self.problem(base, f"weekly calendar `{cid}` needs a `timezone`", "M203")
+        known = len(self.problems)
         week = self.week(base, spec.hours)
-        if not any(week.values()):
+        if not any(week.values()) and len(self.problems) == known:  # hours it could not read are said already
             self.problem(base + ("hours",), f"calendar `{cid}` is never open", "L415")
         holidays, names = self.holidays(base, spec.holidays)
         public = None
