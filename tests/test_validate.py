@@ -90,6 +90,8 @@ CASES = [
      "    when: {security: sometimes}\n    at_least: 1", "R308", "error",
      "security: sometimes"),
     ("an unknown role", "    posted_by: support_lead", "    posted_by: support_led", "R301", "error", "support_led"),
+    ("an update cadence no shorter than the resolution", "        - {every: 40h}\n", "        - {every: 80h}\n",
+     "L419", "warning", "      update_every:\n        - {every: 80h}"),
 ]
 
 

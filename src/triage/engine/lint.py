@@ -190,6 +190,12 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
                                   f"({_span(matrix, lvl.spec, getattr(t, b))}) comes before {a} "
                                   f"({_span(matrix, lvl.spec, getattr(t, a))})", "L407")
         cadence = t.update_every
+        first, resolution = cadence[0].every if cadence else None, t.resolution.within
+        if first is not None and resolution is not None and first >= resolution:
+            yield doc.problem(("severities", lvl.id, "targets", "update_every"), f"`{lvl.id}`: the first customer "
+                              f"update ({_span(matrix, lvl.spec, first)}) is due no sooner than the resolution "
+                              f"({_span(matrix, lvl.spec, resolution)}): a ticket resolved on time never gets one",
+                              "L419", level="warning")
         for j, step in enumerate(cadence[:-1]):
             if step.for_ is None:
                 yield doc.problem(("severities", lvl.id, "targets", "update_every", j),
