@@ -91,7 +91,7 @@ CASES = [
      "security: sometimes"),
     ("an unknown role", "    posted_by: support_lead", "    posted_by: support_led", "R301", "error", "support_led"),
     ("an update cadence no shorter than the resolution", "        - {every: 40h}\n", "        - {every: 80h}\n",
-     "L419", "warning", "      update_every:\n        - {every: 80h}"),
+     "L419", "warning", "        - {every: 80h}"),
 ]
 
 
