@@ -8,7 +8,6 @@ they say `holidays: none`. `effort` is the hands-on time each step takes, used b
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -481,11 +480,8 @@ def with_efforts(roster: Roster, matrix: Matrix, items: list[str]) -> Roster:
 
 
 def roster_schema_json() -> str:
-    schema = RosterModel.model_json_schema(by_alias=True)
-    schema.pop("title", None)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "roster.schema.json",
-              "title": "triage staffing roster",
-              "description": "Who is on duty, by role, for `triage capacity`; `triage validate` checks it against the "
-                             "matrix.",
-              **schema}
-    return json.dumps(schema, indent=2, sort_keys=False) + "\n"
+    from triage.matrix.schema import schema_json
+
+    return schema_json(RosterModel, "roster.schema.json", "triage staffing roster",
+                       "Who is on duty, by role, for `triage capacity`; `triage validate` checks it against the "
+                       "matrix.")

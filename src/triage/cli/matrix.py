@@ -22,7 +22,6 @@ from triage.exports.mapping import (
     builtin_mappings,
     builtin_text,
     check_mapping,
-    is_mapping,
     load_mapping,
     mapping_schema_json,
 )
@@ -50,9 +49,20 @@ class DiffFormat(str, Enum):
     json = "json"
 
 
+def declares(data: bytes, *keys: bytes) -> bool:
+    """Whether a YAML file has every one of these top-level keys (looked for at the start of a line)."""
+    head = data[:65536]
+    return all(re.search(rb"(?m)^" + key + rb"\s*:", head) for key in keys)
+
+
 def is_roster(data: bytes) -> bool:
     """Whether a YAML file is a roster rather than a matrix (it declares `roster_version`)."""
-    return re.search(rb"(?m)^roster_version\s*:", data[:65536]) is not None
+    return declares(data, b"roster_version")
+
+
+def is_mapping(data: bytes) -> bool:
+    """Whether a YAML file is an export mapping rather than a matrix (it has `shape` and `columns`)."""
+    return declares(data, b"shape", b"columns")
 
 
 def lint_roster(data: bytes, source: str, matrix: str | None, ctx: typer.Context) -> list[Problem]:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
 from importlib import resources
 from typing import Any, Literal
@@ -134,21 +132,12 @@ def field_problems(mapping: ExportMapping) -> list[tuple[tuple[str, ...], str]]:
     return out
 
 
-def is_mapping(data: bytes) -> bool:
-    """Whether a YAML file is an export mapping rather than a matrix (it has top-level `shape` and `columns`)."""
-    head = data[:65536]
-    return all(re.search(rb"(?m)^" + key + rb"\s*:", head) for key in (b"shape", b"columns"))
-
-
 def mapping_schema_json() -> str:
-    schema = ExportMapping.model_json_schema(by_alias=True)
-    schema.pop("title", None)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "mapping.schema.json",
-              "title": "triage export mapping",
-              "description": "How an export's columns, words and times map to the fields `triage audit`, `review` "
-                             "and `capacity` read; `triage validate` checks it.",
-              **schema}
-    return json.dumps(schema, indent=2) + "\n"
+    from triage.matrix.schema import schema_json
+
+    return schema_json(ExportMapping, "mapping.schema.json", "triage export mapping",
+                       "How an export's columns, words and times map to the fields `triage audit`, `review` and "
+                       "`capacity` read; `triage validate` checks it.")
 
 
 SIGNATURES = (  # the built-in mapping an export's header shows, by columns only that help desk writes
