@@ -561,7 +561,7 @@ def to_json(report: Audit) -> dict[str, Any]:
                              "missed_unrecorded": unrecorded, "impossible": report.impossible_count[(lvl, name)]}
         calendar = m.levels[lvl].spec.targets.calendar
         severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label, "calendar": calendar,
-                                "business_time": m.model.calendars[calendar].kind == "weekly",
+                                "business_time": m.business_time(calendar),
                                 "tickets": report.levels_seen[lvl], "targets": targets}
     today = o.today or date.today()
     matrix_exceptions = [{"id": e.id, "problem": "no approver" if e.approver is None else "no expiry date"

@@ -218,7 +218,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         "roster": {"name": roster.model.name, "path": roster.source, "timezone": zone.key},
         "goal": goal,
         "demand": {**_demand_summary(demand, plan, zone), "warnings": short_history(
-            demand, plan, {lvl: matrix.model.calendars[p.calendar_id].kind == "weekly" for lvl, p in plan.items()})},
+            demand, plan, {lvl: matrix.business_time(p.calendar_id) for lvl, p in plan.items()})},
         "targets": targets,
         "roles": _role_rows(role_set, plan, work, est, rep, people),
         "effort": efforts,

@@ -328,7 +328,7 @@ def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
     from triage.matrix.durations import human_duration
 
     sev = matrix.severity(level)
-    sev_id, business = sev.id, matrix.model.calendars[sev.spec.targets.calendar].kind == "weekly"
+    sev_id, business = sev.id, matrix.business_time(sev.spec.targets.calendar)
     parts = [f"{name.replace('_', ' ')} within {human_duration(d, business=business)}"
              for name, d in exc.changes.targets.get(sev_id, {}).items()]
     if sev_id in exc.changes.update_every:

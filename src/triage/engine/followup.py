@@ -156,7 +156,7 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
     if summary:
         typed["summary"] = summary.strip()
     templates = matrix.model.communication.templates
-    business = matrix.model.calendars[result.severity.spec.targets.calendar].kind == "weekly"
+    business = matrix.business_time(result.severity.spec.targets.calendar)
     data = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
             "due": current.next_due.astimezone(result.display).isoformat(timespec="seconds"),
             "late_minutes": None if late is None else int(late.total_seconds() // 60),
@@ -351,7 +351,7 @@ def plan_reopen(matrix: Matrix, current: TicketState, *, at: datetime, reason: s
             "severity": current.data["severity"], "owner": current.data["routing"]["owner"],
             "every": iso_duration(every), "next_due": due.astimezone(result.display).isoformat(timespec="seconds"),
             "resolution_due": resolution}
-    business = matrix.model.calendars[result.severity.spec.targets.calendar].kind == "weekly"
+    business = matrix.business_time(result.severity.spec.targets.calendar)
     return ReopenPlan(data, human_duration(every, business=business), result.display)
 
 

@@ -174,8 +174,8 @@ def _span(matrix: Matrix, spec: Any, delta: timedelta | None) -> str:
     """A duration as `show` writes it: days only on an around-the-clock calendar (a business day is not 24 h)."""
     if delta is None:
         return "none"
-    business = matrix.model.calendars[spec.targets.calendar].kind == "weekly"
-    return human_duration(delta, business=business).removesuffix(" of business time")
+    business = matrix.business_time(spec.targets.calendar)
+    return human_duration(delta, business=business, named=False)
 
 
 def _targets(matrix: Matrix) -> Iterator[Problem]:

@@ -49,14 +49,15 @@ def iso_moment(moment: datetime) -> str:
     return orjson.dumps(moment, option=orjson.OPT_OMIT_MICROSECONDS)[1:-1].decode()
 
 
-def human_duration(delta: timedelta, *, business: bool = False) -> str:
+def human_duration(delta: timedelta, *, business: bool = False, named: bool = True) -> str:
     """Short human form: `25 min`, `2 h`, `1 h 30 min`, `3 d 2 h`; with `business`, open hours only
-    (`40 business h`), because a business day is not 24 hours."""
+    (`40 h of business time`), because a business day is not 24 hours. Without `named`, the words "of business
+    time" are left off, for a place that says business hours once for many durations (a table row, a message)."""
     total = round(delta.total_seconds() / 60)
     if business:
         hours, minutes = divmod(total, 60)
         return " ".join(p for p in (f"{hours} h" if hours else "", f"{minutes} min" if minutes or not hours else "")
-                        if p) + " of business time"
+                        if p) + (" of business time" if named else "")
     if total < 60:
         return f"{total} min"
     days, rest = divmod(total, 1440)

@@ -91,6 +91,11 @@ class Matrix:
         spec = self.model.roles.get(role)
         return spec.name if spec else role
 
+    def business_time(self, calendar_id: str) -> bool:
+        """Whether targets on this calendar count open hours only (a weekly calendar), so that a duration on it
+        is business time, not elapsed time."""
+        return self.model.calendars[calendar_id].kind == "weekly"
+
     @functools.cached_property
     def questionnaire(self) -> tuple[tuple[Question, tuple[str, tuple[str, ...]], dict[str, Any] | None], ...]:
         """Each question in order, with its kind and choices and the condition of when it is asked (None: always)."""

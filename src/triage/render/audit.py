@@ -27,8 +27,7 @@ def mins(value: float | None, business: bool = False, *, suffix: bool = True) ->
     says business hours leaves the words off."""
     if value is None:
         return "-"
-    text = human_duration(timedelta(minutes=value), business=business)
-    return text if suffix else text.removesuffix(" of business time")
+    return human_duration(timedelta(minutes=value), business=business, named=suffix)
 
 
 def business(data: dict[str, Any], level: object) -> bool:

@@ -68,7 +68,7 @@ def describe_condition(matrix: Matrix, condition: dict[str, Any]) -> str:
 
 
 def business_calendar(matrix: Matrix, spec: Any) -> bool:
-    return matrix.model.calendars[spec.targets.calendar].kind == "weekly"
+    return matrix.business_time(spec.targets.calendar)
 
 
 def _cadence(steps: Any, span: Any = human_duration) -> str:
@@ -104,9 +104,9 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
     rows = []
     for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
         t = lvl.spec.targets
-        business = m.calendars[t.calendar].kind == "weekly"
+        business = matrix.business_time(t.calendar)
         def span(d: Any, business: bool = business) -> str:
-            return human_duration(d, business=business).removesuffix(" of business time")
+            return human_duration(d, business=business, named=False)
 
         res = t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else "")
         rows.append([f"{lvl.level} {lvl.spec.label}", t.calendar + (" (business hours count)" if business else ""),

@@ -50,7 +50,7 @@ def span(result: Result, target: Target) -> str:
     if target.within is None:
         return "-"
     calendar_id = result.severity.spec.targets.calendar
-    business = result.matrix.model.calendars[calendar_id].kind == "weekly"
+    business = result.matrix.business_time(calendar_id)
     text = human_duration(target.within, business=business)
     skipped = result.matrix.calendars[calendar_id].skipped(result.at, target.due) if target.due else []
     return text + (f"; skips {words(skipped)}" if skipped else "")
