@@ -50,18 +50,18 @@ def checked_severity(severity: int | None, matrix: Matrix) -> int | None:
     return severity
 
 
-def nothing_audited(data: dict[str, Any], options: audit_mod.Options) -> str | None:
+def nothing_audited(report: audit_mod.Audit) -> str | None:
     """Why a run audited no ticket, or None when it audited some."""
-    t = data["tickets"]
-    if t["audited"]:
+    if report.audited:
         return None
-    if not t["read"] and not t["unreadable"]:
+    if not report.read and not report.unreadable:
         return "no ticket was audited: the exports hold no rows"
-    if not t["read"]:
-        return f"no ticket was audited: all {t['unreadable']:,} rows were unreadable (see the messages above)"
+    if not report.read:
+        return f"no ticket was audited: all {report.unreadable:,} rows were unreadable (see the messages above)"
+    options = report.options
     picked = " in --since/--until" if options.since or options.until else ""
-    unknown = f", {t['unreadable']:,} unreadable" if t["unreadable"] else ""
-    return f"no ticket was audited: of {t['read']:,} tickets read{unknown}, none was created{picked or ' in range'}"
+    unknown = f", {report.unreadable:,} unreadable" if report.unreadable else ""
+    return f"no ticket was audited: of {report.read:,} tickets read{unknown}, none was created{picked or ' in range'}"
 
 
 def audit(
@@ -100,7 +100,7 @@ def audit(
         report.sources = sources.read
         data = audit_mod.to_json(report)
         emit(audit_render.output(data), output_format.value, output)
-        if why := nothing_audited(data, options):
+        if why := nothing_audited(report):
             raise InputError(why)
         unreadable = data["tickets"]["unreadable"]
         if unreadable:
@@ -126,15 +126,15 @@ def review(
     """The maintenance checklist as a filled-in Markdown document, ready to attach to the review."""
     with reported():
         the_matrix = load_matrix(matrix, ctx)
-        today = moment(at, the_matrix).astimezone(home_zone(the_matrix)).date()
-        options = audit_mod.Options(today=today, as_of=day_or_moment(as_of, "--as-of", home_zone(the_matrix)))
+        home = home_zone(the_matrix)
+        today = moment(at, the_matrix).astimezone(home).date()
+        options = audit_mod.Options(today=today, as_of=day_or_moment(as_of, "--as-of", home))
         sources = Sources()
         report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone, sources=sources,
                                                  severity=checked_severity(severity, the_matrix)), options,
                                keep_escalated=sample)
         report.sources = sources.read
-        data = audit_mod.to_json(report)
-        if why := nothing_audited(data, options):
+        if why := nothing_audited(report):
             raise InputError(why.replace("audited", "reviewed", 1))
         body = build_review(the_matrix, report, today=today, sample=sample)
         emit(Output(None, bodies={"markdown": lambda: body}), "markdown", output)

@@ -179,6 +179,8 @@ class Reader:
         good = error.is_null().to_numpy()
         if not good.any():
             return
+        cells = cells.drop(*(c for c in (*TIME_FIELDS, "updates", "severity", "reassignments", "time_spent")
+                             if c in cells.columns))  # read into their own columns above: the texts go now
         if good.all():  # the usual case: no copy of the columns
             fields = {"ticket": refs, "level": levels, "line": lines, "times": times, "updates": updates,
                       "reassignments": reassignments, "spent": spent, "cells": cells}
@@ -191,8 +193,6 @@ class Reader:
                 "reassignments": reassignments.filter(good), "spent": spent.filter(good) if spent is not None else None,
                 "cells": cells.filter(good),
             }
-        cells = cells.drop(*(c for c in (*TIME_FIELDS, "updates", "severity", "reassignments", "time_spent")
-                             if c in cells.columns))  # read into fields above: the texts are not needed again
         del frame, text, errors, error
         total = int(good.sum())
         for start in range(0, total, size):

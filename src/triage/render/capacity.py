@@ -233,7 +233,7 @@ def text(data: dict[str, Any]) -> Any:
     worst = worst_lines(data)
     if worst:
         parts.append(Text("Worst hours of the week (hour the work appeared)", style="bold"))
-        parts += [indented("• " + visible(line), 2, hang=2) for line in worst]
+        parts += [indented("• " + visible(line), 2) for line in worst]
     for role in data["roles"]:
         if not any(c["tasks_per_week"] for c in role["hours"]):
             continue
