@@ -381,7 +381,7 @@ def _repeated_one_by_one(escalations, window_days, threshold):
 def test_repeated_escalations_match_a_window_slid_one_by_one(matrix, by_tag, window, threshold):
     from triage.audit import measure as audit_mod
 
-    report = audit_mod.Audit(matrix, audit_mod.Options(window_days=window, repeat_threshold=threshold))
+    report = audit_mod.Audit(matrix=matrix, options=audit_mod.Options(window_days=window, repeat_threshold=threshold))
     report.escalations_by_tag = {tag: ([m for m, _, _ in items], [o for _, o, _ in items], [t for _, _, t in items])
                                  for tag, items in by_tag.items()}
     assert audit_mod.repeated(report) == _repeated_one_by_one(report.escalations_by_tag, window, threshold)

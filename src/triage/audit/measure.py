@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
@@ -66,16 +66,19 @@ class Options:
 
 
 @dataclass
-class Audit:
-    matrix: Matrix
-    options: Options
+class Partial:
+    """What measuring one part of an export found: counts, NumPy arrays of measured minutes and the rows worth
+    listing, and no matrix objects, so that it pickles small and travels between processes. Partials of the
+    parts of an export, merged in the parts' order (in any grouping), equal the partial of the whole: values are
+    kept rather than summaries, so medians and 90th percentiles stay exact."""
+
+    keep: int = 0  # escalated (or else severe) tickets kept for a review
     read: int = 0
     audited: int = 0
     unreadable: int = 0
-    bad_rows: list[tuple[int, str]] = field(default_factory=list)
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)  # the first MAX_ROWS_KEPT
     minutes: dict[tuple[int, str], list[Any]] = field(default_factory=lambda: defaultdict(list))  # NumPy arrays
     met: Counter[tuple[int, str]] = field(default_factory=Counter)
-    target_minutes: dict[tuple[int, str], float | None] = field(default_factory=dict)
     breaches: list[tuple[str, int, str, str, str | None, float | None]] = field(default_factory=list)  # as text
     with_answers: int = 0
     disagreements: list[tuple[str, int, int, tuple[str, ...], str | None]] = field(default_factory=list)
@@ -98,17 +101,26 @@ class Audit:
     last: datetime | None = None
     escalated_tickets: list[Ticket] = field(default_factory=list)
     severe_tickets: list[Ticket] = field(default_factory=list)  # severity 1 and 2, for an export without escalations
-    known_exceptions: set[str] = field(default_factory=set)
     latest: float = -math.inf  # the latest time anywhere in the export, as a timestamp
-    as_of: datetime | None = None
     impossible: list[tuple[str, int, str, str, str]] = field(default_factory=list)  # ticket, level, target, times
     impossible_count: Counter[tuple[int, str]] = field(default_factory=Counter)
     unreadable_answer_count: int = 0
     sources: list[Any] = field(default_factory=list)  # the exports read (`exports.sources.Source`)
-    unrecorded: Counter[tuple[int, str]] = field(default_factory=Counter)
-    # promises with no recorded time, decided at the end against the as-of time: (level, target, clock, due
+    # promises with no recorded time, decided at the end against the as-of time: (level, target, calendar id, due
     # timestamps, tickets, zones to write the due times in)
-    pending: list[tuple[int, str, Clock, Any, list[str], list[Any]]] = field(default_factory=list)
+    pending: list[tuple[int, str, str, Any, list[str], list[Any]]] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Audit(Partial):
+    """The finished audit: the merged partial, read against the matrix and the options."""
+
+    matrix: Matrix
+    options: Options
+    target_minutes: dict[tuple[int, str], float | None] = field(default_factory=dict)
+    known_exceptions: set[str] = field(default_factory=set)
+    as_of: datetime | None = None
+    unrecorded: Counter[tuple[int, str]] = field(default_factory=Counter)
 
 
 def _keep_latest(tickets: list[Ticket], keep: int) -> None:
@@ -119,11 +131,14 @@ def _keep_latest(tickets: list[Ticket], keep: int) -> None:
 
 def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Options, *,
         keep_escalated: int = 0) -> Audit:
-    """Measure every ticket; `keep_escalated` keeps the latest escalated tickets for `triage review`.
+    """Measure every ticket and finish the report; `keep_escalated` keeps the latest escalated tickets for
+    `triage review`."""
+    return finish(matrix, measure(matrix, rows, options, keep_escalated=keep_escalated), options)
 
-    Tickets are measured a batch at a time, target by target, as arrays; the per-ticket checks (answers,
-    packets, tags) look only at the tickets that carry them."""
-    report = Audit(matrix, options)
+
+def _targets(matrix: Matrix) -> tuple[dict[tuple[int, str], float | None], dict[int, _Plan]]:
+    """Each severity's targets in minutes, and what its tickets are measured on."""
+    target_minutes: dict[tuple[int, str], float | None] = {}
     clocks: dict[str, Clock] = {}
     plans: dict[int, _Plan] = {}
     for lvl, sev in matrix.levels.items():
@@ -132,32 +147,85 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
         limits = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
                   "resolution": t.resolution.within}
         for name, limit in limits.items():
-            report.target_minutes[(lvl, name)] = None if limit is None else limit.total_seconds() / 60
-        report.target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60
-        plans[lvl] = _Plan(clock, {k: report.target_minutes[(lvl, k)] for k in limits},
+            target_minutes[(lvl, name)] = None if limit is None else limit.total_seconds() / 60
+        target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60
+        plans[lvl] = _Plan(t.calendar, clock, {k: target_minutes[(lvl, k)] for k in limits},
                            [(step.every.total_seconds() / 60,
                              None if step.for_ is None else step.for_.total_seconds() / 60) for step in t.update_every])
+    return target_minutes, plans
+
+
+def measure(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Options, *,
+            keep_escalated: int = 0) -> Partial:
+    """The partial of one part of an export (or of all of it).
+
+    Tickets are measured a batch at a time, target by target, as arrays; the per-ticket checks (answers,
+    packets, tags) look only at the tickets that carry them."""
+    report = Partial(keep=keep_escalated)
+    _, plans = _targets(matrix)
     point = next((p for p in matrix.model.handoff_points if p.id == "owner_to_specialist"), None)
     required = list(point.requires) if point else [f.id for f in matrix.model.handoff_packet if f.stage == "triage"]
     required = [f for f in required if not any(pf.id == f and pf.filled_from for pf in matrix.model.handoff_packet)]
-    report.known_exceptions = {e.id for e in matrix.model.exceptions}
-    checks = _Checks(matrix, report, required, keep_escalated)
-
+    checks = _Checks(matrix, report, options, required, keep_escalated)
     unread: list[tuple[int, str]] = []  # a stretch's unreadable rows, listed in line order with its batch's
     for item in batched(rows):
         if isinstance(item, BadRow):
             report.unreadable += 1
-            if len(report.bad_rows) + len(unread) < MAX_ROWS_KEPT:
+            if len(unread) < MAX_ROWS_KEPT:  # enough for the first MAX_ROWS_KEPT of the stretch
                 unread.append((item.line, item.reason))
             continue
-        unread += _measure_batch(report, item, plans, checks)
-        report.bad_rows += sorted(unread, key=lambda bad: bad[0])[:MAX_ROWS_KEPT - len(report.bad_rows)]
+        unread += _measure_batch(report, options, item, plans, checks)
+        report.bad_rows += sorted(unread, key=itemgetter(0))[:MAX_ROWS_KEPT - len(report.bad_rows)]
         unread = []
-    report.bad_rows += unread
-    _settle(report)
+    report.bad_rows += unread[:MAX_ROWS_KEPT - len(report.bad_rows)]
     if keep_escalated:
         _keep_latest(report.escalated_tickets, keep_escalated)
         _keep_latest(report.severe_tickets, keep_escalated)
+    return report
+
+
+def merge(*partials: Partial) -> Partial:
+    """The partial of consecutive parts of an export, given in the parts' order: counts added, values and
+    listed rows put one after another."""
+    out = Partial(keep=max((p.keep for p in partials), default=0))
+    for p in partials:
+        for name in ("read", "audited", "unreadable", "with_answers", "escalated", "escalated_with_packet",
+                     "complete_packets", "unreadable_answer_count"):
+            setattr(out, name, getattr(out, name) + getattr(p, name))
+        for name in ("bad_rows", "breaches", "disagreements", "unreadable_answers", "overrides", "bounced",
+                     "to_assign", "assign_to_escalate", "acknowledge_all", "escalated_tickets", "severe_tickets",
+                     "impossible", "pending", "sources"):
+            getattr(out, name).extend(getattr(p, name))
+        for name in ("met", "missing_fields", "exceptions_used", "unknown_roles", "levels_seen",
+                     "impossible_count"):
+            getattr(out, name).update(getattr(p, name))
+        for key, values in p.minutes.items():
+            out.minutes[key].extend(values)
+        for tag, (micros, offsets, tickets) in p.escalations_by_tag.items():
+            lists = out.escalations_by_tag.setdefault(tag, ([], [], []))
+            lists[0].extend(micros)
+            lists[1].extend(offsets)
+            lists[2].extend(tickets)
+        if p.first is not None and (out.first is None or p.first < out.first):
+            out.first = p.first
+        if p.last is not None and (out.last is None or p.last > out.last):
+            out.last = p.last
+        out.latest = max(out.latest, p.latest)
+    del out.bad_rows[MAX_ROWS_KEPT:]
+    del out.impossible[MAX_ROWS_KEPT:]
+    del out.unreadable_answers[MAX_ROWS_KEPT:]
+    if out.keep:
+        _keep_latest(out.escalated_tickets, out.keep)
+        _keep_latest(out.severe_tickets, out.keep)
+    return out
+
+
+def finish(matrix: Matrix, partial: Partial, options: Options) -> Audit:
+    """The report of a whole export from its merged partial: targets named, promises never kept settled."""
+    target_minutes, _ = _targets(matrix)
+    report = Audit(**{f.name: getattr(partial, f.name) for f in fields(Partial)}, matrix=matrix, options=options,
+                   target_minutes=target_minutes, known_exceptions={e.id for e in matrix.model.exceptions})
+    _settle(report)
     return report
 
 
@@ -165,16 +233,17 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
 class _Plan:
     """What one severity is measured on: its calendar, targets in minutes and update cadence."""
 
+    calendar: str
     clock: Clock
     limits: dict[str, float | None]
     cadence: list[tuple[float, float | None]]  # (every, for how long) in minutes, the last for the rest
 
 
-def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks: _Checks) -> list[tuple[int, str]]:
+def _measure_batch(report: Partial, options: Options, batch: Batch, plans: dict[int, _Plan], checks: _Checks
+                   ) -> list[tuple[int, str]]:
     """Measure one batch; returns its tickets whose severity the matrix does not have, as unreadable rows."""
     import numpy as np
 
-    options = report.options
     report.read += len(batch)
     created = stamps(batch.created)
     report.latest = max(report.latest, _latest(batch, created))
@@ -195,29 +264,40 @@ def _measure_batch(report: Audit, batch: Batch, plans: dict[int, _Plan], checks:
         report.first = earliest
     if latest is not None and (report.last is None or latest > report.last):
         report.last = latest
-    breaches: list[tuple[int, int, int, tuple[str, int, str, str, str, float | None]]] = []
+    found = _Found()
     for part in parts(batch, chosen, levels, created, tuple(_ATTR.values())):
         report.levels_seen[part.level] += len(part.rows)
-        _measure_part(report, batch, plans[part.level], part, breaches)
-    breaches.sort(key=lambda b: b[:3])
-    report.breaches += [b[3] for b in breaches]
+        _measure_part(report, batch, plans[part.level], part, found)
+    found.breaches.sort(key=itemgetter(slice(0, 3)))
+    report.breaches += [b[3] for b in found.breaches]
+    found.impossible.sort(key=itemgetter(slice(0, 3)))
+    report.impossible += [b[3] for b in found.impossible[:max(MAX_ROWS_KEPT - len(report.impossible), 0)]]
     checks.tickets(batch, picked)
     return unknown
 
 
-def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches: list[Any]) -> None:
+@dataclass
+class _Found:
+    """A batch's breaches and impossible times, each with (row, target, update) to list them in row order
+    whichever severity's tickets are measured first."""
+
+    breaches: list[tuple[int, int, int, tuple[str, int, str, str, str, float | None]]] = field(default_factory=list)
+    impossible: list[tuple[int, int, int, tuple[str, int, str, str, str]]] = field(default_factory=list)
+
+
+def _measure_part(report: Partial, batch: Batch, plan: _Plan, part: Part, found: _Found) -> None:
     """The tickets of one severity in a batch: every target, the update cadence, handoff delays."""
     import numpy as np
 
     lvl, rows, created, times = part.level, part.rows, part.created, part.times
     measure = Measure(plan.clock, created, part.updates, *times.values())
     for order, name in enumerate(_ATTR):
-        _measure_target(report, batch, plan, part, measure, order, name, breaches)
+        _measure_target(report, batch, plan, part, measure, order, name, found)
     if len(part.updates):
         previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
         early = part.updates < np.repeat(created, part.counts)  # an update before the ticket was created
         if early.any():
-            _impossible_updates(report, batch, part, early)
+            _impossible_updates(report, batch, part, early, found)
         report.minutes[(lvl, "update")].append(gap[~early])
         late = (gap > every) & ~early
         report.met[(lvl, "update")] += int(len(gap) - np.count_nonzero(early) - np.count_nonzero(late))
@@ -240,7 +320,7 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
                          [iso_moment(update_at(batch.updates, i, k)) for i, k in zip(late_rows.tolist(), ks.tolist())])
             for i, k, due_text, actual_text, minutes in zip(late_rows.tolist(), ks.tolist(), *texts,
                                                             (gap[late] - every[late]).tolist()):
-                breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update", due_text, actual_text,
+                found.breaches.append((i, len(_ATTR), k, (batch.ticket[i], lvl, "update", due_text, actual_text,
                                                     _round(minutes))))
     assigned = times["assigned"]
     where = np.flatnonzero(~np.isnan(assigned) & (assigned >= created))
@@ -252,8 +332,8 @@ def _measure_part(report: Audit, batch: Batch, plan: _Plan, part: Part, breaches
             report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)
 
 
-def _measure_target(report: Audit, batch: Batch, plan: _Plan, part: Part, measure: Measure, order: int, name: str,
-                    breaches: list[Any]) -> None:
+def _measure_target(report: Partial, batch: Batch, plan: _Plan, part: Part, measure: Measure, order: int, name: str,
+                    found: _Found) -> None:
     """One target (acknowledge, assign, escalate, resolve) of the tickets of one severity in a batch."""
     import numpy as np
 
@@ -263,7 +343,7 @@ def _measure_target(report: Audit, batch: Batch, plan: _Plan, part: Part, measur
     have = ~np.isnan(actual)
     impossible = have & (actual < created)
     if impossible.any():
-        _impossible(report, batch, lvl, name, attr, rows[impossible])
+        _impossible(report, batch, lvl, order, name, attr, rows[impossible], found)
         have &= ~impossible
     if limit is not None and name in PROMISES and _recorded(getattr(batch, attr)):
         _unkept(report, batch, plan, part, measure, name, limit, ~have & ~impossible)
@@ -289,7 +369,8 @@ def _measure_target(report: Audit, batch: Batch, plan: _Plan, part: Part, measur
                       for d, i in zip(due.tolist(), late_rows.tolist())],
                      [iso_moment(moments[i]) for i in late_rows.tolist()])
         for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, (spent[late] - limit).tolist()):
-            breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text, _round(minutes))))
+            found.breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text,
+                                                 _round(minutes))))
 
 
 def _latest(batch: Batch, created: Any) -> float:
@@ -310,32 +391,34 @@ def _recorded(times: Moments | list[datetime | None]) -> bool:
     return isinstance(times, Moments) or any(t is not None for t in times)
 
 
-def _impossible(report: Audit, batch: Batch, lvl: int, name: str, attr: str, rows: Any) -> None:
+def _impossible(report: Partial, batch: Batch, lvl: int, order: int, name: str, attr: str, rows: Any,
+                found: _Found) -> None:
     """Tickets whose time for a target is before their creation: counted and listed, never measured."""
     report.impossible_count[(lvl, name)] += len(rows)
     moments = getattr(batch, attr)
-    for i in rows.tolist()[:max(MAX_ROWS_KEPT - len(report.impossible), 0)]:
-        report.impossible.append((batch.ticket[i], lvl, name, _iso(batch.created[i]), _iso(moments[i])))
+    for i in rows.tolist()[:MAX_ROWS_KEPT]:
+        found.impossible.append((i, order, 0, (batch.ticket[i], lvl, name, _iso(batch.created[i]),
+                                               _iso(moments[i]))))
 
 
-def _impossible_updates(report: Audit, batch: Batch, part: Part, early: Any) -> None:
+def _impossible_updates(report: Partial, batch: Batch, part: Part, early: Any, found: _Found) -> None:
     import numpy as np
 
     report.impossible_count[(part.level, "update")] += int(np.count_nonzero(early))
     owner = part.owner
     starts = np.cumsum(part.counts) - part.counts
-    for position in np.flatnonzero(early).tolist()[:max(MAX_ROWS_KEPT - len(report.impossible), 0)]:
+    for position in np.flatnonzero(early).tolist()[:MAX_ROWS_KEPT]:
         i = int(part.rows[owner[position]])
         k = position - int(starts[owner[position]])
-        report.impossible.append((batch.ticket[i], part.level, "update", _iso(batch.created[i]),
-                                  _iso(update_at(batch.updates, i, k))))
+        found.impossible.append((i, len(_ATTR), k, (batch.ticket[i], part.level, "update", _iso(batch.created[i]),
+                                                    _iso(update_at(batch.updates, i, k)))))
 
 
 def _iso(moment: datetime | None) -> str:
     return "" if moment is None else iso_moment(moment)
 
 
-def _unkept(report: Audit, batch: Batch, plan: _Plan, part: Part, measure: Measure, name: str, limit: float,
+def _unkept(report: Partial, batch: Batch, plan: _Plan, part: Part, measure: Measure, name: str, limit: float,
             missing: Any) -> None:
     """Tickets with no recorded time for a promise: when it came due, kept until the as-of time is known. A
     ticket resolved before its acknowledge or assign promise came due owed nothing more."""
@@ -352,7 +435,7 @@ def _unkept(report: Audit, batch: Batch, plan: _Plan, part: Part, measure: Measu
     if not len(where):
         return
     rows = part.rows[where].tolist()
-    report.pending.append((part.level, name, plan.clock, due, [batch.ticket[i] for i in rows],
+    report.pending.append((part.level, name, plan.calendar, due, [batch.ticket[i] for i in rows],
                            [zone_at(batch.created, i) for i in rows]))
 
 
@@ -371,7 +454,9 @@ def _settle(report: Audit) -> None:
     end = as_of.timestamp()
     order = {name: k for k, name in enumerate(TARGETS)}
     missed = []
-    for lvl, name, clock, due, tickets, zones in report.pending:
+    clocks = {name: Clock(calendar) for name, calendar in report.matrix.calendars.items()}
+    for lvl, name, calendar, due, tickets, zones in report.pending:
+        clock = clocks[calendar]
         late = np.flatnonzero(due < end)
         if not len(late):
             continue
@@ -398,8 +483,10 @@ def _texts(due: Any, zones: Any, micros: Any, offsets: Any) -> tuple[list[str], 
 class _Checks:
     """The checks made ticket by ticket, over only the tickets that carry what they look at."""
 
-    def __init__(self, matrix: Matrix, report: Audit, required: list[str], keep_escalated: int) -> None:
-        self.matrix, self.report, self.required, self.keep = matrix, report, required, keep_escalated
+    def __init__(self, matrix: Matrix, report: Partial, options: Options, required: list[str],
+                 keep_escalated: int) -> None:
+        self.matrix, self.report, self.options, self.required = matrix, report, options, required
+        self.keep = keep_escalated
         self.roles = set(matrix.model.roles)
         self.decisions: dict[Any, tuple[int, tuple[str, ...]] | str] = {}
 
@@ -443,7 +530,7 @@ class _Checks:
         counts = np.fromiter(reassignments, dtype=np.int64, count=len(reassignments))
         self.report.bounced += [
             (batch.ticket[i], batch.level[i], reassignments[i])
-            for i in rows[counts[rows] >= self.report.options.bounce_threshold].tolist()
+            for i in rows[counts[rows] >= self.options.bounce_threshold].tolist()
         ]
         for i in picked if any(batch.exception) or any(batch.escalated_to) else ():
             if batch.exception[i]:

@@ -12,7 +12,7 @@ import orjson
 
 from triage.errors import InputError, UsageError
 from triage.exports.mapping import ExportMapping, load_mapping, sniff
-from triage.exports.readers import Facts, Reader
+from triage.exports.readers import BATCH_ROWS, Facts, Reader
 from triage.exports.table import Table, read_table
 from triage.exports.tickets import BadRow
 from triage.files import open_input
@@ -79,27 +79,18 @@ def read_export(path: str) -> bytes:
 
 def export_items(files: list[str], matrix: Matrix, *, mapping: str | None, input_format: str | None,
                  timezone: str | None, warn: Callable[[str], None], limit_errors: int = 20,
-                 severity: int | None = None, sources: Sources | None = None) -> Iterator[Any]:
-    """Tickets (in batches) and unreadable rows from every file; the first `limit_errors` unreadable rows are
-    passed to `warn` as they come."""
+                 severity: int | None = None, sources: Sources | None = None,
+                 size: int = BATCH_ROWS) -> Iterator[Any]:
+    """Tickets (in batches of `size`) and unreadable rows from every file; the first `limit_errors` unreadable
+    rows are passed to `warn` as they come."""
     reported = 0
     for path in files:
         name = "<stdin>" if path == "-" else path
-        data = read_export(path)
-        kind = input_format or ("jsonl" if path.lower().endswith(JSON_ENDINGS) or _looks_json(data) else "csv")
-        table = read_table(name, data, kind)
-        del data
-        chosen, why = choose_mapping(table, kind, mapping)
-        try:
-            tz = zone(timezone or chosen.timezone or matrix.model.matrix.timezone)
-        except ValueError as exc:
-            raise UsageError(f"--timezone: {exc}") from None
-        reader = Reader(chosen, levels=set(matrix.levels), questions=matrix.kinds,
-                        packet_fields=[f.id for f in matrix.model.handoff_packet], zone=tz, severity=severity,
-                        warn=warn)
+        source, items = read_part(name, read_export(path), matrix, mapping=mapping, kind=input_format,
+                                  timezone=timezone, warn=warn, severity=severity, size=size)
         if sources is not None:
-            sources.read.append(Source(name, chosen.name, why, reader.facts))
-        for item in reader.read(table):
+            sources.read.append(source)
+        for item in items:
             if isinstance(item, BadRow):
                 reported += 1
                 if reported <= limit_errors:
@@ -107,6 +98,24 @@ def export_items(files: list[str], matrix: Matrix, *, mapping: str | None, input
             yield item
     if reported > limit_errors:
         warn(f"... and {reported - limit_errors:,} more unreadable rows (listed in the JSON report)")
+
+
+def read_part(name: str, data: bytes, matrix: Matrix, *, mapping: str | None, kind: str | None,
+              timezone: str | None, warn: Callable[[str], None], severity: int | None = None,
+              size: int = BATCH_ROWS) -> tuple[Source, Iterator[Any]]:
+    """One export (or one part of one, with its header) given as bytes: what was read and by which mapping, and
+    its tickets (in batches of `size`) and unreadable rows. The mapping is checked against the file here."""
+    kind = kind or ("jsonl" if name.lower().endswith(JSON_ENDINGS) or _looks_json(data) else "csv")
+    table = read_table(name, data, kind)
+    del data
+    chosen, why = choose_mapping(table, kind, mapping)
+    try:
+        tz = zone(timezone or chosen.timezone or matrix.model.matrix.timezone)
+    except ValueError as exc:
+        raise UsageError(f"--timezone: {exc}") from None
+    reader = Reader(chosen, levels=set(matrix.levels), questions=matrix.kinds,
+                    packet_fields=[f.id for f in matrix.model.handoff_packet], zone=tz, severity=severity, warn=warn)
+    return Source(name, chosen.name, why, reader.facts), reader.read(table, size)
 
 
 def _looks_json(data: bytes) -> bool:
