@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from typing import Annotated, Any, BinaryIO
 
 import typer
 
 from triage.cli.common import (MatrixOption, RecordFormat, TimezoneOption, display_zone, load_matrix, moment, reported,
                                stderr)
-from triage.engine.classify import Classifier, csv_header, csv_line, csv_records, csv_row, error_record, jsonl_records
-from triage.errors import ExitCode, TriageError
+from triage.cli import cluster
+from triage.cli.cluster import DaskOption, SchedulerOption
+from triage.engine.classify import (Classified, Classifier, Settings, classify_run, csv_header, csv_line, csv_records,
+                                    error_record, jsonl_records)
+from triage.errors import ExitCode
 from triage.files import AtomicOutput, capped_lines, reading
 from triage.matrix.loader import Matrix
-from triage.sanitize import safe_json
+
+RUN = 256  # records classified between writes: small, so that results stream out as records stream in
+DASK_RUN = 20_000  # records a cluster's worker classifies in one task
 
 
 @contextmanager
@@ -51,13 +57,6 @@ def sink(path: str | None) -> Iterator[Callable[[bytes], Any]]:
     out.close()
 
 
-def encoder(matrix: Matrix, kind: RecordFormat) -> Callable[[dict[str, Any]], bytes]:
-    """One result as a line of the output: JSON Lines, or a CSV row."""
-    if kind is RecordFormat.csv:
-        return lambda result: csv_line(csv_row(result, matrix))
-    return lambda result: safe_json(result, indent=False, line=True)
-
-
 def records(source: BinaryIO, kind: RecordFormat, matrix: Matrix) -> Iterator[tuple[int, Any, bytes]]:
     lines = capped_lines(source)
     if kind is RecordFormat.csv:
@@ -83,33 +82,48 @@ def classify(
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
                       help="Write results to FILE (atomically) instead of stdout.")] = None,
     timezone: TimezoneOption = None,
+    dask: DaskOption = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Classify many tickets: one result per input record, in input order, streaming."""
     with reported():
+        where = cluster.chosen(dask, scheduler)
         the_matrix = load_matrix(matrix, ctx)
-        classifier = Classifier(the_matrix, at=moment(at, the_matrix), display=display_zone(the_matrix, timezone),
-                                full=full)
+        settings = Settings(moment(at, the_matrix), display_zone(the_matrix, timezone), full,
+                            output_format is RecordFormat.csv)
         kind = input_format or (RecordFormat.csv if file.lower().endswith(".csv") else RecordFormat.jsonl)
         name = "<stdin>" if file == "-" else file
-        encode = encoder(the_matrix, output_format)
         good = bad = 0
         with reading(file) as source, sink(output) as write, (sink(errors) if errors else _nowhere()) as write_bad:
-            if output_format is RecordFormat.csv:
+            if settings.csv:
                 write(csv_line(csv_header(the_matrix)))
-            for number, record, raw in records(source, kind, the_matrix):
-                try:
-                    write(encode(classifier.classify(record)))
-                    good += 1
-                except TriageError as exc:
+            runs = chunks(records(source, kind, the_matrix), RUN if where is None else DASK_RUN)
+            if where is None:
+                classifier = Classifier(the_matrix, at=settings.at, display=settings.display, full=full)
+                done: Iterator[Classified] = (classify_run(the_matrix, settings, run, fail_fast=fail_fast,
+                                                           classifier=classifier) for run in runs)
+            else:
+                done = cluster.mapped(where, classify_run, runs, the_matrix, settings, fail_fast=fail_fast)
+            for result in done:
+                write(result.data)
+                good += result.good
+                for number, message, raw in result.bad:
                     bad += 1
-                    stderr(f"{name}:{number}: {exc.message}")
-                    write_bad(error_record(number, exc.message, raw))
-                    if fail_fast:
-                        break
+                    stderr(f"{name}:{number}: {message}")
+                    write_bad(error_record(number, message, raw))
+                if result.stopped:
+                    break
         stderr(f"{name}: {good:,} classified, {bad:,} bad record{'s' * (bad != 1)}"
                + (" (stopped at the first, --fail-fast)" if fail_fast and bad else ""))
         if bad:
             raise typer.Exit(int(ExitCode.INPUT))
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive runs of `size` items (the last may be shorter)."""
+    iterator = iter(items)
+    while run := list(islice(iterator, size)):
+        yield run
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -20,11 +20,11 @@ from typing import Any
 import orjson
 
 from triage.engine.decide import TARGETS, assumed, parse_at, resolve_answers, triage
-from triage.errors import InputError
+from triage.errors import InputError, TriageError
 from triage.files import MAX_RECORD, OVERSIZE
 from triage.matrix.calendars import zone
 from triage.matrix.loader import Matrix
-from triage.sanitize import visible
+from triage.sanitize import safe_json, visible
 
 RESERVED = ("ticket", "at", "account", "segment")
 MEMO_SIZE = 32768  # results kept; a queue drawn over the whole answer space brings tens of thousands
@@ -98,6 +98,55 @@ class Classifier:
 
 def _text(value: Any) -> str | None:
     return None if value is None else value if isinstance(value, str) else str(value)
+
+
+# ---------------------------------------------------------------------------------------------- runs of records
+
+@dataclass(frozen=True)
+class Settings:
+    """How a run classifies: the default triage time, the zone due times are written in, whether results
+    carry the texts (`full`), and the output format (JSON Lines, or CSV rows with `csv`)."""
+
+    at: datetime
+    display: tzinfo
+    full: bool = False
+    csv: bool = False
+
+
+@dataclass
+class Classified:
+    """What a run of records gave: the output lines in input order, how many records were classified, the bad
+    ones as (line, message, raw line), and whether the run stopped at the first bad one."""
+
+    data: bytes
+    good: int
+    bad: list[tuple[int, str, bytes]]
+    stopped: bool = False
+
+
+def encoder(matrix: Matrix, csv_out: bool) -> Callable[[dict[str, Any]], bytes]:
+    """One result as a line of the output: JSON Lines, or a CSV row."""
+    if csv_out:
+        return lambda result: csv_line(csv_row(result, matrix))
+    return lambda result: safe_json(result, indent=False, line=True)
+
+
+def classify_run(matrix: Matrix, settings: Settings, records: Iterable[tuple[int, Any, bytes]], *,
+                 fail_fast: bool = False, classifier: Classifier | None = None) -> Classified:
+    """Classify a run of (line, record, raw line): the one code path of `triage classify`, in one process or
+    mapped over a cluster's workers run by run."""
+    classifier = classifier or Classifier(matrix, at=settings.at, display=settings.display, full=settings.full)
+    encode = encoder(matrix, settings.csv)
+    out: list[bytes] = []
+    bad: list[tuple[int, str, bytes]] = []
+    for number, record, raw in records:
+        try:
+            out.append(encode(classifier.classify(record)))
+        except TriageError as exc:
+            bad.append((number, exc.message, raw))
+            if fail_fast:
+                return Classified(b"".join(out), len(out), bad, stopped=True)
+    return Classified(b"".join(out), len(out), bad)
 
 
 # ---------------------------------------------------------------------------------------------- readers

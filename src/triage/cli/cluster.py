@@ -1,0 +1,89 @@
+"""`--dask`: the work of `classify` and `audit` mapped over a Dask cluster, results taken back in input order.
+
+This process still reads the input and writes the output; the cluster does the classifying or measuring, a run
+of records or a batch of tickets per task. Dask is an optional extra (`pip install 'triage[dask]'`), imported
+only here and only when `--dask` is given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from triage.errors import UsageError
+
+DaskOption = Annotated[bool, typer.Option(
+    "--dask", help="Map the work over a Dask cluster: the one at --dask-scheduler or DASK_SCHEDULER_ADDRESS, else a "
+                   "local one (needs `pip install 'triage[dask]'`).")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--dask-scheduler", metavar="ADDRESS", help="The Dask scheduler to use, such as tcp://10.0.0.5:8786 (implies "
+                                                "--dask).")]
+CONNECT_SECONDS = 10
+
+T = TypeVar("T")
+
+
+def chosen(dask: bool, scheduler: str | None) -> str | None:
+    """None for one process; else the scheduler's address, or "" for a local cluster."""
+    if scheduler is not None:
+        if not scheduler.strip():
+            raise UsageError("--dask-scheduler: give an address such as tcp://10.0.0.5:8786")
+        return scheduler.strip()
+    if not dask:
+        return None
+    _dask()
+    import dask as dask_module
+
+    return str(dask_module.config.get("scheduler-address", None) or "")
+
+
+def _dask() -> None:
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        raise UsageError("--dask needs Dask, which is not installed: pip install 'triage[dask]'") from None
+
+
+@contextmanager
+def connect(address: str) -> Iterator[Any]:
+    """A client of the scheduler at `address`, or of a local cluster (one worker process per core) for ""."""
+    _dask()
+    from dask.distributed import Client, LocalCluster
+
+    if not address:
+        with LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None,
+                          silence_logs=logging.ERROR) as local, Client(local) as client:
+            yield client
+        return
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"--dask-scheduler: cannot reach a Dask scheduler at {address} ({exc})") from None
+    with client:
+        yield client
+
+
+def mapped(address: str, function: Callable[..., T], items: Iterable[Any], *shared: Any, **options: Any
+           ) -> Iterator[T]:
+    """`function(*shared, item, **options)` for each item on the cluster, yielded in the items' order. The shared
+    arguments go to every worker once; a few tasks per worker are in flight at a time, so that memory stays flat
+    however long the input."""
+    with connect(address) as client:
+        workers = max(len(client.scheduler_info().get("workers", {})), 1)
+        everywhere = [client.scatter(value, broadcast=True) for value in shared]
+        pending: deque[Any] = deque()
+        try:
+            for item in items:
+                pending.append(client.submit(function, *everywhere, client.scatter(item), pure=False, **options))
+                while len(pending) > 2 * workers + 1:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
