@@ -184,6 +184,11 @@ def measure(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Op
     return report
 
 
+def measure_stretch(matrix: Matrix, options: Options, rows: list[Ticket | Batch | BadRow]) -> Partial:
+    """`measure` with the rows last: the task a cluster's worker runs on one stretch of an export."""
+    return measure(matrix, rows, options)
+
+
 def merge(*partials: Partial) -> Partial:
     """The partial of consecutive parts of an export, given in the parts' order: counts added, values and
     listed rows put one after another."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -9,13 +10,19 @@ import typer
 
 from triage.audit import measure as audit_mod
 from triage.audit.review import review as build_review
+from triage.cli import cluster
+from triage.cli.cluster import DaskOption, SchedulerOption
 from triage.cli.common import (AtOption, MatrixOption, OutputOption, RecordFormat, ReportFormat, day_or_moment, emit,
                                home_zone, load_matrix, moment, period, reported, stderr)
 from triage.errors import ExitCode, InputError, UsageError
+from triage.exports.readers import BATCH_ROWS
 from triage.exports.sources import Sources, export_items
+from triage.exports.tickets import BadRow
 from triage.matrix.loader import Matrix
 from triage.render import audit as audit_render
 from triage.render.output import Output
+
+DASK_BATCH = 20_000  # tickets a cluster's worker measures in one task
 
 FilesArgument = Annotated[list[str], typer.Argument(metavar="FILE",
                                                     help="Ticket-history exports (CSV or JSON Lines).")]
@@ -41,6 +48,19 @@ def items(files: list[str], matrix: Matrix, mapping: str | None, input_format: R
           timezone: str | None, **more: Any) -> Any:
     return export_items(files, matrix, mapping=mapping, input_format=input_format.value if input_format else None,
                         timezone=timezone, warn=stderr, **more)
+
+
+def stretches(read: Iterable[Any]) -> Iterator[list[Any]]:
+    """The unreadable rows and tickets of the exports as stretches, each ending with a batch of tickets: the
+    parts a cluster measures one by one, whose partials merge into the partial of the whole."""
+    stretch: list[Any] = []
+    for item in read:
+        stretch.append(item)
+        if not isinstance(item, BadRow):
+            yield stretch
+            stretch = []
+    if stretch:
+        yield stretch
 
 
 def checked_severity(severity: int | None, matrix: Matrix) -> int | None:
@@ -85,6 +105,8 @@ def audit(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was unreadable.")] = False,
     severity: SeverityOption = None,
     as_of: AsOfOption = None,
+    dask: DaskOption = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Audit ticket history against the matrix: targets, cadence, criteria, packets, routing, repeats."""
     with reported():
@@ -95,9 +117,15 @@ def audit(
                                     repeat_threshold=repeat, bounce_threshold=bounce, today=datetime.now(UTC).date(),
                                     as_of=day_or_moment(as_of, "--as-of", home))
         sources = Sources()
-        report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone, sources=sources,
-                                                 severity=checked_severity(severity, the_matrix)), options)
-        report.sources = sources.read
+        where = cluster.chosen(dask, scheduler)
+        read = items(files, the_matrix, mapping, input_format, timezone, sources=sources,
+                     severity=checked_severity(severity, the_matrix), size=BATCH_ROWS if where is None else DASK_BATCH)
+        if where is None:
+            partial = audit_mod.measure(the_matrix, read, options)
+        else:
+            partial = audit_mod.merge(*cluster.mapped(where, audit_mod.measure_stretch, stretches(read), the_matrix, options))
+        partial.sources = sources.read
+        report = audit_mod.finish(the_matrix, partial, options)
         data = audit_mod.to_json(report)
         emit(audit_render.output(data), output_format.value, output)
         if why := nothing_audited(report):

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from triage.errors import UsageError
+from triage.errors import TriageError, UsageError
 
 DaskOption = Annotated[bool, typer.Option(
     "--dask", help="Map the work over a Dask cluster: the one at --dask-scheduler or DASK_SCHEDULER_ADDRESS, else a "
@@ -81,9 +81,21 @@ def mapped(address: str, function: Callable[..., T], items: Iterable[Any], *shar
             for item in items:
                 pending.append(client.submit(function, *everywhere, client.scatter(item), pure=False, **options))
                 while len(pending) > 2 * workers + 1:
-                    yield pending.popleft().result()
+                    yield _result(pending.popleft())
             while pending:
-                yield pending.popleft().result()
+                yield _result(pending.popleft())
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _result(future: Any) -> Any:
+    """A task's result; a cluster that lost the task (a worker gone, the scheduler unreachable) is one error."""
+    from dask.distributed import TimeoutError as DaskTimeout
+    from distributed import KilledWorker
+    from distributed.comm.core import CommClosedError
+
+    try:
+        return future.result()
+    except (KilledWorker, CommClosedError, DaskTimeout, OSError) as exc:
+        raise TriageError(f"the Dask cluster failed to run a task ({type(exc).__name__}: {exc})") from None
