@@ -123,7 +123,8 @@ def audit(
         if where is None:
             partial = audit_mod.measure(the_matrix, read, options)
         else:
-            partial = audit_mod.merge(*cluster.mapped(where, audit_mod.measure_stretch, stretches(read), the_matrix, options))
+            parts = cluster.mapped(where, audit_mod.measure_stretch, stretches(read), the_matrix, options)
+            partial = audit_mod.merge(*parts)
         partial.sources = sources.read
         report = audit_mod.finish(the_matrix, partial, options)
         data = audit_mod.to_json(report)
