@@ -1,6 +1,6 @@
 """The architecture as a rule: imports point one way, and only the shell and the renderers touch the terminal.
 
-cli -> audit, capacity -> render -> engine -> exports -> matrix -> leaves (errors, files, sanitize). A module may
+cli -> library -> audit, capacity -> render -> engine -> exports -> matrix -> leaves (errors, files, sanitize). A module may
 import its own package and any package below it; audit and capacity stand side by side and import neither each
 other. Imports inside functions count as well as those at the top of a file.
 """
@@ -13,14 +13,16 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "triage"
-RANK = {"leaf": 0, "matrix": 1, "exports": 2, "engine": 3, "render": 4, "audit": 5, "capacity": 5, "cli": 6,
-        "__main__": 7}
+RANK = {"leaf": 0, "matrix": 1, "exports": 2, "engine": 3, "render": 4, "audit": 5, "capacity": 5, "library": 6,
+        "cli": 7, "__main__": 8}
 TERMINAL = {"typer", "rich", "questionary", "prompt_toolkit", "click"}
 MAY_USE_TERMINAL = {"cli", "render"}
 
 
 def package(module: str) -> str:
     """The layer of a dotted module name under `triage`."""
+    if module == "triage":  # the package's face: the library API, loaded on first use
+        return "library"
     parts = module.split(".")
     return parts[1] if len(parts) > 1 and parts[1] in RANK else "leaf"
 
