@@ -81,7 +81,8 @@ def main() -> None:
                     t_many, m_many = timed([*cmd, "--dask-scheduler", address], many_out, args.runs)
                     same = filecmp.cmp(one_out, many_out, shallow=False)
                     print(f"  one process      {t_one:7.1f} s  {m_one:6.0f} MB")
-                    print(f"  2-worker cluster {t_many:7.1f} s  {m_many:6.0f} MB (+ workers {workers_memory(client):.0f}"
+                    print(f"  2-worker cluster {t_many:7.1f} s  {m_many:6.0f} MB "
+                          f"(+ workers {workers_memory(client):.0f}"
                           f" MB after)  = {t_one / t_many:.2f} x the speed of one process; outputs "
                           f"{'identical' if same else 'DIFFER'}")
                     if t_many < t_one and crossed[job] is None:
