@@ -225,6 +225,13 @@ def test_classify_on_a_two_worker_cluster_is_byte_identical(tmp_path: Path, sche
         assert one.exit_code == many.exit_code == 1
         assert many.stdout_bytes == one.stdout_bytes and many.stderr == one.stderr
         assert len(one.stdout.splitlines()) == 3000 + (fmt == "csv")
+    bad_early = "".join(json.dumps(r) + "\n" for r in records(1200)) + "{not json\n" + data
+    args = ["classify", "--matrix", str(MATRIX_PATH), "--at", AT, "--fail-fast"]
+    one = runner.invoke(app, args, input=bad_early)
+    many = runner.invoke(app, [*args, "--dask-scheduler", scheduler], input=bad_early)
+    assert one.exit_code == many.exit_code == 1
+    assert many.stdout_bytes == one.stdout_bytes and many.stderr == one.stderr
+    assert len(one.stdout.splitlines()) == 1200
 
 
 def test_audit_on_a_two_worker_cluster_is_byte_identical(tmp_path: Path, scheduler: str, monkeypatch):
@@ -236,6 +243,29 @@ def test_audit_on_a_two_worker_cluster_is_byte_identical(tmp_path: Path, schedul
     many = runner.invoke(app, [*args, "--dask-scheduler", scheduler])
     assert one.exit_code == many.exit_code == 0
     assert many.stdout_bytes == one.stdout_bytes and many.stderr == one.stderr
+    assert json.loads(one.stdout)["tickets"]["audited"] > 2000
+
+
+def test_an_event_log_audited_on_a_two_worker_cluster_is_byte_identical(tmp_path: Path, scheduler: str,
+                                                                         monkeypatch):
+    monkeypatch.setattr("triage.cli.audit.DASK_BATCH", 150)
+    rng = random.Random(4)
+    lines = ["ticket,at,event,severity,tags"]
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    for i in range(1000):
+        moment = start + timedelta(minutes=rng.randrange(0, 80_000))
+        level = rng.choice(["1", "2", "3", "4"])
+        for kind in ["created", "acknowledged", "assigned", *(["escalated"] * rng.randrange(2)), "resolved"]:
+            lines.append(f"E-{i},{moment.isoformat()},{kind},{level},{rng.choice(['', 'login', 'sso'])}")
+            moment += timedelta(minutes=rng.randrange(1, 600))
+    export = tmp_path / "events.csv"
+    export.write_text("\n".join(lines) + "\n")
+    args = ["audit", str(export), "--matrix", str(MATRIX_PATH), "--format", "json", "--mapping", "generic-events"]
+    one = runner.invoke(app, args)
+    many = runner.invoke(app, [*args, "--dask-scheduler", scheduler])
+    assert one.exit_code == many.exit_code == 0, one.output
+    assert many.stdout_bytes == one.stdout_bytes and many.stderr == one.stderr
+    assert json.loads(one.stdout)["tickets"]["audited"] == 1000
 
 
 def test_dask_without_the_extra_says_how_to_install_it(monkeypatch):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing, contextmanager
 from itertools import islice
 from typing import Annotated, Any, BinaryIO
 
@@ -100,19 +100,20 @@ def classify(
             runs = chunks(records(source, kind, the_matrix), RUN if where is None else DASK_RUN)
             if where is None:
                 classifier = Classifier(the_matrix, at=settings.at, display=settings.display, full=full)
-                done: Iterator[Classified] = (classify_run(the_matrix, settings, run, fail_fast=fail_fast,
+                done: Generator[Classified] = (classify_run(the_matrix, settings, run, fail_fast=fail_fast,
                                                            classifier=classifier) for run in runs)
             else:
                 done = cluster.mapped(where, classify_run, runs, the_matrix, settings, fail_fast=fail_fast)
-            for result in done:
-                write(result.data)
-                good += result.good
-                for number, message, raw in result.bad:
-                    bad += 1
-                    stderr(f"{name}:{number}: {message}")
-                    write_bad(error_record(number, message, raw))
-                if result.stopped:
-                    break
+            with closing(done):  # a run stopped early lets go of the cluster now, not when collected
+                for result in done:
+                    write(result.data)
+                    good += result.good
+                    for number, message, raw in result.bad:
+                        bad += 1
+                        stderr(f"{name}:{number}: {message}")
+                        write_bad(error_record(number, message, raw))
+                    if result.stopped:
+                        break
         stderr(f"{name}: {good:,} classified, {bad:,} bad record{'s' * (bad != 1)}"
                + (" (stopped at the first, --fail-fast)" if fail_fast and bad else ""))
         if bad:

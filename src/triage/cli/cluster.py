@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
@@ -70,7 +70,7 @@ def connect(address: str) -> Iterator[Any]:
 
 
 def mapped(address: str, function: Callable[..., T], items: Iterable[Any], *shared: Any, **options: Any
-           ) -> Iterator[T]:
+           ) -> Generator[T]:
     """`function(*shared, item, **options)` for each item on the cluster, yielded in the items' order. The shared
     arguments go to every worker once, each item with its task (pickled whole: scattered, a list would be sent
     element by element, several times slower); a few tasks per worker are in flight at a time, so that memory
