@@ -60,7 +60,7 @@ def main() -> None:
         cold, _ = measure([TRIAGE, "classify", str(source), "--matrix", MATRIX, "--at", AT, "--dask",
                            "--output", str(folder / "cold.jsonl")])
         print(f"a bare --dask (starting its own local cluster) on 1,000 records: {cold:.1f} s")
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             print(f"local cluster of 2 workers started in {time.perf_counter() - started - cold:.1f} s")
             address = cluster.scheduler_address

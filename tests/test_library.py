@@ -211,7 +211,7 @@ def test_audit_in_one_call_reads_parts_each_with_a_header():
 @pytest.fixture(scope="module")
 def scheduler():
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 

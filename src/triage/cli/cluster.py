@@ -56,8 +56,8 @@ def connect(address: str) -> Iterator[Any]:
     _dask()
     from dask.distributed import Client, LocalCluster
 
-    if not address:
-        with LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None,
+    if not address:  # its web server on a free port: a busy 8787 would make Dask warn on stderr
+        with LocalCluster(processes=True, threads_per_worker=1, dashboard_address=":0",
                           silence_logs=logging.ERROR) as local, Client(local) as client:
             yield client
         return
