@@ -8,6 +8,7 @@ import itertools
 import json
 import pickle
 import random
+import socket
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -266,6 +267,23 @@ def test_an_event_log_audited_on_a_two_worker_cluster_is_byte_identical(tmp_path
     assert one.exit_code == many.exit_code == 0, one.output
     assert many.stdout_bytes == one.stdout_bytes and many.stderr == one.stderr
     assert json.loads(one.stdout)["tickets"]["audited"] == 1000
+
+
+def test_a_bare_dask_starts_a_local_cluster_and_says_nothing_more(monkeypatch):
+    pytest.importorskip("dask.distributed")
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    data = "".join(json.dumps(r) + "\n" for r in records(200))
+    args = ["classify", "--matrix", str(MATRIX_PATH), "--at", AT]
+    with socket.socket() as busy:  # Dask's usual web port taken, as by another cluster on this machine
+        try:
+            busy.bind(("", 8787))
+            busy.listen()
+        except OSError:
+            pass  # taken already
+        one = runner.invoke(app, args, input=data)
+        many = runner.invoke(app, [*args, "--dask"], input=data)
+    assert one.exit_code == many.exit_code == 0
+    assert many.stdout_bytes == one.stdout_bytes and many.stderr == one.stderr
 
 
 def test_dask_without_the_extra_says_how_to_install_it(monkeypatch):
