@@ -9,6 +9,7 @@ import json
 import pickle
 import random
 import socket
+import warnings
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -281,9 +282,12 @@ def test_a_bare_dask_starts_a_local_cluster_and_says_nothing_more(monkeypatch):
         except OSError:
             pass  # taken already
         one = runner.invoke(app, args, input=data)
-        many = runner.invoke(app, [*args, "--dask"], input=data)
+        with warnings.catch_warnings(record=True) as caught:  # in a terminal, a warning is printed on stderr
+            warnings.simplefilter("always")
+            many = runner.invoke(app, [*args, "--dask"], input=data)
     assert one.exit_code == many.exit_code == 0
     assert many.stdout_bytes == one.stdout_bytes and many.stderr == one.stderr
+    assert [str(w.message) for w in caught] == []
 
 
 def test_dask_without_the_extra_says_how_to_install_it(monkeypatch):
