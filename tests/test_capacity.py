@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -761,3 +761,39 @@ def test_wrapped_lines_sit_under_their_first_line() -> None:
     assert lines[first + 1].startswith("    ") and lines[first + 1].strip()
     bullets = [i for i, line in enumerate(lines) if line.startswith("  • ")]
     assert bullets and all(lines[i + 1].startswith(("    ", "  • ")) or not lines[i + 1] for i in bullets)
+
+
+QUEUE = ["--rate", "sev1=0.2/h", "--rate", "sev2=1/h", "--rate", "sev3=3/h", "--rate", "sev4=4/h", "--weeks", "2",
+         "--start", "2027-01-06"]
+
+
+def test_a_tighter_target_never_costs_fewer_people() -> None:
+    """Tightening sev4's acknowledgement from 8 business hours to 1 h once priced as 5 people-hours saved: work
+    with less slack is no longer spread over the hours of its window, and fewer hours round up to a person."""
+    data = json.loads(capacity(*QUEUE, "--goal", "90%", "--what-if", "sev4.acknowledge=1h", "--format",
+                               "json").stdout)
+    w = data["what_if"][0]
+    assert w["to_minutes"] < w["from_minutes"]
+    assert w["people_hours_per_week"] >= 0 and w["saving"] == []
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 3), st.sampled_from(["80%", "90%"]), st.sampled_from(["sev2", "sev3", "sev4"]),
+       st.sampled_from(["acknowledge", "assign_owner", "update_every"]), st.floats(0.1, 0.9),
+       st.integers(0, 1000))
+def test_tighter_targets_never_cost_fewer_people_property(tmp_path_factory, scale: int, goal: str, severity: str,
+                                                           target: str, fraction: float, seed: int) -> None:
+    matrix_targets = {"acknowledge": "acknowledge", "assign_owner": "assign_owner", "update_every": "update"}
+    roster = tmp_path_factory.mktemp("roster") / "roster.yaml"
+    roster.write_text(re.sub(r"people: (\d+)", lambda m: f"people: {int(m.group(1)) * scale}",
+                             ROSTER_PATH.read_text()))
+    args = ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(roster), *QUEUE[:-4], "--weeks", "1",
+            "--start", "2027-01-06", "--seed", str(seed), "--goal", goal, "--format", "json"]
+    today = json.loads(runner.invoke(app, args).stdout)
+    row = next(r for r in today["targets"] if r["severity"] == severity
+               and r["target"] == matrix_targets[target])
+    minutes = max(1, int(row["minutes"] * fraction))
+    result = runner.invoke(app, [*args, "--what-if", f"{severity}.{target}={minutes}m"])
+    w = json.loads(result.stdout)["what_if"][0]
+    assert w["people_hours_per_week"] >= 0 and w["saving"] == [], w["change"]

@@ -38,10 +38,12 @@ SEARCH_TICKETS = 2_500_000  # tickets replayed in all before the replay search s
                             # clock, so that the same inputs give the same advice on any machine
 
 
-def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list[int]], goal: float
-           ) -> tuple[dict[str, list[int]], list[tuple[str, int, int, str]]]:
+def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list[int]], goal: float,
+           floor: dict[str, list[int]] | None = None) -> tuple[dict[str, list[int]], list[tuple[str, int, int, str]]]:
     """The fewest people per role and hour with whom every kind of work in that hour starts on time in at
     least `goal` of cases (queueing estimate); and the hours no number of people can fix, with the reason.
+    With `floor` (what looser targets needed), the search starts there: a tighter target only adds to what
+    must be met, so it never needs fewer people, even where it would reorder the work more efficiently.
 
     Assignment waits on acknowledgement, so receiving roles are solved first and owners' hours then use
     the receivers' waits at those numbers."""
@@ -54,6 +56,7 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
         tasks = work.count.get((role, how), 0.0)
         load = work.effort.get((role, how), 0.0) / 3600
         n = max(1, math.floor(load) + 1) if tasks else 0
+        n = max(n, (floor or {}).get(role, [0] * WEEK)[how])
         short = [(lvl, st) for lvl, st, a in work.groups[(role, how)] if a < 0]
         if short:
             level, step = short[0]
@@ -247,17 +250,17 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     for sev_id, target, seconds in what_ifs or []:
         level = matrix.model.severities[sev_id].level
         changed = plans(matrix, roster, {(sev_id, target): seconds})
+        before = plan[level].targets()[target]
         work_w = workload(demand, changed, zone, people)
         est_w = estimate(work_w, changed, people)
         rep_w = replay(demand, changed, roster, zone, vary=vary)
-        need_w, unreachable_w = needed(work_w, changed, people, goal)
+        need_w, unreachable_w = needed(work_w, changed, people, goal, floor=need if seconds < before else None)
         roles_w = sorted(set(need) | set(need_w))
         # an hour no number of people can fix is neither a cost nor a saving: it is out of reach
         beyond = {(r, h) for r, h, _, _ in unreachable_w} | {(r, h) for r, h, _, _ in unreachable}
         cost = {role: [0 if (role, h) in beyond else need_w.get(role, [0] * WEEK)[h] - need.get(role, [0] * WEEK)[h]
                        for h in range(WEEK)] for role in roles_w}
         rows = _target_rows(changed, est_w, rep_w, goal)
-        before = plan[level].targets()[target]
         more = {r: [max(0, v) for v in values] for r, values in cost.items()}
         entry = {
             "change": f"{sev_id}.{'update_every' if target == 'update' else target}={_minutes(seconds)}",
