@@ -797,3 +797,26 @@ def test_tighter_targets_never_cost_fewer_people_property(tmp_path_factory, scal
     result = runner.invoke(app, [*args, "--what-if", f"{severity}.{target}={minutes}m"])
     w = json.loads(result.stdout)["what_if"][0]
     assert w["people_hours_per_week"] >= 0 and w["saving"] == [], w["change"]
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [(20, 0.7956), (7 * 60, None)])
+def test_targets_in_seconds_are_measured_exactly(matrix, seconds: int, expected: float | None) -> None:
+    """10 Erlangs on 13 people at 180 s a task: .7956 start within 20 s (the textbook figure). Targets were
+    floored to five-minute steps, so 20 s counted as 0 s (.7147, the share that never waits) and 7 min as 5."""
+    roster = roster_of(
+        'roster_version: 1\nname: flat\nroles:\n  frontline:\n    - {days: daily, hours: "00:00-24:00", people: 13}\n',
+        matrix,
+    )
+    start = at("00:00")
+    demand = demand_mod.Demand([(start + 18.0 * i, 1, 0.0) for i in range(200 * 24 * 14)], "history")  # 200 an hour
+    plan = plan_of({"acknowledge": float(seconds), "assign_owner": 3600.0, "effort": {"acknowledge": 180.0}})
+    people = {"frontline": [13] * 168}
+    work = demand_mod.workload(demand, plan, NEW_YORK, people)
+    good, total = cap.estimate(work, plan, people)["on_time"][(1, "acknowledge")]
+    wanted = queueing.service_level(13, 10.0, 180.0, float(seconds))
+    assert good / total == pytest.approx(wanted, abs=1e-6)
+    if expected is not None:
+        assert round(wanted, 4) == expected
+    data = json.loads(capacity("--rate", "sev1=4/h", "--weeks", "1", "--start", "2027-01-06", "--what-if",
+                               f"sev1.acknowledge={seconds}s", "--format", "json").stdout)
+    assert data["what_if"][0]["change"] == ("sev1.acknowledge=20s" if seconds == 20 else "sev1.acknowledge=7m")

@@ -292,6 +292,9 @@ def _found(search: dict[str, Any], roster: Roster, monday: date) -> dict[str, An
 
 
 def _minutes(seconds: float) -> str:
+    """A what-if's duration as `--what-if` takes it: `20s`, `7m`, `2h`."""
+    if round(seconds) % 60:
+        return f"{round(seconds)}s"
     minutes = round(seconds / 60)
     return f"{minutes // 60}h" if minutes % 60 == 0 and minutes >= 60 else f"{minutes}m"
 

@@ -22,7 +22,15 @@ ACK, ASSIGN, UPDATE = 0, 1, 2
 WEEK = 168
 _MAX_UPDATES = 10_000  # per ticket: a ticket open for years is data, not a workload to replay
 DRAIN_DAYS = 14
-ALLOWANCE_STEP = 300.0  # targets are grouped in steps of five minutes
+ALLOWANCE_STEP = 300.0  # time left of more than an hour is grouped in steps of five minutes (never rounded up)
+
+
+def _grouped(allowance: float) -> float:
+    """The time a task has before its deadline, as its work is grouped: to the second up to an hour (targets
+    in seconds, such as 20 s, stay exact), in five-minute steps beyond (a night or a weekend of slack would
+    otherwise make a group per task)."""
+    step = 1.0 if allowance <= SPREAD_AFTER else ALLOWANCE_STEP
+    return allowance // step * step
 
 
 @dataclass
@@ -306,7 +314,6 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
     exposure = hours.exposure(demand.first, demand.last) if demand.arrivals else [1.0] * WEEK
     lifetimes = typical_lifetimes(demand, plan)
     raw: dict[tuple[str, int, int, str, float, float, bool], float] = {}
-    step_size = ALLOWANCE_STEP
     if demand.arrivals:
         first_day, last_day = horizon(demand, zone)
         lines = {lvl: p.calendar.compiled(first_day, last_day) for lvl, p in plan.items()}
@@ -317,15 +324,15 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
         base = calendar.open_until(created)
         how = hours(created)
         e_ack = p.effort["acknowledge"]
-        key = (p.receives, how, level, "acknowledge", (calendar.moment(created, base + p.acknowledge) - created)
-               // step_size * step_size, e_ack, True)
+        ack_left = calendar.moment(created, base + p.acknowledge) - created
+        key = (p.receives, how, level, "acknowledge", _grouped(ack_left), e_ack, True)
         raw[key] = raw.get(key, 0.0) + 1.0
         assign_left = calendar.moment(created, base + p.assign_owner) - created
         if p.owner != p.receives:
             key = (p.owner, hours(created + e_ack), level, "assign_owner",
-                   (assign_left - e_ack) // step_size * step_size, p.effort["assign_owner"], True)
+                   _grouped(assign_left - e_ack), p.effort["assign_owner"], True)
         else:  # the acknowledgement is the assignment: no more work, a second deadline
-            key = (p.owner, how, level, "assign_owner", assign_left // step_size * step_size, e_ack, False)
+            key = (p.owner, how, level, "assign_owner", _grouped(assign_left), e_ack, False)
         raw[key] = raw.get(key, 0.0) + 1.0
         offsets = p.update_offsets(lifetime if lifetime >= 0 else lifetimes[level])
         release = created
@@ -334,8 +341,7 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
             due = calendar.moment(release, base + offset)
             if due == math.inf:
                 break
-            key = (p.owner, hours(release), level, "update", (due - release - e_update) // step_size * step_size,
-                   e_update, True)
+            key = (p.owner, hours(release), level, "update", _grouped(due - release - e_update), e_update, True)
             raw[key] = raw.get(key, 0.0) + 1.0
             release = due
 
