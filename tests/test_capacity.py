@@ -21,6 +21,7 @@ from triage.capacity import demand as demand_mod
 from triage.capacity import queueing
 from triage.capacity import replay as replay_mod
 from triage.capacity.roster import check_roster, describe_hours, read_roster
+from triage.render import capacity as render_capacity
 from triage.cli.app import app
 from triage.matrix.calendars import AlwaysOpen
 
@@ -800,13 +801,9 @@ def test_tighter_targets_never_cost_fewer_people_property(tmp_path_factory, scal
 
 
 @pytest.mark.parametrize(("seconds", "expected"), [(20, 0.7956), (7 * 60, None)])
-def test_targets_in_seconds_are_measured_exactly(matrix, seconds: int, expected: float | None) -> None:
+def test_targets_in_seconds_are_measured_exactly(seconds: int, expected: float | None) -> None:
     """10 Erlangs on 13 people at 180 s a task: .7956 start within 20 s (the textbook figure). Targets were
     floored to five-minute steps, so 20 s counted as 0 s (.7147, the share that never waits) and 7 min as 5."""
-    roster = roster_of(
-        'roster_version: 1\nname: flat\nroles:\n  frontline:\n    - {days: daily, hours: "00:00-24:00", people: 13}\n',
-        matrix,
-    )
     start = at("00:00")
     demand = demand_mod.Demand([(start + 18.0 * i, 1, 0.0) for i in range(200 * 24 * 14)], "history")  # 200 an hour
     plan = plan_of({"acknowledge": float(seconds), "assign_owner": 3600.0, "effort": {"acknowledge": 180.0}})
@@ -820,3 +817,28 @@ def test_targets_in_seconds_are_measured_exactly(matrix, seconds: int, expected:
     data = json.loads(capacity("--rate", "sev1=4/h", "--weeks", "1", "--start", "2027-01-06", "--what-if",
                                f"sev1.acknowledge={seconds}s", "--format", "json").stdout)
     assert data["what_if"][0]["change"] == ("sev1.acknowledge=20s" if seconds == 20 else "sev1.acknowledge=7m")
+
+
+def test_advice_by_shift_is_replayed_as_shifts_that_are_off_on_holidays(matrix) -> None:
+    """On a public holiday a weekday shift is off: advice to add people to it does not cover that day. Advice
+    by shift is replayed as those shifts, and the report says what it reaches (it used to report only the
+    advice by hours, replayed as one-hour shifts that work on holidays)."""
+    roster = roster_of(
+        'roster_version: 1\nname: weekdays\ntimezone: America/New_York\nholidays: business_hours\nroles:\n'
+        '  frontline:\n    - {days: mon-fri, hours: "09:00-17:00", people: 1}\n', matrix)
+    holiday = "2027-01-18"  # Martin Luther King Jr. Day, a holiday of the business_hours calendar
+    demand = demand_mod.Demand([(at(f"{10 + i // 6}:{i % 6 * 10:02d}", holiday), 1, 0.0) for i in range(12)],
+                               "history")
+    plan = plan_of({"acknowledge": 30 * MIN, "assign_owner": 60 * MIN, "effort": {"acknowledge": 5 * MIN}})
+    monday = datetime(2027, 1, 18).date()
+    delta = {"frontline": [1 if how in (10, 11) else 0 for how in range(168)]}
+    by_hours = replay_mod.replay(demand, plan, roster.with_extra(delta, monday), NEW_YORK)
+    assert by_hours.met[(1, "acknowledge")] == [12, 12]  # one-hour additions work on the holiday
+    assert cap.per_shift(roster, delta, monday) == [
+        {"role": "frontline", "shift": "mon-fri 09:00-17:00", "note": "", "people": 1, "add": 1}]
+    replayed = cap.shift_replay(demand, plan, roster, NEW_YORK, 0.8, delta, monday, None)
+    assert not replayed["meets_goal"]
+    assert {r["target"]: r["share"] for r in replayed["targets"]}["acknowledge"] == 0.0
+    lines = render_capacity.shift_lines(cap.per_shift(roster, delta, monday), replayed, 0.8)
+    assert lines[-1] == ("replayed as these shifts (off on their holidays), still short: sev1 acknowledge 0%; "
+                         "sev1 ownership 0%")

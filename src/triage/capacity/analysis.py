@@ -127,27 +127,55 @@ def blocks(delta: dict[str, list[int]]) -> list[dict[str, Any]]:
     return out
 
 
-def per_shift(roster: Roster, delta: dict[str, list[int]], monday: date) -> list[dict[str, Any]]:
-    """A change by hours put in the roster's own terms: for each shift, the most people any of its hours
-    needs (to cover them all by that shift); hours no shift covers are listed as new hours."""
-    out: list[dict[str, Any]] = []
+def _shift_needs(roster: Roster, delta: dict[str, list[int]], monday: date
+                 ) -> tuple[list[tuple[str, int, int]], dict[str, list[int]]]:
+    """(role, shift index, people to add) for each shift that a change by hours touches: the most people any
+    of its hours needs, to cover them all by that shift; and the hours no shift covers, with their people."""
+    shifts: list[tuple[str, int, int]] = []
+    uncovered: dict[str, list[int]] = {}
     for role in sorted(delta):
         values = delta[role]
         if not any(v > 0 for v in values):
             continue
         covered: set[int] = set()
-        for index, item in enumerate(roster.model.roles.get(role, [])):
+        for index in range(len(roster.model.roles.get(role, []))):
             hours = roster.shift_hours(role, index, monday)
             covered.update(hours)
             need = max((values[h] for h in hours), default=0)
             if need > 0:
-                out.append({"role": role, "shift": f"{item.days} {item.hours}", "note": item.note,
-                            "people": item.people, "add": need})
-        rest = [h for h, v in enumerate(values) if v > 0 and h not in covered]
-        if rest:
+                shifts.append((role, index, need))
+        if any(v > 0 and h not in covered for h, v in enumerate(values)):
+            uncovered[role] = [v if h not in covered else 0 for h, v in enumerate(values)]
+    return shifts, uncovered
+
+
+def per_shift(roster: Roster, delta: dict[str, list[int]], monday: date) -> list[dict[str, Any]]:
+    """A change by hours put in the roster's own terms: people to add to each shift; hours no shift covers are
+    listed as new hours."""
+    shifts, uncovered = _shift_needs(roster, delta, monday)
+    out: list[dict[str, Any]] = []
+    for role in sorted({r for r, _, _ in shifts} | set(uncovered)):
+        for _, index, need in (x for x in shifts if x[0] == role):
+            item = roster.model.roles[role][index]
+            out.append({"role": role, "shift": f"{item.days} {item.hours}", "note": item.note,
+                        "people": item.people, "add": need})
+        if role in uncovered:
+            rest = [h for h, v in enumerate(uncovered[role]) if v > 0]
             out.append({"role": role, "shift": None, "note": describe_hours(rest), "people": 0,
-                        "add": max(values[h] for h in rest)})
+                        "add": max(uncovered[role])})
     return out
+
+
+def shift_replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, goal: float,
+                 delta: dict[str, list[int]], monday: date, vary: int | None) -> dict[str, Any]:
+    """The advice by shift replayed as a lead would roster it (the shifts' own days, off on their holidays):
+    each target's share, and whether every one reaches the goal."""
+    shifts, uncovered = _shift_needs(roster, delta, monday)
+    changed = roster.with_shift_people({(role, index): need for role, index, need in shifts}, uncovered, monday)
+    after = replay(demand, plan, changed, zone, vary=vary)
+    shares = {(plan[lvl].id, step): _share(pair) for (lvl, step), pair in sorted(after.met.items()) if pair[1]}
+    return {"meets_goal": all(v is None or v >= goal for v in shares.values()),
+            "targets": [{"severity": sev, "target": step, "share": v} for (sev, step), v in shares.items()]}
 
 
 def parse_what_if(text: str, matrix: Matrix) -> tuple[str, str, float]:
@@ -238,6 +266,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         change["replay_after"] = [{"severity": row["severity"], "target": row["target"],
                                    "share": _share(after.met[(row["level"], row["target"])])} for row in targets]
         change["replay_meets_goal"] = all(r["share"] is None or r["share"] >= goal for r in change["replay_after"])
+        change["per_shift_replay"] = shift_replay(demand, plan, roster, zone, goal, additions, monday, vary)
     search = (
         replay_search(demand, plan, roster, zone, goal, monday, first=rep, rounds=search_rounds, vary=vary)
         if search_rounds
@@ -245,6 +274,9 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     )
     if search is not None:
         change["replay_search"] = _found(search, roster, monday)
+        if verify_goal and change["replay_search"]["add"]:
+            change["replay_search"]["per_shift_replay"] = shift_replay(demand, plan, roster, zone, goal, search["add"],
+                                                                       monday, vary)
     data["goal_change"] = change
     data["what_if"] = []
     for sev_id, target, seconds in what_ifs or []:

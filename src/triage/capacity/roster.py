@@ -91,6 +91,15 @@ class Roster:
                                                              timedelta(hours=1), add, self.zone, None))
         return replace(self, shifts=shifts, _weeks={})
 
+    def with_shift_people(self, adds: dict[tuple[str, int], int], new_hours: dict[str, list[int]],
+                          monday: date) -> Roster:
+        """This roster with `adds[(role, shift index)]` more people on its own shifts (off on the same holidays),
+        and `new_hours` as in `with_extra` for hours no shift covers."""
+        shifts = {role: list(items) for role, items in self.shifts.items()}
+        for (role, index), add in adds.items():
+            shifts[role][index] = replace(shifts[role][index], people=shifts[role][index].people + add)
+        return replace(self, shifts=shifts, _weeks={}).with_extra(new_hours, monday)
+
     def intervals(self, role: str, first: date, last: date, *, holidays: bool = True) -> list[tuple[float, float, int]]:
         """(start, end, people) as POSIX timestamps for shifts starting on local days first..last."""
         out: list[tuple[float, float, int]] = []

@@ -127,8 +127,10 @@ def net_hours(n: int) -> str:
     return f"{abs(n):,} {'more' if n > 0 else 'fewer'} people-hour{'s' * (abs(n) != 1)} a week"
 
 
-def shift_lines(items: list[dict[str, Any]]) -> list[str]:
-    """The same change in the roster's shifts: people to add to each shift to cover all its hours."""
+def shift_lines(items: list[dict[str, Any]], replayed: dict[str, Any] | None = None, goal: float = 0.0
+                ) -> list[str]:
+    """The same change in the roster's shifts: people to add to each shift to cover all its hours; and, when
+    the advice was replayed as shifts, what it reaches."""
     out = []
     for c in items:
         if c["shift"] is None:
@@ -136,6 +138,11 @@ def shift_lines(items: list[dict[str, Any]]) -> list[str]:
         else:
             note = f", {c['note']}" if c["note"] else ""
             out.append(f"{c['role']} {c['shift']} ({c['people']} now{note}): +{c['add']}")
+    if replayed is not None:
+        short = [r for r in replayed["targets"] if r["share"] is not None and r["share"] < goal]
+        out.append("replayed as these shifts (off on their holidays): every target reaches the goal" if not short
+                   else "replayed as these shifts (off on their holidays), still short: " + "; ".join(
+                       f"{r['severity']} {STEPS[r['target']]} {pct(r['share'])}" for r in short))
     return out
 
 
@@ -177,13 +184,15 @@ def change_sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     out = []
     if change["add"]:
         out.append((f"Smallest change for {goal} in every hour (queueing estimate)", change_lines(change["add"])))
-        out.append(("The same, by shift", shift_lines(change["per_shift"])))
+        out.append(("The same, by shift", shift_lines(change["per_shift"], change.get("per_shift_replay"),
+                                                      data["goal"])))
     found = change.get("replay_search")
     if found and found["add"]:
         out.append(("Smallest change found by replaying (one person at a time where work is missed most)",
                     change_lines(found["add"]) + ([] if found["reached"] else
                                                   [f"still short of {goal} after {found['replays']} replays"])))
-        out.append(("The same, by shift", shift_lines(found["per_shift"])))
+        out.append(("The same, by shift", shift_lines(found["per_shift"], found.get("per_shift_replay"),
+                                                      data["goal"])))
     return out
 
 
