@@ -409,3 +409,14 @@ def test_summary_and_histogram_are_those_of_the_sorted_values(parts):
     assert [b["tickets"] for b in audit_mod.histogram(arrays)] == [
         sum(1 for v in values if low <= v < top) for low, top in itertools.pairwise(edges)
     ]
+
+
+def test_an_html_report_with_no_target_measured_yet(tmp_path: Path) -> None:
+    """A ticket created at the export's end owes nothing yet: no target is measured, and the page says so
+    (the bar chart of shares met once raised on an empty list)."""
+    export = tmp_path / "e.csv"
+    export.write_text("ticket,severity,created_at\nT,3,2026-12-01T10:00:00Z\n")
+    page = tmp_path / "report.html"
+    result = runner.invoke(app, ["audit", str(export), "--matrix", str(MATRIX_PATH), "-f", "html", "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    assert '<figure id="compliance"><p>Nothing measured.</p></figure>' in page.read_text()

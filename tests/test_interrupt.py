@@ -40,7 +40,7 @@ def test_ctrl_c_during_a_long_audit_writes_nothing(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(audit, "run", interrupted)
+    monkeypatch.setattr(audit, "measure", interrupted)
     export = tmp_path / "e.csv"
     export.write_text("ticket,severity,created_at\nT,3,2026-12-01T10:00:00Z\n")
     out = tmp_path / "report.html"

@@ -231,6 +231,8 @@ def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
 
 def _svg_bars(items: Sequence[tuple[str, float | None]], *, width: int = 560, unit: str = "%") -> str:
     """A horizontal bar chart as inline SVG (no scripts, no external files)."""
+    if not items:
+        return "<p>Nothing measured.</p>"
     row_h, label_w = 26, 190
     height = row_h * len(items) + 10
     most = max((v or 0) for _, v in items) or 1
