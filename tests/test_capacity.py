@@ -842,3 +842,20 @@ def test_advice_by_shift_is_replayed_as_shifts_that_are_off_on_holidays(matrix) 
     lines = render_capacity.shift_lines(cap.per_shift(roster, delta, monday), replayed, 0.8)
     assert lines[-1] == ("replayed as these shifts (off on their holidays), still short: sev1 acknowledge 0%; "
                          "sev1 ownership 0%")
+
+
+@pytest.mark.parametrize(("queueing", "replayed", "tasks", "believe"), [
+    (0.62, 0.80, 5000, "replay"), (0.80, 0.62, 5000, "replay"), (0.62, 0.80, 150, "neither"),
+    (0.75, 0.80, 150, None), (0.70, 0.80, 5000, None), (None, 0.8, 5000, None), (0.8, None, 5000, None)])
+def test_which_model_to_believe_when_they_differ(queueing, replayed, tasks, believe) -> None:
+    assert cap._believe(queueing, replayed, tasks) == believe
+
+
+def test_the_report_says_which_model_to_believe_when_they_differ() -> None:
+    args = ["--rate", "sev2=0.5/h", "--weeks", "1", "--start", "2027-01-13"]
+    data = json.loads(capacity(*args, "--format", "json").stdout)
+    row = next(r for r in data["targets"] if (r["severity"], r["target"]) == ("sev2", "assign_owner"))
+    assert abs(row["queueing"] - row["replay"]) > 0.10 and row["tasks"] < 200 and row["believe"] == "neither"
+    text = " ".join(capacity(*args, env={"COLUMNS": "200"}).stdout.split())
+    assert "Estimate and replay differ by more than 10 points on sev2 ownership" in text
+    assert "too few tasks for either figure to be firm" in text

@@ -331,6 +331,19 @@ def _minutes(seconds: float) -> str:
     return f"{minutes // 60}h" if minutes % 60 == 0 and minutes >= 60 else f"{minutes}m"
 
 
+DISAGREE = 0.10  # estimate and replay this far apart: the report says which one to believe
+FIRM_TASKS = 200  # tasks a replay needs before its share is firmer than the estimate's
+
+
+def _believe(queueing: float | None, replayed: float | None, tasks: int) -> str | None:
+    """When the two models differ by more than DISAGREE: "replay" (it follows each ticket through shifts,
+    holidays, handoffs and bursts, where the estimate takes each hour alone as if its load were steady), or
+    "neither" when the replay saw too few tasks for its share to be firm either."""
+    if queueing is None or replayed is None or round(abs(queueing - replayed), 9) <= DISAGREE:
+        return None
+    return "replay" if tasks >= FIRM_TASKS else "neither"
+
+
 def _target_rows(plan: dict[int, SeverityPlan], est: dict[str, Any], rep: Replay, goal: float) -> list[dict[str, Any]]:
     rows = []
     for level in sorted(plan):
@@ -354,6 +367,7 @@ def _target_rows(plan: dict[int, SeverityPlan], est: dict[str, Any], rep: Replay
                 "role": p.role_for(step),
                 "minutes": target_seconds / 60, "calendar": p.calendar_id,
                 "tasks": counted, "queueing": queueing, "replay": replayed,
+                "believe": _believe(queueing, replayed, counted),
                 "meets_goal": (replayed if replayed is not None else queueing or 0.0) >= goal,
                 "worst_hours": [{"hour_of_week": how, "when": describe_hours([how]), "replay": share, "tasks": n,
                                  "queueing": _share(q_cells.get(how, [0.0, 0.0]))} for share, how, n in worst],

@@ -59,6 +59,17 @@ def summary(data: dict[str, Any]) -> list[str]:
             f"{r['severity']} {STEPS[r['target']]} {pct(r['queueing'])}" for r in low) + ".")
     else:
         lines.append(f"Queueing estimate (each hour on its own): every target at {pct(goal)} or more.")
+    apart = [r for r in data["targets"] if r.get("believe")]
+    if firm := [r for r in apart if r["believe"] == "replay"]:
+        lines.append("Estimate and replay differ by more than 10 points on " + "; ".join(
+            f"{r['severity']} {STEPS[r['target']]} ({pct(r['queueing'])} against {pct(r['replay'])})" for r in firm)
+            + ": believe the replay, which follows each ticket through shifts, holidays, handoffs and bursts, where "
+              "the estimate takes each hour alone as if its load were steady.")
+    if thin := [r for r in apart if r["believe"] == "neither"]:
+        lines.append("Estimate and replay differ by more than 10 points on " + "; ".join(
+            f"{r['severity']} {STEPS[r['target']]} ({pct(r['queueing'])} against {pct(r['replay'])}, "
+            f"{r['tasks']:,} tasks)" for r in thin) + ": too few tasks for either figure to be firm; give more "
+            "history or --weeks.")
     change = data["goal_change"]
     if change["add"]:
         people = change["people_hours_per_week"]
