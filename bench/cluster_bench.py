@@ -64,7 +64,7 @@ def main() -> None:
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             print(f"local cluster of 2 workers started in {time.perf_counter() - started - cold:.1f} s")
             address = cluster.scheduler_address
-            crossed: dict[str, int | None] = dict.fromkeys(jobs)
+            faster: dict[str, list[int]] = {job: [] for job in jobs}
             for size in sizes:
                 for job in jobs:
                     data = folder / (f"records-{size}.jsonl" if job == "classify" else f"export-{size}.csv")
@@ -85,13 +85,14 @@ def main() -> None:
                           f"(+ workers {workers_memory(client):.0f}"
                           f" MB after)  = {t_one / t_many:.2f} x the speed of one process; outputs "
                           f"{'identical' if same else 'DIFFER'}")
-                    if t_many < t_one and crossed[job] is None:
-                        crossed[job] = size
+                    if t_many < t_one:
+                        faster[job].append(size)
                     data.unlink()
                     client.run(lambda: __import__("gc").collect())
-            for job, size in crossed.items():
-                print(f"cross-over, {job}: " + (f"the cluster is faster from {size:,} on" if size else
-                                                 f"not reached up to {sizes[-1]:,} on this machine"))
+            for job, won in faster.items():
+                print(f"cross-over, {job}: " + ("the cluster was faster at " + ", ".join(f"{n:,}" for n in won)
+                                                 + f" of {len(sizes)} sizes" if won else
+                                                 f"the cluster was faster at no size up to {sizes[-1]:,}"))
 
 
 if __name__ == "__main__":
