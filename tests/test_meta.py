@@ -27,6 +27,15 @@ def test_the_core_imports_no_terminal_libraries():
     assert done.stdout.strip() == ""
 
 
+def test_the_command_starts_without_the_export_reader_or_dask():
+    """polars (about 0.1 s to import) and Dask load only for the commands that read exports or use a cluster:
+    `triage ask` reaches its first question without them."""
+    code = ("import sys\nimport triage.cli.app\n"
+            "print(','.join(m for m in ('polars', 'dask', 'triage.library') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
 def test_the_packaged_matrix_is_the_shipped_one():
     assert (ROOT / "src" / "triage" / "data" / "matrix.yaml").read_bytes() == (ROOT / "matrix.yaml").read_bytes()
     assert (ROOT / "src" / "triage" / "data" / "roster.yaml").read_bytes() == (ROOT / "roster.yaml").read_bytes()

@@ -15,8 +15,6 @@ from triage.cli.cluster import DaskOption, SchedulerOption
 from triage.cli.common import (AtOption, MatrixOption, OutputOption, RecordFormat, ReportFormat, day_or_moment, emit,
                                home_zone, load_matrix, moment, period, reported, stderr)
 from triage.errors import ExitCode, InputError, UsageError
-from triage.exports.readers import BATCH_ROWS
-from triage.exports.sources import Sources, export_items
 from triage.exports.tickets import BadRow
 from triage.matrix.loader import Matrix
 from triage.render import audit as audit_render
@@ -46,6 +44,8 @@ AsOfOption = Annotated[str | None, typer.Option(
 
 def items(files: list[str], matrix: Matrix, mapping: str | None, input_format: RecordFormat | None,
           timezone: str | None, **more: Any) -> Any:
+    from triage.exports.sources import export_items  # polars, loaded only by the commands that read exports
+
     return export_items(files, matrix, mapping=mapping, input_format=input_format.value if input_format else None,
                         timezone=timezone, warn=stderr, **more)
 
@@ -116,10 +116,13 @@ def audit(
         options = audit_mod.Options(since=start, until=end, window_days=window,
                                     repeat_threshold=repeat, bounce_threshold=bounce, today=datetime.now(UTC).date(),
                                     as_of=day_or_moment(as_of, "--as-of", home))
+        from triage.exports.sources import Sources
+
         sources = Sources()
         where = cluster.chosen(dask, scheduler)
+        size = {} if where is None else {"size": DASK_BATCH}
         read = items(files, the_matrix, mapping, input_format, timezone, sources=sources,
-                     severity=checked_severity(severity, the_matrix), size=BATCH_ROWS if where is None else DASK_BATCH)
+                     severity=checked_severity(severity, the_matrix), **size)
         if where is None:
             partial = audit_mod.measure(the_matrix, read, options)
         else:
@@ -158,6 +161,8 @@ def review(
         home = home_zone(the_matrix)
         today = moment(at, the_matrix).astimezone(home).date()
         options = audit_mod.Options(today=today, as_of=day_or_moment(as_of, "--as-of", home))
+        from triage.exports.sources import Sources
+
         sources = Sources()
         report = audit_mod.run(the_matrix, items(files, the_matrix, mapping, input_format, timezone, sources=sources,
                                                  severity=checked_severity(severity, the_matrix)), options,
