@@ -78,27 +78,29 @@ def classify(matrix: Matrix, records: Iterable[Mapping[str, Any]], *, at: dateti
     may carry `ticket`, `at`, `account` and `segment`. Results are those `triage classify` writes (with the
     packet and update texts when `full`). A bad record raises `InputError`, or with `errors="report"` gives
     `{"line": n, "error": message}` in its place (n counts records from 1)."""
-    classifier = bulk.Classifier(matrix, at=_moment(matrix, at), display=_display(matrix, display), full=full)
-    for number, record in enumerate(records, 1):
-        yield _one(classifier, number, dict(record) if isinstance(record, Mapping) else record, errors)
+    numbered = ((n, dict(r) if isinstance(r, Mapping) else r) for n, r in enumerate(records, 1))
+    return _classified(matrix, numbered, at=at, full=full, display=display, errors=errors)
 
 
 def classify_jsonl(matrix: Matrix, data: bytes, *, at: datetime | str | None = None, full: bool = False,
                    display: str | tzinfo | None = None, errors: Errors = "raise") -> Iterator[dict[str, Any]]:
     """`classify` over JSON Lines bytes: a result for each line that is not blank, lazily; a line that is not
     a JSON object is a bad record (n is then the line number)."""
+    numbered = ((n, record) for n, record, _ in bulk.jsonl_records(data.splitlines()))
+    return _classified(matrix, numbered, at=at, full=full, display=display, errors=errors)
+
+
+def _classified(matrix: Matrix, numbered: Iterable[tuple[int, Any]], *, at: datetime | str | None, full: bool,
+                display: str | tzinfo | None, errors: Errors) -> Iterator[dict[str, Any]]:
+    """The results of (number, record) pairs, lazily; a bad record raises or, with "report", is reported."""
     classifier = bulk.Classifier(matrix, at=_moment(matrix, at), display=_display(matrix, display), full=full)
-    for number, record, _ in bulk.jsonl_records(data.splitlines()):
-        yield _one(classifier, number, record, errors)
-
-
-def _one(classifier: bulk.Classifier, number: int, record: Any, errors: Errors) -> dict[str, Any]:
-    try:
-        return classifier.classify(record)
-    except TriageError as exc:
-        if errors == "report":
-            return {"line": number, "error": exc.message}
-        raise
+    for number, record in numbered:
+        try:
+            yield classifier.classify(record)
+        except TriageError as exc:
+            if errors != "report":
+                raise
+            yield {"line": number, "error": exc.message}
 
 
 def measure_export(matrix: Matrix, data: bytes, *, name: str = "<export>", kind: Literal["csv", "jsonl"] | None = None,

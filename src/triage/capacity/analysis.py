@@ -172,10 +172,18 @@ def shift_replay(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, 
     each target's share, and whether every one reaches the goal."""
     shifts, uncovered = _shift_needs(roster, delta, monday)
     changed = roster.with_shift_people({(role, index): need for role, index, need in shifts}, uncovered, monday)
-    after = replay(demand, plan, changed, zone, vary=vary)
-    shares = {(plan[lvl].id, step): _share(pair) for (lvl, step), pair in sorted(after.met.items()) if pair[1]}
-    return {"meets_goal": all(v is None or v >= goal for v in shares.values()),
-            "targets": [{"severity": sev, "target": step, "share": v} for (sev, step), v in shares.items()]}
+    shares = _shares_after(replay(demand, plan, changed, zone, vary=vary), plan)
+    return {"meets_goal": _all_reach(shares, goal), "targets": shares}
+
+
+def _shares_after(after: Replay, plan: dict[int, SeverityPlan]) -> list[dict[str, Any]]:
+    """Each target's share on time in a replay of a changed roster (None where it had no work)."""
+    return [{"severity": plan[lvl].id, "target": step, "share": _share(pair)}
+            for (lvl, step), pair in sorted(after.met.items()) if pair[1]]
+
+
+def _all_reach(shares: list[dict[str, Any]], goal: float) -> bool:
+    return all(r["share"] is None or r["share"] >= goal for r in shares)
 
 
 def parse_what_if(text: str, matrix: Matrix) -> tuple[str, str, float]:
@@ -265,7 +273,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         after = replay(demand, plan, roster.with_extra(additions, monday), zone, vary=vary)
         change["replay_after"] = [{"severity": row["severity"], "target": row["target"],
                                    "share": _share(after.met[(row["level"], row["target"])])} for row in targets]
-        change["replay_meets_goal"] = all(r["share"] is None or r["share"] >= goal for r in change["replay_after"])
+        change["replay_meets_goal"] = _all_reach(change["replay_after"], goal)
         change["per_shift_replay"] = shift_replay(demand, plan, roster, zone, goal, additions, monday, vary)
     search = (
         replay_search(demand, plan, roster, zone, goal, monday, first=rep, rounds=search_rounds, vary=vary)

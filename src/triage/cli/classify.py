@@ -14,7 +14,7 @@ from triage.cli.common import (MatrixOption, RecordFormat, TimezoneOption, displ
                                stderr)
 from triage.cli import cluster
 from triage.cli.cluster import DaskOption, SchedulerOption
-from triage.engine.classify import (Classified, Classifier, Settings, classify_run, csv_header, csv_line, csv_records,
+from triage.engine.classify import (Classified, Settings, classify_run, csv_header, csv_line, csv_records,
                                     error_record, jsonl_records)
 from triage.errors import ExitCode
 from triage.files import AtomicOutput, capped_lines, reading
@@ -99,7 +99,7 @@ def classify(
                 write(csv_line(csv_header(the_matrix)))
             runs = chunks(records(source, kind, the_matrix), RUN if where is None else DASK_RUN)
             if where is None:
-                classifier = Classifier(the_matrix, at=settings.at, display=settings.display, full=full)
+                classifier = settings.classifier(the_matrix)  # one memo across the runs
                 done: Generator[Classified] = (classify_run(the_matrix, settings, run, fail_fast=fail_fast,
                                                            classifier=classifier) for run in runs)
             else:

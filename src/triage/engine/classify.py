@@ -112,6 +112,9 @@ class Settings:
     full: bool = False
     csv: bool = False
 
+    def classifier(self, matrix: Matrix) -> Classifier:
+        return Classifier(matrix, at=self.at, display=self.display, full=self.full)
+
 
 @dataclass
 class Classified:
@@ -135,7 +138,7 @@ def classify_run(matrix: Matrix, settings: Settings, records: Iterable[tuple[int
                  fail_fast: bool = False, classifier: Classifier | None = None) -> Classified:
     """Classify a run of (line, record, raw line): the one code path of `triage classify`, in one process or
     mapped over a cluster's workers run by run."""
-    classifier = classifier or Classifier(matrix, at=settings.at, display=settings.display, full=settings.full)
+    classifier = classifier or settings.classifier(matrix)
     encode = encoder(matrix, settings.csv)
     out: list[bytes] = []
     bad: list[tuple[int, str, bytes]] = []
