@@ -97,9 +97,8 @@ def _result(future: Any) -> Any:
     """A task's result; a cluster that lost the task (a worker gone, the scheduler unreachable) is one error."""
     from dask.distributed import TimeoutError as DaskTimeout
     from distributed import KilledWorker
-    from distributed.comm.core import CommClosedError
 
     try:
         return future.result()
-    except (KilledWorker, CommClosedError, DaskTimeout, OSError) as exc:
+    except (KilledWorker, DaskTimeout, OSError) as exc:  # a closed connection is an OSError
         raise TriageError(f"the Dask cluster failed to run a task ({type(exc).__name__}: {exc})") from None
