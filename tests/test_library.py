@@ -304,3 +304,21 @@ def test_an_unreachable_scheduler_is_one_line(monkeypatch):
                            input="{}\n")
     assert result.exit_code == 2
     assert result.stderr.startswith("triage: error: --dask-scheduler: cannot reach a Dask scheduler at tcp://127.0.0.1:9")
+
+
+def test_a_task_the_cluster_lost_is_one_error():
+    pytest.importorskip("dask.distributed")
+    from distributed import KilledWorker
+
+    from triage.cli import cluster
+
+    class Lost:
+        def __init__(self, exc: BaseException) -> None:
+            self.exc = exc
+
+        def result(self):
+            raise self.exc
+
+    for exc in (KilledWorker("task", "tcp://10.0.0.7:4000"), ConnectionResetError("connection closed")):
+        with pytest.raises(triage.TriageError, match=r"^the Dask cluster failed to run a task \("):
+            cluster._result(Lost(exc))
