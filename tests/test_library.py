@@ -319,6 +319,6 @@ def test_a_task_the_cluster_lost_is_one_error():
         def result(self):
             raise self.exc
 
-    for exc in (KilledWorker("task", "tcp://10.0.0.7:4000"), ConnectionResetError("connection closed")):
+    for exc in (KilledWorker("task", "tcp://10.0.0.7:4000", 3), ConnectionResetError("connection closed")):
         with pytest.raises(triage.TriageError, match=r"^the Dask cluster failed to run a task \("):
             cluster._result(Lost(exc))
