@@ -13,6 +13,7 @@ import warnings
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -319,6 +320,7 @@ def test_a_task_the_cluster_lost_is_one_error():
         def result(self):
             raise self.exc
 
-    for exc in (KilledWorker("task", "tcp://10.0.0.7:4000", 3), ConnectionResetError("connection closed")):
+    worker = SimpleNamespace(address="tcp://10.0.0.7:4000")  # what the scheduler passes: its view of the worker
+    for exc in (KilledWorker("task", worker, 3), ConnectionResetError("connection closed")):
         with pytest.raises(triage.TriageError, match=r"^the Dask cluster failed to run a task \("):
             cluster._result(Lost(exc))
