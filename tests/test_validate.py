@@ -90,6 +90,18 @@ CASES = [
      "    when: {security: sometimes}\n    at_least: 1", "R308", "error",
      "security: sometimes"),
     ("an unknown role", "    posted_by: support_lead", "    posted_by: support_led", "R301", "error", "support_led"),
+    ("an exception that puts an owner before the acknowledgement", "exceptions: []\n",
+     EXCEPTION.replace("{notify: [leadership]}", "{targets: {sev1: {acknowledge: 2w}}}")
+     + "    approver: support_lead\n    expires: 2027-01-31\n", "L420", "error", "acknowledge: 2w"),
+    ("an exception that makes a level slower than the next", "exceptions: []\n",
+     EXCEPTION.replace("{notify: [leadership]}", "{targets: {sev1: {escalate: 6h}}}")
+     + "    approver: support_lead\n    expires: 2027-01-31\n", "L420", "warning", "escalate: 6h"),
+    ("two exceptions that disagree for one account", "exceptions: []\n",
+     EXCEPTION.replace("{notify: [leadership]}", "{targets: {sev2: {acknowledge: 15m}}}")
+     + "    approver: support_lead\n    expires: 2027-01-31\n"
+     + EXCEPTION.replace("exceptions:\n", "").replace("launch_week", "renewal").replace("Acme", "ACME")
+     .replace("{notify: [leadership]}", "{targets: {sev2: {acknowledge: 45m}}}")
+     + "    approver: support_lead\n    expires: 2027-01-31\n", "L421", "warning", "acknowledge: 45m"),
     ("an update cadence no shorter than the resolution", "        - {every: 40h}\n", "        - {every: 80h}\n",
      "L419", "warning", "        - {every: 80h}"),
 ]

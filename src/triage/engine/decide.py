@@ -284,9 +284,9 @@ def exceptions_for(matrix: Matrix, *, account: str | None, segment: str | None, 
             continue
         if scope.segment is not None and scope.segment != segment:
             continue
-        if scope.starts is not None and at < _aware(scope.starts, home):
+        if scope.starts is not None and at < as_aware(scope.starts, home):
             continue
-        if scope.ends is not None and at >= _aware(scope.ends, home):
+        if scope.ends is not None and at >= as_aware(scope.ends, home):
             continue
         if exc.expires is None or exc.approver is None or exc.expires < at.astimezone(home).date():
             ignored.append(exc)
@@ -295,7 +295,7 @@ def exceptions_for(matrix: Matrix, *, account: str | None, segment: str | None, 
     return in_force, ignored
 
 
-def _aware(moment: datetime, home: tzinfo) -> datetime:
+def as_aware(moment: datetime, home: tzinfo) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=home)
 
 

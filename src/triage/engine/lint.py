@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from triage.engine.decide import decision_table, resolve_answers, triage
+from triage.engine.decide import as_aware, decision_table, resolve_answers, triage
+from triage.matrix.calendars import zone
 from triage.errors import Problem, TriageError
 from triage.matrix.durations import human_duration
 from triage.matrix.conditions import matches
@@ -78,6 +79,7 @@ def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
     yield from _targets(matrix)
     yield from _people(matrix)
     yield from _exceptions(matrix, today)
+    yield from _exception_targets(matrix)
     yield from _display_text(matrix)
     yield from _examples(matrix)
 
@@ -200,13 +202,8 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
             if step.for_ is None:
                 yield doc.problem(("severities", lvl.id, "targets", "update_every", j),
                                   "only the last cadence step may run without `for`", "L407")
-    def measures(spec: Any) -> dict[str, timedelta | None]:
-        t = spec.targets
-        return {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
-                "first update": t.update_every[0].every, "resolution": t.resolution.within}
-
     for higher, lower in itertools.pairwise(by_level):
-        hi, lo = measures(higher.spec), measures(lower.spec)
+        hi, lo = _measures(higher.spec.targets), _measures(lower.spec.targets)
         for name in hi:
             if hi[name] is not None and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
                 key = "update_every" if name == "first update" else name
@@ -214,6 +211,94 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
                                   f"`{higher.id}` is more severe than `{lower.id}` but its {name} target is slower "
                                   f"({_span(matrix, higher.spec, hi[name])} against "
                                   f"{_span(matrix, lower.spec, lo[name])})", "L408")
+
+
+def _measures(t: Any, changes: Any = None, sid: str = "") -> dict[str, timedelta | None]:
+    """A level's targets by name, with an exception's changes (`changes`) for level `sid` applied."""
+    values: dict[str, timedelta | None] = {
+        "acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
+        "first update": t.update_every[0].every, "resolution": t.resolution.within}
+    if changes is not None:
+        values.update(changes.targets.get(sid, {}))
+        if sid in changes.update_every:
+            values["first update"] = changes.update_every[sid]
+    return values
+
+
+def _changed(changes: Any, sid: str) -> set[str]:
+    names = set(changes.targets.get(sid, {}))
+    return names | ({"first update"} if sid in changes.update_every else set())
+
+
+def _exception_targets(matrix: Matrix) -> Iterator[Problem]:
+    """An exception's targets, applied, keep the order of a ticket's steps and of the levels (L420); two
+    exceptions that can cover one ticket do not set one target to two values (L421)."""
+    doc = matrix.doc
+    by_level = sorted(matrix.levels.values(), key=lambda s: s.level)
+    for i, exc in enumerate(matrix.model.exceptions):
+        ch = exc.changes
+        applied = {lvl.id: _measures(lvl.spec.targets, ch, lvl.id) for lvl in by_level}
+        for lvl in by_level:
+            names, got = _changed(ch, lvl.id), applied[lvl.id]
+            for a, b in itertools.pairwise(("acknowledge", "assign_owner", "escalate")):
+                if (a in names or b in names) and got[a] > got[b]:  # type: ignore[operator]
+                    yield doc.problem(_exception_path(i, ch, lvl.id, b if b in names else a),
+                                      f"exception `{exc.id}` puts `{lvl.id}`'s {b} "
+                                      f"({_span(matrix, lvl.spec, got[b])}) before its {a} "
+                                      f"({_span(matrix, lvl.spec, got[a])})", "L420")
+        for higher, lower in itertools.pairwise(by_level):
+            hi, lo = applied[higher.id], applied[lower.id]
+            changed = _changed(ch, higher.id) | _changed(ch, lower.id)
+            for name in sorted(changed, key=list(hi).index):
+                if hi[name] is not None and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
+                    sid = higher.id if name in _changed(ch, higher.id) else lower.id
+                    yield doc.problem(_exception_path(i, ch, sid, name),
+                                      f"exception `{exc.id}` makes `{higher.id}`'s {name} target slower than "
+                                      f"`{lower.id}`'s ({_span(matrix, higher.spec, hi[name])} against "
+                                      f"{_span(matrix, lower.spec, lo[name])})", "L420", level="warning")
+    yield from _exception_conflicts(matrix)
+
+
+def _exception_path(i: int, changes: Any, sid: str, name: str) -> tuple[Any, ...]:
+    if name == "first update" and sid in changes.update_every:
+        return ("exceptions", i, "changes", "update_every", sid)
+    return ("exceptions", i, "changes", "targets", sid, name)
+
+
+def _overlap(a: Any, b: Any, home: Any) -> bool:
+    """Whether one ticket can fall under both scopes (an unscoped exception applies to nothing)."""
+    if all(v is None for v in (a.account, a.segment, a.starts, a.ends)):
+        return False
+    if all(v is None for v in (b.account, b.segment, b.starts, b.ends)):
+        return False
+    if a.account is not None and b.account is not None and a.account.casefold() != b.account.casefold():
+        return False
+    if a.segment is not None and b.segment is not None and a.segment != b.segment:
+        return False
+    def key(moment: datetime | None, default: datetime) -> datetime:
+        return default if moment is None else as_aware(moment, home).astimezone(UTC)
+    low, high = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    return max(key(a.starts, low), key(b.starts, low)) < min(key(a.ends, high), key(b.ends, high))
+
+
+def _exception_conflicts(matrix: Matrix) -> Iterator[Problem]:
+    excs, home = matrix.model.exceptions, zone(matrix.model.matrix.timezone)
+    for (_, a), (j, b) in itertools.combinations(enumerate(excs), 2):
+        if not _overlap(a.scope, b.scope, home):
+            continue
+        for sid in sorted(set(a.changes.targets) | set(a.changes.update_every)):
+            got_a = _measures(matrix.model.severities[sid].targets, a.changes, sid) \
+                if sid in matrix.model.severities else {}
+            got_b = _measures(matrix.model.severities[sid].targets, b.changes, sid) \
+                if sid in matrix.model.severities else {}
+            spec = matrix.model.severities.get(sid)
+            for name in sorted(_changed(a.changes, sid) & _changed(b.changes, sid)):
+                if got_a[name] != got_b[name]:
+                    yield matrix.doc.problem(
+                        _exception_path(j, b.changes, sid, name),
+                        f"exceptions `{a.id}` and `{b.id}` can cover the same ticket and set `{sid}`'s {name} to "
+                        f"{_span(matrix, spec, got_a[name])} and {_span(matrix, spec, got_b[name])}: the later one "
+                        "wins; narrow a scope or agree on one target", "L421", level="warning")
 
 
 def _looks_like_person(name: str) -> bool:
