@@ -239,3 +239,27 @@ def test_a_misspelt_time_zone_gets_the_likely_one_and_unreadable_hours_one_error
     problems = lint(edit('      mon-fri: "09:00-17:00"', '      mon-fri: "9-17"').encode(), "matrix.yaml", today=TODAY)
     errors = [p for p in problems if p.level == "error"]
     assert [p.code for p in errors] == ["M204"], [p.format() for p in errors]  # no "never open" besides
+
+
+@pytest.mark.parametrize(("old", "new", "hint"), [
+    ("{every: 30m, for: 2h}", "{every: 30m, for 2h}", "unknown key `for 2h` (a colon is missing: `for: 2h`)"),
+    ("{every: 30m, for: 2h}", "{every: 30m, for:2h}", "(a colon needs a space after it: `for: 2h`)"),
+    ("{expect: A working workaround or mitigation in place,", "{expect: A working workaround,mitigation,",
+     "unknown key `mitigation` (a comma inside a {...} value starts a new key: put the text in quotes)"),
+    ("{expect: A working workaround or mitigation in place,", "{expect: A working workaround, mitigation in place,",
+     "unknown key `mitigation in place` (a comma inside"),
+    ("    at_least: 4\n", "    at_least: 5\n", "no severity has level 5 (levels: 1, 2, 3, 4)"),
+    ("exceptions: []\n", EXCEPTION.replace("{notify: [leadership]}", "{targets: {sev_1: {acknowledge: 10m}}}"),
+     "unknown severity `sev_1`; did you mean `sev1`?"),
+    ("exceptions: []\n", EXCEPTION.replace("{notify: [leadership]}", "{update_every: {sevv3: 1h}}"),
+     "unknown severity `sevv3`; did you mean `sev3`?"),
+    ("exceptions: []\n", EXCEPTION.replace("{notify: [leadership]}", "{targets: {sev1: {acknowlege: 10m}}}"),
+     "unknown target `acknowlege`; did you mean `acknowledge`?"),
+])
+def test_a_mistyped_key_or_id_says_what_was_meant_at_its_place(old, new, hint):
+    text = edit(old, new)
+    problems = lint(text.encode(), "matrix.yaml", today=TODAY)
+    found = [p for p in problems if hint in p.message]
+    assert len(found) == 1, [p.format() for p in problems]
+    word = hint.split("`")[1] if "`" in hint else "5"  # the reported place holds the mistake
+    assert text.splitlines()[found[0].line - 1][found[0].column - 1:].startswith(word.split()[0]), found[0].format()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import hashlib
 import itertools
+import re
 import string
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -198,6 +201,26 @@ def _allowed_keys(loc: tuple[Any, ...], root: Any = None) -> list[str]:
     return keys
 
 
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _stray_key_hint(doc: Document, problem: Problem, key: str, allowed: list[str]) -> str:
+    """Why a key that is really part of a value ended up as a key, when the text shows it."""
+    first, _, rest = key.strip().partition(" ")
+    if rest and first in allowed:
+        return f" (a colon is missing: `{first}: {rest.strip()}`)"
+    if re.search(r"\w:\S", key):
+        fixed = re.sub(r"(\w):(?=\S)", r"\1: ", key, count=1)
+        return f" (a colon needs a space after it: `{fixed}`)"
+    lines = doc.text.splitlines()
+    before = lines[problem.line - 1][:problem.column - 1] if 0 < problem.line <= len(lines) else ""
+    if " " in key.strip() or before.count("{") > before.count("}"):
+        return " (a comma inside a {...} value starts a new key: put the text in quotes)"
+    return ""
+
+
 def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Problem]:
     """Pydantic's errors as located problems; `root` is the model validated (default: the matrix's)."""
     problems = []
@@ -215,11 +238,11 @@ def _structure_problems(doc: Document, exc: Any, root: Any = None) -> list[Probl
         where = ".".join(str(x) for x in loc) or "(top level)"
         if kind == "extra_forbidden":
             key = str(loc[-1])
-            close = difflib.get_close_matches(key, _allowed_keys(loc[:-1], root), n=1)
-            message = f"unknown key `{key}`" + (f"; did you mean `{close[0]}`?" if close else "")
-            if " " in key.strip():
-                message += " (a comma inside a {...} value starts a new key: put the text in quotes)"
-            problems.append(doc.problem(loc, message, "M201", key=True))
+            allowed = _allowed_keys(loc[:-1], root)
+            close = difflib.get_close_matches(key, allowed, n=1)
+            message = f"unknown key `{key}`" + (f"; did you mean `{close[0]}`?" if close and " " not in key else "")
+            problem = doc.problem(loc, message, "M201", key=True)
+            problems.append(dataclasses.replace(problem, message=message + _stray_key_hint(doc, problem, key, allowed)))
         elif kind == "missing":
             if loc in misspelt:
                 continue
@@ -248,7 +271,8 @@ def _index(model: MatrixModel, doc: Document, sha256: str) -> tuple[Matrix, list
     rules = index.conditions("severity_rules", model.severity_rules, kinds)
     for i, rule in enumerate(model.severity_rules):
         if rule.at_least not in levels:
-            index.problem(("severity_rules", i, "at_least"), f"no severity has level {rule.at_least}", "R307")
+            index.problem(("severity_rules", i, "at_least"), f"no severity has level {rule.at_least} "
+                          f"(levels: {', '.join(map(str, sorted(levels)))})", "R307")
     routes = index.conditions("routes", model.routes, kinds)
     for i, route in enumerate(model.routes):
         index.role_ref(("routes", i, "role"), route.role)
@@ -273,8 +297,7 @@ class _Indexer:
 
     def role_ref(self, path: tuple[Any, ...], rid: str | None) -> None:
         if rid is not None and rid not in self.role_ids:
-            hint = difflib.get_close_matches(rid, sorted(self.role_ids), n=1)
-            self.problem(path, f"unknown role `{rid}`" + (f"; did you mean `{hint[0]}`?" if hint else ""), "R301")
+            self.problem(path, f"unknown role `{rid}`{_did_you_mean(rid, sorted(self.role_ids))}", "R301")
 
     def roles(self) -> None:
         for rid in self.model.roles:
@@ -510,17 +533,18 @@ class _Indexer:
             self.role_ref(("exceptions", i, "approver"), exc.approver)
             for j, rid in enumerate(exc.changes.notify):
                 self.role_ref(("exceptions", i, "changes", "notify", j), rid)
-            for sid, changed in {**exc.changes.targets, **{k: {} for k in exc.changes.update_every}}.items():
+            sections = [("targets", sid, changed) for sid, changed in exc.changes.targets.items()]
+            sections += [("update_every", sid, {}) for sid in exc.changes.update_every]
+            for section, sid, changed in sections:
+                path = ("exceptions", i, "changes", section, sid)
                 if sid not in self.model.severities:
-                    self.problem(("exceptions", i, "changes"), f"unknown severity `{sid}`", "R307")
+                    self.problem(path, f"unknown severity `{sid}`{_did_you_mean(sid, self.model.severities)}"
+                                 f" (severities: {', '.join(self.model.severities)})", "R307", key=True)
                 for name in changed:
                     if name not in TARGET_NAMES + ("resolution",):
-                        self.problem(
-                            ("exceptions", i, "changes", "targets", sid, name),
-                            f"unknown target `{name}` (targets: {', '.join(TARGET_NAMES)}, resolution)",
-                            "M201",
-                            key=True,
-                        )
+                        self.problem(path + (name,), f"unknown target `{name}`"
+                                     f"{_did_you_mean(name, TARGET_NAMES + ('resolution',))} (targets: "
+                                     f"{', '.join(TARGET_NAMES)}, resolution)", "M201", key=True)
 
     def examples(self) -> None:
         for i, ex in enumerate(self.model.examples):
