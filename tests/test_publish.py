@@ -91,13 +91,41 @@ def test_diff_in_the_teams_words(tmp_path):
     out = result.stdout
     assert "acknowledge target shortened from 30 min to 20 min" in out
     assert "Security team added to the escalation path" in out
-    assert "route \\`third\\_party\\` to Vendor manager removed" in out
-    assert "rule \\`dated\\_event\\_at\\_risk\\` raised from at least 2 to at least 1" in out
-    assert "reason of \\`friction\\` reworded" in out
+    assert "route `third_party` to Vendor manager removed" in out
+    assert "rule `dated_event_at_risk` raised from at least 2 to at least 1" in out
+    assert "reason of `friction` reworded" in out
     assert "answer combinations get a different severity" in out
     data = json.loads(invoke("diff", str(MATRIX_PATH), str(new), "--format", "json").stdout)
     kinds = {(c["section"], c["kind"]) for c in data["changes"]}
     assert ("routes", "removed") in kinds and ("routes", "added") in kinds
+
+
+def test_diff_reads_as_published_and_warns_about_a_new_file_that_does_not_validate(tmp_path):
+    new = tmp_path / "new.yaml"
+    text = shipped_text().replace("    when: {security: true}\n", "    when: {security: true, confirmed: true}\n", 1)
+    text = text.replace("        - {every: 30m, for: 2h}\n        - {every: 1h}\n",
+                        "        - {every: 20m, for: 2h}\n        - {every: 2h}\n", 1)
+    text = text.replace("      owner: support_lead\n", "      owner: specialist\n", 1)
+    text = text.replace("expect: {severity: 1, owner: support_lead,", "expect: {severity: 1, owner: specialist,")
+    text = text.replace("within: 40h}", "within: 48h}", 1)
+    text = text.replace("{confirmed: false, scope: one_account, impact: inconvenient, workaround: available, security: true}",
+                        "{confirmed: true, scope: one_account, impact: inconvenient, workaround: available, security: true}")
+    new.write_text(text)
+    result = invoke("diff", str(MATRIX_PATH), str(new))
+    assert result.exit_code == 0 and result.stderr == ""
+    out = result.stdout
+    assert "rule `suspected_security_event` now applies when security: yes; confirmed: yes (was security: yes)" in out
+    assert "updates now every 20 min for 2 h, then every 2 h (was every 30 min for 2 h, then every 1 h)" in out
+    assert "update cadence changed" not in out and "first update interval" not in out
+    assert "owner after handoff is now Product specialist (was Support lead (incident commander))" in out
+    assert "resolution target lengthened from 40 h to 48 h" in out  # business hours, as `show` writes them
+    assert "\\`" not in out and "{'" not in out
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("      escalate: 2h\n", "      escalate: 20h\n"))
+    result = invoke("diff", str(MATRIX_PATH), str(broken), "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["new_errors"] == 1
+    assert f"warning: {broken} does not validate (1 error, the first: {broken}:" in result.stderr
+    assert "[L408]); run `triage validate" in result.stderr
 
 
 def test_diff_of_identical_files():

@@ -16,7 +16,7 @@ import typer
 from triage.capacity.roster import check_roster, roster_schema_json
 from triage.cli.common import MatrixOption, OutputOption, emit, load_matrix, matrix_path, reported, stderr
 from triage.engine import diff as differ
-from triage.engine.lint import github, lint
+from triage.engine.lint import github, lint, logic
 from triage.errors import ExitCode, InputError, Problem, TriageError, UsageError
 from triage.exports.mapping import (
     builtin_mappings,
@@ -184,8 +184,14 @@ def diff(
 ) -> None:
     """What changed between two revisions of a matrix, for publishing a revision."""
     with reported():
-        changes = differ.diff(load_matrix(old, None), load_matrix(new, None))
-        data = {"schema_version": 1, "old": old, "new": new, "changes": differ.to_json(changes)}
+        later = load_matrix(new, None)
+        changes = differ.diff(load_matrix(old, None), later)
+        errors = [p for p in logic(later, today=datetime.now(UTC).date()) if p.level == "error"]
+        if errors:
+            stderr(f"warning: {new} does not validate ({len(errors)} error{'s' if len(errors) > 1 else ''}, the first: "
+                   f"{errors[0].format()}); run `triage validate {new}` before publishing these changes")
+        data = {"schema_version": 1, "old": old, "new": new, "new_errors": len(errors),
+                "changes": differ.to_json(changes)}
         emit(Output(data, bodies={"markdown": lambda: differ.to_markdown(changes, old, new)}), output_format.value)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from triage.engine.decide import evaluate
 from triage.matrix.durations import human_duration
 from triage.matrix.loader import Matrix
+from triage.matrix.wording import describe_cadence, describe_condition
 
 _MAX_DECISION_CHECK = 2_000_000
 
@@ -24,17 +25,18 @@ def _keyed(items: Any, key: str = "id") -> dict[str, Any]:
     return {getattr(i, key): i for i in items}
 
 
-def _span(d: Any) -> str:
-    return "none" if d is None else human_duration(d)
+def _span(d: Any, business: bool = False) -> str:
+    """A duration as `show` writes it: in open hours on a business-hours calendar, where a day is not 24 h."""
+    return "none" if d is None else human_duration(d, business=business, named=False)
 
 
-def _timing(section: str, what: str, old: Any, new: Any) -> list[Change]:
+def _timing(section: str, what: str, old: Any, new: Any, business: bool = False) -> list[Change]:
     if old == new:
         return []
     if old is None or new is None:
-        return [Change(section, "changed", f"{what} changed from {_span(old)} to {_span(new)}")]
+        return [Change(section, "changed", f"{what} changed from {_span(old, business)} to {_span(new, business)}")]
     kind = "shortened" if new < old else "lengthened"
-    return [Change(section, kind, f"{what} {kind} from {_span(old)} to {_span(new)}")]
+    return [Change(section, kind, f"{what} {kind} from {_span(old, business)} to {_span(new, business)}")]
 
 
 def _lists(section: str, what: str, old: list[str], new: list[str]) -> list[Change]:
@@ -125,10 +127,19 @@ def _questions(old: Matrix, new: Matrix) -> list[Change]:
         out += _text("questions", f"help for `{q}`", qa[q].help, qb[q].help)
         out += _lists("questions", f"choice of `{q}`", list(qa[q].choices), list(qb[q].choices))
         if qa[q].applies_when != qb[q].applies_when:
-            out.append(Change("questions", "changed", f"when `{q}` is asked changed"))
+            out.append(Change("questions", "changed", f"`{q}` is now asked when {_when(new, new.applies.get(q))} "
+                              f"(was {_when(old, old.applies.get(q))})"))
         if qa[q].affects != qb[q].affects:
             out.append(Change("questions", "changed", f"`{q}` now affects {qb[q].affects} (was {qa[q].affects})"))
     return out
+
+
+def _condition(pairs: Any, item_id: str) -> dict[str, Any] | None:
+    return next((cond for item, cond in pairs if item.id == item_id), None)
+
+
+def _when(matrix: Matrix, condition: dict[str, Any] | None) -> str:
+    return "always" if condition is None else describe_condition(matrix, condition)
 
 
 def _rules(old: Matrix, new: Matrix) -> list[Change]:
@@ -151,8 +162,9 @@ def _rules(old: Matrix, new: Matrix) -> list[Change]:
                 )
             )
         if sa[r].when != sb[r].when:
-            out.append(Change("severity rules", "changed",
-                              f"rule `{r}` now applies when {sb[r].when} (was {sa[r].when})"))
+            out.append(Change("severity rules", "changed", f"rule `{r}` now applies when "
+                              f"{_when(new, _condition(new.severity_rules, r))} "
+                              f"(was {_when(old, _condition(old.severity_rules, r))})"))
         out += _text("severity rules", f"reason of `{r}`", sa[r].because, sb[r].because)
     return out
 
@@ -165,7 +177,7 @@ def _severities(old: Matrix, new: Matrix) -> list[Change]:
         if sid not in a.severities:
             out.append(Change("severities", "added", f"severity `{sid}` ({b.severities[sid].label}) added"))
             continue
-        out += _severity(sid, a.severities[sid], b.severities[sid], new)
+        out += _severity(sid, a.severities[sid], b.severities[sid], old, new)
     out += [Change("severities", "removed", f"severity `{s}` removed") for s in a.severities if s not in b.severities]
     return out
 
@@ -189,7 +201,8 @@ def _routes(old: Matrix, new: Matrix) -> list[Change]:
                 )
             )
         if ta[r].when != tb[r].when:
-            out.append(Change("routes", "changed", f"route `{r}` now applies when {tb[r].when} (was {ta[r].when})"))
+            out.append(Change("routes", "changed", f"route `{r}` now applies when "
+                              f"{_when(new, _condition(new.routes, r))} (was {_when(old, _condition(old.routes, r))})"))
         out += _text("routes", f"reason of route `{r}`", ta[r].reason, tb[r].reason)
     return out
 
@@ -223,40 +236,47 @@ def _communication(old: Matrix, new: Matrix) -> list[Change]:
     return out
 
 
-def _severity(sid: str, x: Any, y: Any, new: Matrix) -> list[Change]:
+def _severity(sid: str, x: Any, y: Any, old: Matrix, new: Matrix) -> list[Change]:
     sec = f"severity {y.level} ({y.label})"
     out = _text(sec, "label", x.label, y.label) + _text(sec, "definition", x.definition, y.definition)
     out += _lists(sec, "example", x.examples, y.examples)
     tx, ty = x.targets, y.targets
+    business = new.business_time(ty.calendar)
     if tx.calendar != ty.calendar:
         out.append(Change(sec, "changed", f"targets now measured on `{ty.calendar}` (was `{tx.calendar}`)"))
     for name in ("acknowledge", "assign_owner", "escalate"):
-        out += _timing(sec, f"{name.replace('_', ' ')} target", getattr(tx, name), getattr(ty, name))
-    out += _timing(sec, "first update interval", tx.update_every[0].every, ty.update_every[0].every)
-    if [(s.every, s.for_) for s in tx.update_every] != [(s.every, s.for_) for s in ty.update_every]:
-        out.append(Change(sec, "changed", "update cadence changed"))
-    out += _timing(sec, "resolution target", tx.resolution.within, ty.resolution.within)
+        out += _timing(sec, f"{name.replace('_', ' ')} target", getattr(tx, name), getattr(ty, name), business)
+    out += _cadence(sec, tx.update_every, ty.update_every, business)
+    out += _timing(sec, "resolution target", tx.resolution.within, ty.resolution.within, business)
     out += _text(sec, "resolution expectation", tx.resolution.expect, ty.resolution.expect)
     rx, ry = x.routing, y.routing
     for key, what in (("receives", "first receiver"), ("approves", "approver"), ("owner", "owner after handoff")):
         if getattr(rx, key) != getattr(ry, key):
-            out.append(Change(sec, "changed",
-                              f"{what} is now {new.role_name(getattr(ry, key))} (was `{getattr(rx, key)}`)"))
+            out.append(Change(sec, "changed", f"{what} is now {new.role_name(getattr(ry, key))} "
+                              f"(was {old.role_name(getattr(rx, key))})"))
     px = {s.role: s for s in rx.steps}
     py = {s.role: s for s in ry.steps}
-    out += [
-        Change(
-            sec, "added", f"{new.role_name(r)} added to the escalation path after {_span(py[r].after)}: {py[r].action}"
-        )
-        for r in py
-        if r not in px
-    ]
-    out += [Change(sec, "removed", f"`{r}` removed from the escalation path") for r in px if r not in py]
+    out += [Change(sec, "added", f"{new.role_name(r)} added to the escalation path after "
+                   f"{_span(py[r].after, business)}: {py[r].action}") for r in py if r not in px]
+    out += [Change(sec, "removed", f"{old.role_name(r)} removed from the escalation path") for r in px if r not in py]
     for r in [r for r in py if r in px]:
-        out += _timing(sec, f"{new.role_name(r)} step delay", px[r].after, py[r].after)
+        out += _timing(sec, f"{new.role_name(r)} step delay", px[r].after, py[r].after, business)
         out += _text(sec, f"{new.role_name(r)} step", px[r].action, py[r].action)
-    out += _lists(sec, "told", [n.role for n in rx.notify], [n.role for n in ry.notify])
+    out += _lists(sec, "told", [old.role_name(n.role) for n in rx.notify], [new.role_name(n.role) for n in ry.notify])
     return out
+
+
+def _cadence(sec: str, x: Any, y: Any, business: bool) -> list[Change]:
+    """One line for a changed cadence: the first interval's change when that is all, else both cadences."""
+    steps_x, steps_y = [(s.every, s.for_) for s in x], [(s.every, s.for_) for s in y]
+    if steps_x == steps_y:
+        return []
+    if steps_x[1:] == steps_y[1:] and steps_x[0][1] == steps_y[0][1]:
+        return _timing(sec, "first update interval", steps_x[0][0], steps_y[0][0], business)
+    def span(d: Any) -> str:
+        return _span(d, business)
+
+    return [Change(sec, "changed", f"updates now {describe_cadence(y, span)} (was {describe_cadence(x, span)})")]
 
 
 def _decisions(old: Matrix, new: Matrix) -> list[Change]:
@@ -295,8 +315,19 @@ def to_markdown(changes: list[Change], old_label: str, new_label: str) -> str:
         return "\n".join(lines + ["No changes.", ""])
     for section, group in itertools.groupby(sorted(changes, key=lambda c: _order(c.section)), key=lambda c: c.section):
         lines += [f"## {md(section[:1].upper() + section[1:])}", ""]
-        lines += [f"- {md(c.text)}" for c in group] + [""]
+        lines += [f"- {_markdown(c.text)}" for c in group] + [""]
     return "\n".join(lines)
+
+
+def _markdown(text: str) -> str:
+    """A change as Markdown: its `code spans` kept as code, the rest escaped."""
+    from triage.sanitize import markdown as md
+    from triage.sanitize import visible
+
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: all text
+        return md(text, line_start=False)
+    return "".join(md(part, line_start=False) if i % 2 == 0 else f"`{visible(part)}`" for i, part in enumerate(parts))
 
 
 def _order(section: str) -> tuple[int, str]:

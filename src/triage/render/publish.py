@@ -10,6 +10,7 @@ from typing import Any
 
 from triage.matrix.durations import human_duration
 from triage.matrix.loader import Matrix
+from triage.matrix.wording import describe_cadence, describe_condition
 from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
@@ -47,38 +48,8 @@ class Pre:
 Block = Heading | Para | Bullets | Table | Pre
 
 
-def describe_condition(matrix: Matrix, condition: dict[str, Any]) -> str:
-    """A canonical condition in words, with choice labels."""
-    if not condition:
-        return "any answers"
-    parts = []
-    for qid, expected in condition.items():
-        q = matrix.question(qid)
-        if isinstance(expected, bool):
-            parts.append(f"{qid}: {'yes' if expected else 'no'}")
-        elif isinstance(expected, frozenset):
-            labels = [q.choices[c] for c in q.choices if c in expected]
-            parts.append(f"{qid}: " + " or ".join(labels))
-        else:
-            test, values = expected
-            joined = ", ".join(q.choices[c] for c in q.choices if c in values)
-            word = {"any_of": "any of", "all_of": "all of", "none_of": "none of"}[test]
-            parts.append(f"{qid}: {word} {joined}")
-    return "; ".join(parts)
-
-
 def business_calendar(matrix: Matrix, spec: Any) -> bool:
     return matrix.business_time(spec.targets.calendar)
-
-
-def _cadence(steps: Any, span: Any = human_duration) -> str:
-    out = []
-    for step in steps:
-        text = f"every {span(step.every)}"
-        if step.for_ is not None:
-            text += f" for {span(step.for_)}"
-        out.append(text)
-    return ", then ".join(out)
 
 
 def document(matrix: Matrix, *, today: date) -> list[Block]:
@@ -110,7 +81,8 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
 
         res = t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else "")
         rows.append([f"{lvl.level} {lvl.spec.label}", t.calendar + (" (business hours count)" if business else ""),
-                     span(t.acknowledge), span(t.assign_owner), span(t.escalate), _cadence(t.update_every, span), res])
+                     span(t.acknowledge), span(t.assign_owner), span(t.escalate),
+                     describe_cadence(t.update_every, span), res])
     blocks += [Heading(2, "Response targets"),
                Table(["Severity", "Calendar", "Acknowledge", "Assign owner", "Escalate by", "Updates", "Resolution"],
                      rows),
