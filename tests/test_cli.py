@@ -127,7 +127,7 @@ def test_markup_and_escapes_from_input_are_shown_literally():
 def test_markdown_escapes_input():
     result = triage("--no-input", "--at", AT, *OUTAGE, "--format", "markdown", "--ticket", "<script>x</script> *T*")
     assert "<script>" not in result.stdout
-    assert "&lt;script&gt;" in result.stdout and "\\*T\\*" in result.stdout
+    assert "&lt;script>x&lt;/script>" in result.stdout and "\\*T\\*" in result.stdout
 
 
 def test_json_escapes_control_characters():

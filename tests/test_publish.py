@@ -161,3 +161,28 @@ def test_priority_grid_covers_every_cell():
         result = invoke("ask", "--matrix", str(OTHERS / "priority_grid.yaml"), "--no-input", "--format", "json",
                         "-a", f"impact={impact}", "-a", f"urgency={urgency}", "--at", "2026-12-24T11:00:00+11:00")
         assert json.loads(result.stdout)["severity"]["level"] == level, (impact, urgency)
+
+
+def test_show_publishes_a_24x5_policy_as_a_lead_would(tmp_path):
+    text = (OTHERS / "vendor_policy.yaml").read_text().replace(
+        '''    hours: {mon-fri: "08:00-18:00"}''',
+        '''    name: Follow-the-sun weekdays\n    hours: {sun: "17:00-24:00", mon-thu: "00:00-24:00", fri: "00:00-17:00"}''')
+    text = text.replace("Production is not usable.", "Production is down (< 1 user can work) & R&D is told.")
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    result = invoke("show", "--matrix", str(path), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "| 2 Priority 2 | Follow-the-sun weekdays (open hours count) | 2 h |" in out
+    assert "- Follow-the-sun weekdays: Sun 17:00 - Fri 17:00 (Europe/London); public holidays of GB-ENG." in out
+    assert "Mon 00:00" not in out and "business hours count" not in out
+    assert "2027-05-31 Spring Bank Holiday (closed)" in out  # public holidays listed by date for the coming year
+    assert "(< 1 user can work) & R&D" in out and "&lt; 1" not in out
+    headings = [line for line in out.splitlines() if line.startswith("#")]
+    for empty in ("## Cross-functional routes", "### Review it early when", "### Maintenance checklist"):
+        assert empty not in headings  # the policy has none: no heading with nothing under it
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("## "):
+            following = next(x for x in lines[i + 1:] if x.strip())
+            assert not following.startswith("## "), line

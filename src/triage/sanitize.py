@@ -11,7 +11,9 @@ import orjson
 # can make a terminal or a page show text in a different order than it is stored.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
-_MD_LINE_START = re.compile(r"(?m)^(\s*)([#+\-=]|\d+[.)])")
+_MD_LINE_START = re.compile(r"(?m)^(\s*)([#+\-=>]|\d+[.)])")
+_MD_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # where `<` could open a tag, a comment or an autolink
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")  # where `&` would start a character reference
 
 
 def visible(text: str) -> str:
@@ -26,10 +28,11 @@ def one_line(text: str) -> str:
 
 
 def markdown(text: str, *, line_start: bool = True) -> str:
-    """Text as literal Markdown: markup characters escaped, HTML neutralised. `line_start=False` for text
-    that goes in the middle of a line, where `1.` or `-` cannot start a list."""
+    """Text as literal Markdown: markup characters escaped, HTML neutralised where it could start (`<` before a
+    letter, `&` before a character reference), so that `< 4 h` or `R&D` read as written in the raw file too.
+    `line_start=False` for text that goes in the middle of a line, where `1.` or `-` cannot start a list."""
     text = _MD_INLINE.sub(r"\\\1", visible(text))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_TAG_START.sub("&lt;", _MD_ENTITY.sub("&amp;", text))
     def line_start_escape(m: re.Match[str]) -> str:
         mark = m.group(2)
         return m.group(1) + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)

@@ -161,6 +161,16 @@ class WeeklyHours:
     _last_start: tuple[float, float] = field(default=(float("nan"), 0.0), repr=False)
     _day_stamps: dict[date, list[tuple[float, float]]] = field(default_factory=dict, repr=False)
 
+    def closed_days(self, first: date, last: date) -> list[tuple[date, str, list[Interval]]]:
+        """Holidays from `first` to `last` (both included), the calendar's own and public ones, in date order: (day,
+        name, the hours open that day; none for a day closed throughout)."""
+        days = {d: (self.holiday_names.get(d, ""), hours) for d, hours in self.holidays.items() if first <= d <= last}
+        if self.public is not None:
+            for d in self.public[first:last + timedelta(days=1)]:
+                if d not in days and d <= last:
+                    days[d] = (self.public.get(d) or "", [])
+        return [(d, name, hours) for d, (name, hours) in sorted(days.items())]
+
     def open_on(self, day: date) -> list[Interval]:
         if day in self.holidays:
             return self.holidays[day]

@@ -94,6 +94,9 @@ class Matrix:
         spec = self.model.roles.get(role)
         return spec.name if spec else role
 
+    def calendar_name(self, calendar_id: str) -> str:
+        return self.model.calendars[calendar_id].name or calendar_id
+
     def business_time(self, calendar_id: str) -> bool:
         """Whether targets on this calendar count open hours only (a weekly calendar), so that a duration on it
         is business time, not elapsed time."""

@@ -74,6 +74,7 @@ class HolidaySource(Model):
 
 class Calendar(Model):
     kind: Literal["always", "weekly"]
+    name: str | None = Field(default=None, description="how the calendar is named where it is shown (default: its id)")
     timezone: str | None = None
     hours: dict[str, str] = Field(default_factory=dict,
                                   description='day or day range -> "HH:MM-HH:MM" (several comma-separated)')

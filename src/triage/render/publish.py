@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from triage.matrix.durations import human_duration
+from triage.matrix.calendars import WeeklyHours
 from triage.matrix.loader import Matrix
 from triage.matrix.wording import describe_cadence, describe_condition
 from triage.render.output import Output
@@ -48,6 +49,10 @@ class Pre:
 Block = Heading | Para | Bullets | Table | Pre
 
 
+def _hours(hours: Any) -> str:
+    return ", ".join(f"{s:%H:%M}-" + ("24:00" if e is None else f"{e:%H:%M}") for s, e in hours)
+
+
 def business_calendar(matrix: Matrix, spec: Any) -> bool:
     return matrix.business_time(spec.targets.calendar)
 
@@ -80,25 +85,15 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
             return human_duration(d, business=business, named=False)
 
         res = t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else "")
-        rows.append([f"{lvl.level} {lvl.spec.label}", t.calendar + (" (business hours count)" if business else ""),
+        rows.append([f"{lvl.level} {lvl.spec.label}", matrix.calendar_name(t.calendar)
+                     + (" (open hours count)" if business else ""),
                      span(t.acknowledge), span(t.assign_owner), span(t.escalate),
                      describe_cadence(t.update_every, span), res])
     blocks += [Heading(2, "Response targets"),
                Table(["Severity", "Calendar", "Acknowledge", "Assign owner", "Escalate by", "Updates", "Resolution"],
                      rows),
                Heading(3, "Calendars")]
-    cal_items = []
-    for cid, spec in m.calendars.items():
-        text = f"{cid}: {matrix.calendars[cid].describe()}"
-        closed = [f"{h.date.isoformat()} {h.name}" + (f" (open {h.hours})" if h.hours else " (closed)")
-                  for h in spec.holidays if h.date >= today]
-        if closed:
-            text += ". Holidays ahead: " + "; ".join(closed)
-        if spec.public_holidays:
-            text += f". Public holidays of {spec.public_holidays.country}" + (
-                f"-{spec.public_holidays.subdivision}" if spec.public_holidays.subdivision else "")
-        cal_items.append(text)
-    blocks.append(Bullets(cal_items))
+    blocks.append(Bullets(_calendar_items(matrix, today)))
 
     qrows = []
     for q in m.questions:
@@ -141,8 +136,10 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
               "update": "Each customer update", "internal_update": "Each internal update", "resolved": "At resolution"}
     for stage, text in m.communication.templates.items():
         blocks += [Heading(3, titles.get(stage, stage)), Pre(text)]
-    blocks += [Heading(2, "Handoff packet"), Para("Every handoff carries these fields; missing ones are named."),
-               Bullets([f.label + (" (at closure)" if f.stage == "resolution" else "")
+    blocks += [Heading(2, "Handoff packet")]
+    if m.handoff_packet:
+        blocks.append(Para("Every handoff carries these fields; missing ones are named."))
+    blocks += [Bullets([f.label + (" (at closure)" if f.stage == "resolution" else "")
                         + (f": {f.help}" if f.help else "") for f in m.handoff_packet])]
     if m.handoff_points:
         labels = {f.id: f.label for f in m.handoff_packet}
@@ -164,7 +161,40 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
                Para(f"{role(info.owner)} owns this document and reviews it every {info.review_every_days} days."),
                Heading(3, "Review it early when"), Bullets(list(info.review_triggers)),
                Heading(3, "Maintenance checklist"), Bullets(list(info.maintenance_checklist), numbered=True)]
-    return blocks
+    return _without_empty_sections(blocks)
+
+
+def _calendar_items(matrix: Matrix, today: date) -> list[str]:
+    """Each calendar: its hours, and its holidays from today on (public ones for the coming year)."""
+    cal_items = []
+    for cid, spec in matrix.model.calendars.items():
+        text = f"{matrix.calendar_name(cid)}: {matrix.calendars[cid].describe()}"
+        if spec.public_holidays:
+            text += f"; public holidays of {spec.public_holidays.country}" + (
+                f"-{spec.public_holidays.subdivision}" if spec.public_holidays.subdivision else "")
+        built = matrix.calendars[cid]
+        ahead = built.closed_days(today, max([today + timedelta(days=365)] + [h.date for h in spec.holidays])) \
+            if isinstance(built, WeeklyHours) else []
+        if ahead:
+            text += ". Holidays ahead: " + "; ".join(
+                f"{d.isoformat()} {name}".rstrip() + (f" (open {_hours(hours)})" if hours else " (closed)")
+                for d, name, hours in ahead)
+        cal_items.append(text)
+    return cal_items
+
+
+def _without_empty_sections(blocks: list[Block]) -> list[Block]:
+    """The document without empty lists and tables, and without headings left with nothing under them (a matrix
+    with no routes, no handoff points or no review triggers shows no heading for them)."""
+    kept: list[Block] = []
+    for block in reversed(blocks):
+        if (isinstance(block, Bullets) and not block.items) or (isinstance(block, Table) and not block.rows):
+            continue
+        if isinstance(block, Heading) and (not kept or (isinstance(kept[-1], Heading)
+                                                        and kept[-1].level <= block.level)):
+            continue
+        kept.append(block)
+    return kept[::-1]
 
 
 def _scope(e: Any) -> str:
