@@ -30,7 +30,7 @@ def test_json_result_follows_the_contract():
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     jsonschema.validate(data, CONTRACT)
-    assert data["severity"] == {"level": 1, "id": "sev1", "label": "Critical"}
+    assert data["severity"] == {"level": 1, "id": "sev1", "label": "Critical", "name": "Severity 1"}
     assert data["answers"]["confirmed"] is True and data["answers"]["areas"] == []
     assert data["targets"]["acknowledge"] == {"within": "PT15M", "due": "2026-11-27T05:15:00-05:00"}
     assert data["routing"]["owner"] == "support_lead"

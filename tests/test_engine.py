@@ -129,7 +129,7 @@ def test_override_keeps_both_decisions_and_moves_the_targets(matrix):
 
 
 @pytest.mark.parametrize(("override", "text"), [
-    ((4, "same"), "already gives severity 4"),
+    ((4, "same"), "already gives Severity 4"),
     ((2, "   "), "needs a reason"),
     ((9, "why"), "does not exist"),
 ])

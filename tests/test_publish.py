@@ -186,3 +186,29 @@ def test_show_publishes_a_24x5_policy_as_a_lead_would(tmp_path):
         if line.startswith("## "):
             following = next(x for x in lines[i + 1:] if x.strip())
             assert not following.startswith("## "), line
+
+
+def test_a_level_is_shown_by_its_own_name_everywhere(tmp_path):
+    text = (OTHERS / "vendor_policy.yaml").read_text()
+    text = text.replace("    level: 1\n    label: Priority 1\n", "    level: 1\n    name: P1\n    label: Critical\n")
+    text = text.replace("    level: 2\n    label: Priority 2\n", "    level: 2\n    name: Urgent\n    label: Urgent\n")
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    args = ["ask", "--matrix", str(path), "--no-input", "--at", "2026-12-18T17:00:00Z", "-a", "environment=production"]
+    shown = invoke(*args, "-a", "effect=down")
+    assert shown.exit_code == 0, shown.output
+    assert " P1  Critical" in shown.stdout and "SEVERITY" not in shown.stdout
+    assert "measured on always: around the clock" in shown.stdout
+    marked = invoke(*args, "-a", "effect=degraded", "--format", "markdown").stdout
+    assert "**Urgent**:" in marked and "(Urgent)" not in marked and "Severity 2" not in marked
+    data = json.loads(invoke(*args, "-a", "effect=down", "--format", "json").stdout)
+    assert data["severity"] == {"level": 1, "id": "p1", "label": "Critical", "name": "P1"}
+    assert "P1 (Critical)" in data["update"]["customer"] + data["update"]["internal"]
+    published = invoke("show", "--matrix", str(path), "--format", "markdown").stdout
+    assert "### P1: Critical" in published and "### Urgent\n" in published
+    assert "| P1 Critical | always |" in published and "| Urgent | office" in published
+    assert "Severity 1" not in published and "Severity 2" not in published
+    old = tmp_path / "old.yaml"
+    old.write_text((OTHERS / "vendor_policy.yaml").read_text())
+    changed = invoke("diff", str(old), str(path)).stdout
+    assert "now called P1 (Critical) (was Severity 1 (Priority 1))" in changed

@@ -237,7 +237,7 @@ def test_a_matrix_that_fixes_the_severity_at_opening_refuses_a_retriage_that_cha
     assert same.exit_code == 0, same.output  # answers may change while the severity stays
     moved = cli("retriage", "INC-F", "--at", "2027-01-05T11:00", "--reason", "every account now", "-a",
                 "scope=system_wide", "-a", "impact=service_unavailable", matrix=path)
-    assert moved.exit_code == 1 and "`severity_fixed`" in moved.stderr and "from severity 3 to 2" in moved.stderr
+    assert moved.exit_code == 1 and "`severity_fixed`" in moved.stderr and "from Severity 3 (Moderate) to Severity 2 (High)" in moved.stderr
     events = json.loads(cli("history", "INC-F", "-f", "json").stdout)["events"]
     assert [e["kind"] for e in events][-1] == "retriage" and events[-1]["data"]["severity"]["level"] == 3
     assert "never its severity" in " ".join(ok("show", matrix=path).split())

@@ -652,7 +652,8 @@ def to_json(report: Audit) -> dict[str, Any]:
                              "target_minutes": report.target_minutes.get((lvl, name)),
                              "missed_unrecorded": unrecorded, "impossible": report.impossible_count[(lvl, name)]}
         calendar = m.levels[lvl].spec.targets.calendar
-        severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label, "calendar": calendar,
+        severities[str(lvl)] = {"id": m.levels[lvl].id, "label": m.levels[lvl].spec.label,
+                                "name": m.level_name(lvl), "calendar": calendar,
                                 "business_time": m.business_time(calendar),
                                 "tickets": report.levels_seen[lvl], "targets": targets}
     today = o.today or date.today()

@@ -371,7 +371,7 @@ def _target_rows(plan: dict[int, SeverityPlan], est: dict[str, Any], rep: Replay
                              c in q_cells.items() if c[1] >= total_q / 1000 and c[1] > 0)[:3]
             target_seconds = p.targets()[step]
             rows.append({
-                "severity": p.id, "level": level, "label": p.label, "target": step,
+                "severity": p.id, "level": level, "label": p.label, "name": p.name, "target": step,
                 "role": p.role_for(step),
                 "minutes": target_seconds / 60, "calendar": p.calendar_id,
                 "tasks": counted, "queueing": queueing, "replay": replayed,

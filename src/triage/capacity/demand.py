@@ -49,6 +49,7 @@ class SeverityPlan:
     cadence: list[tuple[float, float | None]]
     resolution: float | None
     effort: dict[str, float]
+    name: str = ""  # how the level is shown: `P1`, or `Severity 2`
     _offsets: list[float] = field(default_factory=list, repr=False)
 
     def targets(self) -> dict[str, float]:
@@ -93,7 +94,7 @@ def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] 
             changes.get((sev.id, "acknowledge"), t.acknowledge.total_seconds()),
             changes.get((sev.id, "assign_owner"), t.assign_owner.total_seconds()),
             cadence, None if t.resolution.within is None else t.resolution.within.total_seconds(),
-            {step: roster.effort(sev.id, step) for step in STEP_TARGETS})
+            {step: roster.effort(sev.id, step) for step in STEP_TARGETS}, matrix.level_name(level))
     return out
 
 

@@ -84,8 +84,11 @@ def show_decision(matrix: Matrix, err: Console | Callable[[], Console], decision
 
     sev = matrix.severity(decision.level).spec
     rules = {r.id: r for r, _ in matrix.severity_rules}
-    lines = [Text.assemble((f" SEVERITY {decision.level} ", SEVERITY_STYLE.get(decision.level, "reverse")), " ",
-                           T(sev.label, "bold")), T(sev.definition)]
+    name = matrix.level_name(decision.level)
+    head = [T(f" {name.upper()} ", SEVERITY_STYLE.get(decision.level, "reverse"))]
+    if sev.label.casefold() != name.casefold():
+        head += [Text(" "), T(sev.label, "bold")]
+    lines = [Text.assemble(*head), T(sev.definition)]
     lines += [Text.assemble("  • ", T(rules[rid].because)) for rid in decision.rules]
     console = err() if callable(err) else err
     console.print(Panel(Text("\n").join(lines), title="The matrix says"))
@@ -93,14 +96,13 @@ def show_decision(matrix: Matrix, err: Console | Callable[[], Console], decision
 
 def choose_severity(matrix: Matrix, prompter: Prompter, level: int, *, can_go_back: bool) -> Any:
     """None to keep the matrix's severity, (level, reason) to change it, or BACK to the questions."""
-    sev = matrix.severity(level).spec
     back = [("← Back to the last question", BACK)] if can_go_back else []
     while True:
-        choice = prompter.choose("Use this severity?", [(f"Yes, severity {level} ({sev.label})", "accept"),
+        choice = prompter.choose("Use this severity?", [(f"Yes, {matrix.level_title(level)}", "accept"),
                                                         ("No, change it (a reason is required)", "change"), *back])
         if choice != "change":
             return None if choice == "accept" else choice
-        levels = [(f"Severity {lvl.level} ({lvl.spec.label}): {lvl.spec.definition[:60]}...", lvl.level)
+        levels = [(f"{matrix.level_title(lvl.level)}: {lvl.spec.definition[:60]}...", lvl.level)
                   for lvl in sorted(matrix.levels.values(), key=lambda s: s.level) if lvl.level != level]
         chosen = prompter.choose("Which severity?", [*levels, ("← Back: keep the choice open", BACK)])
         if chosen == BACK:

@@ -17,6 +17,7 @@ from triage.cli.common import (AtOption, Format, HistoryOption, MatrixOption, No
                                reported, stderr)
 from triage.engine import followup
 from triage.engine.followup import TicketState
+from triage.matrix.wording import stored_title
 from triage.engine.history import History
 from triage.errors import MissingAnswerError, UsageError
 from triage.files import history_path
@@ -87,7 +88,7 @@ def show_context(matrix: Matrix, current: TicketState, when: datetime) -> None:
     severity = current.data["severity"]
     last = current.updates[-1].data.get("customer") if current.updates else None
     asker = prompter()
-    asker.note([("bold", f"{current.ticket}: Severity {severity['level']} ({severity['label']}), owner "
+    asker.note([("bold", f"{current.ticket}: {stored_title(severity)}, owner "
                          f"{matrix.role_name(current.data['routing']['owner'])}")])
     asker.note([("", f"This update is due {local_time(current.next_due, home)} "
                      f"({relative(current.next_due, when)}).")])
@@ -226,8 +227,8 @@ def retriage(
                                                   reason=why, override=override)
             store.record(ticket, when, "retriage", data)
         before = current.data["severity"]
-        result.notes.insert(0, f"re-triaged from severity {before['level']} ({before['label']}) to "
-                               f"{result.level}: {data['reason']}")
+        result.notes.insert(0, f"re-triaged from {stored_title(before)} to {the_matrix.level_title(result.level)}: "
+                               f"{data['reason']}")
         emit(render_result.output(result), output_format.value)
 
 

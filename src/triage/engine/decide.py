@@ -229,7 +229,7 @@ def matrix_json(matrix: Matrix) -> dict[str, Any]:
 
 def severity_json(matrix: Matrix, level: int) -> dict[str, Any]:
     sev = matrix.severity(level)
-    return {"level": level, "id": sev.id, "label": sev.spec.label}
+    return {"level": level, "id": sev.id, "label": sev.spec.label, "name": matrix.level_name(level)}
 
 
 def routes_json(routes: list[tuple[str, str, str]]) -> list[dict[str, str]]:
@@ -334,7 +334,7 @@ def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
     if sev_id in exc.changes.update_every:
         parts.append(f"updates every {human_duration(exc.changes.update_every[sev_id], business=business)}")
     return (f"exception {exc.id} applies until {exc.expires.isoformat()}: "
-            + ("; ".join(parts) or f"no change of targets for severity {level}") + f" ({exc.reason})")
+            + ("; ".join(parts) or f"no change of targets for {matrix.level_name(level)}") + f" ({exc.reason})")
 
 
 def schedule(routing: Any, deal: Terms, calendar: Any, at: datetime
@@ -395,7 +395,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
         if not reason:
             raise AnswerError("an override needs a reason (--override-reason TEXT)")
         if level == computed.level:
-            raise AnswerError(f"the matrix already gives severity {level}; an override must change it")
+            raise AnswerError(f"the matrix already gives {matrix.level_name(level)}; an override must change it")
     spec = matrix.severity(level).spec
     calendar = matrix.calendars[spec.targets.calendar]
     routing = spec.routing
@@ -409,7 +409,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
             notices.append((role, f"Under exception: {', '.join(e.id for e in deal.exceptions)}"))
     targets, steps = schedule(routing, deal, calendar, start)
 
-    severity_text = f"Severity {level} ({spec.label})"
+    severity_text = matrix.level_title(level)
     given = dict(packet or {})
     fields: dict[str, str | None] = {}
     for f in matrix.model.handoff_packet:
@@ -479,7 +479,7 @@ def placeholder_values(result: Result, *, customer: bool = False) -> dict[str, s
     m = result.matrix
     def when(moment: datetime) -> str:
         return local_time(moment, result.display)
-    severity_text = f"Severity {result.level} ({result.severity.spec.label})"
+    severity_text = m.level_title(result.level)
     a = result.answers
     derived = (f"{_label(m, 'impact', a['impact'])} ({_label(m, 'scope', a['scope']).lower()})"
                if {"impact", "scope"} <= set(a) else result.severity.spec.label)
@@ -505,7 +505,7 @@ def placeholder_values(result: Result, *, customer: bool = False) -> dict[str, s
         return values
     actions = f"Triaged as {severity_text} at {when(result.at)}"
     if result.override_reason:
-        actions += f" (changed from severity {result.computed.level}: {result.override_reason})"
+        actions += f" (changed from {m.level_name(result.computed.level)}: {result.override_reason})"
     if result.routes:
         actions += "; brought in " + ", ".join(dict.fromkeys(m.role_name(r) for _, r, _ in result.routes))
     values.update({"actions": actions + ".", "next_step": f"{m.role_name(role)}: {action} (by {when(due)})",

@@ -9,7 +9,7 @@ from typing import Any
 from triage.engine.decide import evaluate
 from triage.matrix.durations import human_duration
 from triage.matrix.loader import Matrix
-from triage.matrix.wording import describe_cadence, describe_condition
+from triage.matrix.wording import describe_cadence, describe_condition, level_title
 
 _MAX_DECISION_CHECK = 2_000_000
 
@@ -237,8 +237,11 @@ def _communication(old: Matrix, new: Matrix) -> list[Change]:
 
 
 def _severity(sid: str, x: Any, y: Any, old: Matrix, new: Matrix) -> list[Change]:
-    sec = f"severity {y.level} ({y.label})"
+    sec = level_title(y.level, y.label, y.name).lower() if y.name is None else level_title(y.level, y.label, y.name)
     out = _text(sec, "label", x.label, y.label) + _text(sec, "definition", x.definition, y.definition)
+    if x.name != y.name:
+        out.append(Change(sec, "changed", f"now called {level_title(y.level, y.label, y.name)} "
+                          f"(was {level_title(x.level, x.label, x.name)})"))
     out += _lists(sec, "example", x.examples, y.examples)
     tx, ty = x.targets, y.targets
     business = new.business_time(ty.calendar)

@@ -13,6 +13,7 @@ from triage.engine.history import Event
 from triage.errors import AnswerError, InputError, MissingAnswerError
 from triage.matrix.durations import human_duration, iso_duration
 from triage.matrix.loader import Matrix
+from triage.matrix.wording import stored_title
 
 
 @dataclass
@@ -212,7 +213,7 @@ def plan_handoff(matrix: Matrix, current: TicketState, *, role: str, point: str 
         if fid not in known:
             raise AnswerError(f"unknown packet field `{fid}` (fields: {', '.join(known)})")
     packet = {**current.packet, **{k: v.strip() for k, v in given.items() if v.strip()}}
-    packet["severity"] = f"Severity {current.level} ({current.data['severity']['label']})"
+    packet["severity"] = stored_title(current.data["severity"])
     fields = {fid: packet.get(fid) for fid in chosen.requires}
     missing = [fid for fid, value in fields.items() if not value]
     return {"point": chosen.id, "label": chosen.label, "to": role, "where": matrix.model.roles[role].where,
@@ -250,7 +251,8 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
                     account=current.data.get("account"), segment=current.data.get("segment"), start=current.created)
     if result.level != current.level and matrix.model.matrix.severity_fixed:
         raise AnswerError(f"this matrix keeps a ticket's severity from its opening (`severity_fixed`): the "
-                          f"re-triage would move {current.ticket} from severity {current.level} to {result.level}; "
+                          f"re-triage would move {current.ticket} from {stored_title(current.data['severity'])} to "
+                          f"{matrix.level_title(result.level)}; "
                           "open a new ticket if the problem has changed")
     if result.level == current.level:
         result.targets["next_update"] = Target(cadence_at(matrix, current, at), current.next_due)
@@ -259,7 +261,7 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
         last = max([e.at for e in current.updates + current.reopened] or [current.created])
         every, due = next_update(matrix, current, last, level=result.level)
         result.targets["next_update"] = Target(every, due)
-        result.notes.append(f"the targets of severity {result.level} run from the ticket's creation "
+        result.notes.append(f"the targets of {matrix.level_name(result.level)} run from the ticket's creation "
                             f"({local_time(current.created, result.display)}); promises already kept stay kept")
     for name, moment in kept(current).items():
         result.targets[name].met = moment
@@ -428,7 +430,7 @@ def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
     def summary(event: Event) -> str:
         d = event.data
         if event.kind in ("triage", "retriage"):
-            text = f"severity {d['severity']['level']} ({d['severity']['label']}), owner {d['routing']['owner']}"
+            text = f"{stored_title(d['severity'])}, owner {d['routing']['owner']}"
             return text + (f"; reason: {d['reason']}" if event.kind == "retriage" else "")
         if event.kind == "update":
             minutes = d.get("late_minutes")

@@ -94,6 +94,19 @@ class Matrix:
         spec = self.model.roles.get(role)
         return spec.name if spec else role
 
+    def level_name(self, level: int) -> str:
+        """`P1`, `Urgent`, or `Severity 2` for a level without a name of its own."""
+        from triage.matrix.wording import level_name
+
+        return level_name(level, self.levels[level].spec.name)
+
+    def level_title(self, level: int) -> str:
+        """`P1 (Critical)`, or `Severity 2 (High)`."""
+        from triage.matrix.wording import level_title
+
+        spec = self.levels[level].spec
+        return level_title(level, spec.label, spec.name)
+
     def calendar_name(self, calendar_id: str) -> str:
         return self.model.calendars[calendar_id].name or calendar_id
 

@@ -151,6 +151,8 @@ class Routing(Model):
 
 class Severity(Model):
     level: int = Field(ge=1)
+    name: str | None = Field(default=None, description=(
+        "how the level is called wherever it is shown, e.g. P1 or Urgent (default: Severity and its number)"))
     label: str
     definition: str
     examples: list[str] = Field(default_factory=list)

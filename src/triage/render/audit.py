@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from triage.matrix.durations import human_duration
+from triage.matrix.wording import short_title
 from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
@@ -58,7 +59,8 @@ def rows(data: dict[str, Any]) -> list[list[str]]:
         for name, t in sev["targets"].items():
             if not t["measured"]:
                 continue
-            out.append([f"{level} {sev['label']}" + (" (business hours)" if hours else ""), NAMES[name],
+            title = short_title(level, sev["label"], sev.get("name"))
+            out.append([title + (" (business hours)" if hours else ""), NAMES[name],
                         f"{t['met']}/{t['measured']}", pct(t["share_met"]),
                         *(mins(t[k], hours, suffix=False)
                           for k in ("median_minutes", "p90_minutes", "target_minutes"))])
@@ -256,7 +258,7 @@ def page(data: dict[str, Any], *, limit: int = 50) -> str:
     def e(s: object) -> str:
         return html.escape(visible(str(s)), quote=True)
     compliance = [
-        (f"{level} {sev['label']} · {NAMES[name]}", t["share_met"])
+        (f"{short_title(level, sev['label'], sev.get('name'))} · {NAMES[name]}", t["share_met"])
         for level, sev in data["severities"].items()
         for name, t in sev["targets"].items()
         if t["measured"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from triage.matrix.wording import short_title
 from triage.render.audit import pct
 from triage.render.output import Output
 from triage.sanitize import markdown as md
@@ -98,7 +99,8 @@ def summary(data: dict[str, Any]) -> list[str]:
 
 
 def target_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
-    return [[f"{r['severity']} {r['label']}", STEPS[r["target"]], _target(r["minutes"]), r["role"],
+    return [[f"{r['severity']} {r['label']}" if r["name"] == f"Severity {r['level']}" else
+             short_title(r["level"], r["label"], r["name"]), STEPS[r["target"]], _target(r["minutes"]), r["role"],
              f"{r['tasks']:,}", pct(r["queueing"]), pct(r["replay"]), pct(r.get("history")),
              "yes" if r["meets_goal"] else "no"] for r in rows]
 

@@ -11,7 +11,7 @@ from typing import Any
 from triage.matrix.durations import human_duration
 from triage.matrix.calendars import WeeklyHours
 from triage.matrix.loader import Matrix
-from triage.matrix.wording import describe_cadence, describe_condition
+from triage.matrix.wording import describe_cadence, describe_condition, short_title
 from triage.render.output import Output
 from triage.sanitize import markdown as md
 from triage.sanitize import one_line, visible
@@ -49,6 +49,11 @@ class Pre:
 Block = Heading | Para | Bullets | Table | Pre
 
 
+def _heading(matrix: Matrix, lvl: Any) -> str:
+    name = matrix.level_name(lvl.level)
+    return name if name.casefold() == lvl.spec.label.casefold() else f"{name}: {lvl.spec.label}"
+
+
 def _hours(hours: Any) -> str:
     return ", ".join(f"{s:%H:%M}-" + ("24:00" if e is None else f"{e:%H:%M}") for s, e in hours)
 
@@ -74,7 +79,7 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
         blocks.append(Para("A ticket keeps the severity it was opened with: a re-triage may correct its answers, "
                            "never its severity."))
     for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
-        blocks += [Heading(3, f"Severity {lvl.level}: {lvl.spec.label}"), Para(lvl.spec.definition)]
+        blocks += [Heading(3, _heading(matrix, lvl)), Para(lvl.spec.definition)]
         if lvl.spec.examples:
             blocks.append(Bullets([f"Example: {e}" for e in lvl.spec.examples]))
     rows = []
@@ -85,7 +90,7 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
             return human_duration(d, business=business, named=False)
 
         res = t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else "")
-        rows.append([f"{lvl.level} {lvl.spec.label}", matrix.calendar_name(t.calendar)
+        rows.append([short_title(lvl.level, lvl.spec.label, lvl.spec.name), matrix.calendar_name(t.calendar)
                      + (" (open hours count)" if business else ""),
                      span(t.acknowledge), span(t.assign_owner), span(t.escalate),
                      describe_cadence(t.update_every, span), res])
@@ -115,7 +120,7 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
                Heading(2, "Routing and escalation")]
     for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
         r = lvl.spec.routing
-        blocks += [Heading(3, f"Severity {lvl.level}: {lvl.spec.label}"),
+        blocks += [Heading(3, _heading(matrix, lvl)),
                    Para(f"Received by {role(r.receives)}; severity approved by {role(r.approves)}; "
                         f"owned after the handoff by {role(r.owner)}."),
                    Table(["After", "Role", "Action"],

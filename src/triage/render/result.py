@@ -75,15 +75,18 @@ def text(result: Result, *, now: datetime | None = None) -> Group:
     rules = {r.id: r for r, _ in m.severity_rules}
 
     head = Text()
-    head.append(f" SEVERITY {result.level} ", style=SEVERITY_STYLE.get(result.level, "bold reverse"))
-    head.append(" ")
-    head.append_text(T(sev.label, "bold"))
+    name = m.level_name(result.level)
+    head.append_text(T(f" {name.upper()} ", SEVERITY_STYLE.get(result.level, "bold reverse")))
+    if sev.label.casefold() != name.casefold():
+        head.append(" ")
+        head.append_text(T(sev.label, "bold"))
     if result.ticket:
         head.append("   ticket ")
         head.append_text(T(result.ticket, "bold"))
     body = [head, T(sev.definition), Text("")]
     if result.override_reason is not None:
-        body.append(T(f"Changed from severity {result.computed.level} by the agent: {result.override_reason}", "bold"))
+        body.append(T(f"Changed from {m.level_name(result.computed.level)} by the agent: {result.override_reason}",
+                      "bold"))
     body.append(Text("Why:", style="bold"))
     for rid in result.computed.rules:
         body.append(Text.assemble("  • ", T(rules[rid].because), T(f"  [{rid}]", "dim")))
@@ -104,7 +107,7 @@ def text(result: Result, *, now: datetime | None = None) -> Group:
             rel = f"met {when(target.met)}"
         label = TARGET_LABELS[name] if name != "resolution" else f"Resolution: {sev.targets.resolution.expect}"
         targets.add_row(T(label), T(within), T(due_text), T(rel, "dim"))
-    targets.caption = visible(f"measured on `{sev.targets.calendar}`: {calendar.describe()}")
+    targets.caption = visible(f"measured on {m.calendar_name(sev.targets.calendar)}: {calendar.describe()}")
     parts.append(targets)
 
     steps = Table(title="Escalation path", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
@@ -150,13 +153,14 @@ def markdown(result: Result) -> str:
     lines = [
         f"# Triage: {md(result.ticket) if result.ticket else 'ticket without a reference'}",
         "",
-        f"**Severity {result.level} ({md(sev.label)})**: {md(sev.definition)}",
+        f"**{md(m.level_title(result.level))}**: {md(sev.definition)}",
         "",
         f"Triaged {md(when(result.at))} with {md(m.model.matrix.name)}, version {md(m.model.matrix.version)}.",
         "",
     ]
     if result.override_reason is not None:
-        lines += [f"Changed from severity {result.computed.level} by the agent: {md(result.override_reason)}", ""]
+        lines += [f"Changed from {md(m.level_name(result.computed.level))} by the agent: {md(result.override_reason)}",
+                  ""]
     lines += ["## Why", ""]
     lines += [f"- {md(rules[rid].because)} (`{rid}`)" for rid in result.computed.rules]
     lines += ["", "## Deadlines", "", "| Target | Within | Due |", "|---|---|---|"]

@@ -13,6 +13,7 @@ from triage.engine.followup import (EXPORT_COLUMNS, PROMISES, ReopenPlan, Ticket
                                     lateness, promises, timeline)
 from triage.engine.history import Event
 from triage.matrix.loader import Matrix
+from triage.matrix.wording import stored_title
 from triage.render.output import Output
 from triage.render.result import T, blockquote
 from triage.sanitize import markdown as md
@@ -72,7 +73,7 @@ def reopen(matrix: Matrix, ticket: str, plan: ReopenPlan) -> Output:
     data, zone = plan.data, plan.display
     resolution = data["resolution_due"]
     lines = [f"Ticket {ticket} is open again: {data['reason']}",
-             f"Severity {data['severity']['level']} ({data['severity']['label']}), owner "
+             f"{stored_title(data['severity'])}, owner "
              f"{matrix.role_name(data['owner'])}.",
              f"Next update due {local_time(datetime.fromisoformat(data['next_due']), zone)} "
              f"(every {plan.every}).",
@@ -196,7 +197,7 @@ def history_table(states: list[tuple[TicketState, list[Event]]], *, one: bool, m
             name, due = pending[0]
             late = due < now
             state = T(f"{PROMISES[name]} due {when(due)}, {relative(due, now)}", "bold red" if late else "")
-        table.add_row(T(st.ticket), T(f"{st.level} {st.data['severity']['label']}"),
+        table.add_row(T(st.ticket), T(stored_title(st.data["severity"])),
                       T(matrix.role_name(st.data["routing"]["owner"])), T(when(st.created)), state)
     return table
 
