@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -48,7 +49,7 @@ CASES = [
      "    when: {impact: inconvenient, strategic_account: true}", "L405", "error", "strategic_account: true}"),
     ("a wider scope lowers severity", "  - id: routine\n",
      "  - id: loud_user\n    when: {scope: one_user, impact: inconvenient}\n    at_least: 1\n    because: Loud.\n"
-     "  - id: routine\n", "L406", "warning", "  - id: scope"),
+     "  - id: routine\n", "L406", "warning", "at_least: 1\n    because: Loud."),
     ("owner assigned before acknowledgement", "      acknowledge: 4h\n      assign_owner: 8h",
      "      acknowledge: 4h\n      assign_owner: 2h", "L407", "error", "assign_owner: 2h"),
     ("a more severe level with a slower target", "      escalate: 2h\n", "      escalate: 20h\n", "L408", "error",
@@ -263,3 +264,25 @@ def test_a_mistyped_key_or_id_says_what_was_meant_at_its_place(old, new, hint):
     assert len(found) == 1, [p.format() for p in problems]
     word = hint.split("`")[1] if "`" in hint else "5"  # the reported place holds the mistake
     assert text.splitlines()[found[0].line - 1][found[0].column - 1:].startswith(word.split()[0]), found[0].format()
+
+
+GRID = (Path(__file__).parent / "matrices" / "priority_grid.yaml").read_text()
+
+
+def test_a_dip_in_a_grid_is_reported_at_its_rule_for_every_cell_unless_intended():
+    dipped = GRID.replace("{id: low_high, when: {impact: low, urgency: high}, at_least: 3,",
+                          "{id: low_high, when: {impact: low, urgency: high}, at_least: 1,")
+    dipped = dipped.replace("{id: high_low, when: {impact: high, urgency: low}, at_least: 3,",
+                            "{id: high_low, when: {impact: high, urgency: low}, at_least: 1,")
+    problems = [p for p in lint(dipped.encode(), "grid.yaml", today=TODAY) if p.code == "L406"]
+    assert [(p.line, p.level) for p in problems] == [(line_of(dipped, "{id: high_low"), "warning"),
+                                                     (line_of(dipped, "{id: low_high"), "warning")]
+    assert "rule `low_high` gives severity 1 for impact `One person`, urgency `Work has stopped`; the worse impact " \
+           "`A team or site` gives only 2 (by `medium_high`)" in problems[1].message
+    assert "rule `high_low` gives severity 1 for impact `The organisation`, urgency `Can wait`; the worse urgency " \
+           "`Work is slowed` gives only 2 (by `high_medium`)" in problems[0].message
+    intended = dipped.replace("because: \"Low impact, high urgency.\"}",
+                              "because: \"Low impact, high urgency.\", intended_dip: The desk treats stopped work as "
+                              "critical for one person.}")
+    left = [p for p in lint(intended.encode(), "grid.yaml", today=TODAY) if p.code == "L406"]
+    assert [p.line for p in left] == [line_of(dipped, "{id: high_low")]

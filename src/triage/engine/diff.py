@@ -166,6 +166,7 @@ def _rules(old: Matrix, new: Matrix) -> list[Change]:
                               f"{_when(new, _condition(new.severity_rules, r))} "
                               f"(was {_when(old, _condition(old.severity_rules, r))})"))
         out += _text("severity rules", f"reason of `{r}`", sa[r].because, sb[r].because)
+        out += _text("severity rules", f"intended dip of `{r}`", sa[r].intended_dip or "", sb[r].intended_dip or "")
     return out
 
 

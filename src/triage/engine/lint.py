@@ -144,22 +144,46 @@ def _unread(matrix: Matrix) -> Iterator[Problem]:
 
 
 def _monotonic(matrix: Matrix, reachable: Reachable) -> Iterator[Problem]:
-    """One step worse on an ordered question never gives a less severe level."""
+    """One step worse on an ordered question never gives a less severe level. Each dip is reported once, at the
+    rule that makes the milder answer more severe, with the answers (by label) of the questions the two rules
+    read; a rule whose `intended_dip` gives the reason is a published grid's deliberate choice and passes."""
     inputs = matrix.severity_inputs
     position = {qid: i for i, qid in enumerate(inputs)}
-    for n, q in enumerate(matrix.model.questions):
-        if q.ordered and q.id in position:
-            found = _first_dip(reachable, position[q.id], list(q.choices))
-            if found is not None:
-                combo, decision, worse, other = found
-                yield matrix.doc.problem(
-                    ("questions", n), f"a worse `{q.id}` lowers the severity: "
-                    f"{_show(dict(zip(inputs, combo, strict=True)))} gives {decision.level}, but {q.id}={worse} "
-                    f"gives {other.level}", "L406", level="warning")
+    rules = {rule.id: (i, rule, cond) for i, (rule, cond) in enumerate(matrix.severity_rules)}
+    seen: set[tuple[Any, ...]] = set()
+    found: list[tuple[int, Problem]] = []
+    for q in matrix.model.questions:
+        if not (q.ordered and q.id in position):
+            continue
+        for combo, decision, worse, other in _dips(reachable, position[q.id], list(q.choices)):
+            i, rule, cond = rules[decision.rules[0]]
+            if rule.intended_dip:
+                continue
+            read = [qid for qid in inputs if qid in cond or qid in rules[other.rules[0]][2] or qid == q.id]
+            cell = tuple(combo[position[qid]] for qid in read)
+            key = (rule.id, other.rules[0], q.id, worse, cell)
+            if key in seen:
+                continue
+            seen.add(key)
+            answers = ", ".join(f"{qid} `{_label(matrix, qid, v)}`" for qid, v in zip(read, cell, strict=True))
+            found.append((i, matrix.doc.problem(
+                ("severity_rules", i, "at_least"), f"rule `{rule.id}` gives severity {decision.level} for {answers}; "
+                f"the worse {q.id} `{_label(matrix, q.id, worse)}` gives only {other.level} (by `{other.rules[0]}`). "
+                "If the grid means it, say why in the rule's `intended_dip`", "L406", level="warning")))
+    yield from (problem for _, problem in sorted(found, key=lambda f: f[0]))
 
 
-def _first_dip(reachable: Reachable, k: int, choices: list[str]) -> tuple[Any, Any, str, Any] | None:
-    """The first combination where the next worse answer to question `k` gives a less severe level."""
+def _label(matrix: Matrix, qid: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    choices = matrix.question(qid).choices
+    if isinstance(value, tuple):
+        return ", ".join(str(choices.get(v, v)) for v in value) or "(none)"
+    return choices.get(value, str(value))
+
+
+def _dips(reachable: Reachable, k: int, choices: list[str]) -> Iterator[tuple[Any, Any, str, Any]]:
+    """Every combination where the next worse answer to question `k` gives a less severe level."""
     for combo, decision in reachable.items():
         if decision is None:
             continue
@@ -168,8 +192,7 @@ def _first_dip(reachable: Reachable, k: int, choices: list[str]) -> tuple[Any, A
             continue
         other = reachable.get(combo[:k] + (choices[step],) + combo[k + 1:])
         if other is not None and other.level > decision.level:
-            return combo, decision, choices[step], other
-    return None
+            yield combo, decision, choices[step], other
 
 
 def _span(matrix: Matrix, spec: Any, delta: timedelta | None) -> str:

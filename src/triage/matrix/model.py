@@ -107,6 +107,9 @@ class SeverityRule(Model):
     when: Condition
     at_least: int = Field(ge=1)
     because: str
+    intended_dip: str | None = Field(default=None, description=(
+        "why a worse answer to an ordered question may give a less severe level than this rule does: a "
+        "deliberate dip in a published grid, which validate then does not warn about"))
 
 
 class CadenceStep(Model):

@@ -115,7 +115,8 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
                Heading(2, "How severity is decided"),
                Para("Each rule sets a minimum severity; the most severe rule that matches wins."),
                Table(["Rule", "When", "At least", "Why"],
-                     [[r.id, describe_condition(matrix, c), str(r.at_least), r.because]
+                     [[r.id, describe_condition(matrix, c), str(r.at_least),
+                       r.because + (f" A deliberate dip: {r.intended_dip}" if r.intended_dip else "")]
                       for r, c in matrix.severity_rules]),
                Heading(2, "Routing and escalation")]
     for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
