@@ -179,3 +179,65 @@ def test_packet_lists_missing_fields(matrix):
     assert "attachments" in result.missing and "logs" not in result.missing
     with pytest.raises(AnswerError, match="unknown packet field"):
         triage(matrix, answers, at=AT, packet={"mood": "calm"})
+
+
+KINDS = {"signals": ("any_of", ("a", "b", "c", "d")), "flag": ("yes_no", ())}
+
+
+@pytest.mark.parametrize(("clause", "chosen", "holds"), [
+    ({"at_least": 2, "of": ["a", "b", "c", "d"]}, (), False),
+    ({"at_least": 2, "of": ["a", "b", "c", "d"]}, ("c",), False),
+    ({"at_least": 2, "of": ["a", "b", "c", "d"]}, ("a", "d"), True),
+    ({"at_least": 2, "of": ["a", "b"]}, ("a", "c", "d"), False),  # only the listed choices count
+    ({"at_least": 1, "of": ["b"]}, ("b",), True),
+    ({"at_least": 4, "of": ["a", "b", "c", "d"]}, ("a", "b", "c", "d"), True),
+    (["a", "b"], ("b",), True),
+    ({"all_of": ["a", "b"]}, ("b",), False),
+    ({"none_of": ["a"]}, ("b",), True),
+])
+def test_at_least_k_of_n(clause, chosen, holds):
+    from triage.matrix.conditions import matches, normalise
+
+    condition, problems = normalise({"signals": clause}, KINDS)
+    assert problems == []
+    assert matches(condition, {"signals": chosen}) is holds
+
+
+@pytest.mark.parametrize(("clause", "message"), [
+    ({"at_least": 5, "of": ["a", "b", "c", "d"]}, "`at_least` is a whole number from 1 to 4"),
+    ({"at_least": 0, "of": ["a"]}, "`at_least` is a whole number from 1 to 1"),
+    ({"at_least": 2, "of": []}, "`of` lists the choices to count"),
+    ({"at_least": 1, "of": ["a", "e"]}, "`e` is not a choice of `signals`"),
+    ({"at_least": 1}, "{at_least: N, of: [choices]}"),
+])
+def test_a_bad_count_is_refused(clause, message):
+    from triage.matrix.conditions import normalise
+
+    _, problems = normalise({"signals": clause}, KINDS)
+    assert any(message in text for _, text, _ in problems), problems
+
+
+def test_a_route_on_two_of_the_money_areas_and_a_question_that_is_only_recorded(tmp_path):
+    from triage.engine.lint import lint
+    from triage.matrix.loader import read_matrix
+
+    from .conftest import shipped_text
+
+    text = shipped_text().replace("routes:\n", "routes:\n  - id: money_pile_up\n    when: {areas: {at_least: 2, of: "
+                                  "[billing, invoicing, payroll]}}\n    role: leadership\n    reason: Money twice.\n", 1)
+    text = text.replace("  - id: vendor\n", "  - id: customer_priority\n    kind: one_of\n    ask: Which priority did the "
+                        "customer choose?\n    help: As the form shows it.\n    choices: {low: Low, high: High}\n"
+                        "    default: low\n    affects: record\n  - id: vendor\n", 1)
+    assert [p.format() for p in lint(text.encode(), "m.yaml", today=AT.date())] == []
+    matrix = read_matrix(text.encode(), "m.yaml")
+    for areas, routed in ((["billing"], False), (["billing", "payroll"], True), (["permissions", "payroll"], False)):
+        given = {**BASE, "scope": "one_user", "impact": "inconvenient", "workaround": "available", "areas": areas,
+                 "deadline": "no",
+                 "customer_priority": "high"}
+        answers, skipped = resolve_answers(matrix, given)
+        result = triage(matrix, answers, skipped=skipped, at=AT)
+        assert ("leadership" in {role for _, role, _ in result.routes}) is routed, areas
+        assert result.answers["customer_priority"] == "high"
+    reads = text.replace("    when: {}\n    at_least: 4\n", "    when: {customer_priority: low}\n    at_least: 4\n")
+    codes = [(p.code, p.level) for p in lint(reads.encode(), "m.yaml", today=AT.date())]
+    assert ("L405", "error") in codes

@@ -126,21 +126,30 @@ def _deciding(matrix: Matrix, reachable: Reachable) -> Iterator[Problem]:
 
 
 def _unread(matrix: Matrix) -> Iterator[Problem]:
-    """Questions nobody reads; routing-only questions in severity rules."""
+    """Questions nobody reads; routing-only questions in severity rules; recorded-only questions read by a rule."""
     doc, inputs = matrix.doc, matrix.severity_inputs
     route_reads = {qid for _, cond in matrix.routes for qid in cond}
     for i, q in enumerate(matrix.model.questions):
-        if q.affects == "routing":
+        if q.affects in ("routing", "record"):
             for j, (rule, cond) in enumerate(matrix.severity_rules):
                 if q.id in cond:
+                    why = ("only affects routing: severity follows impact, not who is asking" if q.affects == "routing"
+                           else "is only recorded (`affects: record`): it decides nothing")
                     yield doc.problem(("severity_rules", j, "when", q.id), f"rule `{rule.id}` reads `{q.id}`, which "
-                                      "only affects routing: severity follows impact, not who is asking", "L405")
+                                      + why, "L405")
+        if q.affects == "record":
+            for j, (route, cond) in enumerate(matrix.routes):
+                if q.id in cond:
+                    yield doc.problem(("routes", j, "when", q.id), f"route `{route.id}` reads `{q.id}`, which is only "
+                                      "recorded (`affects: record`): mark it `affects: routing`", "L405")
+        elif q.affects == "routing":
             if q.id not in route_reads:
                 yield doc.problem(("questions", i), f"question `{q.id}` affects routing but no route reads it",
                                   "L404", level="warning")
         elif q.id not in inputs:
-            yield doc.problem(("questions", i), f"no severity rule reads question `{q.id}` "
-                              "(mark it `affects: routing` if it is for routing only)", "L404", level="warning")
+            yield doc.problem(("questions", i), f"no severity rule reads question `{q.id}` (mark it `affects: "
+                              "routing` if it is for routing only, `affects: record` if it only goes on the ticket)",
+                              "L404", level="warning")
 
 
 def _monotonic(matrix: Matrix, reachable: Reachable) -> Iterator[Problem]:

@@ -12,7 +12,8 @@ def normalise(condition: Mapping[str, Any], kinds: Mapping[str, tuple[str, tuple
               ) -> tuple[dict[str, Any], list[tuple[tuple[Any, ...], str, str]]]:
     """Check a condition against question kinds and choices; return a canonical form and problems.
 
-    Canonical form: yes/no -> bool; one-of -> frozenset of choice ids; any-of -> (test, frozenset).
+    Canonical form: yes/no -> bool; one-of -> frozenset of choice ids; any-of -> (test, frozenset, count), where
+    `{at_least: 2, of: [...]}` is ("at_least", choices, 2) and the other tests have a count of 1.
     Problems are (sub-path, message, code).
     """
     out: dict[str, Any] = {}
@@ -43,17 +44,36 @@ def normalise(condition: Mapping[str, Any], kinds: Mapping[str, tuple[str, tuple
             if not bad_choices(values, (qid,)):
                 out[qid] = frozenset(values)
         else:
-            if isinstance(expected, list):
-                expected = {"any_of": expected}
-            if (not isinstance(expected, dict) or len(expected) != 1 or next(iter(expected)) not in SET_TESTS
-                    or not isinstance(next(iter(expected.values())), list)):
-                problems.append(((qid,), f"`{qid}` is an any-of question: write {{any_of|all_of|none_of: [choices]}}",
-                                 "R308"))
-                continue
-            test, values = next(iter(expected.items()))
-            if not bad_choices(values, (qid, test)):
-                out[qid] = (test, frozenset(values))
+            clause = _set_test(qid, expected, problems)
+            if clause is not None and not bad_choices(sorted(clause[1]), (qid, clause[0] if clause[0] in SET_TESTS
+                                                                          else "of")):
+                out[qid] = clause
     return out, problems
+
+
+def _set_test(qid: str, expected: Any, problems: list[tuple[tuple[Any, ...], str, str]]
+              ) -> tuple[str, frozenset[str], int] | None:
+    """An any-of question's clause in canonical form, or None (with the problem recorded)."""
+    if isinstance(expected, list):
+        expected = {"any_of": expected}
+    if isinstance(expected, dict) and set(expected) == {"at_least", "of"}:
+        count, values = expected["at_least"], expected["of"]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or not values:
+            problems.append(((qid, "of"), f"`{qid}`: `of` lists the choices to count", "R308"))
+            return None
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= len(set(values)):
+            problems.append(((qid, "at_least"), f"`{qid}`: `at_least` is a whole number from 1 to "
+                             f"{len(set(values))} (the choices it counts)", "R308"))
+            return None
+        return ("at_least", frozenset(values), count)
+    if (not isinstance(expected, dict) or len(expected) != 1 or next(iter(expected)) not in SET_TESTS
+            or not isinstance(next(iter(expected.values())), list)
+            or not all(isinstance(v, str) for v in next(iter(expected.values())))):
+        problems.append(((qid,), f"`{qid}` is an any-of question: write {{any_of|all_of|none_of: [choices]}} or "
+                         "{at_least: N, of: [choices]}", "R308"))
+        return None
+    test, values = next(iter(expected.items()))
+    return (test, frozenset(values), 1)
 
 
 def matches(condition: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
@@ -67,9 +87,11 @@ def matches(condition: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
             if value not in expected:
                 return False
         else:
-            test, values = expected
+            test, values, count = expected
             chosen = set(value)
             if test == "any_of" and not chosen & values:
+                return False
+            if test == "at_least" and len(chosen & values) < count:
                 return False
             if test == "all_of" and not values <= chosen:
                 return False

@@ -37,7 +37,8 @@ Condition = Annotated[
     WithJsonSchema({
         "type": "object",
         "description": "question id -> expected answer: true/false for yes/no, a choice id or list of "
-                       "choice ids for one-of, {any_of|all_of|none_of: [...]} (or a list, meaning any_of) for any-of",
+                       "choice ids for one-of, {any_of|all_of|none_of: [...]} (or a list, meaning any_of) or "
+                       "{at_least: N, of: [...]} for any-of",
         "propertyNames": {"pattern": ID_PATTERN},
     }),
 ]
@@ -95,7 +96,9 @@ class Question(Model):
     choices: dict[str, str] = Field(default_factory=dict, description="choice id -> label, in display order")
     default: Any = Field(default=None, description="used when the question does not apply or is not answered")
     applies_when: Condition | None = None
-    affects: Literal["severity", "routing"] = "severity"
+    affects: Literal["severity", "routing", "record"] = Field(default="severity", description=(
+        "what the answer decides: the severity, the routing only, or nothing (`record`: kept with the ticket, such "
+        "as the priority the customer chose)"))
     ordered: bool = Field(
         default=False,
         description="choices run from least to most serious; validate checks that a worse answer never lowers severity",

@@ -25,9 +25,9 @@ def describe_condition(matrix: Matrix, condition: dict[str, Any]) -> str:
             labels = [q.choices[c] for c in q.choices if c in expected]
             parts.append(f"{qid}: " + " or ".join(labels))
         else:
-            test, values = expected
+            test, values, count = expected
             joined = ", ".join(q.choices[c] for c in q.choices if c in values)
-            word = {"any_of": "any of", "all_of": "all of", "none_of": "none of"}[test]
+            word = {"any_of": "any of", "all_of": "all of", "none_of": "none of"}.get(test, f"at least {count} of")
             parts.append(f"{qid}: {word} {joined}")
     return "; ".join(parts)
 

@@ -109,7 +109,8 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
             else (" / ".join(q.choices.values()) + (" (any number)" if kind == "any_of" else ""))
         )
         when = describe_condition(matrix, matrix.applies[q.id]) if q.id in matrix.applies else "always"
-        note = " Routing only; never changes severity." if q.affects == "routing" else ""
+        note = {"routing": " Routing only; never changes severity.",
+                "record": " Recorded with the ticket; decides nothing."}.get(q.affects, "")
         qrows.append([q.id, q.ask, answers, when, q.help + note])
     blocks += [Heading(2, "Triage questions"), Table(["Id", "Question", "Answers", "Asked when", "Help"], qrows),
                Heading(2, "How severity is decided"),
