@@ -145,10 +145,10 @@ def _targets(matrix: Matrix) -> tuple[dict[tuple[int, str], float | None], dict[
         t = sev.spec.targets
         clock = clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar]))
         limits = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
-                  "resolution": t.resolution.within}
+                  "resolution": None if t.resolution is None else t.resolution.within}
         for name, limit in limits.items():
             target_minutes[(lvl, name)] = None if limit is None else limit.total_seconds() / 60
-        target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60
+        target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60 if t.update_every else None
         plans[lvl] = _Plan(t.calendar, clock, {k: target_minutes[(lvl, k)] for k in limits},
                            [(step.every.total_seconds() / 60,
                              None if step.for_ is None else step.for_.total_seconds() / 60) for step in t.update_every])
@@ -298,7 +298,7 @@ def _measure_part(report: Partial, batch: Batch, plan: _Plan, part: Part, found:
     measure = Measure(plan.clock, created, part.updates, *times.values())
     for order, name in enumerate(_ATTR):
         _measure_target(report, batch, plan, part, measure, order, name, found)
-    if len(part.updates):
+    if len(part.updates) and plan.cadence:  # a level that promises no updates has none to be late
         previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
         early = part.updates < np.repeat(created, part.counts)  # an update before the ticket was created
         if early.any():

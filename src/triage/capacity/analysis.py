@@ -290,7 +290,7 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
     for sev_id, target, seconds in what_ifs or []:
         level = matrix.model.severities[sev_id].level
         changed = plans(matrix, roster, {(sev_id, target): seconds})
-        before = plan[level].targets()[target]
+        before = plan[level].targets().get(target, math.inf)  # a step not promised before is being promised
         work_w = workload(demand, changed, zone, people)
         est_w = estimate(work_w, changed, people)
         rep_w = replay(demand, changed, roster, zone, vary=vary)

@@ -45,19 +45,27 @@ class SeverityPlan:
     receives: str
     owner: str
     acknowledge: float
-    assign_owner: float
-    cadence: list[tuple[float, float | None]]
+    assign_owner: float | None  # None: the level promises no time for it, and the model leaves the step out
+    cadence: list[tuple[float, float | None]]  # empty: no updates promised
     resolution: float | None
     effort: dict[str, float]
     name: str = ""  # how the level is shown: `P1`, or `Severity 2`
     _offsets: list[float] = field(default_factory=list, repr=False)
 
     def targets(self) -> dict[str, float]:
-        return {"acknowledge": self.acknowledge, "assign_owner": self.assign_owner, "update": self.cadence[0][0]}
+        """The steps this level promises a time for, in calendar seconds."""
+        out = {"acknowledge": self.acknowledge}
+        if self.assign_owner is not None:
+            out["assign_owner"] = self.assign_owner
+        if self.cadence:
+            out["update"] = self.cadence[0][0]
+        return out
 
     def update_offsets(self, lifetime: float) -> list[float]:
         """Due times of the updates of a ticket open for `lifetime` seconds (calendar time from triage)."""
         offsets = self._offsets
+        if not self.cadence:
+            return []
         while (not offsets or offsets[-1] < lifetime) and len(offsets) < _MAX_UPDATES:
             t = offsets[-1] if offsets else 0.0
             offsets.append(t + self.every_at(t))
@@ -70,6 +78,10 @@ class SeverityPlan:
         """The role whose work a step is: the receiving role acknowledges, the owner does the rest (when the
         owner is the receiving role, its acknowledgement is the assignment)."""
         return self.receives if step == "acknowledge" else self.owner
+
+
+def _seconds(delta: Any) -> float | None:
+    return None if delta is None else float(delta.total_seconds())
 
 
 def cadence_seconds(targets: Any) -> list[tuple[float, float | None]]:
@@ -92,8 +104,8 @@ def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] 
             sev.id, level, sev.spec.label, matrix.calendars[t.calendar], t.calendar, sev.spec.routing.receives,
             sev.spec.routing.owner,
             changes.get((sev.id, "acknowledge"), t.acknowledge.total_seconds()),
-            changes.get((sev.id, "assign_owner"), t.assign_owner.total_seconds()),
-            cadence, None if t.resolution.within is None else t.resolution.within.total_seconds(),
+            changes.get((sev.id, "assign_owner"), _seconds(t.assign_owner)),
+            cadence, None if t.resolution is None else _seconds(t.resolution.within),
             {step: roster.effort(sev.id, step) for step in STEP_TARGETS}, matrix.level_name(level))
     return out
 
@@ -158,7 +170,7 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
     for lvl, sev in matrix.levels.items():
         t = sev.spec.targets
         plans[lvl] = (clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar])),
-                      t.acknowledge.total_seconds(), t.assign_owner.total_seconds(), cadence_seconds(t))
+                      t.acknowledge.total_seconds(), _seconds(t.assign_owner), cadence_seconds(t))
     history: dict[tuple[int, str], list[int]] = {}
 
     def count(level: int, step: str, ok: Any) -> None:
@@ -189,10 +201,12 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
                 if batch.time_spent[i] is not None:
                     spent.append((lvl, lifetime, batch.time_spent[i]))
             for step, name, target in (("acknowledge", "acknowledged", ack), ("assign_owner", "assigned", assign)):
+                if target is None:
+                    continue
                 actual = part.times[name]
                 have = ~np.isnan(actual)
                 count(lvl, step, measure.between(born[have], actual[have]) <= target)
-            if len(part.updates):
+            if len(part.updates) and cadence:
                 _, gap, every = cadence_gaps(measure, part, cadence)
                 count(lvl, "update", gap <= every)
     arrivals.sort()
@@ -209,8 +223,8 @@ def demand_from_rates(matrix: Matrix, rates: dict[int, float], *, start: datetim
     for level, per_hour in rates.items():
         if per_hour <= 0:
             continue
-        within = matrix.levels[level].spec.targets.resolution.within
-        lifetime = within.total_seconds() if within is not None else -1.0
+        within = _seconds(getattr(matrix.levels[level].spec.targets.resolution, "within", None))
+        lifetime = within if within is not None else -1.0
         t = begin
         while True:
             t += rng.expovariate(per_hour / 3600)
@@ -235,7 +249,8 @@ def calibrate(matrix: Matrix, roster: Roster, demand: Demand) -> tuple[Roster, l
         p = plan.get(level)
         if p is None:
             continue
-        steps = p.effort["acknowledge"] + (p.effort["assign_owner"] if p.owner != p.receives else 0.0)
+        steps = p.effort["acknowledge"] + (p.effort["assign_owner"] if p.owner != p.receives
+                                           and p.assign_owner is not None else 0.0)
         steps += len(p.update_offsets(lifetime if lifetime >= 0 else lifetimes[level])) * p.effort["update"]
         ratios.setdefault(level, []).append(seconds / steps)
     efforts = {sid: dict(steps) for sid, steps in roster.efforts.items()}
@@ -328,13 +343,14 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
         ack_left = calendar.moment(created, base + p.acknowledge) - created
         key = (p.receives, how, level, "acknowledge", _grouped(ack_left), e_ack, True)
         raw[key] = raw.get(key, 0.0) + 1.0
-        assign_left = calendar.moment(created, base + p.assign_owner) - created
-        if p.owner != p.receives:
-            key = (p.owner, hours(created + e_ack), level, "assign_owner",
-                   _grouped(assign_left - e_ack), p.effort["assign_owner"], True)
-        else:  # the acknowledgement is the assignment: no more work, a second deadline
-            key = (p.owner, how, level, "assign_owner", _grouped(assign_left), e_ack, False)
-        raw[key] = raw.get(key, 0.0) + 1.0
+        if p.assign_owner is not None:
+            assign_left = calendar.moment(created, base + p.assign_owner) - created
+            if p.owner != p.receives:
+                key = (p.owner, hours(created + e_ack), level, "assign_owner",
+                       _grouped(assign_left - e_ack), p.effort["assign_owner"], True)
+            else:  # the acknowledgement is the assignment: no more work, a second deadline
+                key = (p.owner, how, level, "assign_owner", _grouped(assign_left), e_ack, False)
+            raw[key] = raw.get(key, 0.0) + 1.0
         offsets = p.update_offsets(lifetime if lifetime >= 0 else lifetimes[level])
         release = created
         e_update = p.effort["update"]

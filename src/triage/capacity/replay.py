@@ -46,7 +46,7 @@ class LevelSpec(NamedTuple):
     owner: int  # index of the role that owns the ticket
     owner_receives: bool  # acknowledging is taking ownership
     acknowledge: float  # targets in calendar seconds
-    assign_owner: float
+    assign_owner: float | None  # None: not promised, not replayed
     ack_effort: float
     assign_effort: float
     update_effort: float
@@ -152,7 +152,7 @@ class Replayer:
         self.total[cell] += 1
         if position <= task.due:
             self.good[cell] += 1
-        if task.step != ACK:
+        if task.step != ACK or s.assign_owner is None:
             return
         if s.owner_receives:  # acknowledging is taking ownership
             cell += WEEK

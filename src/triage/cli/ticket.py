@@ -90,8 +90,11 @@ def show_context(matrix: Matrix, current: TicketState, when: datetime) -> None:
     asker = prompter()
     asker.note([("bold", f"{current.ticket}: {stored_title(severity)}, owner "
                          f"{matrix.role_name(current.data['routing']['owner'])}")])
-    asker.note([("", f"This update is due {local_time(current.next_due, home)} "
-                     f"({relative(current.next_due, when)}).")])
+    if current.next_due is None:
+        asker.note([("", "No update is owed: this severity promises no update cadence.")])
+    else:
+        asker.note([("", f"This update is due {local_time(current.next_due, home)} "
+                         f"({relative(current.next_due, when)}).")])
     asker.note([("dim", "Last update to the customer: "), ("", last or "none yet")])
 
 

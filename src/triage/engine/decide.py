@@ -127,6 +127,10 @@ class Target:
     within: timedelta | None
     due: datetime | None
     met: datetime | None = None  # when a re-triaged ticket had already kept this promise
+    promised: bool = True  # False: the level makes no such promise (no time, no due)
+
+
+UNPROMISED = Target(None, None, promised=False)
 
 
 @dataclass
@@ -244,11 +248,13 @@ def steps_json(steps: list[tuple[str, str, datetime]], stamp: Any) -> list[dict[
     return [{"role": role, "action": action, "due": stamp(due)} for role, action, due in steps]
 
 
-def targets_json(targets: dict[str, Target], stamp: Any) -> dict[str, dict[str, str | None]]:
-    out: dict[str, dict[str, str | None]] = {}
+def targets_json(targets: dict[str, Target], stamp: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     for name, t in targets.items():
         out[name] = {"within": None if t.within is None else iso_duration(t.within),
                      "due": None if t.due is None else stamp(t.due)}
+        if not t.promised:
+            out[name]["promised"] = False
         if t.met is not None:
             out[name]["met"] = stamp(t.met)
     return out
@@ -262,10 +268,10 @@ class Terms(NamedTuple):
     """The targets and cadence one severity runs on, after any exceptions in force."""
 
     acknowledge: timedelta
-    assign_owner: timedelta
-    escalate: timedelta
+    assign_owner: timedelta | None  # None: not promised
+    escalate: timedelta | None
     resolution: timedelta | None
-    cadence: tuple[tuple[timedelta, timedelta | None], ...]  # (every, for how long); the last runs on
+    cadence: tuple[tuple[timedelta, timedelta | None], ...]  # (every, for how long); the last runs on; () none
     notify: tuple[str, ...]
     exceptions: tuple[Any, ...]  # model.MatrixException in force
     expired: tuple[Any, ...]  # covering this ticket, but not in force (expired, or never approved)
@@ -305,7 +311,7 @@ def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: st
     sev = matrix.severity(level)
     t = sev.spec.targets
     values = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate}
-    resolution = t.resolution.within
+    resolution = None if t.resolution is None else t.resolution.within
     cadence: tuple[tuple[timedelta, timedelta | None], ...] = tuple((step.every, step.for_) for step in t.update_every)
     notify: list[str] = []
     in_force, ignored = exceptions_for(matrix, account=account, segment=segment, at=at)
@@ -318,8 +324,8 @@ def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: st
         if sev.id in exc.changes.update_every:
             cadence = ((exc.changes.update_every[sev.id], None),)
         notify += [r for r in exc.changes.notify if r not in notify]
-    return Terms(values["acknowledge"], values["assign_owner"], values["escalate"], resolution, cadence,
-                 tuple(notify), tuple(in_force), tuple(ignored))
+    return Terms(values["acknowledge"], values["assign_owner"], values["escalate"], resolution,  # type: ignore[arg-type]
+                 cadence, tuple(notify), tuple(in_force), tuple(ignored))
 
 
 def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
@@ -337,21 +343,21 @@ def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
             + ("; ".join(parts) or f"no change of targets for {matrix.level_name(level)}") + f" ({exc.reason})")
 
 
-def schedule(routing: Any, deal: Terms, calendar: Any, at: datetime
+def schedule(routing: Any, deal: Terms, calendar: Any, at: datetime, *, expects_resolution: bool = True
              ) -> tuple[dict[str, Target], list[tuple[str, str, datetime]]]:
-    """The targets and routing steps of one severity, with their due times from `at` on its calendar."""
-    cadence = deal.cadence[0][0]  # at triage time the first step of the cadence is in force
-    spans = [deal.acknowledge, deal.assign_owner, deal.escalate, cadence, deal.resolution or timedelta(0)]
-    spans += [step.after for step in routing.steps]
-    due = calendar.add_many(at, spans)
-    steps = [(step.role, step.action, moment) for step, moment in zip(routing.steps, due[5:])]
-    targets = {
-        "acknowledge": Target(deal.acknowledge, due[0]),
-        "assign_owner": Target(deal.assign_owner, due[1]),
-        "escalate": Target(deal.escalate, due[2]),
-        "next_update": Target(cadence, due[3]),
-        "resolution": Target(deal.resolution, None if deal.resolution is None else due[4]),
-    }
+    """The targets and routing steps of one severity, with their due times from `at` on its calendar; a target
+    the level does not promise is UNPROMISED (`expects_resolution`: the level states a resolution expectation,
+    with or without a time)."""
+    cadence = deal.cadence[0][0] if deal.cadence else None  # at triage the first step of the cadence is in force
+    spans = {"acknowledge": deal.acknowledge, "assign_owner": deal.assign_owner, "escalate": deal.escalate,
+             "next_update": cadence, "resolution": deal.resolution}
+    promised = {name: span for name, span in spans.items() if span is not None}
+    due = calendar.add_many(at, [*promised.values(), *(step.after for step in routing.steps)])
+    steps = [(step.role, step.action, moment) for step, moment in zip(routing.steps, due[len(promised):])]
+    moments = dict(zip(promised, due))
+    targets = {name: Target(span, moments[name]) if span is not None else UNPROMISED for name, span in spans.items()}
+    if deal.resolution is None and expects_resolution:
+        targets["resolution"] = Target(None, None)  # an expectation without a time
     return targets, steps
 
 
@@ -407,7 +413,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
         if role not in notify:
             notify.append(role)
             notices.append((role, f"Under exception: {', '.join(e.id for e in deal.exceptions)}"))
-    targets, steps = schedule(routing, deal, calendar, start)
+    targets, steps = schedule(routing, deal, calendar, start, expects_resolution=spec.targets.resolution is not None)
 
     severity_text = matrix.level_title(level)
     given = dict(packet or {})
@@ -471,6 +477,13 @@ def describe_impact(result: Result) -> str:
     return "; ".join(parts) if parts else result.severity.spec.definition
 
 
+NO_PROMISE = "when there is news"  # a placeholder for a promise the level does not make (validate warns of it)
+
+
+def _when_due(target: Target, when: Callable[[datetime], str]) -> str:
+    return NO_PROMISE if target.due is None else when(target.due)
+
+
 def placeholder_values(result: Result, *, customer: bool = False) -> dict[str, str]:
     """The values of the template placeholders. For the customer (`customer=True`), `actions` and `next_step`
     name no role, queue, internal action or override reason: the next step is the routing step's `customer`
@@ -485,8 +498,9 @@ def placeholder_values(result: Result, *, customer: bool = False) -> dict[str, s
                if {"impact", "scope"} <= set(a) else result.severity.spec.label)
     summary = result.packet.get("impact_summary") or derived
     resolution = result.severity.spec.targets.resolution
-    res_text = resolution.expect + (f" by {when(result.targets['resolution'].due)}"
-                                    if result.targets["resolution"].due else "")
+    res_due = result.targets["resolution"].due
+    res_text = ((resolution.expect if resolution is not None else "A resolution")
+                + (f" by {when(res_due)}" if res_due else "")) if resolution is not None or res_due else NO_PROMISE
     index = next((i for i, step in enumerate(result.steps) if step[2] > result.at), len(result.steps) - 1)
     role, action, due = result.steps[index]
     values = {
@@ -494,7 +508,7 @@ def placeholder_values(result: Result, *, customer: bool = False) -> dict[str, s
         "severity": severity_text,
         "summary": summary,
         "impact": describe_impact(result),
-        "next_update_at": when(result.targets["next_update"].due),  # type: ignore[arg-type]
+        "next_update_at": _when_due(result.targets["next_update"], when),
         "acknowledge_by": when(result.targets["acknowledge"].due),  # type: ignore[arg-type]
         "resolution": res_text,
     }

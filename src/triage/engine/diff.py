@@ -251,8 +251,9 @@ def _severity(sid: str, x: Any, y: Any, old: Matrix, new: Matrix) -> list[Change
     for name in ("acknowledge", "assign_owner", "escalate"):
         out += _timing(sec, f"{name.replace('_', ' ')} target", getattr(tx, name), getattr(ty, name), business)
     out += _cadence(sec, tx.update_every, ty.update_every, business)
-    out += _timing(sec, "resolution target", tx.resolution.within, ty.resolution.within, business)
-    out += _text(sec, "resolution expectation", tx.resolution.expect, ty.resolution.expect)
+    rx_, ry_ = tx.resolution, ty.resolution
+    out += _timing(sec, "resolution target", rx_ and rx_.within, ry_ and ry_.within, business)
+    out += _text(sec, "resolution expectation", rx_.expect if rx_ else "none", ry_.expect if ry_ else "none")
     rx, ry = x.routing, y.routing
     for key, what in (("receives", "first receiver"), ("approves", "approver"), ("owner", "owner after handoff")):
         if getattr(rx, key) != getattr(ry, key):

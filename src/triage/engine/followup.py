@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from triage.engine.decide import (Result, Target, fill, fill_update, local_time, placeholder_values, resolve_answers,
-                                  terms, triage)
+from triage.engine.decide import (NO_PROMISE, UNPROMISED, Result, Target, fill, fill_update, local_time,
+                                  placeholder_values, resolve_answers, terms, triage)
 from triage.engine.history import Event
 from triage.errors import AnswerError, InputError, MissingAnswerError
 from triage.matrix.durations import human_duration, iso_duration
@@ -23,7 +23,7 @@ class TicketState:
     start: datetime  # when that (re)triage happened
     created: datetime
     packet: dict[str, str | None]
-    next_due: datetime
+    next_due: datetime | None  # None: the level promises no updates
     updates: list[Event] = field(default_factory=list)
     handoffs: list[Event] = field(default_factory=list)
     retriages: list[Event] = field(default_factory=list)
@@ -51,20 +51,20 @@ def _fold(ticket: str, events: list[Event]) -> TicketState:
         raise InputError(f"no triage recorded for ticket `{ticket}` (run `triage ask --ticket {ticket}` first)")
     first = events[0]
     current = TicketState(ticket, first.data, first.at, first.at, dict(first.data.get("packet", {}).get("fields", {})),
-                          datetime.fromisoformat(first.data["targets"]["next_update"]["due"]), first=first.data)
+                          _moment(first.data["targets"]["next_update"]["due"]), first=first.data)
     for event in events[1:]:
         if event.kind == "retriage":
             current.data, current.start = event.data, event.at
-            current.next_due = datetime.fromisoformat(event.data["targets"]["next_update"]["due"])
+            current.next_due = _moment(event.data["targets"]["next_update"]["due"])
             current.retriages.append(event)
         elif event.kind == "reopen":
             current.closed = None
-            current.next_due = datetime.fromisoformat(event.data["next_due"])
+            current.next_due = _moment(event.data["next_due"])
             current.reopened.append(event)
         elif event.kind == "rename":
             current.renamed_from.append(event.data["from"])
         elif event.kind == "update":
-            current.next_due = datetime.fromisoformat(event.data["next_due"])
+            current.next_due = _moment(event.data["next_due"])
             current.updates.append(event)
         elif event.kind == "handoff":
             current.handoffs.append(event)
@@ -75,6 +75,10 @@ def _fold(ticket: str, events: list[Event]) -> TicketState:
             current.packet.update({k: v for k, v in event.data.get("packet", {}).items() if v})
     current.data = {**current.data, "ticket": ticket}  # a renamed ticket's texts carry its new reference
     return current
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def open_state(ticket: str, events: list[Event]) -> TicketState:
@@ -110,13 +114,16 @@ class UpdatePlan:
 
 
 def cadence_at(matrix: Matrix, current: TicketState, at: datetime, *, level: int | None = None,
-               terms_at: datetime | None = None) -> timedelta:
+               terms_at: datetime | None = None) -> timedelta | None:
     """The update interval in force at `at`: cadences can change with the ticket's age (measured from its
-    creation), and an exception's cadence holds only while the exception does (`terms_at`, default `at`)."""
+    creation), and an exception's cadence holds only while the exception does (`terms_at`, default `at`).
+    None when the level promises no updates."""
     level = current.level if level is None else level
     calendar = matrix.calendars[matrix.severity(level).spec.targets.calendar]
     deal = terms(matrix, level, account=current.data.get("account"), segment=current.data.get("segment"),
                  at=terms_at or at)
+    if not deal.cadence:
+        return None
     age = calendar.elapsed(current.created, at)
     elapsed = timedelta(0)
     for every, span in deal.cadence:
@@ -127,14 +134,19 @@ def cadence_at(matrix: Matrix, current: TicketState, at: datetime, *, level: int
 
 
 def next_update(matrix: Matrix, current: TicketState, after: datetime, *, level: int | None = None
-                ) -> tuple[timedelta, datetime]:
+                ) -> tuple[timedelta, datetime] | tuple[None, None]:
     """The interval and due time of the update after one given at `after`. An update that would fall due after
-    an exception ends runs on the cadence in force then: the matrix's own."""
+    an exception ends runs on the cadence in force then: the matrix's own. (None, None) when the level
+    promises no updates (an exception's cadence ending leaves none)."""
     level = current.level if level is None else level
     calendar = matrix.calendars[matrix.severity(level).spec.targets.calendar]
     every = cadence_at(matrix, current, after, level=level)
+    if every is None:
+        return None, None
     due = calendar.add(after, every)
     then = cadence_at(matrix, current, after, level=level, terms_at=due)
+    if then is None:
+        return None, None
     if then != every:
         every, due = then, calendar.add(after, then)
     return every, due
@@ -150,25 +162,29 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
         raise AnswerError(f"the update time {at.isoformat()} is before the triage at {current.start.isoformat()}")
     result = replay(matrix, current.data, packet=current.packet)
     calendar = matrix.calendars[result.severity.spec.targets.calendar]
-    late = calendar.elapsed(current.next_due, at) if at > current.next_due else None
+    due = current.next_due
+    late = calendar.elapsed(due, at) if due is not None and at > due else None
     every, next_due = next_update(matrix, current, at)
     typed = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
-             "next_update_at": local_time(next_due, result.display)}
+             "next_update_at": NO_PROMISE if next_due is None else local_time(next_due, result.display)}
     if summary:
         typed["summary"] = summary.strip()
     templates = matrix.model.communication.templates
     business = matrix.business_time(result.severity.spec.targets.calendar)
     data = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
-            "due": current.next_due.astimezone(result.display).isoformat(timespec="seconds"),
+            "due": None if due is None else due.astimezone(result.display).isoformat(timespec="seconds"),
             "late_minutes": None if late is None else int(late.total_seconds() // 60),
             "late": None if late is None else human_duration(late, business=business),
-            "every": iso_duration(every), "next_due": next_due.astimezone(result.display).isoformat(timespec="seconds"),
+            "every": None if every is None else iso_duration(every),
+            "next_due": None if next_due is None else next_due.astimezone(result.display).isoformat(timespec="seconds"),
             "customer": fill(templates["update"], {**placeholder_values(result, customer=True), **typed}),
             "internal": fill(templates["internal_update"], {**placeholder_values(result), **typed})}
     return UpdatePlan(data, late, result)
 
 
 def lateness(plan: UpdatePlan) -> str:
+    if plan.data["due"] is None:
+        return "This update was not owed: the severity promises no update cadence"
     due = local_time(datetime.fromisoformat(plan.data["due"]), plan.result.display)
     if plan.late is None:
         return f"The update due {due} goes out on time"
@@ -255,12 +271,14 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
                           f"{matrix.level_title(result.level)}; "
                           "open a new ticket if the problem has changed")
     if result.level == current.level:
-        result.targets["next_update"] = Target(cadence_at(matrix, current, at), current.next_due)
+        every_now = cadence_at(matrix, current, at)
+        result.targets["next_update"] = UNPROMISED if every_now is None or current.next_due is None \
+            else Target(every_now, current.next_due)
         result.notes.append("the severity is unchanged, so no due time moves")
     else:
         last = max([e.at for e in current.updates + current.reopened] or [current.created])
         every, due = next_update(matrix, current, last, level=result.level)
-        result.targets["next_update"] = Target(every, due)
+        result.targets["next_update"] = UNPROMISED if every is None else Target(every, due)
         result.notes.append(f"the targets of {matrix.level_name(result.level)} run from the ticket's creation "
                             f"({local_time(current.created, result.display)}); promises already kept stay kept")
     for name, moment in kept(current).items():
@@ -334,7 +352,7 @@ def plan_close(matrix: Matrix, current: TicketState, *, at: datetime, items: dic
 @dataclass
 class ReopenPlan:
     data: dict[str, Any]
-    every: str  # the update interval in words (business time on a business calendar)
+    every: str | None  # the update interval in words (business time on a business calendar); None: no updates
     display: tzinfo
 
 
@@ -351,10 +369,11 @@ def plan_reopen(matrix: Matrix, current: TicketState, *, at: datetime, reason: s
     resolution = current.data["targets"]["resolution"]["due"]
     data = {"reason": reason.strip(), "closed_at": current.closed.at.astimezone(result.display).isoformat(),
             "severity": current.data["severity"], "owner": current.data["routing"]["owner"],
-            "every": iso_duration(every), "next_due": due.astimezone(result.display).isoformat(timespec="seconds"),
+            "every": None if every is None else iso_duration(every),
+            "next_due": None if due is None else due.astimezone(result.display).isoformat(timespec="seconds"),
             "resolution_due": resolution}
     business = matrix.business_time(result.severity.spec.targets.calendar)
-    return ReopenPlan(data, human_duration(every, business=business), result.display)
+    return ReopenPlan(data, None if every is None else human_duration(every, business=business), result.display)
 
 
 PROMISES = {"acknowledge": "acknowledge", "assign_owner": "assign an owner", "escalate": "escalate",
@@ -368,7 +387,8 @@ def promises(current: TicketState) -> list[tuple[str, datetime]]:
     met = kept(current)
     out = [(name, datetime.fromisoformat(target["due"])) for name, target in current.data["targets"].items()
            if name in PROMISES and name != "next_update" and target.get("due") and name not in met]
-    out.append(("next_update", current.next_due))
+    if current.next_due is not None:
+        out.append(("next_update", current.next_due))
     return sorted(out, key=lambda promise: promise[1])
 
 
@@ -435,11 +455,12 @@ def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
         if event.kind == "update":
             minutes = d.get("late_minutes")
             late = d.get("late") or (None if minutes is None else human_duration(timedelta(minutes=minutes)))
-            return f"update {'late by ' + late if late else 'on time'}; next due {d['next_due']}"
+            return f"update {'late by ' + late if late else 'on time'}" + (
+                f"; next due {d['next_due']}" if d.get("next_due") else "; no further update owed")
         if event.kind == "handoff":
             return f"{d['label']} to {d['to']}" + (f"; missing: {', '.join(d['missing'])}" if d["missing"] else "")
         if event.kind == "reopen":
-            return f"reopened: {d['reason']}; next update due {d['next_due']}"
+            return f"reopened: {d['reason']}" + (f"; next update due {d['next_due']}" if d.get("next_due") else "")
         if event.kind == "rename":
             return f"renamed from {d['from']}"
         return "closed"

@@ -218,13 +218,15 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
     by_level = sorted(matrix.levels.values(), key=lambda s: s.level)
     for lvl in by_level:
         t = lvl.spec.targets
-        for a, b in itertools.pairwise(order):
+        promised = [name for name in order if getattr(t, name) is not None]
+        for a, b in itertools.pairwise(promised):
             if getattr(t, a) > getattr(t, b):
                 yield doc.problem(("severities", lvl.id, "targets", b), f"`{lvl.id}`: {b} "
                                   f"({_span(matrix, lvl.spec, getattr(t, b))}) comes before {a} "
                                   f"({_span(matrix, lvl.spec, getattr(t, a))})", "L407")
         cadence = t.update_every
-        first, resolution = cadence[0].every if cadence else None, t.resolution.within
+        first = cadence[0].every if cadence else None
+        resolution = None if t.resolution is None else t.resolution.within
         if first is not None and resolution is not None and first >= resolution:
             yield doc.problem(("severities", lvl.id, "targets", "update_every"), f"`{lvl.id}`: the first customer "
                               f"update ({_span(matrix, lvl.spec, first)}) is due no sooner than the resolution "
@@ -249,7 +251,8 @@ def _measures(t: Any, changes: Any = None, sid: str = "") -> dict[str, timedelta
     """A level's targets by name, with an exception's changes (`changes`) for level `sid` applied."""
     values: dict[str, timedelta | None] = {
         "acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
-        "first update": t.update_every[0].every, "resolution": t.resolution.within}
+        "first update": t.update_every[0].every if t.update_every else None,
+        "resolution": None if t.resolution is None else t.resolution.within}
     if changes is not None:
         values.update(changes.targets.get(sid, {}))
         if sid in changes.update_every:

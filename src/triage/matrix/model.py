@@ -126,12 +126,15 @@ class Resolution(Model):
 
 
 class Targets(Model):
+    """What a level promises. Only the first response is required: many published policies promise nothing
+    else, and a level that leaves a target out promises nothing for it."""
+
     calendar: Id
     acknowledge: Duration
-    assign_owner: Duration
-    escalate: Duration
-    update_every: list[CadenceStep] = Field(min_length=1)
-    resolution: Resolution
+    assign_owner: Duration | None = None
+    escalate: Duration | None = None
+    update_every: list[CadenceStep] = Field(default_factory=list)
+    resolution: Resolution | None = None
 
 
 class Step(Model):

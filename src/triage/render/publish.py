@@ -49,6 +49,9 @@ class Pre:
 Block = Heading | Para | Bullets | Table | Pre
 
 
+NOT_PROMISED = "-"  # a target the level does not promise
+
+
 def _heading(matrix: Matrix, lvl: Any) -> str:
     name = matrix.level_name(lvl.level)
     return name if name.casefold() == lvl.spec.label.casefold() else f"{name}: {lvl.spec.label}"
@@ -89,11 +92,13 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
         def span(d: Any, business: bool = business) -> str:
             return human_duration(d, business=business, named=False)
 
-        res = t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else "")
+        res = NOT_PROMISED if t.resolution is None else (
+            t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else ""))
         rows.append([short_title(lvl.level, lvl.spec.label, lvl.spec.name), matrix.calendar_name(t.calendar)
                      + (" (open hours count)" if business else ""),
-                     span(t.acknowledge), span(t.assign_owner), span(t.escalate),
-                     describe_cadence(t.update_every, span), res])
+                     span(t.acknowledge),
+                     *(NOT_PROMISED if d is None else span(d) for d in (t.assign_owner, t.escalate)),
+                     describe_cadence(t.update_every, span) or NOT_PROMISED, res])
     blocks += [Heading(2, "Response targets"),
                Table(["Severity", "Calendar", "Acknowledge", "Assign owner", "Escalate by", "Updates", "Resolution"],
                      rows),
@@ -226,7 +231,7 @@ def _changes(e: Any) -> str:
 def to_markdown(blocks: list[Block]) -> str:
     out: list[str] = []
     def cell(s: str) -> str:
-        return md(one_line(s))
+        return md(one_line(s), line_start=False)  # inside a table row nothing starts a line
     for b in blocks:
         if isinstance(b, Heading):
             out += ["#" * b.level + " " + md(b.text), ""]

@@ -44,6 +44,11 @@ def relative(moment: datetime, now: datetime) -> str:
     return f"in {human_duration(delta)}" if delta > timedelta(0) else f"overdue by {human_duration(-delta)}"
 
 
+def promised(result: Result) -> list[tuple[str, Target]]:
+    """The targets the level promises; one it leaves out is not shown."""
+    return [(name, target) for name, target in result.targets.items() if target.promised]
+
+
 def span(result: Result, target: Target) -> str:
     """A target's time allowed, in business time on a business calendar, with the closed days its due time
     skips: `8 h of business time; skips the weekend and Christmas Day`."""
@@ -99,13 +104,14 @@ def text(result: Result, *, now: datetime | None = None) -> Group:
     targets.add_column("Due")
     targets.add_column("")
     calendar = m.calendars[sev.targets.calendar]
-    for name, target in result.targets.items():
+    for name, target in promised(result):
         within = span(result, target)
         due_text = when(target.due) if target.due else "-"
         rel = relative(target.due, now or datetime.now(UTC)) if target.due else ""
         if target.met is not None:
             rel = f"met {when(target.met)}"
-        label = TARGET_LABELS[name] if name != "resolution" else f"Resolution: {sev.targets.resolution.expect}"
+        label = TARGET_LABELS[name] if name != "resolution" or sev.targets.resolution is None \
+            else f"Resolution: {sev.targets.resolution.expect}"
         targets.add_row(T(label), T(within), T(due_text), T(rel, "dim"))
     targets.caption = visible(f"measured on {m.calendar_name(sev.targets.calendar)}: {calendar.describe()}")
     parts.append(targets)
@@ -164,13 +170,14 @@ def markdown(result: Result) -> str:
     lines += ["## Why", ""]
     lines += [f"- {md(rules[rid].because)} (`{rid}`)" for rid in result.computed.rules]
     lines += ["", "## Deadlines", "", "| Target | Within | Due |", "|---|---|---|"]
-    for name, target in result.targets.items():
+    for name, target in promised(result):
         within = cell(span(result, target))
         due = cell(when(target.due)) if target.due else "-"
         if target.met is not None:
             due += f" (met {cell(when(target.met))})"
         lines.append(f"| {cell(TARGET_LABELS[name])} | {within} | {due} |")
-    lines += ["", f"Measured on the `{sev.targets.calendar}` calendar.", "", "## Escalation path", "",
+    lines += ["", f"Measured on the {md(m.calendar_name(sev.targets.calendar))} calendar.", "",
+              "## Escalation path", "",
               "| By | Role | Action |", "|---|---|---|"]
     lines += [f"| {cell(when(due))} | {cell(m.role_name(role))} | {cell(action)} |" for role, action,
               due in result.steps]

@@ -31,9 +31,17 @@ def panel(title: str, body: str) -> Panel:
     return Panel(T(body), title=title, title_align="left")
 
 
+def _level(severity: dict[str, Any]) -> str:
+    """A level in a narrow column: its number, or its own name (`P1`, `Urgent`)."""
+    name = severity.get("name")
+    return str(severity["level"]) if not name or name == f"Severity {severity['level']}" else name
+
+
 def update(ticket: str, plan: UpdatePlan) -> Output:
-    verdict = (f"{lateness(plan)}; the next one is due "
-               f"{local_time(datetime.fromisoformat(plan.data['next_due']), plan.result.display)}.")
+    following = plan.data["next_due"]
+    verdict = lateness(plan) + (
+        f"; the next one is due {local_time(datetime.fromisoformat(following), plan.result.display)}." if following
+        else "; no further update is owed.")
     markdown = "\n".join([f"# Update for {md(ticket)}", "", md(verdict), "", "## For the customer", "",
                           *blockquote(plan.data["customer"]), "", "## Internal", "",
                           *blockquote(plan.data["internal"])]) + "\n"
@@ -76,7 +84,7 @@ def reopen(matrix: Matrix, ticket: str, plan: ReopenPlan) -> Output:
              f"{stored_title(data['severity'])}, owner "
              f"{matrix.role_name(data['owner'])}.",
              f"Next update due {local_time(datetime.fromisoformat(data['next_due']), zone)} "
-             f"(every {plan.every}).",
+             f"(every {plan.every})." if data["next_due"] else "No update cadence is promised.",
              f"Resolution due {local_time(datetime.fromisoformat(resolution), zone)}." if resolution else ""]
     body = "\n".join(line for line in lines if line)
     return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **data},
@@ -109,7 +117,7 @@ def queue(entries: list[dict[str, Any]], matrix: Matrix, zone: Any, now: datetim
         return relative(datetime.fromisoformat(entry["due"]), now)
 
     def rows() -> list[list[str]]:
-        return [[e["ticket"], str(e["severity"]["level"]), e["promise_label"], short_time(e["due"], zone, now),
+        return [[e["ticket"], _level(e["severity"]), e["promise_label"], short_time(e["due"], zone, now),
                  when(e), e["owner"], f"{e['last_step']['kind']} {short_time(e['last_step']['at'], zone, now)}"]
                 for e in entries]
 
