@@ -111,3 +111,112 @@ def test_the_audit_measures_only_what_a_level_promises(tmp_path):
     # High's 4 open hours from Friday 15:30 end on Sunday 19:30: acknowledged at 20:00, 30 minutes late
     late = {(b["ticket"], b["target"]): b["late_minutes"] for b in data["breaches"]}
     assert late == {("A", "update"): 60, ("B", "acknowledge"): 30}
+
+
+PLANS = EXAMPLES / "plan-tiered-first-response.yaml"
+
+
+# Worked out by hand: Berlin business hours are Mon-Fri 08:00-18:00, Christmas Eve 08:00-12:00, Christmas Day
+# closed; Premium answers P1 around the clock.
+@pytest.mark.parametrize(("at", "plan", "impact", "due"), [
+    # Standard P1, 30 open minutes from Friday 17:30: the last half hour of Friday.
+    ("2026-12-18T17:30:00+01:00", "standard", "all", "2026-12-18T18:00:00+01:00"),
+    # Standard P1 at 17:45: 15 minutes on Friday, 15 more from Monday 08:00.
+    ("2026-12-18T17:45:00+01:00", "standard", "all", "2026-12-21T08:15:00+01:00"),
+    # Premium P1 at 17:45: 15 minutes of the clock.
+    ("2026-12-18T17:45:00+01:00", "premium", "all", "2026-12-18T18:00:00+01:00"),
+    # Premium P1 on Christmas Day, when the office is closed: still 15 minutes.
+    ("2026-12-25T03:00:00+01:00", "premium", "all", "2026-12-25T03:15:00+01:00"),
+    # Premium P2, 1 open hour from Friday 17:30: 30 minutes on Friday, 30 from Monday 08:00.
+    ("2026-12-18T17:30:00+01:00", "premium", "major", "2026-12-21T08:30:00+01:00"),
+    # Standard P2, 4 open hours from Christmas Eve 10:00: 2 h until noon, Christmas Day and the weekend
+    # closed, 2 h from Monday 08:00.
+    ("2026-12-24T10:00:00+01:00", "standard", "major", "2026-12-28T10:00:00+01:00"),
+    # Premium P4, 8 open hours from Thursday 31 December 11:00: 1 h until noon (New Year's Eve), New Year's
+    # Day and the weekend closed, 7 h from Monday 08:00.
+    ("2026-12-31T11:00:00+01:00", "premium", "question", "2027-01-04T15:00:00+01:00"),
+])
+def test_plan_due_times_worked_out_by_hand(at, plan, impact, due):
+    data = ask(PLANS, at, f"support_plan={plan}", f"impact={impact}")
+    assert data["plan"]["id"] == plan
+    assert data["targets"]["acknowledge"]["due"] == due
+
+
+def test_the_plan_is_given_once_and_never_silently():
+    at = ("--at", "2026-12-18T17:45:00+01:00")
+    base = ("ask", "--matrix", str(PLANS), "--no-input", "--no-record", "--format", "json", *at, "-a", "impact=all")
+    by_flag = json.loads(invoke(*base, "--plan", "premium").stdout)
+    assert by_flag["plan"] == {"id": "premium", "name": "Premium"} and by_flag["answers"]["support_plan"] == "premium"
+    assert by_flag["targets"]["acknowledge"]["due"] == "2026-12-18T18:00:00+01:00"
+    clash = invoke(*base, "--plan", "premium", "-a", "support_plan=standard")
+    assert clash.exit_code == 2 and "--plan premium contradicts --answer support_plan=standard" in clash.stderr
+    unknown = invoke(*base, "--plan", "gold")
+    assert unknown.exit_code != 0 and "gold" in unknown.stderr and "premium" in unknown.stderr
+    assumed = json.loads(invoke(*base).stdout)
+    assert assumed["plan"]["id"] == "standard" and assumed["assumed"] == ["support_plan"]
+    assert any("taken as Standard" in note for note in assumed["notes"])
+    plain = invoke("ask", "--no-input", "--no-record", *at, "-a", "confirmed=yes", "--plan", "premium")
+    assert plain.exit_code != 0 and "this matrix has no plans" in plain.stderr
+
+
+def test_a_ticket_keeps_its_plan_through_its_life():
+    M = ("--matrix", str(PLANS))
+    assert invoke("ask", *M, "--no-input", "--at", "2026-12-18T17:45:00+01:00", "--ticket", "P-1",
+                  "-a", "support_plan=premium", "-a", "impact=all").exit_code == 0
+    updated = json.loads(invoke("update", *M, "P-1", "--no-input", "--impact", "Down", "--actions", "Restarted",
+                                "--next-step", "Watch", "--at", "2026-12-18T19:00:00+01:00", "--format", "json").stdout)
+    assert updated["due"] == "2026-12-18T18:45:00+01:00" and updated["late"] == "15 min"  # hourly, on the clock
+    assert updated["next_due"] == "2026-12-18T20:00:00+01:00"
+    moved = json.loads(invoke("retriage", *M, "P-1", "--no-input", "-a", "impact=major", "--reason", "Partly back",
+                              "--at", "2026-12-18T19:30:00+01:00", "--format", "json").stdout)
+    assert moved["plan"]["id"] == "premium" and moved["targets"]["acknowledge"]["within"] == "PT1H"
+
+
+def test_classify_reads_the_plan_from_the_answers_or_a_plan_field(tmp_path):
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"ticket": "a", "impact": "all", "support_plan": "premium"}\n'
+                       '{"ticket": "b", "impact": "all", "plan": "premium"}\n'
+                       '{"ticket": "c", "impact": "all"}\n'
+                       '{"ticket": "d", "impact": "all", "plan": "premium", "support_plan": "standard"}\n')
+    result = invoke("classify", str(records), "--matrix", str(PLANS), "--at", "2026-12-18T17:45:00+01:00")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(x["ticket"], (x.get("plan") or {}).get("id")) for x in lines if "error" not in x] == [
+        ("a", "premium"), ("b", "premium"), ("c", "standard")]
+    assert len(lines) == 3 and result.exit_code == 1
+    assert "in.jsonl:4: `plan` premium contradicts the answer support_plan=standard" in result.stderr
+
+
+def test_the_audit_measures_each_ticket_against_its_plan(tmp_path):
+    export = tmp_path / "tickets.csv"
+    # P1 tickets created Friday 17:45. Premium's, acknowledged at 18:10, took 25 minutes of the clock against
+    # its 15; Standard's (and the one whose plan the export leaves empty), acknowledged on Monday at 08:10,
+    # took 15 open minutes on Friday and 10 on Monday: 25 against its 30.
+    export.write_text("ticket,severity,created_at,acknowledged_at,support_plan\n"
+                      "A,1,2026-12-18T17:45:00+01:00,2026-12-18T18:10:00+01:00,premium\n"
+                      "B,1,2026-12-18T17:45:00+01:00,2026-12-21T08:10:00+01:00,standard\n"
+                      "C,1,2026-12-18T17:45:00+01:00,2026-12-21T08:10:00+01:00,\n")
+    result = invoke("audit", str(export), "--matrix", str(PLANS), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(b["ticket"], b["late_minutes"]) for b in data["breaches"]] == [("A", 10)]
+    assert data["severities"]["1"]["targets"]["acknowledge"]["met"] == 2
+    assert data["plans"]["chosen_by"] == "support_plan"
+    shown = invoke("audit", str(export), "--matrix", str(PLANS)).stdout
+    assert "each ticket is measured against its plan's" in " ".join(shown.split())
+
+
+def test_capacity_says_it_models_the_default_plan(tmp_path):
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("roster_version: 1\nname: Plans desk\ntimezone: Europe/Berlin\nholidays: office\n"
+                      "effort:\n  default: {acknowledge: 10m, assign_owner: 15m, update: 10m}\nroles:\n"
+                      "  help_desk:\n    - {days: mon-fri, hours: \"08:00-18:00\", people: 2}\n"
+                      "  product_experts:\n    - {days: daily, hours: \"00:00-24:00\", people: 1, holidays: none}\n"
+                      "  support_lead:\n    - {days: daily, hours: \"00:00-24:00\", people: 1, holidays: none}\n")
+    result = invoke("capacity", "--matrix", str(PLANS), "--roster", str(roster), "--rate", "p1=0.1/h",
+                    "--rate", "p4=1/h", "--weeks", "2", "--start", "2026-11-02T00:00:00+01:00", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert any("capacity models every ticket on the Standard plan's" in w for w in data["demand"]["warnings"])
+    rows = {(r["severity"], r["target"]): r["minutes"] for r in data["targets"]}
+    assert rows[("p1", "acknowledge")] == 30  # the Standard plan's target, on business hours
+    assert ("p1", "update") not in rows  # Standard promises P1 no updates

@@ -286,3 +286,35 @@ def test_a_dip_in_a_grid_is_reported_at_its_rule_for_every_cell_unless_intended(
                               "critical for one person.}")
     left = [p for p in lint(intended.encode(), "grid.yaml", today=TODAY) if p.code == "L406"]
     assert [p.line for p in left] == [line_of(dipped, "{id: high_low")]
+
+
+PLANS_TEXT = (Path(__file__).parent.parent / "examples" / "plan-tiered-first-response.yaml").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "code", "level", "needle", "words"), [
+    ("  default: standard\n  tiers:", "  default: standad\n  tiers:", "R310", "error", "default: standad",
+     "unknown plan `standad`; did you mean `standard`?"),
+    ("  chosen_by: support_plan", "  chosen_by: impact", "R310", "error", "chosen_by: impact",
+     "`impact` must be a one-of question whose choices are the plans (standard, premium)"),
+    ("        p2: {acknowledge: 1h}", "        p22: {acknowledge: 1h}", "R307", "error", "p22:",
+     "unknown severity `p22`; did you mean `p2`?"),
+    ("        p3: {acknowledge: 4h}", "        p3: {acknowledge: 4h, calendar: ofice}", "R302", "error",
+     "calendar: ofice", "unknown calendar `ofice`; did you mean `office`?"),
+    ("        p2: {acknowledge: 1h}", "        p2: {acknowledge: 10h}", "L422", "error", "p2: {acknowledge: 10h}",
+     "plan `premium`: `p2` is more severe than `p3` but its acknowledge target is slower (10 h against 4 h)"),
+    ("        p4: {acknowledge: 8h}", "        p4: {acknowledge: 8h, assign_owner: 2h}", "L422", "error",
+     "assign_owner: 2h", "plan `premium`: `p4`'s assign_owner (2 h) comes before its acknowledge (8 h)"),
+    ("  - {id: questions, when: {}, at_least: 4,", "  - {id: questions, when: {support_plan: standard}, at_least: 4,",
+     "L405", "error", "support_plan: standard}", "reads the plan question `support_plan`"),
+])
+def test_a_mistake_in_the_plans_is_reported_at_its_place(old, new, code, level, needle, words):
+    assert PLANS_TEXT.count(old) == 1, old
+    text = PLANS_TEXT.replace(old, new)
+    hits = [p for p in lint(text.encode(), "plans.yaml", today=TODAY) if p.code == code]
+    assert hits, [p.format() for p in lint(text.encode(), "plans.yaml", today=TODAY)]
+    assert hits[0].level == level and words in hits[0].message, hits[0].format()
+    assert hits[0].line == line_of(text, needle), hits[0].format()
+
+
+def test_the_plan_question_is_not_reported_unused():
+    assert lint(PLANS_TEXT.encode(), "plans.yaml", today=TODAY) == []

@@ -136,22 +136,28 @@ def run(matrix: Matrix, rows: Iterable[Ticket | Batch | BadRow], options: Option
     return finish(matrix, measure(matrix, rows, options, keep_escalated=keep_escalated), options)
 
 
-def _targets(matrix: Matrix) -> tuple[dict[tuple[int, str], float | None], dict[int, _Plan]]:
-    """Each severity's targets in minutes, and what its tickets are measured on."""
+def _targets(matrix: Matrix) -> tuple[dict[tuple[int, str], float | None], dict[tuple[int, str | None], _Plan]]:
+    """Each severity's targets in minutes (on the default plan, where the matrix has plans), and what its
+    tickets are measured on, by (level, support plan)."""
     target_minutes: dict[tuple[int, str], float | None] = {}
     clocks: dict[str, Clock] = {}
-    plans: dict[int, _Plan] = {}
-    for lvl, sev in matrix.levels.items():
-        t = sev.spec.targets
-        clock = clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar]))
-        limits = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
-                  "resolution": None if t.resolution is None else t.resolution.within}
-        for name, limit in limits.items():
-            target_minutes[(lvl, name)] = None if limit is None else limit.total_seconds() / 60
-        target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60 if t.update_every else None
-        plans[lvl] = _Plan(t.calendar, clock, {k: target_minutes[(lvl, k)] for k in limits},
-                           [(step.every.total_seconds() / 60,
-                             None if step.for_ is None else step.for_.total_seconds() / 60) for step in t.update_every])
+    plans: dict[tuple[int, str | None], _Plan] = {}
+    tiers: list[str | None] = list(matrix.model.plans.tiers) if matrix.model.plans is not None else [None]
+    default = matrix.model.plans.default if matrix.model.plans is not None else None
+    for lvl in matrix.levels:
+        for tier in tiers:
+            t = matrix.targets(lvl, tier)
+            clock = clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar]))
+            limits = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate,
+                      "resolution": None if t.resolution is None else t.resolution.within}
+            minutes = {name: None if limit is None else limit.total_seconds() / 60 for name, limit in limits.items()}
+            if tier == default:
+                target_minutes.update({(lvl, name): m for name, m in minutes.items()})
+                target_minutes[(lvl, "update")] = t.update_every[0].every.total_seconds() / 60 \
+                    if t.update_every else None
+            plans[(lvl, tier)] = _Plan(t.calendar, clock, minutes,
+                                       [(step.every.total_seconds() / 60, None if step.for_ is None
+                                         else step.for_.total_seconds() / 60) for step in t.update_every])
     return target_minutes, plans
 
 
@@ -244,8 +250,8 @@ class _Plan:
     cadence: list[tuple[float, float | None]]  # (every, for how long) in minutes, the last for the rest
 
 
-def _measure_batch(report: Partial, options: Options, batch: Batch, plans: dict[int, _Plan], checks: _Checks
-                   ) -> list[tuple[int, str]]:
+def _measure_batch(report: Partial, options: Options, batch: Batch, plans: dict[tuple[int, str | None], _Plan],
+                   checks: _Checks) -> list[tuple[int, str]]:
     """Measure one batch; returns its tickets whose severity the matrix does not have, as unreadable rows."""
     import numpy as np
 
@@ -253,7 +259,7 @@ def _measure_batch(report: Partial, options: Options, batch: Batch, plans: dict[
     created = stamps(batch.created)
     report.latest = max(report.latest, _latest(batch, created))
     levels = np.array(batch.level, dtype=np.int64)
-    known = np.isin(levels, list(plans))
+    known = np.isin(levels, list({level for level, _ in plans}))
     period = within(created, options.since, options.until)
     unknown = [(batch.line[i], f"ticket {batch.ticket[i]}: severity {batch.level[i]} is not in the matrix")
                for i in np.flatnonzero(~known & period).tolist()]
@@ -270,15 +276,35 @@ def _measure_batch(report: Partial, options: Options, batch: Batch, plans: dict[
     if latest is not None and (report.last is None or latest > report.last):
         report.last = latest
     found = _Found()
+    tiers = _tiers(checks.matrix, batch)
     for part in parts(batch, chosen, levels, created, tuple(_ATTR.values())):
         report.levels_seen[part.level] += len(part.rows)
-        _measure_part(report, batch, plans[part.level], part, found)
+        if tiers is None:
+            _measure_part(report, batch, plans[(part.level, None)], part, found)
+            continue
+        for tier in np.unique(tiers[part.rows]).tolist():  # each ticket against its support plan's targets
+            _measure_part(report, batch, plans[(part.level, tier)], part.subset(tiers[part.rows] == tier), found)
     found.breaches.sort(key=itemgetter(slice(0, 3)))
     report.breaches += [b[3] for b in found.breaches]
     found.impossible.sort(key=itemgetter(slice(0, 3)))
     report.impossible += [b[3] for b in found.impossible[:max(MAX_ROWS_KEPT - len(report.impossible), 0)]]
     checks.tickets(batch, picked)
     return unknown
+
+
+def _tiers(matrix: Matrix, batch: Batch) -> Any:
+    """Each ticket's support plan, from the export's column for the plan question (the default plan where it is
+    empty or names no plan); None for a matrix without plans."""
+    import numpy as np
+
+    plans = matrix.model.plans
+    if plans is None:
+        return None
+    question = plans.chosen_by
+    def tier(answers: dict[str, str]) -> str:
+        value = answers.get(question, "") if question else ""
+        return value if value in plans.tiers else plans.default
+    return np.array([tier(a) for a in batch.answers], dtype=object)
 
 
 @dataclass
@@ -677,6 +703,10 @@ def to_json(report: Audit) -> dict[str, Any]:
                              "tickets": [{"ticket": t, "severity": lvl, "target": name, "created": created,
                                           "recorded": at} for t, lvl, name, created, at in report.impossible]},
         "severities": severities,
+        "plans": None if m.model.plans is None else {
+            "chosen_by": m.model.plans.chosen_by, "default": m.model.plans.default,
+            "note": "each ticket is measured against its support plan's targets (the default plan's where the "
+                    "export does not say); target_minutes are the default plan's"},
         "breaches": breaches,
         "criteria": {"with_answers": report.with_answers, "unreadable": report.unreadable_answer_count,
                      "disagreements": [{"ticket": t, "recorded": r, "computed": c, "rules": list(rules),

@@ -257,7 +257,10 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         "roster": {"name": roster.model.name, "path": roster.source, "timezone": zone.key},
         "goal": goal,
         "demand": {**_demand_summary(demand, plan, zone), "warnings": short_history(
-            demand, plan, {lvl: matrix.business_time(p.calendar_id) for lvl, p in plan.items()})},
+            demand, plan, {lvl: matrix.business_time(p.calendar_id) for lvl, p in plan.items()}) + ([
+                f"targets differ by support plan, and capacity models every ticket on the "
+                f"{matrix.plan_name(matrix.model.plans.default)} plan's: a roster that meets them may miss "
+                "another plan's faster ones"] if matrix.model.plans is not None else [])},
         "targets": targets,
         "roles": _role_rows(role_set, plan, work, est, rep, people),
         "effort": efforts,

@@ -96,7 +96,7 @@ def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] 
     out = {}
     for level in sorted(matrix.levels):
         sev = matrix.levels[level]
-        t = sev.spec.targets
+        t = matrix.targets(level)  # the default plan's, where the matrix has plans
         cadence = cadence_seconds(t)
         if (sev.id, "update") in changes:
             cadence = [(changes[(sev.id, "update")], None)]
@@ -167,8 +167,8 @@ def demand_from_tickets(matrix: Matrix, items: Iterable[Any], *, since: datetime
 
     clocks: dict[str, Clock] = {}
     plans = {}
-    for lvl, sev in matrix.levels.items():
-        t = sev.spec.targets
+    for lvl in matrix.levels:
+        t = matrix.targets(lvl)
         plans[lvl] = (clocks.setdefault(t.calendar, Clock(matrix.calendars[t.calendar])),
                       t.acknowledge.total_seconds(), _seconds(t.assign_owner), cadence_seconds(t))
     history: dict[tuple[int, str], list[int]] = {}
@@ -223,7 +223,7 @@ def demand_from_rates(matrix: Matrix, rates: dict[int, float], *, start: datetim
     for level, per_hour in rates.items():
         if per_hour <= 0:
             continue
-        within = _seconds(getattr(matrix.levels[level].spec.targets.resolution, "within", None))
+        within = _seconds(getattr(matrix.targets(level).resolution, "within", None))
         lifetime = within if within is not None else -1.0
         t = begin
         while True:

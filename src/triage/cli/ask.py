@@ -66,6 +66,21 @@ def gather(*, answer: list[str] | None, answers: str | None, ticket: str | None,
     return given
 
 
+def plan_answer(matrix: Matrix, given: Given, plan: str | None) -> str | None:
+    """`--plan` as the answer to the matrix's plan question (so the plan is given once); the plan to pass on when
+    the matrix chooses plans by flag only."""
+    plans = matrix.model.plans
+    if plan is not None and plans is None:
+        raise UsageError(f"--plan {plan}: this matrix has no plans")
+    if plan is None or plans is None or plans.chosen_by is None:
+        return plan
+    answered = given.answers.get(plans.chosen_by)
+    if answered is not None and str(answered) != plan:
+        raise UsageError(f"--plan {plan} contradicts --answer {plans.chosen_by}={answered}; give one of them")
+    given.answers[plans.chosen_by] = plan
+    return None
+
+
 def refuse_known(history: str | None, reference: str | None) -> None:
     """A ticket already in the history is re-triaged, not triaged again: say so before any question."""
     if reference is None:
@@ -122,6 +137,9 @@ def ask(
                        help="The customer account: exceptions for it apply while in force.")] = None,
     segment: Annotated[str | None, typer.Option("--segment", metavar="NAME",
                        help="The customer segment: exceptions for it apply while in force.")] = None,
+    plan: Annotated[str | None, typer.Option("--plan", metavar="ID",
+                    help="The customer's support plan, for a matrix with plans (the same as answering its plan "
+                         "question).")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record this triage in the history.")] = False,
     history: HistoryOption = None,
 ) -> None:
@@ -130,6 +148,7 @@ def ask(
         the_matrix = load_matrix(matrix, ctx)
         given = gather(answer=answer_, answers=answers, ticket=ticket, at=at, packet=packet, severity=level(severity),
                        reason=reason)
+        plan = plan_answer(the_matrix, given, plan)
         home, display = home_zone(the_matrix), display_zone(the_matrix, timezone)
         when = parse_at(given.at, home) if given.at is not None else datetime.now(UTC)
         def check(reference: str | None) -> None:
@@ -142,7 +161,8 @@ def ask(
         if given.ticket is None and not no_record:
             given.ticket = f"TRIAGE-{when.astimezone(home):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
         result = triage(the_matrix, chosen, skipped=skipped, at=when, ticket=given.ticket, override=given.override,
-                        packet=given.packet, display=display, account=account, segment=segment, assumed=defaults)
+                        packet=given.packet, display=display, account=account, segment=segment, assumed=defaults,
+                        plan=plan)
         path = None if no_record else history_path(history)
         if path is None:
             emit(render.output(result), output_format.value, output, also_stdout=True)

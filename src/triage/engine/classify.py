@@ -1,6 +1,7 @@
 """Bulk classification: records of answers in (JSON Lines or CSV), one result per record out, streaming.
 
-A record is a mapping of question id to answer, with an optional `ticket`, `at`, `account` and `segment`.
+A record is a mapping of question id to answer, with an optional `ticket`, `at`, `account`, `segment` and
+`plan`.
 Each result is the contract object of one triage, built by `triage()` as `triage ask` builds it. Queues
 repeat themselves, so one bounded memo keeps each result by the answers it was made from (as JSON, so that
 `1`, `1.0` and `true` stay apart), its time and its scope; a record that finds its result there gets a copy
@@ -26,7 +27,7 @@ from triage.matrix.calendars import zone
 from triage.matrix.loader import Matrix
 from triage.sanitize import safe_json, visible
 
-RESERVED = ("ticket", "at", "account", "segment")
+RESERVED = ("ticket", "at", "account", "segment", "plan")
 MEMO_SIZE = 32768  # results kept; a queue drawn over the whole answer space brings tens of thousands
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,7 +40,7 @@ class BadRecord:
     reason: str
 
 
-Key = tuple[bytes, datetime, str | None, str | None, str | None]
+Key = tuple[bytes, datetime, str | None, str | None, str | None, str | None]
 
 
 class Classifier:
@@ -68,6 +69,12 @@ class Classifier:
         given = dict(record)  # the answers, once the rest is taken out
         ticket, at = given.pop("ticket", None), given.pop("at", None)
         account, segment = given.pop("account", None), given.pop("segment", None)
+        plan = _text(given.pop("plan", None))
+        chosen_by = self.matrix.model.plans.chosen_by if self.matrix.model.plans is not None else None
+        if plan is not None and chosen_by is not None:  # the plan is the answer to the plan question
+            if given.setdefault(chosen_by, plan) != plan:
+                raise InputError(f"`plan` {plan} contradicts the answer {chosen_by}={given[chosen_by]}")
+            plan = None
         if ticket is not None and type(ticket) is not str:
             ticket = str(ticket)
         if account is not None or segment is not None:
@@ -75,14 +82,14 @@ class Classifier:
         at = self.at if at is None or at == "" else self._moment(at)
         # --full results name the ticket in their texts, so the ticket is part of what they depend on.
         try:  # the answers as JSON, which keeps apart what equal Python values hide (1 and true, 1 and 1.0)
-            key: Key | None = (orjson.dumps(given), at, account, segment, ticket if self.full else None)
+            key: Key | None = (orjson.dumps(given), at, account, segment, plan, ticket if self.full else None)
         except TypeError:  # a value JSON cannot hold: no record read from a file has one
             key = None
         found = self._memo.get(key) if key is not None else None
         if found is None:
             answers, skipped = resolve_answers(self.matrix, given)
             found = triage(self.matrix, answers, skipped=skipped, at=at, display=self.display, texts=self.full,
-                           ticket=ticket, account=account, segment=segment,
+                           ticket=ticket, account=account, segment=segment, plan=plan,
                            assumed=assumed(given, answers, skipped)).to_json(parts=self.full)
             if key is not None:
                 if len(self._memo) >= self.memo_size:

@@ -160,10 +160,16 @@ class Result:
     segment: str | None = None
     exceptions: list[tuple[str, Any, str]] = field(default_factory=list)
     assumed: list[str] = field(default_factory=list)  # asked of this ticket, not answered: defaults taken
+    plan: str | None = None  # the support plan (None: the matrix has no plans)
 
     @property
     def severity(self) -> Any:
         return self.matrix.severity(self.level)
+
+    @property
+    def terms_spec(self) -> Any:
+        """The level's targets on this ticket's plan (model.Targets)."""
+        return self.matrix.targets(self.level, self.plan)
 
     def severity_json(self, level: int) -> dict[str, Any]:
         return severity_json(self.matrix, level)
@@ -190,7 +196,9 @@ class Result:
             },
             "targets": targets_json(self.targets, stamp),
         }
-        out["calendar"] = self.severity.spec.targets.calendar
+        out["calendar"] = self.terms_spec.calendar
+        if self.plan is not None:
+            out["plan"] = {"id": self.plan, "name": self.matrix.plan_name(self.plan)}
         if self.assumed:
             out["assumed"] = list(self.assumed)
         if self.account is not None:
@@ -306,10 +314,10 @@ def as_aware(moment: datetime, home: tzinfo) -> datetime:
 
 
 def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: str | None = None,
-          at: datetime) -> Terms:
-    """A severity's targets and cadence for one ticket; exceptions change them, never the severity."""
+          at: datetime, plan: str | None = None) -> Terms:
+    """A severity's targets and cadence for one ticket on its plan; exceptions change them, never the severity."""
     sev = matrix.severity(level)
-    t = sev.spec.targets
+    t = matrix.targets(level, plan)
     values = {"acknowledge": t.acknowledge, "assign_owner": t.assign_owner, "escalate": t.escalate}
     resolution = None if t.resolution is None else t.resolution.within
     cadence: tuple[tuple[timedelta, timedelta | None], ...] = tuple((step.every, step.for_) for step in t.update_every)
@@ -328,13 +336,29 @@ def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: st
                  cadence, tuple(notify), tuple(in_force), tuple(ignored))
 
 
+def choose_plan(matrix: Matrix, answers: Mapping[str, Any], given: str | None) -> str | None:
+    """The ticket's plan: the plan question's answer, else `given`, else the default. A `given` plan that is not
+    a plan of the matrix, or that contradicts the answer, is refused rather than silently dropped."""
+    plans = matrix.model.plans
+    if plans is None:
+        if given is not None:
+            raise AnswerError(f"--plan {given}: this matrix has no plans")
+        return None
+    if given is not None and given not in plans.tiers:
+        raise AnswerError(f"--plan: unknown plan `{given}` (plans: {', '.join(plans.tiers)})")
+    answered = answers.get(plans.chosen_by) if plans.chosen_by else None
+    if given is not None and answered is not None and answered != given:
+        raise AnswerError(f"--plan {given} contradicts the answer {plans.chosen_by}={answered}; give one of them")
+    return matrix.plan_of(answers, given)
+
+
 def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
     """In words, e.g. `exception launch_week applies until 2027-03-31: updates every 1 h (Launch week)`; the
     roles it notifies are listed with the others to tell, naming the exception, and not repeated here."""
     from triage.matrix.durations import human_duration
 
     sev = matrix.severity(level)
-    sev_id, business = sev.id, matrix.business_time(sev.spec.targets.calendar)
+    sev_id, business = sev.id, matrix.business_time(sev.spec.targets.calendar)  # a plan's calendar aside
     parts = [f"{name.replace('_', ' ')} within {human_duration(d, business=business)}"
              for name, d in exc.changes.targets.get(sev_id, {}).items()]
     if sev_id in exc.changes.update_every:
@@ -384,12 +408,14 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
            ticket: str | None = None, override: tuple[int, str] | None = None,
            packet: Mapping[str, str | None] | None = None, display: tzinfo | None = None,
            texts: bool = True, account: str | None = None, segment: str | None = None,
-           assumed: list[str] | None = None, start: datetime | None = None) -> Result:
+           assumed: list[str] | None = None, start: datetime | None = None, plan: str | None = None) -> Result:
     """Decide, route and schedule one ticket from complete answers (`texts=False` skips the update texts);
     `assumed` names the answers that were defaults taken for questions not answered. The targets run from
-    `start` (default: `at`); a re-triage measures them from the ticket's creation."""
+    `start` (default: `at`); a re-triage measures them from the ticket's creation. `plan` is the support plan
+    given apart from the answers (--plan); the plan question's answer, where the matrix has one, decides."""
     if at.tzinfo is None:
         raise InputError("the triage time needs a UTC offset or Z")
+    plan = choose_plan(matrix, answers, plan)
     display = display or zone(matrix.model.matrix.timezone)
     computed = decide(matrix, answers)
     level, reason = computed.level, None
@@ -403,17 +429,18 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
         if level == computed.level:
             raise AnswerError(f"the matrix already gives {matrix.level_name(level)}; an override must change it")
     spec = matrix.severity(level).spec
-    calendar = matrix.calendars[spec.targets.calendar]
+    targets_spec = matrix.targets(level, plan)
+    calendar = matrix.calendars[targets_spec.calendar]
     routing = spec.routing
 
     routes, notify, notices = route(matrix, routing, answers)
     start = start or at
-    deal = terms(matrix, level, account=account, segment=segment, at=start)
+    deal = terms(matrix, level, account=account, segment=segment, at=start, plan=plan)
     for role in deal.notify:
         if role not in notify:
             notify.append(role)
             notices.append((role, f"Under exception: {', '.join(e.id for e in deal.exceptions)}"))
-    targets, steps = schedule(routing, deal, calendar, start, expects_resolution=spec.targets.resolution is not None)
+    targets, steps = schedule(routing, deal, calendar, start, expects_resolution=targets_spec.resolution is not None)
 
     severity_text = matrix.level_title(level)
     given = dict(packet or {})
@@ -435,7 +462,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
 
     result = Result(matrix, ticket, at, display, answers, list(skipped or []), computed, level, reason,
                     routing.owner, steps, notify, notices, routes, targets, fields, missing, {})
-    result.account, result.segment = account, segment
+    result.account, result.segment, result.plan = account, segment, plan
     result.assumed = list(assumed or [])
     result.notes += [f"not answered, so taken as {_answer_words(matrix, qid, answers[qid])}: "
                      f"{matrix.question(qid).ask}" for qid in result.assumed]
@@ -497,7 +524,7 @@ def placeholder_values(result: Result, *, customer: bool = False) -> dict[str, s
     derived = (f"{_label(m, 'impact', a['impact'])} ({_label(m, 'scope', a['scope']).lower()})"
                if {"impact", "scope"} <= set(a) else result.severity.spec.label)
     summary = result.packet.get("impact_summary") or derived
-    resolution = result.severity.spec.targets.resolution
+    resolution = result.terms_spec.resolution
     res_due = result.targets["resolution"].due
     res_text = ((resolution.expect if resolution is not None else "A resolution")
                 + (f" by {when(res_due)}" if res_due else "")) if resolution is not None or res_due else NO_PROMISE

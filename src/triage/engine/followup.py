@@ -37,6 +37,10 @@ class TicketState:
     def level(self) -> int:
         return int(self.data["severity"]["level"])
 
+    @property
+    def plan(self) -> str | None:
+        return (self.data.get("plan") or {}).get("id")
+
 
 def state(ticket: str, events: list[Event]) -> TicketState:
     """Fold a ticket's events, oldest first, into its current state."""
@@ -97,9 +101,11 @@ def replay(matrix: Matrix, data: dict[str, Any], *, packet: dict[str, str | None
     moment = datetime.fromisoformat(data["at"])
     fields = {k: v for k, v in (packet if packet is not None else data.get("packet", {}).get("fields", {})).items()
               if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
+    plan = (data.get("plan") or {}).get("id")
     result = triage(matrix, answers, skipped=skipped, at=moment, ticket=data.get("ticket"),
                     override=(override["level"], override["reason"]) if override else None, packet=fields,
-                    account=data.get("account"), segment=data.get("segment"))
+                    account=data.get("account"), segment=data.get("segment"),
+                    plan=plan if matrix.model.plans is not None and plan in matrix.model.plans.tiers else None)
     if data.get("matrix", {}).get("sha256") not in (None, matrix.sha256):
         result.notes.append(f"the matrix changed since this ticket was triaged (then version "
                             f"{data['matrix'].get('version')}, now {matrix.model.matrix.version})")
@@ -119,9 +125,9 @@ def cadence_at(matrix: Matrix, current: TicketState, at: datetime, *, level: int
     creation), and an exception's cadence holds only while the exception does (`terms_at`, default `at`).
     None when the level promises no updates."""
     level = current.level if level is None else level
-    calendar = matrix.calendars[matrix.severity(level).spec.targets.calendar]
+    calendar = matrix.calendars[matrix.targets(level, current.plan).calendar]
     deal = terms(matrix, level, account=current.data.get("account"), segment=current.data.get("segment"),
-                 at=terms_at or at)
+                 at=terms_at or at, plan=current.plan)
     if not deal.cadence:
         return None
     age = calendar.elapsed(current.created, at)
@@ -139,7 +145,7 @@ def next_update(matrix: Matrix, current: TicketState, after: datetime, *, level:
     an exception ends runs on the cadence in force then: the matrix's own. (None, None) when the level
     promises no updates (an exception's cadence ending leaves none)."""
     level = current.level if level is None else level
-    calendar = matrix.calendars[matrix.severity(level).spec.targets.calendar]
+    calendar = matrix.calendars[matrix.targets(level, current.plan).calendar]
     every = cadence_at(matrix, current, after, level=level)
     if every is None:
         return None, None
@@ -161,7 +167,7 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
     if at < current.start:
         raise AnswerError(f"the update time {at.isoformat()} is before the triage at {current.start.isoformat()}")
     result = replay(matrix, current.data, packet=current.packet)
-    calendar = matrix.calendars[result.severity.spec.targets.calendar]
+    calendar = matrix.calendars[result.terms_spec.calendar]
     due = current.next_due
     late = calendar.elapsed(due, at) if due is not None and at > due else None
     every, next_due = next_update(matrix, current, at)
@@ -170,7 +176,7 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
     if summary:
         typed["summary"] = summary.strip()
     templates = matrix.model.communication.templates
-    business = matrix.business_time(result.severity.spec.targets.calendar)
+    business = matrix.business_time(result.terms_spec.calendar)
     data = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
             "due": None if due is None else due.astimezone(result.display).isoformat(timespec="seconds"),
             "late_minutes": None if late is None else int(late.total_seconds() // 60),
@@ -263,8 +269,11 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
     resolved, skipped = resolve_answers(matrix, answers)
     packet = {k: v for k, v in current.packet.items()
               if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
+    plans = matrix.model.plans
+    kept_plan = current.plan if plans is not None and plans.chosen_by is None and current.plan in plans.tiers else None
     result = triage(matrix, resolved, skipped=skipped, at=at, ticket=current.ticket, override=override, packet=packet,
-                    account=current.data.get("account"), segment=current.data.get("segment"), start=current.created)
+                    account=current.data.get("account"), segment=current.data.get("segment"), start=current.created,
+                    plan=kept_plan)
     if result.level != current.level and matrix.model.matrix.severity_fixed:
         raise AnswerError(f"this matrix keeps a ticket's severity from its opening (`severity_fixed`): the "
                           f"re-triage would move {current.ticket} from {stored_title(current.data['severity'])} to "
@@ -372,7 +381,7 @@ def plan_reopen(matrix: Matrix, current: TicketState, *, at: datetime, reason: s
             "every": None if every is None else iso_duration(every),
             "next_due": None if due is None else due.astimezone(result.display).isoformat(timespec="seconds"),
             "resolution_due": resolution}
-    business = matrix.business_time(result.severity.spec.targets.calendar)
+    business = matrix.business_time(result.terms_spec.calendar)
     return ReopenPlan(data, None if every is None else human_duration(every, business=business), result.display)
 
 

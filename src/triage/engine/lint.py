@@ -80,6 +80,7 @@ def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
     yield from _people(matrix)
     yield from _exceptions(matrix, today)
     yield from _exception_targets(matrix)
+    yield from _plan_targets(matrix)
     yield from _display_text(matrix)
     yield from _examples(matrix)
 
@@ -126,10 +127,18 @@ def _deciding(matrix: Matrix, reachable: Reachable) -> Iterator[Problem]:
 
 
 def _unread(matrix: Matrix) -> Iterator[Problem]:
-    """Questions nobody reads; routing-only questions in severity rules; recorded-only questions read by a rule."""
+    """Questions nobody reads; routing-only questions in severity rules; recorded-only questions read by a rule;
+    the plan question in a severity rule (a plan changes targets, never severity)."""
     doc, inputs = matrix.doc, matrix.severity_inputs
     route_reads = {qid for _, cond in matrix.routes for qid in cond}
+    plan_question = matrix.model.plans.chosen_by if matrix.model.plans is not None else None
     for i, q in enumerate(matrix.model.questions):
+        if q.id == plan_question:
+            for j, (rule, cond) in enumerate(matrix.severity_rules):
+                if q.id in cond:
+                    yield doc.problem(("severity_rules", j, "when", q.id), f"rule `{rule.id}` reads the plan question "
+                                      f"`{q.id}`: a plan changes targets, never the severity", "L405")
+            continue
         if q.affects in ("routing", "record"):
             for j, (rule, cond) in enumerate(matrix.severity_rules):
                 if q.id in cond:
@@ -292,6 +301,42 @@ def _exception_targets(matrix: Matrix) -> Iterator[Problem]:
                                       f"`{lower.id}`'s ({_span(matrix, higher.spec, hi[name])} against "
                                       f"{_span(matrix, lower.spec, lo[name])})", "L420", level="warning")
     yield from _exception_conflicts(matrix)
+
+
+def _plan_targets(matrix: Matrix) -> Iterator[Problem]:
+    """Each plan's targets, its changes applied, keep the order of a ticket's steps and of the levels (L422)."""
+    plans = matrix.model.plans
+    if plans is None:
+        return
+    by_level = sorted(matrix.levels.values(), key=lambda s: s.level)
+    for pid, tier in plans.tiers.items():
+        got = {lvl.id: _measures(matrix.targets(lvl.level, pid)) for lvl in by_level}
+        changed = {sid: set(change.model_fields_set) for sid, change in tier.targets.items()}
+        def path(sid: str, name: str, pid: str = pid) -> tuple[Any, ...]:
+            key = "update_every" if name == "first update" else name
+            return ("plans", "tiers", pid, "targets", sid, key)
+        def touched(sid: str, name: str, changed: dict[str, set[str]] = changed) -> bool:
+            key = "update_every" if name == "first update" else name
+            return key in changed.get(sid, set())
+        for lvl in by_level:
+            t = got[lvl.id]
+            promised = [n for n in ("acknowledge", "assign_owner", "escalate") if t[n] is not None]
+            for a, b in itertools.pairwise(promised):
+                if (touched(lvl.id, a) or touched(lvl.id, b)) and t[a] > t[b]:  # type: ignore[operator]
+                    yield matrix.doc.problem(path(lvl.id, b if touched(lvl.id, b) else a),
+                                             f"plan `{pid}`: `{lvl.id}`'s {b} ({_span(matrix, lvl.spec, t[b])}) "
+                                             f"comes before its {a} ({_span(matrix, lvl.spec, t[a])})", "L422")
+        for higher, lower in itertools.pairwise(by_level):
+            hi, lo = got[higher.id], got[lower.id]
+            for name in hi:
+                if not (touched(higher.id, name) or touched(lower.id, name)):
+                    continue
+                if hi[name] is not None and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
+                    sid = higher.id if touched(higher.id, name) else lower.id
+                    yield matrix.doc.problem(path(sid, name), f"plan `{pid}`: `{higher.id}` is more severe than "
+                                             f"`{lower.id}` but its {name} target is slower "
+                                             f"({_span(matrix, higher.spec, hi[name])} against "
+                                             f"{_span(matrix, lower.spec, lo[name])})", "L422")
 
 
 def _exception_path(i: int, changes: Any, sid: str, name: str) -> tuple[Any, ...]:

@@ -140,6 +140,11 @@ class Part:
 
         return np.repeat(np.arange(len(self.rows)), self.counts)
 
+    def subset(self, keep: Any) -> Part:
+        """These tickets where `keep` (a mask over them) holds, with their updates."""
+        return Part(self.level, self.rows[keep], self.created[keep], {k: v[keep] for k, v in self.times.items()},
+                    self.counts[keep], self.updates[keep[self.owner]])
+
     def previous(self) -> Any:
         """For each update, the moment it is measured from: the update before it, or the ticket's creation."""
         import numpy as np

@@ -11,7 +11,7 @@ import re
 import string
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ from triage.errors import AnswerError, MatrixError, Problem
 from triage.matrix import calendars as cal
 from triage.matrix.answers import parse_answer
 from triage.matrix.conditions import normalise
-from triage.matrix.model import Calendar, MatrixModel, Question, Route, Severity, SeverityRule
+from triage.matrix.model import Calendar, MatrixModel, Question, Route, Severity, SeverityRule, Targets
 from triage.matrix.yamlsafe import Document
 
 TEMPLATE_STAGES = ("under_review", "escalated", "update", "internal_update", "resolved")
@@ -68,6 +68,7 @@ class Matrix:
     severity_rules: list[tuple[SeverityRule, dict[str, Any]]]
     routes: list[tuple[Route, dict[str, Any]]]
     _table: dict[tuple[Any, ...], tuple[int, tuple[str, ...]]] | None = field(default=None, repr=False)
+    _targets: dict[tuple[int, str | None], Targets] = field(default_factory=dict, repr=False)
 
     @property
     def questions(self) -> list[Question]:
@@ -106,6 +107,34 @@ class Matrix:
 
         spec = self.levels[level].spec
         return level_title(level, spec.label, spec.name)
+
+    def targets(self, level: int, plan: str | None = None) -> Targets:
+        """A level's targets on a plan (None: the default plan), the plan's changes applied."""
+        key = (level, plan)
+        found = self._targets.get(key)
+        if found is None:
+            found = self.levels[level].spec.targets
+            plans = self.model.plans
+            if plans is not None:
+                tier = plans.tiers.get(plan or plans.default) or plans.tiers[plans.default]
+                change = tier.targets.get(self.levels[level].id)
+                if change is not None:
+                    found = found.model_copy(update={k: getattr(change, k) for k in change.model_fields_set})
+            self._targets[key] = found
+        return found
+
+    def plan_of(self, answers: Mapping[str, Any], given: str | None = None) -> str | None:
+        """The plan of a ticket: the answer to the plan question, else `given` (--plan), else the default; None
+        for a matrix without plans."""
+        plans = self.model.plans
+        if plans is None:
+            return None
+        chosen = answers.get(plans.chosen_by) if plans.chosen_by else None
+        return str(chosen or given or plans.default)
+
+    def plan_name(self, plan: str | None) -> str:
+        plans = self.model.plans
+        return plans.tiers[plan].name if plans is not None and plan in plans.tiers else (plan or "")
 
     def calendar_name(self, calendar_id: str) -> str:
         return self.model.calendars[calendar_id].name or calendar_id
@@ -295,6 +324,7 @@ def _index(model: MatrixModel, doc: Document, sha256: str) -> tuple[Matrix, list
     index.communication()
     index.handoffs()
     index.exceptions()
+    index.plans(kinds)
     index.examples()
     matrix = Matrix(model, doc.source, sha256, doc, kinds, defaults, applies, levels, calendars, rules, routes)
     return matrix, index.problems
@@ -561,6 +591,37 @@ class _Indexer:
                         self.problem(path + (name,), f"unknown target `{name}`"
                                      f"{_did_you_mean(name, TARGET_NAMES + ('resolution',))} (targets: "
                                      f"{', '.join(TARGET_NAMES)}, resolution)", "M201", key=True)
+
+    def plans(self, kinds: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+        plans = self.model.plans
+        if plans is None:
+            return
+        tiers = list(plans.tiers)
+        if plans.default not in plans.tiers:
+            self.problem(("plans", "default"), f"unknown plan `{plans.default}`{_did_you_mean(plans.default, tiers)}"
+                         f" (plans: {', '.join(tiers)})", "R310")
+        if plans.chosen_by is not None:
+            kind = kinds.get(plans.chosen_by)
+            if kind is None:
+                self.problem(("plans", "chosen_by"), f"unknown question `{plans.chosen_by}`"
+                             f"{_did_you_mean(plans.chosen_by, kinds)}", "R303")
+            elif kind[0] != "one_of" or set(kind[1]) != set(tiers):
+                self.problem(("plans", "chosen_by"), f"`{plans.chosen_by}` must be a one-of question whose choices "
+                             f"are the plans ({', '.join(tiers)})", "R310")
+        for pid, tier in plans.tiers.items():
+            for sid, change in tier.targets.items():
+                path = ("plans", "tiers", pid, "targets", sid)
+                if sid not in self.model.severities:
+                    self.problem(path, f"unknown severity `{sid}`{_did_you_mean(sid, self.model.severities)}"
+                                 f" (severities: {', '.join(self.model.severities)})", "R307", key=True)
+                if change.calendar is not None and change.calendar not in self.model.calendars:
+                    self.problem(path + ("calendar",), f"unknown calendar `{change.calendar}`"
+                                 f"{_did_you_mean(change.calendar, self.model.calendars)}", "R302")
+                if "acknowledge" in change.model_fields_set and change.acknowledge is None:
+                    self.problem(path + ("acknowledge",), "every plan promises a first response: give a duration",
+                                 "M202")
+                if "calendar" in change.model_fields_set and change.calendar is None:
+                    self.problem(path + ("calendar",), "a plan's calendar cannot be null", "M202")
 
     def examples(self) -> None:
         for i, ex in enumerate(self.model.examples):

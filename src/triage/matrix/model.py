@@ -137,6 +137,29 @@ class Targets(Model):
     resolution: Resolution | None = None
 
 
+class PlanTargets(Model):
+    """A plan's changes to one level's targets: only the keys given change (null or [] takes a promise away)."""
+
+    calendar: Id | None = None
+    acknowledge: Duration | None = None
+    assign_owner: Duration | None = None
+    escalate: Duration | None = None
+    update_every: list[CadenceStep] | None = None
+    resolution: Resolution | None = None
+
+
+class Plan(Model):
+    name: str
+    targets: dict[str, PlanTargets] = Field(default_factory=dict, description="severity id -> the targets it changes")
+
+
+class Plans(Model):
+    chosen_by: Id | None = Field(default=None, description=(
+        "a one-of question whose answer is the plan id; without it the plan is given with --plan"))
+    default: Id = Field(description="the plan of a ticket for which none is chosen")
+    tiers: dict[str, Plan] = Field(min_length=1, description="plan id -> its name and the targets it changes")
+
+
 class Step(Model):
     role: Id
     action: str
@@ -258,5 +281,6 @@ class MatrixModel(Model):
     handoff_packet: list[PacketField]
     handoff_points: list[HandoffPoint] = Field(default_factory=list)
     closure_checklist: list[ClosureItem]
+    plans: Plans | None = None
     exceptions: list[MatrixException] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)

@@ -163,6 +163,13 @@ def summary(data: dict[str, Any]) -> str:
             + as_of + (" " + sources(data) if data.get("exports") else ""))
 
 
+def plans_note(plans: dict[str, Any]) -> str:
+    where = f"the column `{plans['chosen_by']}`" if plans["chosen_by"] else "no column (the plan is given by flag)"
+    return (f"Targets differ by support plan: each ticket is measured against its plan's, read from {where}, or "
+            f"the {plans['default']} plan's where the export does not say; the Target column shows the "
+            f"{plans['default']} plan's.")
+
+
 def text(data: dict[str, Any], *, limit: int = 10) -> Any:
     from rich import box
     from rich.console import Group
@@ -192,6 +199,8 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
     if counted:
         parts.append(Text(f"Severit{'ies' if len(counted) > 1 else 'y'} {', '.join(counted)}: durations are "
                           "business time (open hours of the severity's calendar)."))
+    if data.get("plans"):
+        parts.append(Text(plans_note(data["plans"])))
     if data["breaches"]:
         worst = sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]
         breaches = Table(box=box.SIMPLE_HEAD, title=f"Worst breaches (of {len(data['breaches']):,})",
@@ -220,6 +229,8 @@ def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
     out = ["# Escalation audit", "", md(summary(data)), "", "## Targets against actuals", "",
            "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     out += ["| " + " | ".join(md(c, line_start=False) for c in row) + " |" for row in rows(data)]
+    if data.get("plans"):
+        out += ["", md(plans_note(data["plans"]))]
     if data["breaches"]:
         out += ["", f"## Worst breaches (of {len(data['breaches']):,})", "",
                 "| Ticket | Severity | Target | Due | Actual | Late |", "|---|---|---|---|---|---|"]

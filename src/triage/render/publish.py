@@ -52,6 +52,25 @@ Block = Heading | Para | Bullets | Table | Pre
 NOT_PROMISED = "-"  # a target the level does not promise
 
 
+def _targets_table(matrix: Matrix, plan: str | None) -> Table:
+    """Every level's targets on a plan (None: a matrix without plans)."""
+    rows = []
+    for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
+        t = matrix.targets(lvl.level, plan)
+        business = matrix.business_time(t.calendar)
+        def span(d: Any, business: bool = business) -> str:
+            return human_duration(d, business=business, named=False)
+
+        res = NOT_PROMISED if t.resolution is None else (
+            t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else ""))
+        rows.append([short_title(lvl.level, lvl.spec.label, lvl.spec.name), matrix.calendar_name(t.calendar)
+                     + (" (open hours count)" if business else ""),
+                     span(t.acknowledge),
+                     *(NOT_PROMISED if d is None else span(d) for d in (t.assign_owner, t.escalate)),
+                     describe_cadence(t.update_every, span) or NOT_PROMISED, res])
+    return Table(["Severity", "Calendar", "Acknowledge", "Assign owner", "Escalate by", "Updates", "Resolution"], rows)
+
+
 def _heading(matrix: Matrix, lvl: Any) -> str:
     name = matrix.level_name(lvl.level)
     return name if name.casefold() == lvl.spec.label.casefold() else f"{name}: {lvl.spec.label}"
@@ -85,23 +104,18 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
         blocks += [Heading(3, _heading(matrix, lvl)), Para(lvl.spec.definition)]
         if lvl.spec.examples:
             blocks.append(Bullets([f"Example: {e}" for e in lvl.spec.examples]))
-    rows = []
-    for lvl in sorted(matrix.levels.values(), key=lambda s: s.level):
-        t = lvl.spec.targets
-        business = matrix.business_time(t.calendar)
-        def span(d: Any, business: bool = business) -> str:
-            return human_duration(d, business=business, named=False)
-
-        res = NOT_PROMISED if t.resolution is None else (
-            t.resolution.expect + (f" within {span(t.resolution.within)}" if t.resolution.within else ""))
-        rows.append([short_title(lvl.level, lvl.spec.label, lvl.spec.name), matrix.calendar_name(t.calendar)
-                     + (" (open hours count)" if business else ""),
-                     span(t.acknowledge),
-                     *(NOT_PROMISED if d is None else span(d) for d in (t.assign_owner, t.escalate)),
-                     describe_cadence(t.update_every, span) or NOT_PROMISED, res])
-    blocks += [Heading(2, "Response targets"),
-               Table(["Severity", "Calendar", "Acknowledge", "Assign owner", "Escalate by", "Updates", "Resolution"],
-                     rows),
+    blocks.append(Heading(2, "Response targets"))
+    plans = m.plans
+    if plans is None:
+        blocks.append(_targets_table(matrix, None))
+    else:
+        chosen = (f"the answer to \u201c{matrix.question(plans.chosen_by).ask}\u201d (or --plan)" if plans.chosen_by
+                  else "--plan")
+        blocks.append(Para(f"Targets depend on the customer's support plan, chosen by {chosen}; a ticket without one "
+                           f"is on {matrix.plan_name(plans.default)}."))
+        for pid in plans.tiers:
+            blocks += [Heading(3, f"Plan: {matrix.plan_name(pid)}"), _targets_table(matrix, pid)]
+    blocks += [
                Heading(3, "Calendars")]
     blocks.append(Bullets(_calendar_items(matrix, today)))
 

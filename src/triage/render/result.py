@@ -54,7 +54,7 @@ def span(result: Result, target: Target) -> str:
     skips: `8 h of business time; skips the weekend and Christmas Day`."""
     if target.within is None:
         return "-"
-    calendar_id = result.severity.spec.targets.calendar
+    calendar_id = result.terms_spec.calendar
     business = result.matrix.business_time(calendar_id)
     text = human_duration(target.within, business=business)
     skipped = result.matrix.calendars[calendar_id].skipped(result.at, target.due) if target.due else []
@@ -103,17 +103,19 @@ def text(result: Result, *, now: datetime | None = None) -> Group:
     targets.add_column("Within")
     targets.add_column("Due")
     targets.add_column("")
-    calendar = m.calendars[sev.targets.calendar]
+    calendar = m.calendars[result.terms_spec.calendar]
     for name, target in promised(result):
         within = span(result, target)
         due_text = when(target.due) if target.due else "-"
         rel = relative(target.due, now or datetime.now(UTC)) if target.due else ""
         if target.met is not None:
             rel = f"met {when(target.met)}"
-        label = TARGET_LABELS[name] if name != "resolution" or sev.targets.resolution is None \
-            else f"Resolution: {sev.targets.resolution.expect}"
+        label = TARGET_LABELS[name] if name != "resolution" or result.terms_spec.resolution is None \
+            else f"Resolution: {result.terms_spec.resolution.expect}"
         targets.add_row(T(label), T(within), T(due_text), T(rel, "dim"))
-    targets.caption = visible(f"measured on {m.calendar_name(sev.targets.calendar)}: {calendar.describe()}")
+    plan = f"{m.plan_name(result.plan)} plan; " if result.plan is not None else ""
+    targets.caption = visible(f"{plan}measured on {m.calendar_name(result.terms_spec.calendar)}: "
+                              f"{calendar.describe()}")
     parts.append(targets)
 
     steps = Table(title="Escalation path", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
@@ -176,7 +178,8 @@ def markdown(result: Result) -> str:
         if target.met is not None:
             due += f" (met {cell(when(target.met))})"
         lines.append(f"| {cell(TARGET_LABELS[name])} | {within} | {due} |")
-    lines += ["", f"Measured on the {md(m.calendar_name(sev.targets.calendar))} calendar.", "",
+    plan = f" ({md(m.plan_name(result.plan))} plan)" if result.plan is not None else ""
+    lines += ["", f"Measured on the {md(m.calendar_name(result.terms_spec.calendar))} calendar{plan}.", "",
               "## Escalation path", "",
               "| By | Role | Action |", "|---|---|---|"]
     lines += [f"| {cell(when(due))} | {cell(m.role_name(role))} | {cell(action)} |" for role, action,
