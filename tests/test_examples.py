@@ -220,3 +220,33 @@ def test_capacity_says_it_models_the_default_plan(tmp_path):
     rows = {(r["severity"], r["target"]): r["minutes"] for r in data["targets"]}
     assert rows[("p1", "acknowledge")] == 30  # the Standard plan's target, on business hours
     assert ("p1", "update") not in rows  # Standard promises P1 no updates
+
+
+GRID = EXAMPLES / "impact-urgency-grid.yaml"
+
+
+# Worked out by hand on the desk's hours (Mon-Fri 07:00-19:00, Sat 09:00-13:00, Sydney summer time +11:00),
+# Christmas Eve 07:00-12:00, Christmas Day and Monday 28 December (Boxing Day observed) closed.
+@pytest.mark.parametrize(("at", "impact", "urgency", "level", "due"), [
+    # P1 runs around the clock: Saturday night 22:00 plus 15 minutes.
+    ("2026-12-19T22:00:00+11:00", "high", "high", "P1", "2026-12-19T22:15:00+11:00"),
+    # P2, 30 open minutes from Friday 18:45: 15 on Friday, 15 from Saturday 09:00.
+    ("2026-12-18T18:45:00+11:00", "low", "high", "P2", "2026-12-19T09:15:00+11:00"),
+    # P3, 2 open hours from Saturday 12:00: 1 h on Saturday, Sunday closed, 1 h from Monday 07:00.
+    ("2026-12-19T12:00:00+11:00", "medium", "medium", "P3", "2026-12-21T08:00:00+11:00"),
+    # The grid's deliberate dip: organisation-wide but able to wait is P4, 4 open hours from Christmas Eve 10:00:
+    # 2 h until noon, Christmas Day closed, 2 h from Saturday 09:00.
+    ("2026-12-24T10:00:00+11:00", "high", "low", "P4", "2026-12-26T11:00:00+11:00"),
+    # P3 from Saturday 26 December 12:00: 1 h that Saturday, Sunday and Monday (Boxing Day observed) closed,
+    # 1 h from Tuesday 07:00.
+    ("2026-12-26T12:00:00+11:00", "medium", "medium", "P3", "2026-12-29T08:00:00+11:00"),
+])
+def test_grid_due_times_worked_out_by_hand(at, impact, urgency, level, due):
+    data = ask(GRID, at, f"impact={impact}", f"urgency={urgency}")
+    assert data["severity"]["name"] == level
+    assert data["targets"]["acknowledge"]["due"] == due
+
+
+def test_the_grids_dip_is_published_with_its_reason():
+    published = invoke("show", "--matrix", str(GRID), "--format", "markdown").stdout
+    assert "A deliberate dip: Organisation-wide requests that can wait go to the change board" in published
