@@ -318,3 +318,33 @@ def test_a_mistake_in_the_plans_is_reported_at_its_place(old, new, code, level, 
 
 def test_the_plan_question_is_not_reported_unused():
     assert lint(PLANS_TEXT.encode(), "plans.yaml", today=TODAY) == []
+
+
+@pytest.mark.parametrize(("old", "new", "words"), [
+    ("within: 40h}", "within: 5d}", "`5d` on the business-hours calendar `business_hours` counts 120 h of open time, "
+     "15 business days of 8 h: write `15bd`, or `120h` to keep it"),
+    ("      acknowledge: 4h\n      assign_owner: 8h", "      acknowledge: 4h\n      assign_owner: 1w",
+     "`1w` on the business-hours calendar `business_hours` counts 168 h of open time, 21 business days of 8 h"),
+])
+def test_days_on_a_business_hours_calendar_are_called_out(old, new, words):
+    text = edit(old, new)
+    hits = [p for p in lint(text.encode(), "matrix.yaml", today=TODAY) if p.code == "L423"]
+    assert len(hits) == 1 and words in hits[0].message and hits[0].level == "warning", [p.format() for p in hits]
+    assert hits[0].line == line_of(text, new.split()[-1])
+
+
+def test_business_days_count_the_open_hours_of_a_business_day(tmp_path):
+    text = edit("within: 40h}", "within: 5bd}")
+    assert lint(text.encode(), "matrix.yaml", today=TODAY) == []
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    runner = CliRunner()
+    args = ["ask", "--matrix", str(path), "--no-input", "--no-record", "--at", "2026-12-01T10:00:00-05:00",
+            "-a", "confirmed=yes", "-a", "scope=one_account", "-a", "impact=workflow_blocked", "-a", "workaround=available",
+            "-a", "security=no", "-a", "deadline=no"]
+    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    assert data["severity"]["level"] == 3
+    # 5 business days of 8 h from Tuesday 10:00 on Mon-Fri 09:00-17:00: the same time the next Tuesday.
+    assert data["targets"]["resolution"] == {"within": "PT40H", "due": "2026-12-08T10:00:00-05:00"}
+    published = runner.invoke(app, ["show", "--matrix", str(path), "--format", "markdown"]).stdout
+    assert "within 5 business days (40 h)" in published

@@ -325,12 +325,13 @@ def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: st
     in_force, ignored = exceptions_for(matrix, account=account, segment=segment, at=at)
     for exc in in_force:
         for name, within in exc.changes.targets.get(sev.id, {}).items():
+            within = matrix.open_time(within, t.calendar)
             if name == "resolution":
                 resolution = within
             else:
                 values[name] = within
         if sev.id in exc.changes.update_every:
-            cadence = ((exc.changes.update_every[sev.id], None),)
+            cadence = ((matrix.open_time(exc.changes.update_every[sev.id], t.calendar), None),)
         notify += [r for r in exc.changes.notify if r not in notify]
     return Terms(values["acknowledge"], values["assign_owner"], values["escalate"], resolution,  # type: ignore[arg-type]
                  cadence, tuple(notify), tuple(in_force), tuple(ignored))

@@ -81,6 +81,7 @@ def logic(matrix: Matrix, *, today: date) -> Iterator[Problem]:
     yield from _exceptions(matrix, today)
     yield from _exception_targets(matrix)
     yield from _plan_targets(matrix)
+    yield from _days_on_business_hours(matrix)
     yield from _display_text(matrix)
     yield from _examples(matrix)
 
@@ -226,7 +227,7 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
     order = ("acknowledge", "assign_owner", "escalate")
     by_level = sorted(matrix.levels.values(), key=lambda s: s.level)
     for lvl in by_level:
-        t = lvl.spec.targets
+        t = matrix.targets(lvl.level)
         promised = [name for name in order if getattr(t, name) is not None]
         for a, b in itertools.pairwise(promised):
             if getattr(t, a) > getattr(t, b):
@@ -246,7 +247,7 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
                 yield doc.problem(("severities", lvl.id, "targets", "update_every", j),
                                   "only the last cadence step may run without `for`", "L407")
     for higher, lower in itertools.pairwise(by_level):
-        hi, lo = _measures(higher.spec.targets), _measures(lower.spec.targets)
+        hi, lo = _measures(matrix.targets(higher.level)), _measures(matrix.targets(lower.level))
         for name in hi:
             if hi[name] is not None and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
                 key = "update_every" if name == "first update" else name
@@ -281,7 +282,7 @@ def _exception_targets(matrix: Matrix) -> Iterator[Problem]:
     by_level = sorted(matrix.levels.values(), key=lambda s: s.level)
     for i, exc in enumerate(matrix.model.exceptions):
         ch = exc.changes
-        applied = {lvl.id: _measures(lvl.spec.targets, ch, lvl.id) for lvl in by_level}
+        applied = {lvl.id: _measures(matrix.targets(lvl.level), ch, lvl.id) for lvl in by_level}
         for lvl in by_level:
             names, got = _changed(ch, lvl.id), applied[lvl.id]
             for a, b in itertools.pairwise(("acknowledge", "assign_owner", "escalate")):
@@ -301,6 +302,71 @@ def _exception_targets(matrix: Matrix) -> Iterator[Problem]:
                                       f"`{lower.id}`'s ({_span(matrix, higher.spec, hi[name])} against "
                                       f"{_span(matrix, lower.spec, lo[name])})", "L420", level="warning")
     yield from _exception_conflicts(matrix)
+
+
+_DAYS_WRITTEN = re.compile(r"\d+\s*[dw]\b")
+
+
+def _durations(matrix: Matrix) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every target duration of the file with the calendar it runs on: (path, calendar id)."""
+    model = matrix.model
+    def of(base: tuple[Any, ...], t: dict[str, Any], calendar: str) -> Iterator[tuple[tuple[Any, ...], str]]:
+        for name in ("acknowledge", "assign_owner", "escalate"):
+            yield base + (name,), calendar
+        for j, _ in enumerate(t.get("update_every") or []):
+            yield base + ("update_every", j, "every"), calendar
+            yield base + ("update_every", j, "for"), calendar
+        yield base + ("resolution", "within"), calendar
+    data = matrix.doc.data
+    for sid, sev in model.severities.items():
+        yield from of(("severities", sid, "targets"), data["severities"][sid]["targets"], sev.targets.calendar)
+    for pid, tier in (model.plans.tiers.items() if model.plans is not None else []):
+        for sid in tier.targets:
+            if sid in model.severities:
+                calendar = matrix.targets(model.severities[sid].level, pid).calendar
+                yield from of(("plans", "tiers", pid, "targets", sid), data["plans"]["tiers"][pid]["targets"][sid],
+                              calendar)
+    for i, exc in enumerate(model.exceptions):
+        for sid in set(exc.changes.targets) | set(exc.changes.update_every):
+            if sid in model.severities:
+                calendar = model.severities[sid].targets.calendar
+                yield from ((("exceptions", i, "changes", "targets", sid, name), calendar)
+                            for name in exc.changes.targets.get(sid, {}))
+                if sid in exc.changes.update_every:
+                    yield ("exceptions", i, "changes", "update_every", sid), calendar
+
+
+def _raw(data: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        found = isinstance(data, dict) and key in data
+        if found or (isinstance(data, list) and isinstance(key, int) and key < len(data)):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def _days_on_business_hours(matrix: Matrix) -> Iterator[Problem]:
+    """`d` or `w` on a weekly calendar counts 24 (or 168) open hours, several business days: say so (L423)."""
+    from triage.matrix.calendars import WeeklyHours
+    from triage.matrix.durations import parse_duration
+
+    for path, cid in _durations(matrix):
+        text = _raw(matrix.doc.data, path)
+        calendar = matrix.calendars.get(cid)
+        if not isinstance(text, str) or not _DAYS_WRITTEN.search(text) or not isinstance(calendar, WeeklyHours):
+            continue
+        day, hours = calendar.business_day(), parse_duration(text)
+        if not day:
+            continue
+        count = hours / day
+        advice = f"write `{int(count)}bd`, or `{int(hours.total_seconds() // 3600)}h` to keep it" \
+            if count == int(count) else f"write it in hours (`{int(hours.total_seconds() // 3600)}h`) or business " \
+            "days (`1bd`)"
+        yield matrix.doc.problem(path, f"`{text}` on the business-hours calendar `{cid}` counts "
+                                 f"{human_duration(hours, business=True, named=False)} of open time, "
+                                 f"{count:g} business days of {human_duration(day, business=True, named=False)}: "
+                                 + advice, "L423", level="warning")
 
 
 def _plan_targets(matrix: Matrix) -> Iterator[Problem]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -141,6 +143,9 @@ class AlwaysOpen:
     def describe(self) -> str:
         return "around the clock, every day"
 
+    def business_day(self) -> timedelta:
+        return timedelta(days=1)
+
     def skipped(self, start: datetime, end: datetime) -> list[str]:
         return []
 
@@ -160,6 +165,16 @@ class WeeklyHours:
     _local_day: dict[int, date] = field(default_factory=dict, repr=False)
     _last_start: tuple[float, float] = field(default=(float("nan"), 0.0), repr=False)
     _day_stamps: dict[date, list[tuple[float, float]]] = field(default_factory=dict, repr=False)
+
+    def business_day(self) -> timedelta:
+        """The open time of a business day: the most common length of an open day of the week (8 h on a
+        09:00-17:00 week; the longer one where two lengths are as common)."""
+        lengths = [sum((1440 if e is None else e.hour * 60 + e.minute) - (s.hour * 60 + s.minute) for s, e in hours)
+                   for hours in self.week.values()]
+        counts = Counter(length for length in lengths if length > 0)
+        if not counts:
+            return timedelta(0)
+        return timedelta(minutes=max(counts, key=lambda length: (counts[length], length)))
 
     def closed_days(self, first: date, last: date) -> list[tuple[date, str, list[Interval]]]:
         """Holidays from `first` to `last` (both included), the calendar's own and public ones, in date order: (day,

@@ -8,13 +8,36 @@ from functools import lru_cache
 
 _PART = re.compile(r"(\d+)\s*(w|d|h|m|s)")
 _WHOLE = re.compile(r"^\s*(?:\d+\s*[wdhms]\s*)+$")
+_BUSINESS_DAYS = re.compile(r"^\s*(\d+)\s*bd\s*$")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
+class BusinessDays(timedelta):
+    """`N` business days as a matrix writes them (`1bd`): N times the open hours of a business day of the
+    calendar the target runs on. Read from the file it stands for N x 24 h (`day=None`) until the loader
+    gives it its calendar's business day (`with_day`)."""
+
+    count: int
+    day: timedelta | None
+
+    def __new__(cls, count: int, day: timedelta | None = None) -> BusinessDays:
+        made = super().__new__(cls, seconds=count * (day or timedelta(days=1)).total_seconds())
+        made.count, made.day = count, day
+        return made
+
+    def with_day(self, day: timedelta) -> BusinessDays:
+        return BusinessDays(self.count, day)
+
+    def __reduce__(self) -> tuple[type, tuple[int, timedelta | None]]:
+        return (BusinessDays, (self.count, self.day))
+
+
 def parse_duration(text: str) -> timedelta:
-    """Parse `90m`, `1h 30m`, `2d`; raise ValueError on anything else."""
+    """Parse `90m`, `1h 30m`, `2d`, or business days, `1bd`; raise ValueError on anything else."""
+    if isinstance(text, str) and (days := _BUSINESS_DAYS.match(text)):
+        return BusinessDays(int(days.group(1)))
     if not isinstance(text, str) or not _WHOLE.match(text):
-        raise ValueError(f"not a duration: {text!r} (write it like 15m, 2h, 1d 4h)")
+        raise ValueError(f"not a duration: {text!r} (write it like 15m, 2h, 1d 4h, or 1bd for a business day)")
     seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
     return timedelta(seconds=seconds)
 
@@ -52,7 +75,13 @@ def iso_moment(moment: datetime) -> str:
 def human_duration(delta: timedelta, *, business: bool = False, named: bool = True) -> str:
     """Short human form: `25 min`, `2 h`, `1 h 30 min`, `3 d 2 h`; with `business`, open hours only
     (`40 h of business time`), because a business day is not 24 hours. Without `named`, the words "of business
-    time" are left off, for a place that says business hours once for many durations (a table row, a message)."""
+    time" are left off, for a place that says business hours once for many durations (a table row, a message).
+    Business days read as written, with their open hours: `1 business day (8 h)`."""
+    if isinstance(delta, BusinessDays):
+        written = f"{delta.count} business day{'s' if delta.count != 1 else ''}"
+        if delta.day is None:
+            return written
+        return f"{written} ({human_duration(timedelta(seconds=delta.total_seconds()), business=True, named=False)})"
     total = round(delta.total_seconds() / 60)
     if business:
         hours, minutes = divmod(total, 60)

@@ -13,6 +13,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -20,6 +21,7 @@ from pydantic import BaseModel
 from triage.errors import AnswerError, MatrixError, Problem
 from triage.matrix import calendars as cal
 from triage.matrix.answers import parse_answer
+from triage.matrix.durations import BusinessDays
 from triage.matrix.conditions import normalise
 from triage.matrix.model import Calendar, MatrixModel, Question, Route, Severity, SeverityRule, Targets
 from triage.matrix.yamlsafe import Document
@@ -120,8 +122,31 @@ class Matrix:
                 change = tier.targets.get(self.levels[level].id)
                 if change is not None:
                     found = found.model_copy(update={k: getattr(change, k) for k in change.model_fields_set})
+            found = self._open_time(found)
             self._targets[key] = found
         return found
+
+    def open_time(self, delta: Any, calendar_id: str) -> Any:
+        """A duration as open time on a calendar: business days (`1bd`) become that many of its business days."""
+        if isinstance(delta, BusinessDays):
+            calendar = self.calendars.get(calendar_id)
+            return delta.with_day(calendar.business_day() if calendar is not None else timedelta(days=1))
+        return delta
+
+    def _open_time(self, t: Targets) -> Targets:
+        """Targets with their business days given the length of their calendar's business day."""
+        def days(d: Any) -> Any:
+            return self.open_time(d, t.calendar)
+        changes: dict[str, Any] = {}
+        for name in ("acknowledge", "assign_owner", "escalate"):
+            if isinstance(getattr(t, name), BusinessDays):
+                changes[name] = days(getattr(t, name))
+        if any(isinstance(s.every, BusinessDays) or isinstance(s.for_, BusinessDays) for s in t.update_every):
+            changes["update_every"] = [s.model_copy(update={"every": days(s.every), "for_": days(s.for_)})
+                                       for s in t.update_every]
+        if t.resolution is not None and isinstance(t.resolution.within, BusinessDays):
+            changes["resolution"] = t.resolution.model_copy(update={"within": days(t.resolution.within)})
+        return t.model_copy(update=changes) if changes else t
 
     def plan_of(self, answers: Mapping[str, Any], given: str | None = None) -> str | None:
         """The plan of a ticket: the answer to the plan question, else `given` (--plan), else the default; None

@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from triage.matrix.durations import parse_duration
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-DURATION_PATTERN = r"^\s*(?:\d+\s*[wdhms]\s*)+$"
+DURATION_PATTERN = r"^\s*(?:(?:\d+\s*[wdhms]\s*)+|\d+\s*bd\s*)$"
 
 
 def _minutes(value: timedelta) -> str:
@@ -29,7 +29,7 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
     PlainSerializer(_minutes, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["15m", "2h", "1d 4h"]}),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["15m", "2h", "1d 4h", "1bd"]}),
 ]
 # Conditions are checked against the questionnaire after structure (they need the question kinds).
 Condition = Annotated[
