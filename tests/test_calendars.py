@@ -162,3 +162,49 @@ def test_the_fast_moment_text_is_isoformat(moment):
     from triage.matrix.durations import iso_moment
 
     assert iso_moment(moment) == moment.isoformat(timespec="seconds")
+
+
+def _follow_the_sun() -> cal.WeeklyHours:
+    """Open from Monday 10:00 in Sydney to Friday 17:00 in Los Angeles, built as the loader builds it."""
+    from triage.matrix.loader import read_matrix
+
+    from .conftest import shipped_text
+
+    text = shipped_text().replace(
+        '''    timezone: America/New_York\n    hours:\n      mon-fri: "09:00-17:00"''',
+        '''    timezone: America/Los_Angeles\n    hours:\n      mon: "10:00-24:00 Australia/Sydney"\n'''
+        '''      mon-thu: "00:00-24:00"\n      fri: "00:00-17:00"''', 1)
+    calendar = read_matrix(text.encode(), "m.yaml").calendars["business_hours"]
+    assert isinstance(calendar, cal.WeeklyHours)
+    return calendar
+
+
+LA = cal.zone("America/Los_Angeles")
+
+
+@pytest.mark.parametrize(("start", "hours", "due"), [
+    # December: Monday 10:00 in Sydney (UTC+11) is Sunday 15:00 in Los Angeles (UTC-8).
+    (datetime(2026, 12, 12, 12, 0, tzinfo=LA), 1, datetime(2026, 12, 13, 16, 0, tzinfo=LA)),
+    # June: Sydney is UTC+10 and Los Angeles UTC-7, so the week opens at Sunday 17:00 there.
+    (datetime(2027, 6, 19, 12, 0, tzinfo=LA), 1, datetime(2027, 6, 20, 18, 0, tzinfo=LA)),
+    # Friday 16:00: one hour before the Pacific close, the rest after the Sydney opening.
+    (datetime(2027, 6, 25, 16, 0, tzinfo=LA), 3, datetime(2027, 6, 27, 19, 0, tzinfo=LA)),
+    # Within the week it is open around the clock.
+    (datetime(2027, 6, 16, 3, 0, tzinfo=LA), 5, datetime(2027, 6, 16, 8, 0, tzinfo=LA)),
+])
+def test_a_window_whose_ends_lie_in_two_time_zones(start, hours, due):
+    calendar = _follow_the_sun()
+    assert calendar.add(start, timedelta(hours=hours)) == due
+    assert calendar.elapsed(start, due) == timedelta(hours=hours)
+    assert "Mon 10:00-24:00 (Australia/Sydney)" in calendar.describe()
+
+
+def test_an_hours_entry_with_an_unknown_zone_is_located():
+    from triage.engine.lint import lint
+
+    from .conftest import shipped_text
+
+    text = shipped_text().replace('      mon-fri: "09:00-17:00"', '      mon-fri: "09:00-17:00 Europe/Berln"', 1)
+    [problem] = [p for p in lint(text.encode(), "m.yaml", today=date(2026, 11, 27)) if p.level == "error"]
+    assert problem.code == "R306" and "did you mean `Europe/Berlin`?" in problem.message
+    assert text.splitlines()[problem.line - 1].strip().startswith("mon-fri:")

@@ -150,6 +150,39 @@ class AlwaysOpen:
         return []
 
 
+def _utc(day: date, start: time, end: time | None, where: ZoneInfo) -> tuple[datetime, datetime]:
+    """One interval of a local day (an end of None is the next midnight), in UTC."""
+    s = datetime.combine(day, start, where)
+    e = datetime.combine(day + timedelta(days=1), time(0), where) if end is None else datetime.combine(day, end, where)
+    return s.astimezone(UTC), e.astimezone(UTC)
+
+
+def _union(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for s, e in sorted(intervals):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _day_names(days: list[int]) -> str:
+    """`Mon`, `Mon-Thu`, `Mon, Wed`."""
+    if len(days) > 1 and days == list(range(days[0], days[-1] + 1)):
+        return f"{DAYS[days[0]].capitalize()}-{DAYS[days[-1]].capitalize()}"
+    return ", ".join(DAYS[d].capitalize() for d in days)
+
+
+def split_zone(text: str) -> tuple[str, str | None]:
+    """`"10:00-24:00 Australia/Sydney"` -> the hours and the time zone they are written in (None: the
+    calendar's own)."""
+    hours, _, last = text.strip().rpartition(" ")
+    if hours and ("/" in last or last.upper() == "UTC"):
+        return hours.strip(), last
+    return text, None
+
+
 @dataclass
 class WeeklyHours:
     """Opening hours per weekday in one time zone, with closed and partial holidays."""
@@ -160,6 +193,10 @@ class WeeklyHours:
     holidays: dict[date, list[Interval]] = field(default_factory=dict)
     holiday_names: dict[date, str] = field(default_factory=dict)
     public: Any = None  # a `holidays.HolidayBase`, or None
+    # Hours written in a time zone of their own: (weekdays in that zone, intervals, zone). The calendar is
+    # open whenever its own hours or any of these are (so a window can run from Friday 17:00 in one zone to
+    # Monday 10:00 in another); a holiday of the calendar closes them too.
+    elsewhere: tuple[tuple[frozenset[int], tuple[Interval, ...], ZoneInfo], ...] = ()
     _days: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
     _cumulative: dict[date, float] = field(default_factory=dict, repr=False)
     _local_day: dict[int, date] = field(default_factory=dict, repr=False)
@@ -198,15 +235,27 @@ class WeeklyHours:
         cached = self._days.get(day)
         if cached is not None:
             return cached
-        out = []
-        for start, end in self.open_on(day):
-            s = datetime.combine(day, start, self.timezone)
-            e = (datetime.combine(day + timedelta(days=1), time(0), self.timezone) if end is None
-                 else datetime.combine(day, end, self.timezone))
-            out.append((s.astimezone(UTC), e.astimezone(UTC)))
+        out = [_utc(day, start, end, self.timezone) for start, end in self.open_on(day)]
+        if self.elsewhere and day not in self.holidays and not (self.public is not None and day in self.public):
+            out = _union(out + self._elsewhere(day))
         if len(self._days) > 20_000:
             self._days.clear()
         self._days[day] = out
+        return out
+
+    def _elsewhere(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The hours kept in other time zones that fall within this local day, in UTC."""
+        first = datetime.combine(day, time(0), self.timezone).astimezone(UTC)
+        last = datetime.combine(day + timedelta(days=1), time(0), self.timezone).astimezone(UTC)
+        out = []
+        for weekdays, hours, where in self.elsewhere:
+            for there in (day - timedelta(days=1), day, day + timedelta(days=1)):
+                if there.weekday() not in weekdays:
+                    continue
+                for start, end in hours:
+                    s, e = _utc(there, start, end, where)
+                    if s < last and e > first:
+                        out.append((max(s, first), min(e, last)))
         return out
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
@@ -344,7 +393,10 @@ class WeeklyHours:
                 run.append(days.pop(0))
             names = DAYS[run[0]].capitalize() + (f"-{DAYS[run[-1]].capitalize()}" if len(run) > 1 else "")
             parts.append((run[0] * 1440, f"{names} {', '.join(by_day[run[0]])}"))
-        return f"{'; '.join(text for _, text in sorted(parts)) or 'never open'} ({self.timezone.key})"
+        own = f"{'; '.join(text for _, text in sorted(parts)) or 'never open'} ({self.timezone.key})"
+        return "; ".join([own, *(f"{_day_names(sorted(days))} "
+                                 + ", ".join(f"{s:%H:%M}-" + ("24:00" if e is None else f"{e:%H:%M}") for s, e in hours)
+                                 + f" ({where.key})" for days, hours, where in self.elsewhere)])
 
     def skipped(self, start: datetime, end: datetime) -> list[str]:
         """The closed days between two moments, as a due time's reader wants them named: `the weekend`, a

@@ -396,8 +396,8 @@ class _Indexer:
         if spec.timezone is None:
             self.problem(base, f"weekly calendar `{cid}` needs a `timezone`", "M203")
         known = len(self.problems)
-        week = self.week(base, spec.hours)
-        if not any(week.values()) and len(self.problems) == known:  # hours it could not read are said already
+        week, elsewhere = self.week(base, spec.hours, tz)
+        if not any(week.values()) and not elsewhere and len(self.problems) == known:  # unreadable hours: said already
             self.problem(base + ("hours",), f"calendar `{cid}` is never open", "L415")
         holidays, names = self.holidays(base, spec.holidays)
         public = None
@@ -406,26 +406,34 @@ class _Indexer:
                 public = cal.public_holidays(spec.public_holidays.country, spec.public_holidays.subdivision)
             except ValueError as exc:
                 self.problem(base + ("public_holidays",), str(exc), "R306")
-        return None if tz is None else cal.WeeklyHours(cid, tz, week, holidays, names, public)
+        return None if tz is None else cal.WeeklyHours(cid, tz, week, holidays, names, public, tuple(elsewhere))
 
-    def week(self, base: tuple[Any, ...], hours: dict[str, Any]) -> dict[int, list[cal.Interval]]:
+    def week(self, base: tuple[Any, ...], hours: dict[str, Any], home: Any
+             ) -> tuple[dict[int, list[cal.Interval]], list[Any]]:
+        """The hours in the calendar's zone by weekday, and those written in a zone of their own."""
         week: dict[int, list[cal.Interval]] = {}
+        elsewhere: list[Any] = []
         for days, text in hours.items():
             try:
                 numbers = cal.parse_days(days)
             except ValueError as exc:
                 self.problem(base + ("hours", days), str(exc), "M204", key=True)
                 continue
+            written, zone_name = cal.split_zone(text)
             try:
-                intervals = cal.parse_hours(text)
+                intervals = cal.parse_hours(written)
+                where = None if zone_name is None else cal.zone(zone_name)
             except ValueError as exc:
-                self.problem(base + ("hours", days), str(exc), "M204")
+                self.problem(base + ("hours", days), str(exc), "M204" if "time zone" not in str(exc) else "R306")
+                continue
+            if where is not None and where != home:
+                elsewhere.append((frozenset(numbers), tuple(intervals), where))
                 continue
             for d in numbers:
                 if d in week:
                     self.problem(base + ("hours", days), f"{cal.DAYS[d]} is given more than once", "M205", key=True)
                 week[d] = intervals
-        return week
+        return week, elsewhere
 
     def holidays(
         self, base: tuple[Any, ...], listed: list[Any]
