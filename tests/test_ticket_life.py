@@ -242,3 +242,85 @@ def test_a_matrix_that_fixes_the_severity_at_opening_refuses_a_retriage_that_cha
     assert [e["kind"] for e in events][-1] == "retriage" and events[-1]["data"]["severity"]["level"] == 3
     assert "never its severity" in " ".join(ok("show", matrix=path).split())
     assert ok("validate", str(path)) is not None
+
+
+def _pausing(tmp_path, pauses: str = "[next_update, resolution]") -> list[str]:
+    from .conftest import shipped_text
+
+    path = tmp_path / "pausing.yaml"
+    path.write_text(shipped_text().replace("  timezone: America/New_York\n",
+                                           f"  timezone: America/New_York\n  pauses: {pauses}\n", 1))
+    return ["--matrix", str(path)]
+
+
+SEV3 = ["-a", "confirmed=yes", "-a", "scope=one_account", "-a", "impact=workflow_blocked", "-a", "workaround=available",
+        "-a", "security=no", "-a", "deadline=no"]
+
+
+def test_waiting_on_the_customer_stops_the_paused_clocks_and_keeps_the_time_left(tmp_path):
+    from typer.testing import CliRunner
+
+    from triage.cli.app import app
+
+    runner = CliRunner()
+    M = _pausing(tmp_path)
+    def run(*args: str):
+        return runner.invoke(app, [*args, *M])
+
+    assert run("ask", "--no-input", "--ticket", "W-1", "--at", "2026-12-01T10:00:00-05:00", *SEV3).exit_code == 0
+    # Triaged Tuesday 10:00 (business hours 09:00-17:00): next update due Wednesday 10:00, resolution 40 open
+    # hours later, Tuesday 8 December 10:00. Paused Tuesday 11:00 with 7 open hours left to the update.
+    paused = run("pause", "W-1", "--reason", "Waiting for the customer's logs", "--at", "2026-12-01T11:00:00-05:00",
+                 "--format", "json")
+    assert paused.exit_code == 0, paused.output
+    assert json.loads(paused.stdout)["targets"] == ["next_update", "resolution"]
+    assert run("pause", "W-1", "--reason", "again", "--at", "2026-12-01T12:00:00-05:00").exit_code == 1
+    queue = json.loads(run("queue", "--at", "2026-12-01T15:00:00-05:00", "--format", "json").stdout)["tickets"]
+    assert [(e["promise"], e["paused"]["reason"]) for e in queue] == [("acknowledge", "Waiting for the customer's logs")]
+    assert run("update", "W-1", "--no-input", "--impact", "x", "--actions", "Asked for logs", "--next-step", "Read them",
+               "--at", "2026-12-01T15:30:00-05:00").exit_code == 0  # acknowledged; the update clock stays stopped
+    queue = json.loads(run("queue", "--at", "2026-12-01T16:00:00-05:00", "--format", "json").stdout)["tickets"]
+    assert [(e["promise"], e["minutes_left"]) for e in queue] == [("assign_owner", 1080)]
+    moved = run("retriage", "W-1", "--no-input", "-a", "scope=many_accounts", "--reason", "More accounts",
+                "--at", "2026-12-01T16:00:00-05:00")
+    assert moved.exit_code == 1 and "resume it" in moved.stderr
+    # Resumed Wednesday 11:00 after 8 open hours: each paused promise keeps the open time it had left.
+    resumed = json.loads(run("resume", "W-1", "--at", "2026-12-02T11:00:00-05:00", "--format", "json").stdout)
+    assert resumed["paused_minutes"] == 480
+    assert resumed["moved"]["resolution"] == "2026-12-09T10:00:00-05:00"
+    # The update sent during the pause owes the next one a full interval (8 open hours) from the resume.
+    assert resumed["moved"]["next_update"] == "2026-12-03T11:00:00-05:00"
+    history = run("history", "W-1", "--format", "json").stdout
+    assert "resumed after 8 h of business time" in history
+    queue = json.loads(run("queue", "--at", "2026-12-02T11:30:00-05:00", "--format", "json").stdout)["tickets"]
+    assert queue[0]["paused"] is None
+
+
+def test_a_paused_ticket_with_every_running_promise_kept_waits_at_the_end_of_the_queue(tmp_path):
+    from typer.testing import CliRunner
+
+    from triage.cli.app import app
+
+    runner = CliRunner()
+    M = _pausing(tmp_path, "[acknowledge, assign_owner, escalate, next_update, resolution]")
+    assert runner.invoke(app, ["ask", "--no-input", "--ticket", "W-2", "--at", "2026-12-01T10:00:00-05:00", *SEV3,
+                               *M]).exit_code == 0
+    assert runner.invoke(app, ["pause", "W-2", "--reason", "Logs", "--at", "2026-12-01T10:30:00-05:00",
+                               *M]).exit_code == 0
+    queue = json.loads(runner.invoke(app, ["queue", "--at", "2026-12-03T10:00:00-05:00", "--format", "json",
+                                           *M]).stdout)["tickets"]
+    assert [(e["promise"], e["overdue"], e["minutes_left"]) for e in queue] == [("waiting_on_customer", False, None)]
+    text = runner.invoke(app, ["queue", "--at", "2026-12-03T10:00:00-05:00", *M]).stdout
+    assert "waiting on the customer" in text
+
+
+def test_a_matrix_without_pauses_refuses_a_pause():
+    from typer.testing import CliRunner
+
+    from triage.cli.app import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["ask", "--no-input", "--ticket", "W-3", "--at", "2026-12-01T10:00:00-05:00",
+                               *SEV3]).exit_code == 0
+    refused = runner.invoke(app, ["pause", "W-3", "--reason", "Logs", "--at", "2026-12-01T10:30:00-05:00"])
+    assert refused.exit_code == 1 and "pauses no targets" in refused.stderr

@@ -78,7 +78,8 @@ COMMANDS: list[tuple[str, Callable[..., None]]] = [
     ("ask", ask.ask), ("validate", matrix.validate), ("schema", matrix.schema), ("show", matrix.show),
     ("diff", matrix.diff), ("init", matrix.init), ("classify", classify.classify), ("update", ticket.update),
     ("handoff", ticket.handoff), ("retriage", ticket.retriage), ("close", ticket.close), ("reopen", ticket.reopen),
-    ("rename", ticket.rename), ("history", ticket.history_command), ("queue", ticket.queue),
+    ("rename", ticket.rename), ("pause", ticket.pause), ("resume", ticket.resume),
+    ("history", ticket.history_command), ("queue", ticket.queue),
     ("audit", audit.audit), ("review", audit.review), ("mappings", matrix.mappings),
     ("capacity", capacity.capacity)]
 for name, function in COMMANDS:

@@ -279,6 +279,42 @@ def reopen(
         emit(render.reopen(the_matrix, ticket, plan), output_format.value)
 
 
+def pause(
+    ctx: typer.Context,
+    ticket: TicketArgument,
+    reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT",
+                      help="What the ticket waits for from the customer (required).")] = None,
+    at: AtOption = None,
+    no_input: NoInputOption = False,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """The ticket waits on the customer: the targets the matrix names in `pauses` stop until `resume`."""
+    with reported():
+        with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
+            why = ask_text("What does it wait for from the customer", "--reason", reason, no_input=no_input)
+            data = followup.plan_pause(the_matrix, current, at=when, reason=why)
+            store.record(ticket, when, "pause", data)
+        emit(render.pause(the_matrix, ticket, when, data), output_format.value)
+
+
+def resume(
+    ctx: typer.Context,
+    ticket: TicketArgument,
+    at: AtOption = None,
+    matrix: MatrixOption = None,
+    history: HistoryOption = None,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """The customer answered: paused targets run again with the time they had left."""
+    with reported():
+        with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
+            data = followup.plan_resume(the_matrix, current, at=when)
+            store.record(ticket, when, "resume", data)
+        emit(render.resume(the_matrix, ticket, data, render.home(the_matrix)), output_format.value)
+
+
 def rename(
     ctx: typer.Context,
     ticket: TicketArgument,
@@ -367,5 +403,6 @@ def queue(
         entries = [e for e in entries if (role is None or e["owner"] == role)
                    and (wanted is None or e["severity"]["level"] == wanted) and (not overdue or e["overdue"])
                    and (account is None or (e["account"] or "").casefold() == account.casefold())]
-        entries.sort(key=lambda e: (e["minutes_left"], e["severity"]["level"], e["ticket"]))
+        entries.sort(key=lambda e: (e["minutes_left"] is None, e["minutes_left"] or 0, e["severity"]["level"],
+                                    e["ticket"]))
         emit(render.queue(entries, the_matrix, zone, now), output_format.value)

@@ -32,6 +32,9 @@ class TicketState:
     reopened: list[Event] = field(default_factory=list)
     closes: list[Event] = field(default_factory=list)  # every closure, the reopened ones included
     renamed_from: list[str] = field(default_factory=list)
+    paused: Event | None = None  # the pause in force: the ticket waits on the customer
+    pauses: list[Event] = field(default_factory=list)  # every resume, with the pause it ended
+    moved: dict[str, datetime] = field(default_factory=dict)  # due times that pauses pushed back
 
     @property
     def level(self) -> int:
@@ -59,6 +62,7 @@ def _fold(ticket: str, events: list[Event]) -> TicketState:
     for event in events[1:]:
         if event.kind == "retriage":
             current.data, current.start = event.data, event.at
+            current.moved = {}
             current.next_due = _moment(event.data["targets"]["next_update"]["due"])
             current.retriages.append(event)
         elif event.kind == "reopen":
@@ -73,6 +77,15 @@ def _fold(ticket: str, events: list[Event]) -> TicketState:
         elif event.kind == "handoff":
             current.handoffs.append(event)
             current.packet.update({k: v for k, v in event.data.get("given", {}).items() if v})
+        elif event.kind == "pause":
+            current.paused = event
+        elif event.kind == "resume":
+            current.paused = None
+            current.pauses.append(event)
+            moved = {name: datetime.fromisoformat(due) for name, due in event.data["moved"].items()}
+            if "next_update" in moved:
+                current.next_due = moved.pop("next_update")
+            current.moved.update(moved)
         elif event.kind == "close":
             current.closed = event
             current.closes.append(event)
@@ -171,6 +184,8 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
     due = current.next_due
     late = calendar.elapsed(due, at) if due is not None and at > due else None
     every, next_due = next_update(matrix, current, at)
+    if current.paused is not None and "next_update" in current.paused.data["targets"]:
+        every, next_due = None, None  # the update clock stays stopped: the next one falls due from the resume
     typed = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
              "next_update_at": NO_PROMISE if next_due is None else local_time(next_due, result.display)}
     if summary:
@@ -185,6 +200,8 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
             "next_due": None if next_due is None else next_due.astimezone(result.display).isoformat(timespec="seconds"),
             "customer": fill(templates["update"], {**placeholder_values(result, customer=True), **typed}),
             "internal": fill(templates["internal_update"], {**placeholder_values(result), **typed})}
+    if current.paused is not None and "next_update" in current.paused.data["targets"]:
+        data["waiting_on_customer"] = True
     return UpdatePlan(data, late, result)
 
 
@@ -262,6 +279,9 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
     promise already kept is marked met, never issued again; the next update runs from the last one."""
     if not reason.strip():
         raise MissingAnswerError("a re-triage needs --reason TEXT: why the impact changed")
+    if current.paused is not None:
+        raise AnswerError(f"ticket `{current.ticket}` waits on the customer; resume it (`triage resume "
+                          f"{current.ticket}`) before re-triaging")
     if at < current.start:
         raise AnswerError(f"the re-triage time {at.isoformat()} is before the last triage at "
                           f"{current.start.isoformat()}")
@@ -394,24 +414,86 @@ def promises(current: TicketState) -> list[tuple[str, datetime]]:
     if current.closed is not None:
         return []
     met = kept(current)
-    out = [(name, datetime.fromisoformat(target["due"])) for name, target in current.data["targets"].items()
-           if name in PROMISES and name != "next_update" and target.get("due") and name not in met]
+    out = [(name, due) for name, due in due_times(current).items() if name != "next_update" and name not in met]
     if current.next_due is not None:
         out.append(("next_update", current.next_due))
+    if current.paused is not None:  # waiting on the customer: the paused clocks do not run
+        stopped = set(current.paused.data["targets"])
+        out = [(name, due) for name, due in out if name not in stopped]
     return sorted(out, key=lambda promise: promise[1])
+
+
+def due_times(current: TicketState) -> dict[str, datetime]:
+    """The due times of the ticket's targets (next update aside), with any pause's push applied."""
+    out = {name: datetime.fromisoformat(target["due"]) for name, target in current.data["targets"].items()
+           if name in PROMISES and name != "next_update" and target.get("due")}
+    out.update({name: due for name, due in current.moved.items() if name in out})
+    return out
+
+
+def plan_pause(matrix: Matrix, current: TicketState, *, at: datetime, reason: str) -> dict[str, Any]:
+    """The ticket waits on the customer from `at`: the targets the matrix names in `pauses` stop."""
+    stopped = list(matrix.model.matrix.pauses)
+    if not stopped:
+        raise AnswerError("this matrix pauses no targets while a ticket waits on the customer (add `pauses:` "
+                          "under `matrix:` to say which)")
+    if current.paused is not None:
+        raise AnswerError(f"ticket `{current.ticket}` is already paused since "
+                          f"{current.paused.at.isoformat(timespec='minutes')}: {current.paused.data['reason']}")
+    if not reason.strip():
+        raise MissingAnswerError("a pause needs --reason TEXT: what the ticket waits for from the customer")
+    if at < max([current.start] + [e.at for e in current.pauses]):
+        raise AnswerError(f"the pause time {at.isoformat()} is before the ticket's last step")
+    return {"reason": reason.strip(), "targets": stopped}
+
+
+def plan_resume(matrix: Matrix, current: TicketState, *, at: datetime) -> dict[str, Any]:
+    """The customer answered: each paused target keeps the open time it had left when the pause began, now
+    counted from `at` (a target already overdue at the pause stays where it was)."""
+    pause = current.paused
+    if pause is None:
+        raise AnswerError(f"ticket `{current.ticket}` is not paused")
+    if at < pause.at:
+        raise AnswerError(f"the resume time {at.isoformat()} is before the pause at {pause.at.isoformat()}")
+    calendar_id = matrix.targets(current.level, current.plan).calendar
+    calendar = matrix.calendars[calendar_id]
+    dues = {**due_times(current), **({"next_update": current.next_due} if current.next_due else {})}
+    met = kept(current)
+    moved = {}
+    for name in pause.data["targets"]:
+        due = dues.get(name)
+        if name == "next_update" and due is None:  # an update went out during the pause: a full interval from now
+            _, due_next = next_update(matrix, current, at)
+            if due_next is not None:
+                moved[name] = due_next.isoformat(timespec="seconds")
+            continue
+        if due is None or name in met or due <= pause.at:
+            continue
+        moved[name] = calendar.add(at, calendar.elapsed(pause.at, due)).isoformat(timespec="seconds")
+    paused_for = calendar.elapsed(pause.at, at)
+    return {"paused_at": pause.at.isoformat(timespec="seconds"), "reason": pause.data["reason"], "moved": moved,
+            "paused_minutes": int(paused_for.total_seconds() // 60), "business_time": matrix.business_time(calendar_id)}
 
 
 def queue_entry(current: TicketState, events: list[Event], now: datetime, zone: tzinfo) -> dict[str, Any] | None:
     """An open ticket as a line of the work queue: its next promise, how long until it is due (negative when
     overdue, in minutes of elapsed time), its severity, owner and last step; None for a closed ticket."""
     pending = promises(current)
-    if not pending:
+    if not pending and current.paused is None:
         return None
-    name, due = pending[0]
     last = max(events, key=lambda e: (e.at, e.id))
-    return {"ticket": current.ticket, "promise": name, "promise_label": PROMISES[name],
+    if pending:
+        name, due = pending[0]
+        label, left = PROMISES[name], int((due - now).total_seconds() // 60)
+    else:  # nothing runs while it waits on the customer: listed after everything that has a due time
+        name, due, label = "waiting_on_customer", current.paused.at, "waiting on the customer"  # type: ignore[union-attr]
+        left = None
+    return {"ticket": current.ticket, "promise": name, "promise_label": label,
             "due": due.astimezone(zone).isoformat(timespec="seconds"),
-            "minutes_left": int((due - now).total_seconds() // 60), "overdue": due < now,
+            "minutes_left": left, "overdue": bool(pending) and due < now,
+            "paused": None if current.paused is None else {
+                "since": current.paused.at.astimezone(zone).isoformat(timespec="seconds"),
+                "reason": current.paused.data["reason"]},
             "severity": current.data["severity"], "owner": current.data["routing"]["owner"],
             "account": current.data.get("account"),
             "last_step": {"kind": last.kind, "at": last.at.astimezone(zone).isoformat(timespec="seconds")}}
@@ -472,6 +554,13 @@ def timeline(current: TicketState, events: list[Event]) -> dict[str, Any]:
             return f"reopened: {d['reason']}" + (f"; next update due {d['next_due']}" if d.get("next_due") else "")
         if event.kind == "rename":
             return f"renamed from {d['from']}"
+        if event.kind == "pause":
+            return f"paused, waiting on the customer: {d['reason']}; stopped: {', '.join(d['targets'])}"
+        if event.kind == "resume":
+            moved = "; ".join(f"{PROMISES.get(n, n)} now due {due}" for n, due in d["moved"].items())
+            waited = human_duration(timedelta(minutes=d["paused_minutes"]), business=d.get("business_time", False))
+            return f"resumed after {waited}" + (
+                f"; {moved}" if moved else "")
         return "closed"
 
     return {"schema_version": 1, "ticket": current.ticket, "severity": current.data["severity"],

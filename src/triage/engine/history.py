@@ -18,8 +18,8 @@ from typing import Any
 
 from triage.errors import InputError, UsageError
 
-SCHEMA_VERSION = 3
-KINDS = ("triage", "update", "handoff", "retriage", "close", "reopen", "rename")
+SCHEMA_VERSION = 4
+KINDS = ("triage", "update", "handoff", "retriage", "close", "reopen", "rename", "pause", "resume")
 
 # Each entry upgrades the file from the version before it.
 MIGRATIONS: dict[int, list[str]] = {
@@ -29,6 +29,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "UPDATE events SET recorded_at = at WHERE recorded_at IS NULL",
         "CREATE INDEX events_by_ticket ON events (ticket, id)"],
     3: [],  # the kinds `reopen` and `rename`: an older triage would call them damage, so it is told to upgrade
+    4: [],  # the kinds `pause` and `resume`, likewise
 }
 
 

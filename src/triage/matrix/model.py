@@ -57,6 +57,9 @@ class MatrixInfo(Model):
     timezone: str = Field(description="IANA time zone in which due times are shown")
     review_triggers: list[str] = Field(default_factory=list)
     maintenance_checklist: list[str] = Field(default_factory=list)
+    pauses: list[Literal["acknowledge", "assign_owner", "escalate", "next_update", "resolution"]] = Field(
+        default_factory=list, description=(
+            "the targets whose clock stops while a ticket waits on the customer (`triage pause` / `resume`)"))
     severity_fixed: bool = Field(default=False, description=(
         "a ticket keeps the severity it was opened with: a re-triage may change answers but not the severity"))
 

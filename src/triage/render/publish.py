@@ -115,6 +115,12 @@ def document(matrix: Matrix, *, today: date) -> list[Block]:
                            f"is on {matrix.plan_name(plans.default)}."))
         for pid in plans.tiers:
             blocks += [Heading(3, f"Plan: {matrix.plan_name(pid)}"), _targets_table(matrix, pid)]
+    if info.pauses:
+        from triage.engine.followup import PROMISES
+
+        blocks.append(Para("While a ticket waits on the customer (from triage pause to triage resume), these "
+                           "targets stop and keep the time they had left: "
+                           + ", ".join(PROMISES[name] for name in info.pauses) + "."))
     blocks += [
                Heading(3, "Calendars")]
     blocks.append(Bullets(_calendar_items(matrix, today)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from triage.engine.classify import csv_safe
@@ -41,6 +41,7 @@ def update(ticket: str, plan: UpdatePlan) -> Output:
     following = plan.data["next_due"]
     verdict = lateness(plan) + (
         f"; the next one is due {local_time(datetime.fromisoformat(following), plan.result.display)}." if following
+        else "; the next one falls due a full interval after `triage resume`." if plan.data.get("waiting_on_customer")
         else "; no further update is owed.")
     markdown = "\n".join([f"# Update for {md(ticket)}", "", md(verdict), "", "## For the customer", "",
                           *blockquote(plan.data["customer"]), "", "## Internal", "",
@@ -68,6 +69,38 @@ def handoff(matrix: Matrix, ticket: str, role: str, data: dict[str, Any]) -> Out
     return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **data},
                   text=lambda: panel("Handoff packet", "\n".join(lines)),
                   bodies={"markdown": lambda: "\n".join(f"- {md(x)}" for x in lines) + "\n"})
+
+
+def pause(matrix: Matrix, ticket: str, at: datetime, data: dict[str, Any]) -> Output:
+    from triage.engine.followup import PROMISES
+
+    zone = home(matrix)
+    lines = [f"Ticket {ticket} waits on the customer from {local_time(at, zone)}: {data['reason']}",
+             "Stopped until `triage resume`: " + ", ".join(PROMISES[name] for name in data["targets"]) + "."]
+    return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **data},
+                  text=lambda: panel("Paused", "\n".join(lines)),
+                  bodies={"markdown": lambda: "\n".join(f"- {md(x)}" for x in lines) + "\n"})
+
+
+def resume(matrix: Matrix, ticket: str, data: dict[str, Any], zone: Any) -> Output:
+    from triage.engine.followup import PROMISES
+    from triage.matrix.durations import human_duration
+
+    waited = human_duration(timedelta(minutes=data["paused_minutes"]), business=data["business_time"])
+    lines = [f"Ticket {ticket} runs again after waiting {waited} on the customer ({data['reason']})."]
+    lines += [f"{PROMISES[name].capitalize()} now due {local_time(datetime.fromisoformat(due), zone)}."
+              for name, due in data["moved"].items()]
+    if not data["moved"]:
+        lines.append("No due time moves: the paused targets were met or already overdue.")
+    return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **data},
+                  text=lambda: panel("Resumed", "\n".join(lines)),
+                  bodies={"markdown": lambda: "\n".join(f"- {md(x)}" for x in lines) + "\n"})
+
+
+def home(matrix: Matrix) -> Any:
+    from triage.matrix.calendars import zone
+
+    return zone(matrix.model.matrix.timezone)
 
 
 def close(ticket: str, data: dict[str, Any]) -> Output:
@@ -114,6 +147,8 @@ def queue(entries: list[dict[str, Any]], matrix: Matrix, zone: Any, now: datetim
     from triage.render.result import relative
 
     def when(entry: dict[str, Any]) -> str:
+        if entry["promise"] == "waiting_on_customer":
+            return "since then"
         return relative(datetime.fromisoformat(entry["due"]), now)
 
     def rows() -> list[list[str]]:
@@ -153,7 +188,8 @@ def queue(entries: list[dict[str, Any]], matrix: Matrix, zone: Any, now: datetim
         writer.writerow(["ticket", "severity", "promise", "due", "minutes_left", "overdue", "owner", "account",
                          "last_step", "last_step_at"])
         for e in entries:
-            writer.writerow([csv_safe(e["ticket"]), e["severity"]["level"], e["promise"], e["due"], e["minutes_left"],
+            left = "" if e["promise"] == "waiting_on_customer" else e["minutes_left"]
+            writer.writerow([csv_safe(e["ticket"]), e["severity"]["level"], e["promise"], e["due"], left,
                              "yes" if e["overdue"] else "no", e["owner"], csv_safe(e["account"] or ""),
                              e["last_step"]["kind"], e["last_step"]["at"]])
         return buffer.getvalue()
