@@ -196,7 +196,7 @@ def test_an_older_history_is_migrated_and_keeps_its_events(tmp_path):
     db.commit()
     db.close()
     with History(path) as h:
-        assert h.version() == SCHEMA_VERSION == 3
+        assert h.version() == SCHEMA_VERSION == 4
         [event] = h.events("OLD-1")
         assert event.recorded_at == "2025-01-01T00:00:00+00:00"
 
