@@ -324,3 +324,21 @@ def test_a_matrix_without_pauses_refuses_a_pause():
                                *SEV3]).exit_code == 0
     refused = runner.invoke(app, ["pause", "W-3", "--reason", "Logs", "--at", "2026-12-01T10:30:00-05:00"])
     assert refused.exit_code == 1 and "pauses no targets" in refused.stderr
+
+
+def test_an_audit_of_a_pausing_matrix_says_that_waiting_time_counts(tmp_path):
+    from typer.testing import CliRunner
+
+    from triage.cli.app import app
+
+    export = tmp_path / "e.csv"
+    export.write_text("ticket,severity,created_at,acknowledged_at\nA,3,2026-12-01T10:00:00-05:00,"
+                      "2026-12-01T11:00:00-05:00\n")
+    runner = CliRunner()
+    M = _pausing(tmp_path)
+    data = json.loads(runner.invoke(app, ["audit", str(export), *M, "--format", "json"]).stdout)
+    assert data["pauses"]["targets"] == ["next_update", "resolution"]
+    text = " ".join(runner.invoke(app, ["audit", str(export), *M]).stdout.split())
+    assert "stops update cadence, resolve while a ticket waits on the customer" in text
+    plain = json.loads(runner.invoke(app, ["audit", str(export), "--format", "json"]).stdout)
+    assert plain["pauses"] is None

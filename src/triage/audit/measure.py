@@ -707,6 +707,10 @@ def to_json(report: Audit) -> dict[str, Any]:
             "chosen_by": m.model.plans.chosen_by, "default": m.model.plans.default,
             "note": "each ticket is measured against its support plan's targets (the default plan's where the "
                     "export does not say); target_minutes are the default plan's"},
+        "pauses": None if not m.model.matrix.pauses else {
+            "targets": list(m.model.matrix.pauses),
+            "note": "the matrix stops these targets while a ticket waits on the customer, but exports carry no "
+                    "pauses the audit reads: time spent waiting counts against them"},
         "breaches": breaches,
         "criteria": {"with_answers": report.with_answers, "unreadable": report.unreadable_answer_count,
                      "disagreements": [{"ticket": t, "recorded": r, "computed": c, "rules": list(rules),

@@ -170,6 +170,12 @@ def plans_note(plans: dict[str, Any]) -> str:
             f"{plans['default']} plan's.")
 
 
+def pauses_note(pauses: dict[str, Any]) -> str:
+    names = ", ".join(NAMES.get("update" if t == "next_update" else t, t).lower() for t in pauses["targets"])
+    return (f"The matrix stops {names} while a ticket waits on the customer, but the export's pauses are not "
+            "read: time spent waiting counts against those targets here.")
+
+
 def text(data: dict[str, Any], *, limit: int = 10) -> Any:
     from rich import box
     from rich.console import Group
@@ -201,6 +207,8 @@ def text(data: dict[str, Any], *, limit: int = 10) -> Any:
                           "business time (open hours of the severity's calendar)."))
     if data.get("plans"):
         parts.append(Text(plans_note(data["plans"])))
+    if data.get("pauses"):
+        parts.append(Text(pauses_note(data["pauses"]), style="yellow"))
     if data["breaches"]:
         worst = sorted(data["breaches"], key=lambda b: -(b["late_minutes"] or 0))[:limit]
         breaches = Table(box=box.SIMPLE_HEAD, title=f"Worst breaches (of {len(data['breaches']):,})",
@@ -231,6 +239,8 @@ def markdown(data: dict[str, Any], *, limit: int = 20) -> str:
     out += ["| " + " | ".join(md(c, line_start=False) for c in row) + " |" for row in rows(data)]
     if data.get("plans"):
         out += ["", md(plans_note(data["plans"]))]
+    if data.get("pauses"):
+        out += ["", md(pauses_note(data["pauses"]))]
     if data["breaches"]:
         out += ["", f"## Worst breaches (of {len(data['breaches']):,})", "",
                 "| Ticket | Severity | Target | Due | Actual | Late |", "|---|---|---|---|---|---|"]
