@@ -348,3 +348,12 @@ def test_business_days_count_the_open_hours_of_a_business_day(tmp_path):
     assert data["targets"]["resolution"] == {"within": "PT40H", "due": "2026-12-08T10:00:00-05:00"}
     published = runner.invoke(app, ["show", "--matrix", str(path), "--format", "markdown"]).stdout
     assert "within 5 business days (40 h)" in published
+
+
+def test_an_exception_on_a_level_that_promises_only_a_first_response_is_checked_without_a_crash():
+    text = (Path(__file__).parent.parent / "examples" / "first-response-24x5.yaml").read_text()
+    text += ("exceptions:\n  - id: launch\n    scope: {account: Acme}\n    changes: {targets: {high: {acknowledge: 30h}}}\n"
+             "    reason: Launch\n    approver: support_manager\n    expires: 2027-01-31\n")
+    problems = lint(text.encode(), "vendor.yaml", today=TODAY)
+    assert [(p.code, p.level) for p in problems] == [("L420", "warning")], [p.format() for p in problems]
+    assert "makes `high`'s acknowledge target slower than `normal`'s (30 h against 12 h)" in problems[0].message

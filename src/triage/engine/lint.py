@@ -224,16 +224,21 @@ def _span(matrix: Matrix, spec: Any, delta: timedelta | None) -> str:
 
 def _targets(matrix: Matrix) -> Iterator[Problem]:
     doc = matrix.doc
-    order = ("acknowledge", "assign_owner", "escalate")
     by_level = sorted(matrix.levels.values(), key=lambda s: s.level)
+    got = {lvl.id: _measures(matrix.targets(lvl.level)) for lvl in by_level}
+    for kind, one, other, a, b in _disorder(by_level, got):
+        key = "update_every" if b == "first update" else b
+        if kind == "steps":
+            yield doc.problem(("severities", one.id, "targets", b), f"`{one.id}`: {b} "
+                              f"({_span(matrix, one.spec, got[one.id][b])}) comes before {a} "
+                              f"({_span(matrix, one.spec, got[one.id][a])})", "L407")
+        else:
+            yield doc.problem(("severities", one.id, "targets", key),
+                              f"`{one.id}` is more severe than `{other.id}` but its {a} target is slower "
+                              f"({_span(matrix, one.spec, got[one.id][a])} against "
+                              f"{_span(matrix, other.spec, got[other.id][a])})", "L408")
     for lvl in by_level:
         t = matrix.targets(lvl.level)
-        promised = [name for name in order if getattr(t, name) is not None]
-        for a, b in itertools.pairwise(promised):
-            if getattr(t, a) > getattr(t, b):
-                yield doc.problem(("severities", lvl.id, "targets", b), f"`{lvl.id}`: {b} "
-                                  f"({_span(matrix, lvl.spec, getattr(t, b))}) comes before {a} "
-                                  f"({_span(matrix, lvl.spec, getattr(t, a))})", "L407")
         cadence = t.update_every
         first = cadence[0].every if cadence else None
         resolution = None if t.resolution is None else t.resolution.within
@@ -246,15 +251,31 @@ def _targets(matrix: Matrix) -> Iterator[Problem]:
             if step.for_ is None:
                 yield doc.problem(("severities", lvl.id, "targets", "update_every", j),
                                   "only the last cadence step may run without `for`", "L407")
+
+
+STEPS = ("acknowledge", "assign_owner", "escalate")
+Measures = dict[str, timedelta | None]
+
+
+def _disorder(by_level: list[Any], got: dict[str, Measures], touched: Any = None
+              ) -> Iterator[tuple[str, Any, Any, str, str]]:
+    """Where targets break the order of a ticket's steps, ("steps", level, None, earlier step, later step), or of
+    the levels, ("levels", more severe level, less severe one, target, target); only among promised targets,
+    and only those `touched(severity id, name)` changed (None: all of them)."""
+    def changed(sid: str, name: str) -> bool:
+        return touched is None or touched(sid, name)
+    for lvl in by_level:
+        t = got[lvl.id]
+        promised = [name for name in STEPS if t[name] is not None]
+        for a, b in itertools.pairwise(promised):
+            if (changed(lvl.id, a) or changed(lvl.id, b)) and t[a] > t[b]:  # type: ignore[operator]
+                yield "steps", lvl, None, a, b
     for higher, lower in itertools.pairwise(by_level):
-        hi, lo = _measures(matrix.targets(higher.level)), _measures(matrix.targets(lower.level))
+        hi, lo = got[higher.id], got[lower.id]
         for name in hi:
-            if hi[name] is not None and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
-                key = "update_every" if name == "first update" else name
-                yield doc.problem(("severities", higher.id, "targets", key),
-                                  f"`{higher.id}` is more severe than `{lower.id}` but its {name} target is slower "
-                                  f"({_span(matrix, higher.spec, hi[name])} against "
-                                  f"{_span(matrix, lower.spec, lo[name])})", "L408")
+            if (changed(higher.id, name) or changed(lower.id, name)) and hi[name] is not None \
+                    and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
+                yield "levels", higher, lower, name, name
 
 
 def _measures(t: Any, changes: Any = None, sid: str = "") -> dict[str, timedelta | None]:
@@ -283,24 +304,20 @@ def _exception_targets(matrix: Matrix) -> Iterator[Problem]:
     for i, exc in enumerate(matrix.model.exceptions):
         ch = exc.changes
         applied = {lvl.id: _measures(matrix.targets(lvl.level), ch, lvl.id) for lvl in by_level}
-        for lvl in by_level:
-            names, got = _changed(ch, lvl.id), applied[lvl.id]
-            for a, b in itertools.pairwise(("acknowledge", "assign_owner", "escalate")):
-                if (a in names or b in names) and got[a] > got[b]:  # type: ignore[operator]
-                    yield doc.problem(_exception_path(i, ch, lvl.id, b if b in names else a),
-                                      f"exception `{exc.id}` puts `{lvl.id}`'s {b} "
-                                      f"({_span(matrix, lvl.spec, got[b])}) before its {a} "
-                                      f"({_span(matrix, lvl.spec, got[a])})", "L420")
-        for higher, lower in itertools.pairwise(by_level):
-            hi, lo = applied[higher.id], applied[lower.id]
-            changed = _changed(ch, higher.id) | _changed(ch, lower.id)
-            for name in sorted(changed, key=list(hi).index):
-                if hi[name] is not None and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
-                    sid = higher.id if name in _changed(ch, higher.id) else lower.id
-                    yield doc.problem(_exception_path(i, ch, sid, name),
-                                      f"exception `{exc.id}` makes `{higher.id}`'s {name} target slower than "
-                                      f"`{lower.id}`'s ({_span(matrix, higher.spec, hi[name])} against "
-                                      f"{_span(matrix, lower.spec, lo[name])})", "L420", level="warning")
+        def touched(sid: str, name: str, ch: Any = ch) -> bool:
+            return name in _changed(ch, sid)
+        for kind, one, other, x, y in _disorder(by_level, applied, touched):
+            if kind == "steps":
+                yield doc.problem(_exception_path(i, ch, one.id, y if touched(one.id, y) else x),
+                                  f"exception `{exc.id}` puts `{one.id}`'s {y} "
+                                  f"({_span(matrix, one.spec, applied[one.id][y])}) before its {x} "
+                                  f"({_span(matrix, one.spec, applied[one.id][x])})", "L420")
+            else:
+                sid = one.id if touched(one.id, x) else other.id
+                yield doc.problem(_exception_path(i, ch, sid, x),
+                                  f"exception `{exc.id}` makes `{one.id}`'s {x} target slower than "
+                                  f"`{other.id}`'s ({_span(matrix, one.spec, applied[one.id][x])} against "
+                                  f"{_span(matrix, other.spec, applied[other.id][x])})", "L420", level="warning")
     yield from _exception_conflicts(matrix)
 
 
@@ -384,25 +401,16 @@ def _plan_targets(matrix: Matrix) -> Iterator[Problem]:
         def touched(sid: str, name: str, changed: dict[str, set[str]] = changed) -> bool:
             key = "update_every" if name == "first update" else name
             return key in changed.get(sid, set())
-        for lvl in by_level:
-            t = got[lvl.id]
-            promised = [n for n in ("acknowledge", "assign_owner", "escalate") if t[n] is not None]
-            for a, b in itertools.pairwise(promised):
-                if (touched(lvl.id, a) or touched(lvl.id, b)) and t[a] > t[b]:  # type: ignore[operator]
-                    yield matrix.doc.problem(path(lvl.id, b if touched(lvl.id, b) else a),
-                                             f"plan `{pid}`: `{lvl.id}`'s {b} ({_span(matrix, lvl.spec, t[b])}) "
-                                             f"comes before its {a} ({_span(matrix, lvl.spec, t[a])})", "L422")
-        for higher, lower in itertools.pairwise(by_level):
-            hi, lo = got[higher.id], got[lower.id]
-            for name in hi:
-                if not (touched(higher.id, name) or touched(lower.id, name)):
-                    continue
-                if hi[name] is not None and lo[name] is not None and hi[name] > lo[name]:  # type: ignore[operator]
-                    sid = higher.id if touched(higher.id, name) else lower.id
-                    yield matrix.doc.problem(path(sid, name), f"plan `{pid}`: `{higher.id}` is more severe than "
-                                             f"`{lower.id}` but its {name} target is slower "
-                                             f"({_span(matrix, higher.spec, hi[name])} against "
-                                             f"{_span(matrix, lower.spec, lo[name])})", "L422")
+        for kind, one, other, x, y in _disorder(by_level, got, touched):
+            if kind == "steps":
+                yield matrix.doc.problem(path(one.id, y if touched(one.id, y) else x),
+                                         f"plan `{pid}`: `{one.id}`'s {y} ({_span(matrix, one.spec, got[one.id][y])}) "
+                                         f"comes before its {x} ({_span(matrix, one.spec, got[one.id][x])})", "L422")
+            else:
+                sid = one.id if touched(one.id, x) else other.id
+                yield matrix.doc.problem(path(sid, x), f"plan `{pid}`: `{one.id}` is more severe than `{other.id}` "
+                                         f"but its {x} target is slower ({_span(matrix, one.spec, got[one.id][x])} "
+                                         f"against {_span(matrix, other.spec, got[other.id][x])})", "L422")
 
 
 def _exception_path(i: int, changes: Any, sid: str, name: str) -> tuple[Any, ...]:
