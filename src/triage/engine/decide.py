@@ -130,7 +130,9 @@ class Target:
     promised: bool = True  # False: the level makes no such promise (no time, no due)
 
 
-UNPROMISED = Target(None, None, promised=False)
+def unpromised() -> Target:
+    """A target the level does not promise (a new one each time: a re-triage marks targets met)."""
+    return Target(None, None, promised=False)
 
 
 @dataclass
@@ -371,16 +373,15 @@ def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
 def schedule(routing: Any, deal: Terms, calendar: Any, at: datetime, *, expects_resolution: bool = True
              ) -> tuple[dict[str, Target], list[tuple[str, str, datetime]]]:
     """The targets and routing steps of one severity, with their due times from `at` on its calendar; a target
-    the level does not promise is UNPROMISED (`expects_resolution`: the level states a resolution expectation,
+    the level does not promise is `unpromised()` (`expects_resolution`: the level states a resolution expectation,
     with or without a time)."""
     cadence = deal.cadence[0][0] if deal.cadence else None  # at triage the first step of the cadence is in force
-    spans = {"acknowledge": deal.acknowledge, "assign_owner": deal.assign_owner, "escalate": deal.escalate,
-             "next_update": cadence, "resolution": deal.resolution}
-    promised = {name: span for name, span in spans.items() if span is not None}
-    due = calendar.add_many(at, [*promised.values(), *(step.after for step in routing.steps)])
-    steps = [(step.role, step.action, moment) for step, moment in zip(routing.steps, due[len(promised):])]
-    moments = dict(zip(promised, due))
-    targets = {name: Target(span, moments[name]) if span is not None else UNPROMISED for name, span in spans.items()}
+    spans = (deal.acknowledge, deal.assign_owner, deal.escalate, cadence, deal.resolution)  # in TARGETS order
+    due = iter(calendar.add_many(at, [*(span for span in spans if span is not None),
+                                      *(step.after for step in routing.steps)]))
+    targets = {name: Target(span, next(due)) if span is not None else unpromised()
+               for name, span in zip(TARGETS, spans)}
+    steps = [(step.role, step.action, next(due)) for step in routing.steps]
     if deal.resolution is None and expects_resolution:
         targets["resolution"] = Target(None, None)  # an expectation without a time
     return targets, steps

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from triage.engine.decide import (NO_PROMISE, UNPROMISED, Result, Target, fill, fill_update, local_time,
-                                  placeholder_values, resolve_answers, terms, triage)
+from triage.engine.decide import (NO_PROMISE, Result, Target, fill, fill_update, local_time,
+                                  placeholder_values, resolve_answers, terms, triage,
+                                  unpromised)
 from triage.engine.history import Event
 from triage.errors import AnswerError, InputError, MissingAnswerError
 from triage.matrix.durations import human_duration, iso_duration
@@ -301,17 +302,18 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
                           "open a new ticket if the problem has changed")
     if result.level == current.level:
         every_now = cadence_at(matrix, current, at)
-        result.targets["next_update"] = UNPROMISED if every_now is None or current.next_due is None \
+        result.targets["next_update"] = unpromised() if every_now is None or current.next_due is None \
             else Target(every_now, current.next_due)
         result.notes.append("the severity is unchanged, so no due time moves")
     else:
         last = max([e.at for e in current.updates + current.reopened] or [current.created])
         every, due = next_update(matrix, current, last, level=result.level)
-        result.targets["next_update"] = UNPROMISED if every is None else Target(every, due)
+        result.targets["next_update"] = unpromised() if every is None else Target(every, due)
         result.notes.append(f"the targets of {matrix.level_name(result.level)} run from the ticket's creation "
                             f"({local_time(current.created, result.display)}); promises already kept stay kept")
     for name, moment in kept(current).items():
-        result.targets[name].met = moment
+        if result.targets[name].promised:
+            result.targets[name].met = moment
     result.update = fill_update(result)
     data = result.to_json()
     data["reason"] = reason.strip()

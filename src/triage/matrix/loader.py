@@ -99,9 +99,13 @@ class Matrix:
 
     def level_name(self, level: int) -> str:
         """`P1`, `Urgent`, or `Severity 2` for a level without a name of its own."""
+        return self._level_names[level]
+
+    @functools.cached_property
+    def _level_names(self) -> dict[int, str]:
         from triage.matrix.wording import level_name
 
-        return level_name(level, self.levels[level].spec.name)
+        return {level: level_name(level, sev.spec.name) for level, sev in self.levels.items()}
 
     def level_title(self, level: int) -> str:
         """`P1 (Critical)`, or `Severity 2 (High)`."""
