@@ -324,3 +324,12 @@ def test_a_task_the_cluster_lost_is_one_error():
     for exc in (KilledWorker("task", worker, 3), ConnectionResetError("connection closed")):
         with pytest.raises(triage.TriageError, match=r"^the Dask cluster failed to run a task \("):
             cluster._result(Lost(exc))
+
+
+def test_the_library_takes_a_support_plan():
+    matrix = triage.load_matrix(Path(__file__).parent.parent / "examples" / "plan-tiered-first-response.yaml")
+    at = "2026-12-18T17:45:00+01:00"
+    premium = triage.triage(matrix, {"impact": "all"}, at=at, plan="premium").to_json()
+    assert premium["plan"]["id"] == "premium" and premium["targets"]["acknowledge"]["within"] == "PT15M"
+    with pytest.raises(triage.TriageError, match="contradicts"):
+        triage.triage(matrix, {"impact": "all", "support_plan": "standard"}, at=at, plan="premium")

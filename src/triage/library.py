@@ -59,23 +59,28 @@ def _display(matrix: Matrix, display: str | tzinfo | None) -> tzinfo:
 
 def triage(matrix: Matrix, answers: Mapping[str, Any], *, at: datetime | str | None = None,
            ticket: str | None = None, account: str | None = None, segment: str | None = None,
-           packet: Mapping[str, str | None] | None = None, display: str | tzinfo | None = None) -> Result:
+           packet: Mapping[str, str | None] | None = None, display: str | tzinfo | None = None,
+           plan: str | None = None) -> Result:
     """Triage one ticket from its answers (question id to answer, as `--answer` takes them or as JSON holds
     them). A question the matrix skips, or one that cannot change the severity, may be left out and takes its
-    default (named in the result's notes); any other missing answer raises `MissingAnswerError`.
+    default (named in the result's notes); any other missing answer raises `MissingAnswerError`. `plan` is
+    the customer's support plan, for a matrix with plans (the answer to its plan question, given apart).
     `result.to_json()` is the contract object of `triage ask --format json`."""
     when = _moment(matrix, at)
+    plans = matrix.model.plans
+    if plan is not None and plans is not None and plans.chosen_by is not None:
+        answers = {**answers, plans.chosen_by: answers.get(plans.chosen_by, plan)}
     resolved, skipped = decide.resolve_answers(matrix, answers)
     return decide.triage(matrix, resolved, skipped=skipped, at=when, ticket=ticket, packet=packet,
                          display=_display(matrix, display), account=account, segment=segment,
-                         assumed=decide.assumed(answers, resolved, skipped))
+                         assumed=decide.assumed(answers, resolved, skipped), plan=plan)
 
 
 def classify(matrix: Matrix, records: Iterable[Mapping[str, Any]], *, at: datetime | str | None = None,
              full: bool = False, display: str | tzinfo | None = None, errors: Errors = "raise"
              ) -> Iterator[dict[str, Any]]:
     """Classify records lazily, one result per record in order: each record maps question ids to answers and
-    may carry `ticket`, `at`, `account` and `segment`. Results are those `triage classify` writes (with the
+    may carry `ticket`, `at`, `account`, `segment` and `plan`. Results are those `triage classify` writes (with the
     packet and update texts when `full`). A bad record raises `InputError`, or with `errors="report"` gives
     `{"line": n, "error": message}` in its place (n counts records from 1)."""
     numbered = ((n, dict(r) if isinstance(r, Mapping) else r) for n, r in enumerate(records, 1))
