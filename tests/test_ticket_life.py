@@ -219,6 +219,8 @@ def test_shell_completion_offers_commands_questions_answers_roles_items_and_tick
     assert "specialist" in complete("triage handoff INC-41 --to ", tmp_path)
     assert complete("triage close INC-41 --item impact_ended=", tmp_path) == ["impact_ended=yes", "impact_ended=no"]
     assert complete("triage update ", tmp_path) == ["INC-41"]
+    plans = Path(__file__).parent.parent / "examples" / "plan-tiered-first-response.yaml"
+    assert complete(f"triage ask --matrix {plans} --plan ", tmp_path) == ["standard", "premium"]
 
 
 def test_completion_can_be_installed_for_bash_zsh_and_fish():
@@ -251,10 +253,6 @@ def _pausing(tmp_path, pauses: str = "[next_update, resolution]") -> list[str]:
     path.write_text(shipped_text().replace("  timezone: America/New_York\n",
                                            f"  timezone: America/New_York\n  pauses: {pauses}\n", 1))
     return ["--matrix", str(path)]
-
-
-SEV3 = ["-a", "confirmed=yes", "-a", "scope=one_account", "-a", "impact=workflow_blocked", "-a", "workaround=available",
-        "-a", "security=no", "-a", "deadline=no"]
 
 
 def test_waiting_on_the_customer_stops_the_paused_clocks_and_keeps_the_time_left(tmp_path):

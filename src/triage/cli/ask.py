@@ -137,7 +137,7 @@ def ask(
                        help="The customer account: exceptions for it apply while in force.")] = None,
     segment: Annotated[str | None, typer.Option("--segment", metavar="NAME",
                        help="The customer segment: exceptions for it apply while in force.")] = None,
-    plan: Annotated[str | None, typer.Option("--plan", metavar="ID",
+    plan: Annotated[str | None, typer.Option("--plan", metavar="ID", autocompletion=complete.plans,
                     help="The customer's support plan, for a matrix with plans (the same as answering its plan "
                          "question).")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record this triage in the history.")] = False,

@@ -51,6 +51,12 @@ def roles(ctx: Any, _args: list[str], _incomplete: str) -> Items:
     return [] if matrix is None else [(rid, role.name) for rid, role in matrix.model.roles.items()]
 
 
+def plans(ctx: Any, _args: list[str], _incomplete: str) -> Items:
+    matrix = _matrix(ctx)
+    tiers = matrix.model.plans.tiers if matrix is not None and matrix.model.plans is not None else {}
+    return [(pid, tier.name) for pid, tier in tiers.items()]
+
+
 def points(ctx: Any, _args: list[str], _incomplete: str) -> Items:
     matrix = _matrix(ctx)
     return [] if matrix is None else [(p.id, p.label) for p in matrix.model.handoff_points]
