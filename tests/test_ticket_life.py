@@ -337,6 +337,40 @@ def test_an_audit_of_a_pausing_matrix_says_that_waiting_time_counts(tmp_path):
     data = json.loads(runner.invoke(app, ["audit", str(export), *M, "--format", "json"]).stdout)
     assert data["pauses"]["targets"] == ["next_update", "resolution"]
     text = " ".join(runner.invoke(app, ["audit", str(export), *M]).stdout.split())
-    assert "stops update cadence, resolve while a ticket waits on the customer" in text
+    assert "stops update cadence, resolve while a ticket waits on the customer, but the export records no waits" \
+        in text
     plain = json.loads(runner.invoke(app, ["audit", str(export), "--format", "json"]).stdout)
     assert plain["pauses"] is None
+
+
+def test_the_audit_reads_waits_on_the_customer_from_an_event_log(tmp_path):
+    from typer.testing import CliRunner
+
+    from triage.cli.app import app
+
+    mapping = tmp_path / "waits.yaml"
+    mapping.write_text("name: waits\nshape: events\ncolumns: {ticket: id, at: time, activity: what, severity: sev}\n"
+                       "timezone: America/New_York\nactivities: {created: [open], acknowledged: [ack], "
+                       "resolved: [done], paused: [waiting], resumed: [answered]}\n")
+    log = tmp_path / "log.csv"
+    rows = ["id,time,what,sev"]
+    for ref, answered, done in (("A", "2026-12-03T11:00", "2026-12-09T12:00"), ("B", "2026-12-02T11:00",
+                                                                                  "2026-12-10T12:00"),
+                                ("C", None, None)):
+        rows += [f"{ref},2026-12-01T10:00,open,3", f"{ref},2026-12-01T10:30,ack,3", f"{ref},2026-12-01T11:00,waiting,3"]
+        rows += [f"{ref},{answered},answered,3"] if answered else []
+        rows += [f"{ref},{done},done,3"] if done else []
+    log.write_text("\n".join(rows) + "\n")
+    runner = CliRunner()
+    result = runner.invoke(app, ["audit", str(log), "--mapping", str(mapping), *_pausing(tmp_path),
+                                 "--as-of", "2026-12-30T00:00:00-05:00", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # Business hours 09:00-17:00 New York; resolution 40 open hours. A took 50 open hours, 16 of them waiting:
+    # 34, met. B took 58, 8 waiting: 50, 10 h late; its due time, Tuesday 8 December 10:00, moves on by the
+    # 8 open hours of the wait to Wednesday 10:00. C still waits: its resolution is not due, so not missed.
+    assert [(b["ticket"], b["target"], b["due"], b["late_minutes"]) for b in data["breaches"]] == [
+        ("B", "resolution", "2026-12-09T10:00:00-05:00", 600)]
+    resolution = data["severities"]["3"]["targets"]["resolution"]
+    assert (resolution["met"], resolution["measured"]) == (1, 2)
+    assert data["pauses"]["tickets_with_waits"] == 3

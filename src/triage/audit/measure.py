@@ -96,6 +96,7 @@ class Partial:
     exceptions_used: Counter[str] = field(default_factory=Counter)
     unknown_roles: Counter[str] = field(default_factory=Counter)
     levels_seen: Counter[int] = field(default_factory=Counter)
+    waited: int = 0  # tickets with a wait on the customer
     acknowledge_all: list[Any] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
@@ -157,7 +158,9 @@ def _targets(matrix: Matrix) -> tuple[dict[tuple[int, str], float | None], dict[
                     if t.update_every else None
             plans[(lvl, tier)] = _Plan(t.calendar, clock, minutes,
                                        [(step.every.total_seconds() / 60, None if step.for_ is None
-                                         else step.for_.total_seconds() / 60) for step in t.update_every])
+                                         else step.for_.total_seconds() / 60) for step in t.update_every],
+                                       frozenset("update" if name == "next_update" else name
+                                                 for name in matrix.model.matrix.pauses))
     return target_minutes, plans
 
 
@@ -201,7 +204,7 @@ def merge(*partials: Partial) -> Partial:
     out = Partial(keep=max((p.keep for p in partials), default=0))
     for p in partials:
         for name in ("read", "audited", "unreadable", "with_answers", "escalated", "escalated_with_packet",
-                     "complete_packets", "unreadable_answer_count"):
+                     "complete_packets", "unreadable_answer_count", "waited"):
             setattr(out, name, getattr(out, name) + getattr(p, name))
         for name in ("bad_rows", "breaches", "disagreements", "unreadable_answers", "overrides", "bounced",
                      "to_assign", "assign_to_escalate", "acknowledge_all", "escalated_tickets", "severe_tickets",
@@ -248,6 +251,7 @@ class _Plan:
     clock: Clock
     limits: dict[str, float | None]
     cadence: list[tuple[float, float | None]]  # (every, for how long) in minutes, the last for the rest
+    pauses: frozenset[str] = frozenset()  # the targets (`update` for the cadence) whose clock a wait stops
 
 
 def _measure_batch(report: Partial, options: Options, batch: Batch, plans: dict[tuple[int, str | None], _Plan],
@@ -269,6 +273,7 @@ def _measure_batch(report: Partial, options: Options, batch: Batch, plans: dict[
     if not len(picked):
         return unknown
     report.audited += len(picked)
+    report.waited += sum(1 for i in picked.tolist() if batch.paused[i])
     first, last = int(picked[np.argmin(created[picked])]), int(picked[np.argmax(created[picked])])
     earliest, latest = batch.created[first], batch.created[last]
     if earliest is not None and (report.first is None or earliest < report.first):
@@ -326,6 +331,9 @@ def _measure_part(report: Partial, batch: Batch, plan: _Plan, part: Part, found:
         _measure_target(report, batch, plan, part, measure, order, name, found)
     if len(part.updates) and plan.cadence:  # a level that promises no updates has none to be late
         previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
+        waits = [batch.paused[r] for r in rows[part.owner].tolist()] if "update" in plan.pauses else []
+        if any(waits):
+            gap = gap - paused_seconds(measure, previous, part.updates, waits) / 60
         early = part.updates < np.repeat(created, part.counts)  # an update before the ticket was created
         if early.any():
             _impossible_updates(report, batch, part, early, found)
@@ -363,6 +371,41 @@ def _measure_part(report: Partial, batch: Batch, plan: _Plan, part: Part, found:
             report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)
 
 
+def paused_seconds(measure: Measure, starts: Any, ends: Any, waits: list[tuple[tuple[float, float], ...]]) -> Any:
+    """For each span from starts[k] to ends[k], the open seconds of it that fall in waits[k] (the ticket's waits
+    on the customer)."""
+    import numpy as np
+
+    owners, a, b = [], [], []
+    for k, spans in enumerate(waits):
+        for begin, end in spans:
+            owners.append(k)
+            a.append(max(begin, float(starts[k])))
+            b.append(min(end, float(ends[k])))
+    out = np.zeros(len(waits))
+    if owners:
+        np.add.at(out, owners, measure.between(np.array(a), np.array(b)))
+    return out
+
+
+def pushed(measure: Measure, starts: Any, dues: Any, waits: list[tuple[tuple[float, float], ...]]) -> Any:
+    """Due times moved on by the waits that began before them, each by the open time it lasted (up to the due
+    time as it then stood: a wait still open leaves the target with no due time, infinity)."""
+    import numpy as np
+
+    out = np.array(dues, dtype=np.float64)
+    for k, spans in enumerate(waits):
+        for begin, end in sorted(spans):
+            if begin >= out[k] or end <= float(starts[k]):
+                continue
+            if not np.isfinite(end):
+                out[k] = np.inf
+                break
+            lasted = float(measure.between(np.array([max(begin, float(starts[k]))]), np.array([end]))[0])
+            out[k] = float(measure.due(np.array([out[k]]), np.array([lasted]))[0])
+    return out
+
+
 def _measure_target(report: Partial, batch: Batch, plan: _Plan, part: Part, measure: Measure, order: int, name: str,
                     found: _Found) -> None:
     """One target (acknowledge, assign, escalate, resolve) of the tickets of one severity in a batch."""
@@ -382,6 +425,9 @@ def _measure_target(report: Partial, batch: Batch, plan: _Plan, part: Part, meas
         return
     where = np.flatnonzero(have)
     spent = measure.between(created[where], actual[where]) / 60
+    waits = [batch.paused[r] for r in rows[where].tolist()] if name in plan.pauses else []
+    if any(waits):
+        spent -= paused_seconds(measure, created[where], actual[where], waits) / 60
     report.minutes[(lvl, name)].append(spent)
     if name == "acknowledge":
         report.acknowledge_all.append(spent)
@@ -390,6 +436,8 @@ def _measure_target(report: Partial, batch: Batch, plan: _Plan, part: Part, meas
     if late.any():
         positions = where[late]
         due = measure.due(created[positions], np.full(len(positions), limit * 60))
+        if any(waits):  # each wait that began before a due time moves it on by the open time it lasted
+            due = pushed(measure, created[positions], due, [waits[k] for k in np.flatnonzero(late).tolist()])
         late_rows, moments = rows[positions], getattr(batch, attr)
         texts = None
         if isinstance(batch.created, Moments) and isinstance(moments, Moments):
@@ -459,6 +507,9 @@ def _unkept(report: Partial, batch: Batch, plan: _Plan, part: Part, measure: Mea
     if not len(where):
         return
     due = measure.due(part.created[where], np.full(len(where), limit * 60))
+    waits = [batch.paused[r] for r in part.rows[where].tolist()] if name in plan.pauses else []
+    if any(waits):  # waiting on the customer moves the due time on; a wait still open: not due at all
+        due = pushed(measure, part.created[where], due, waits)
     if name != "resolution":
         resolved = part.times["resolved"][where]
         owed = ~(resolved <= due)  # NaN (not resolved) compares False: still owed
@@ -708,9 +759,9 @@ def to_json(report: Audit) -> dict[str, Any]:
             "note": "each ticket is measured against its support plan's targets (the default plan's where the "
                     "export does not say); target_minutes are the default plan's"},
         "pauses": None if not m.model.matrix.pauses else {
-            "targets": list(m.model.matrix.pauses),
-            "note": "the matrix stops these targets while a ticket waits on the customer, but exports carry no "
-                    "pauses the audit reads: time spent waiting counts against them"},
+            "targets": list(m.model.matrix.pauses), "tickets_with_waits": report.waited,
+            "note": "the matrix stops these targets while a ticket waits on the customer: waits are read from an "
+                    "event log's `paused` and `resumed` activities; an export without them counts waiting time"},
         "breaches": breaches,
         "criteria": {"with_answers": report.with_answers, "unreadable": report.unreadable_answer_count,
                      "disagreements": [{"ticket": t, "recorded": r, "computed": c, "rules": list(rules),

@@ -17,7 +17,8 @@ TICKET_FIELDS = ("ticket", "severity", "created_at", "acknowledged_at", "assigne
                  "time_spent")
 TIME_FIELDS = ("created_at", "acknowledged_at", "assigned_at", "escalated_at", "resolved_at")
 EVENT_FIELDS = ("ticket", "at", "activity", "severity", "actor", "account", "tags")
-EVENT_KINDS = ("created", "acknowledged", "assigned", "escalated", "customer_update", "reassigned", "resolved")
+EVENT_KINDS = ("created", "acknowledged", "assigned", "escalated", "customer_update", "reassigned", "resolved",
+               "paused", "resumed")
 MISSING = ("", "?", "-", "n/a")  # "none" is a real answer (impact: none), so it is not one of them
 
 

@@ -22,7 +22,7 @@ from triage.errors import InputError
 from triage.exports.mapping import TIME_FIELDS, ExportMapping
 from triage.exports.moments import MomentLists, Moments
 from triage.exports.table import LINE, Table, table_of
-from triage.exports.tickets import EMPTY, BadRow, Batch, Ticket, each_ticket
+from triage.exports.tickets import EMPTY, NO_PAUSES, BadRow, Batch, Ticket, each_ticket
 from triage.exports.times import Times, read_times
 
 BATCH_ROWS = 100_000  # tickets measured together: large enough for bulk work, small enough for flat memory
@@ -234,7 +234,7 @@ class Reader:
             f["reassignments"].slice(a, n).to_list(),
             self._tags(cells, n), texts("account"), texts("override_reason"), texts("exception"),
             texts("escalated_to"), self._answers(cells, n), self._packets(cells, n),
-            nothing if f["spent"] is None else f["spent"].slice(a, n).to_list())
+            nothing if f["spent"] is None else f["spent"].slice(a, n).to_list(), [NO_PAUSES] * n)
 
     def _offset(self, frame: pl.DataFrame, name: str, offset: Any, times: dict[str, Any],
                 errors: list[pl.Series]) -> Moments | None:
@@ -414,7 +414,7 @@ class Reader:
         tickets = tickets.sort(LINE)
         # a kind of event no ticket has is not recorded by this export: nothing is owed against it
         recorded = {k for k in ("acknowledged", "assigned", "escalated", "resolved") if tickets[k].is_not_null().any()}
-        yield from self._event_batches(tickets, updates, size, recorded | {"created"})
+        yield from self._event_batches(tickets, updates, size, recorded | {"created"}, _pauses(kinded))
 
     def _check_activities(self, table: Table, activity: pl.Series) -> None:
         """Each kind of event the mapping names must be found in the file by one of its activity values: a kind
@@ -442,7 +442,7 @@ class Reader:
                              f"in the file are: {listed}")
 
     def _event_batches(self, tickets: pl.DataFrame, updates: pl.DataFrame, size: int,
-                       recorded: set[str]) -> Iterator[Batch]:
+                       recorded: set[str], pauses: dict[str, tuple[tuple[float, float], ...]]) -> Iterator[Batch]:
         tz = self.tz
         for start in range(0, len(tickets), size):
             part = tickets.slice(start, size)
@@ -462,7 +462,25 @@ class Reader:
                         moments("created"), moments("acknowledged"), moments("assigned"), moments("escalated"),
                         moments("resolved"),
                         MomentLists(flat, counts), part["moves"].to_list(), tags, part["account"].to_list(),
-                        [None] * n, [None] * n, [None] * n, [EMPTY] * n, [EMPTY] * n, [None] * n)
+                        [None] * n, [None] * n, [None] * n, [EMPTY] * n, [EMPTY] * n, [None] * n,
+                        [pauses.get(ref, NO_PAUSES) for ref in part["ticket"].to_list()])
+
+
+def _pauses(kinded: pl.DataFrame) -> dict[str, tuple[tuple[float, float], ...]]:
+    """Each ticket's waits on the customer, from its `paused` and `resumed` events in time order: a pause runs
+    to the next resume (a second pause before it changes nothing; a resume without a pause is ignored), and
+    one never resumed runs on (its end is infinity)."""
+    events = kinded.filter(pl.col("kind").is_in(["paused", "resumed"])).select("ticket", "kind", "stamps")
+    out: dict[str, list[tuple[float, float]]] = {}
+    since: dict[str, float] = {}
+    for ref, kind, at in events.iter_rows():
+        if kind == "paused":
+            since.setdefault(ref, at)
+        elif ref in since:
+            out.setdefault(ref, []).append((since.pop(ref), at))
+    for ref, at in since.items():
+        out.setdefault(ref, []).append((at, float("inf")))
+    return {ref: tuple(spans) for ref, spans in out.items()}
 
 
 def _moments(tickets: pl.DataFrame, name: str, tz: tzinfo) -> Moments:

@@ -34,10 +34,12 @@ class Ticket:
     answers: dict[str, str] = field(default_factory=dict)
     packet: dict[str, bool] = field(default_factory=dict)
     time_spent: float | None = None  # seconds of hands-on work the help desk tracked
+    paused: tuple[tuple[float, float], ...] = ()  # (start, end) POSIX seconds waiting on the customer; end inf: open
 
 
 ZONE_OF = attrgetter("tzinfo")
 EMPTY: dict[str, Any] = {}  # shared by tickets without answers or packet fields; never written to
+NO_PAUSES: tuple[tuple[float, float], ...] = ()
 BATCH = 4096  # rows read and measured together: large enough for bulk work, small enough for flat memory
 
 
@@ -64,6 +66,7 @@ class Batch:
     answers: list[dict[str, str]]
     packet: list[dict[str, bool]]
     time_spent: list[float | None]
+    paused: list[tuple[tuple[float, float], ...]]
 
     def __len__(self) -> int:
         return len(self.ticket)

@@ -172,8 +172,12 @@ def plans_note(plans: dict[str, Any]) -> str:
 
 def pauses_note(pauses: dict[str, Any]) -> str:
     names = ", ".join(NAMES.get("update" if t == "next_update" else t, t).lower() for t in pauses["targets"])
-    return (f"The matrix stops {names} while a ticket waits on the customer, but the export's pauses are not "
-            "read: time spent waiting counts against those targets here.")
+    waited = pauses["tickets_with_waits"]
+    if waited:
+        return (f"The matrix stops {names} while a ticket waits on the customer: {waited:,} ticket"
+                f"{'s' if waited != 1 else ''} waited, and that time is not counted against them.")
+    return (f"The matrix stops {names} while a ticket waits on the customer, but the export records no waits "
+            "(`paused` and `resumed` activities of an event log): time spent waiting counts against those targets.")
 
 
 def text(data: dict[str, Any], *, limit: int = 10) -> Any:
