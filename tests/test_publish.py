@@ -212,3 +212,22 @@ def test_a_level_is_shown_by_its_own_name_everywhere(tmp_path):
     old.write_text((OTHERS / "vendor_policy.yaml").read_text())
     changed = invoke("diff", str(old), str(path)).stdout
     assert "now called P1 (Critical) (was Severity 1 (Priority 1))" in changed
+
+
+def test_diff_names_what_changed_in_the_plans(tmp_path):
+    old = Path(__file__).parent.parent / "examples" / "plan-tiered-first-response.yaml"
+    text = old.read_text().replace(
+        "p1: {calendar: around_the_clock, acknowledge: 15m, update_every: [{every: 1h}]}",
+        "p1: {calendar: around_the_clock, acknowledge: 10m, update_every: [{every: 30m}]}")
+    text = text.replace("    premium:\n", "    gold:\n      name: Gold\n    premium:\n", 1)
+    text = text.replace("choices: {standard: Standard, premium: Premium}",
+                        "choices: {standard: Standard, gold: Gold, premium: Premium}")
+    text = text.replace("  timezone: Europe/Berlin\ntriggers:", "  timezone: Europe/Berlin\n  pauses: [resolution]\n"
+                        "triggers:")
+    new = tmp_path / "new.yaml"
+    new.write_text(text)
+    out = invoke("diff", str(old), str(new)).stdout
+    assert "- P1 acknowledge target shortened from 15 min to 10 min" in out
+    assert "- P1 first update interval shortened from 1 h to 30 min" in out
+    assert "- plan `gold` (Gold) added" in out
+    assert "- a wait on the customer now stops resolution (was none)" in out

@@ -55,7 +55,8 @@ def _text(section: str, what: str, old: str, new: str) -> list[Change]:
 
 def diff(old: Matrix, new: Matrix) -> list[Change]:
     """Every change from `old` to `new`, section by section, then what the changes do to decisions."""
-    sections = (_about, _roles, _calendars, _questions, _rules, _severities, _routes, _communication, _decisions)
+    sections = (_about, _roles, _calendars, _questions, _rules, _severities, _plans, _routes, _communication,
+                _decisions)
     return [change for section in sections for change in section(old, new)]
 
 
@@ -63,10 +64,13 @@ def _about(old: Matrix, new: Matrix) -> list[Change]:
     """The matrix's own details, review triggers and maintenance steps."""
     a, b = old.model, new.model
     out: list[Change] = []
-    for field in ("name", "version", "owner", "revised", "review_every_days", "timezone"):
+    for field in ("name", "version", "owner", "revised", "review_every_days", "timezone", "severity_fixed"):
         x, y = getattr(a.matrix, field), getattr(b.matrix, field)
         if x != y:
             out.append(Change("matrix", "changed", f"{field.replace('_', ' ')} changed from {x} to {y}"))
+    if a.matrix.pauses != b.matrix.pauses:
+        out.append(Change("matrix", "changed", "a wait on the customer now stops "
+                          f"{', '.join(b.matrix.pauses) or 'no target'} (was {', '.join(a.matrix.pauses) or 'none'})"))
     out += _lists("matrix", "review trigger", a.matrix.review_triggers, b.matrix.review_triggers)
     out += _lists("matrix", "maintenance step", a.matrix.maintenance_checklist, b.matrix.maintenance_checklist)
     out += _lists("triggers", "trigger", a.triggers, b.triggers)
@@ -183,6 +187,39 @@ def _severities(old: Matrix, new: Matrix) -> list[Change]:
     return out
 
 
+def _plans(old: Matrix, new: Matrix) -> list[Change]:
+    """Support plans added or removed, the default and the plan question, and each plan's targets."""
+    pa, pb = old.model.plans, new.model.plans
+    ta = pa.tiers if pa is not None else {}
+    tb = pb.tiers if pb is not None else {}
+    out = [Change("plans", "added", f"plan `{p}` ({tb[p].name}) added") for p in tb if p not in ta]
+    out += [Change("plans", "removed", f"plan `{p}` ({ta[p].name}) removed") for p in ta if p not in tb]
+    if pa is not None and pb is not None:
+        if pa.default != pb.default:
+            out.append(Change("plans", "changed", f"default plan now `{pb.default}` (was `{pa.default}`)"))
+        if pa.chosen_by != pb.chosen_by:
+            out.append(Change("plans", "changed", f"plan now chosen by `{pb.chosen_by or '--plan'}` "
+                              f"(was `{pa.chosen_by or '--plan'}`)"))
+    for pid in [p for p in tb if p in ta]:
+        for level in sorted(set(old.levels) & set(new.levels)):
+            x, y = old.targets(level, pid), new.targets(level, pid)
+            if x == y:
+                continue
+            sec = f"plan {tb[pid].name}"
+            what = new.level_name(level)
+            business = new.business_time(y.calendar)
+            if x.calendar != y.calendar:
+                out.append(Change(sec, "changed",
+                                  f"{what} targets now measured on `{y.calendar}` (was `{x.calendar}`)"))
+            for name in ("acknowledge", "assign_owner", "escalate"):
+                out += _timing(sec, f"{what} {name.replace('_', ' ')} target", getattr(x, name), getattr(y, name),
+                               business)
+            out += _cadence(sec, x.update_every, y.update_every, business, what)
+            out += _timing(sec, f"{what} resolution target", x.resolution and x.resolution.within,
+                           y.resolution and y.resolution.within, business)
+    return out
+
+
 def _routes(old: Matrix, new: Matrix) -> list[Change]:
     """Cross-functional routes."""
     a, b = old.model, new.model
@@ -271,17 +308,19 @@ def _severity(sid: str, x: Any, y: Any, old: Matrix, new: Matrix) -> list[Change
     return out
 
 
-def _cadence(sec: str, x: Any, y: Any, business: bool) -> list[Change]:
-    """One line for a changed cadence: the first interval's change when that is all, else both cadences."""
+def _cadence(sec: str, x: Any, y: Any, business: bool, what: str = "") -> list[Change]:
+    """One line for a changed cadence: the first interval's change when that is all, else both cadences
+    (`what` names the level where the section does not)."""
     steps_x, steps_y = [(s.every, s.for_) for s in x], [(s.every, s.for_) for s in y]
     if steps_x == steps_y:
         return []
-    if steps_x[1:] == steps_y[1:] and steps_x[0][1] == steps_y[0][1]:
-        return _timing(sec, "first update interval", steps_x[0][0], steps_y[0][0], business)
+    if steps_x and steps_y and steps_x[1:] == steps_y[1:] and steps_x[0][1] == steps_y[0][1]:
+        return _timing(sec, f"{what} first update interval".strip(), steps_x[0][0], steps_y[0][0], business)
     def span(d: Any) -> str:
         return _span(d, business)
 
-    return [Change(sec, "changed", f"updates now {describe_cadence(y, span)} (was {describe_cadence(x, span)})")]
+    return [Change(sec, "changed", f"{what} updates now {describe_cadence(y, span) or 'not promised'} (was "
+                   f"{describe_cadence(x, span) or 'not promised'})".strip())]
 
 
 def _decisions(old: Matrix, new: Matrix) -> list[Change]:
