@@ -118,6 +118,7 @@ def test_diff_reads_as_published_and_warns_about_a_new_file_that_does_not_valida
     assert "updates now every 20 min for 2 h, then every 2 h (was every 30 min for 2 h, then every 1 h)" in out
     assert "update cadence changed" not in out and "first update interval" not in out
     assert "owner after handoff is now Product specialist (was Support lead (incident commander))" in out
+    assert "\n## Severity 1 (Critical)\n" in out
     assert "resolution target lengthened from 40 h to 48 h" in out  # business hours, as `show` writes them
     assert "\\`" not in out and "{'" not in out
     broken = tmp_path / "broken.yaml"

@@ -275,7 +275,8 @@ def _communication(old: Matrix, new: Matrix) -> list[Change]:
 
 
 def _severity(sid: str, x: Any, y: Any, old: Matrix, new: Matrix) -> list[Change]:
-    sec = level_title(y.level, y.label, y.name).lower() if y.name is None else level_title(y.level, y.label, y.name)
+    title = level_title(y.level, y.label, y.name)
+    sec = title[:1].lower() + title[1:] if y.name is None else title  # "severity 2 (High)", as before names
     out = _text(sec, "label", x.label, y.label) + _text(sec, "definition", x.definition, y.definition)
     if x.name != y.name:
         out.append(Change(sec, "changed", f"now called {level_title(y.level, y.label, y.name)} "
