@@ -205,18 +205,24 @@ def _plans(old: Matrix, new: Matrix) -> list[Change]:
             x, y = old.targets(level, pid), new.targets(level, pid)
             if x == y:
                 continue
-            sec = f"plan {tb[pid].name}"
-            what = new.level_name(level)
-            business = new.business_time(y.calendar)
-            if x.calendar != y.calendar:
-                out.append(Change(sec, "changed",
-                                  f"{what} targets now measured on `{y.calendar}` (was `{x.calendar}`)"))
-            for name in ("acknowledge", "assign_owner", "escalate"):
-                out += _timing(sec, f"{what} {name.replace('_', ' ')} target", getattr(x, name), getattr(y, name),
-                               business)
-            out += _cadence(sec, x.update_every, y.update_every, business, what)
-            out += _timing(sec, f"{what} resolution target", x.resolution and x.resolution.within,
-                           y.resolution and y.resolution.within, business)
+            out += _target_changes(f"plan {tb[pid].name}", x, y, new.business_time(y.calendar),
+                                   new.level_name(level))
+    return out
+
+
+def _target_changes(sec: str, x: Any, y: Any, business: bool, what: str = "") -> list[Change]:
+    """A level's targets changed from `x` to `y`: calendar, step targets, cadence and resolution time (`what`
+    names the level where the section does not)."""
+    out = []
+    if x.calendar != y.calendar:
+        out.append(Change(sec, "changed",
+                          f"{what} targets now measured on `{y.calendar}` (was `{x.calendar}`)".strip()))
+    for name in ("acknowledge", "assign_owner", "escalate"):
+        out += _timing(sec, f"{what} {name.replace('_', ' ')} target".strip(), getattr(x, name), getattr(y, name),
+                       business)
+    out += _cadence(sec, x.update_every, y.update_every, business, what)
+    out += _timing(sec, f"{what} resolution target".strip(), x.resolution and x.resolution.within,
+                   y.resolution and y.resolution.within, business)
     return out
 
 
@@ -284,13 +290,8 @@ def _severity(sid: str, x: Any, y: Any, old: Matrix, new: Matrix) -> list[Change
     out += _lists(sec, "example", x.examples, y.examples)
     tx, ty = x.targets, y.targets
     business = new.business_time(ty.calendar)
-    if tx.calendar != ty.calendar:
-        out.append(Change(sec, "changed", f"targets now measured on `{ty.calendar}` (was `{tx.calendar}`)"))
-    for name in ("acknowledge", "assign_owner", "escalate"):
-        out += _timing(sec, f"{name.replace('_', ' ')} target", getattr(tx, name), getattr(ty, name), business)
-    out += _cadence(sec, tx.update_every, ty.update_every, business)
+    out += _target_changes(sec, tx, ty, business)
     rx_, ry_ = tx.resolution, ty.resolution
-    out += _timing(sec, "resolution target", rx_ and rx_.within, ry_ and ry_.within, business)
     out += _text(sec, "resolution expectation", rx_.expect if rx_ else "none", ry_.expect if ry_ else "none")
     rx, ry = x.routing, y.routing
     for key, what in (("receives", "first receiver"), ("approves", "approver"), ("owner", "owner after handoff")):
