@@ -67,9 +67,8 @@ def triage(matrix: Matrix, answers: Mapping[str, Any], *, at: datetime | str | N
     the customer's support plan, for a matrix with plans (the answer to its plan question, given apart).
     `result.to_json()` is the contract object of `triage ask --format json`."""
     when = _moment(matrix, at)
-    plans = matrix.model.plans
-    if plan is not None and plans is not None and plans.chosen_by is not None:
-        answers = {**answers, plans.chosen_by: answers.get(plans.chosen_by, plan)}
+    answers = dict(answers)
+    plan = decide.plan_as_answer(matrix, answers, plan)
     resolved, skipped = decide.resolve_answers(matrix, answers)
     return decide.triage(matrix, resolved, skipped=skipped, at=when, ticket=ticket, packet=packet,
                          display=_display(matrix, display), account=account, segment=segment,

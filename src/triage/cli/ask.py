@@ -14,7 +14,7 @@ from triage.cli import complete
 from triage.cli.common import (Format, HistoryOption, MatrixOption, OverrideReasonOption, SeverityOption,
                                TimezoneOption, display_zone, emit, home_zone, level, load_matrix, pairs, reported,
                                stderr)
-from triage.engine.decide import assumed, parse_at, resolve_answers, triage
+from triage.engine.decide import assumed, parse_at, plan_as_answer, resolve_answers, triage
 from triage.engine.history import History
 from triage.errors import ExitCode, InputError, TriageError, UsageError
 from triage.files import history_path, read_bytes
@@ -69,16 +69,9 @@ def gather(*, answer: list[str] | None, answers: str | None, ticket: str | None,
 def plan_answer(matrix: Matrix, given: Given, plan: str | None) -> str | None:
     """`--plan` as the answer to the matrix's plan question (so the plan is given once); the plan to pass on when
     the matrix chooses plans by flag only."""
-    plans = matrix.model.plans
-    if plan is not None and plans is None:
+    if plan is not None and matrix.model.plans is None:
         raise UsageError(f"--plan {plan}: this matrix has no plans")
-    if plan is None or plans is None or plans.chosen_by is None:
-        return plan
-    answered = given.answers.get(plans.chosen_by)
-    if answered is not None and str(answered) != plan:
-        raise UsageError(f"--plan {plan} contradicts --answer {plans.chosen_by}={answered}; give one of them")
-    given.answers[plans.chosen_by] = plan
-    return None
+    return plan_as_answer(matrix, given.answers, plan, answer_named="--answer", error=UsageError)
 
 
 def refuse_known(history: str | None, reference: str | None) -> None:

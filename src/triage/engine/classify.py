@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from triage.engine.decide import TARGETS, assumed, parse_at, resolve_answers, triage
+from triage.engine.decide import TARGETS, assumed, parse_at, plan_as_answer, resolve_answers, triage
 from triage.errors import InputError, TriageError
 from triage.files import MAX_RECORD, OVERSIZE
 from triage.matrix.calendars import zone
@@ -69,12 +69,7 @@ class Classifier:
         given = dict(record)  # the answers, once the rest is taken out
         ticket, at = given.pop("ticket", None), given.pop("at", None)
         account, segment = given.pop("account", None), given.pop("segment", None)
-        plan = _text(given.pop("plan", None))
-        chosen_by = self.matrix.model.plans.chosen_by if self.matrix.model.plans is not None else None
-        if plan is not None and chosen_by is not None:  # the plan is the answer to the plan question
-            if given.setdefault(chosen_by, plan) != plan:
-                raise InputError(f"`plan` {plan} contradicts the answer {chosen_by}={given[chosen_by]}")
-            plan = None
+        plan = plan_as_answer(self.matrix, given, _text(given.pop("plan", None)), named="`plan`", error=InputError)
         if ticket is not None and type(ticket) is not str:
             ticket = str(ticket)
         if account is not None or segment is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-from triage.errors import AnswerError, InputError, MissingAnswerError
+from triage.errors import AnswerError, InputError, MissingAnswerError, TriageError
 from triage.matrix.answers import parse_answer, to_json
 from triage.matrix.calendars import zone
 from triage.matrix.conditions import matches
@@ -355,6 +355,21 @@ def choose_plan(matrix: Matrix, answers: Mapping[str, Any], given: str | None) -
     return matrix.plan_of(answers, given)
 
 
+def plan_as_answer(matrix: Matrix, answers: dict[str, Any], plan: str | None, *, named: str = "--plan",
+                   answer_named: str = "the answer", error: type[TriageError] = AnswerError) -> str | None:
+    """A plan given apart from the answers (`named`: how the caller calls it) written into `answers` as the
+    answer to the matrix's plan question, so that the plan is given once; returns the plan still to pass to
+    `triage()` (for a matrix that chooses plans by flag only). A plan that contradicts the answer is refused
+    with `error`."""
+    plans = matrix.model.plans
+    if plan is None or plans is None or plans.chosen_by is None:
+        return plan
+    answered = answers.setdefault(plans.chosen_by, plan)
+    if str(answered) != plan:
+        raise error(f"{named} {plan} contradicts {answer_named} {plans.chosen_by}={answered}; give one of them")
+    return None
+
+
 def describe_exception(matrix: Matrix, exc: Any, level: int) -> str:
     """In words, e.g. `exception launch_week applies until 2027-03-31: updates every 1 h (Launch week)`; the
     roles it notifies are listed with the others to tell, naming the exception, and not repeated here."""
@@ -466,7 +481,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
                     routing.owner, steps, notify, notices, routes, targets, fields, missing, {})
     result.account, result.segment, result.plan = account, segment, plan
     result.assumed = list(assumed or [])
-    result.notes += [f"not answered, so taken as {_answer_words(matrix, qid, answers[qid])}: "
+    result.notes += [f"not answered, so taken as {answer_words(matrix, qid, answers[qid])}: "
                      f"{matrix.question(qid).ask}" for qid in result.assumed]
     result.exceptions = [(exc.id, exc.expires, describe_exception(matrix, exc, level)) for exc in deal.exceptions]
     result.notes += [text for _, _, text in result.exceptions]
@@ -481,7 +496,7 @@ def triage(matrix: Matrix, answers: dict[str, Any], *, at: datetime, skipped: li
     return result
 
 
-def _answer_words(matrix: Matrix, qid: str, value: Any) -> str:
+def answer_words(matrix: Matrix, qid: str, value: Any) -> str:
     """An answer as the questionnaire words it: yes or no, a choice's label, or the labels chosen (or none)."""
     if isinstance(value, bool):
         return "yes" if value else "no"

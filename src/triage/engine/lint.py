@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from triage.engine.decide import as_aware, decision_table, resolve_answers, triage
+from triage.engine.decide import answer_words, as_aware, decision_table, resolve_answers, triage
 from triage.matrix.calendars import zone
 from triage.errors import Problem, TriageError
 from triage.matrix.durations import human_duration
@@ -184,21 +184,13 @@ def _monotonic(matrix: Matrix, reachable: Reachable) -> Iterator[Problem]:
             if key in seen:
                 continue
             seen.add(key)
-            answers = ", ".join(f"{qid} `{_label(matrix, qid, v)}`" for qid, v in zip(read, cell, strict=True))
+            answers = ", ".join(f"{qid} `{answer_words(matrix, qid, v)}`" for qid, v in zip(read, cell, strict=True))
             found.append((i, matrix.doc.problem(
                 ("severity_rules", i, "at_least"), f"rule `{rule.id}` gives severity {decision.level} for {answers}; "
-                f"the worse {q.id} `{_label(matrix, q.id, worse)}` gives only {other.level} (by `{other.rules[0]}`). "
+                f"the worse {q.id} `{answer_words(matrix, q.id, worse)}` gives only {other.level} "
+                f"(by `{other.rules[0]}`). "
                 "If the grid means it, say why in the rule's `intended_dip`", "L406", level="warning")))
     yield from (problem for _, problem in sorted(found, key=lambda f: f[0]))
-
-
-def _label(matrix: Matrix, qid: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    choices = matrix.question(qid).choices
-    if isinstance(value, tuple):
-        return ", ".join(str(choices.get(v, v)) for v in value) or "(none)"
-    return choices.get(value, str(value))
 
 
 def _dips(reachable: Reachable, k: int, choices: list[str]) -> Iterator[tuple[Any, Any, str, Any]]:
