@@ -332,7 +332,7 @@ def _measure_part(report: Partial, batch: Batch, plan: _Plan, part: Part, found:
         _measure_target(report, batch, plan, part, measure, order, name, found)
     if len(part.updates) and plan.cadence:  # a level that promises no updates has none to be late
         previous, gap, every = cadence_gaps(measure, part, plan.cadence, 60)
-        waits = [batch.paused[r] for r in rows[part.owner].tolist()] if "update" in plan.pauses else []
+        waits = _waits(batch, rows[part.owner]) if "update" in plan.pauses else []
         if any(waits):
             gap = gap - paused_seconds(measure, previous, part.updates, waits) / 60
         early = part.updates < np.repeat(created, part.counts)  # an update before the ticket was created
@@ -370,6 +370,12 @@ def _measure_part(report: Partial, batch: Batch, plan: _Plan, part: Part, found:
         both = ~np.isnan(escalated) & (escalated >= created[where])
         if both.any():
             report.assign_to_escalate.append(measure.between(assigned[where][both], escalated[both]) / 60)
+
+
+def _waits(batch: Batch, rows: Any) -> list[tuple[tuple[float, float], ...]]:
+    """The waits on the customer of these rows of a batch; none at all (an empty list) for a batch without any,
+    which is most of them, without a pass over its rows."""
+    return [batch.paused[r] for r in rows.tolist()] if any(batch.paused) else []
 
 
 def paused_seconds(measure: Measure, starts: Any, ends: Any, waits: list[tuple[tuple[float, float], ...]]) -> Any:
@@ -426,7 +432,7 @@ def _measure_target(report: Partial, batch: Batch, plan: _Plan, part: Part, meas
         return
     where = np.flatnonzero(have)
     spent = measure.between(created[where], actual[where]) / 60
-    waits = [batch.paused[r] for r in rows[where].tolist()] if name in plan.pauses else []
+    waits = _waits(batch, rows[where]) if name in plan.pauses else []
     if any(waits):
         spent -= paused_seconds(measure, created[where], actual[where], waits) / 60
     report.minutes[(lvl, name)].append(spent)
@@ -508,7 +514,7 @@ def _unkept(report: Partial, batch: Batch, plan: _Plan, part: Part, measure: Mea
     if not len(where):
         return
     due = measure.due(part.created[where], np.full(len(where), limit * 60))
-    waits = [batch.paused[r] for r in part.rows[where].tolist()] if name in plan.pauses else []
+    waits = _waits(batch, part.rows[where]) if name in plan.pauses else []
     if any(waits):  # waiting on the customer moves the due time on; a wait still open: not due at all
         due = pushed(measure, part.created[where], due, waits)
     if name != "resolution":
