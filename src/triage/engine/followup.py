@@ -43,7 +43,7 @@ class TicketState:
 
     @property
     def plan(self) -> str | None:
-        return (self.data.get("plan") or {}).get("id")
+        return stored_plan(self.data)
 
 
 def state(ticket: str, events: list[Event]) -> TicketState:
@@ -95,6 +95,18 @@ def _fold(ticket: str, events: list[Event]) -> TicketState:
     return current
 
 
+def stored_plan(data: dict[str, Any]) -> str | None:
+    """The support plan a recorded triage result names (None: the matrix had no plans)."""
+    return (data.get("plan") or {}).get("id")
+
+
+def given_plan(matrix: Matrix, data: dict[str, Any]) -> str | None:
+    """The plan to pass again when a recorded triage is recomputed: the one it named, where the matrix chooses
+    plans by flag only (where a question chooses, the recorded answers carry it, and a re-triage may change it)."""
+    plans, plan = matrix.model.plans, stored_plan(data)
+    return plan if plans is not None and plans.chosen_by is None and plan in plans.tiers else None
+
+
 def _moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
@@ -115,11 +127,9 @@ def replay(matrix: Matrix, data: dict[str, Any], *, packet: dict[str, str | None
     moment = datetime.fromisoformat(data["at"])
     fields = {k: v for k, v in (packet if packet is not None else data.get("packet", {}).get("fields", {})).items()
               if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
-    plan = (data.get("plan") or {}).get("id")
     result = triage(matrix, answers, skipped=skipped, at=moment, ticket=data.get("ticket"),
                     override=(override["level"], override["reason"]) if override else None, packet=fields,
-                    account=data.get("account"), segment=data.get("segment"),
-                    plan=plan if matrix.model.plans is not None and plan in matrix.model.plans.tiers else None)
+                    account=data.get("account"), segment=data.get("segment"), plan=given_plan(matrix, data))
     if data.get("matrix", {}).get("sha256") not in (None, matrix.sha256):
         result.notes.append(f"the matrix changed since this ticket was triaged (then version "
                             f"{data['matrix'].get('version')}, now {matrix.model.matrix.version})")
@@ -185,7 +195,8 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
     due = current.next_due
     late = calendar.elapsed(due, at) if due is not None and at > due else None
     every, next_due = next_update(matrix, current, at)
-    if current.paused is not None and "next_update" in current.paused.data["targets"]:
+    waiting = current.paused is not None and "next_update" in current.paused.data["targets"]
+    if waiting:
         every, next_due = None, None  # the update clock stays stopped: the next one falls due from the resume
     typed = {"impact": impact.strip(), "actions": actions.strip(), "next_step": next_step.strip(),
              "next_update_at": NO_PROMISE if next_due is None else local_time(next_due, result.display)}
@@ -201,7 +212,7 @@ def plan_update(matrix: Matrix, current: TicketState, *, at: datetime, impact: s
             "next_due": None if next_due is None else next_due.astimezone(result.display).isoformat(timespec="seconds"),
             "customer": fill(templates["update"], {**placeholder_values(result, customer=True), **typed}),
             "internal": fill(templates["internal_update"], {**placeholder_values(result), **typed})}
-    if current.paused is not None and "next_update" in current.paused.data["targets"]:
+    if waiting:
         data["waiting_on_customer"] = True
     return UpdatePlan(data, late, result)
 
@@ -290,11 +301,9 @@ def plan_retriage(matrix: Matrix, current: TicketState, *, at: datetime, given: 
     resolved, skipped = resolve_answers(matrix, answers)
     packet = {k: v for k, v in current.packet.items()
               if v is not None and k in {f.id for f in matrix.model.handoff_packet if not f.filled_from}}
-    plans = matrix.model.plans
-    kept_plan = current.plan if plans is not None and plans.chosen_by is None and current.plan in plans.tiers else None
     result = triage(matrix, resolved, skipped=skipped, at=at, ticket=current.ticket, override=override, packet=packet,
                     account=current.data.get("account"), segment=current.data.get("segment"), start=current.created,
-                    plan=kept_plan)
+                    plan=given_plan(matrix, current.data))
     if result.level != current.level and matrix.model.matrix.severity_fixed:
         raise AnswerError(f"this matrix keeps a ticket's severity from its opening (`severity_fixed`): the "
                           f"re-triage would move {current.ticket} from {stored_title(current.data['severity'])} to "
