@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import re
+from collections import Counter
+from collections.abc import Iterable
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -165,6 +165,11 @@ def _union(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, d
         else:
             out.append((s, e))
     return out
+
+
+def hours_text(hours: Iterable[Interval]) -> str:
+    """Open hours as written in a matrix: `08:00-12:00, 13:00-24:00`."""
+    return ", ".join(f"{s:%H:%M}-" + ("24:00" if e is None else f"{e:%H:%M}") for s, e in hours)
 
 
 def _day_names(days: list[int]) -> str:
@@ -391,12 +396,10 @@ class WeeklyHours:
             run = [days.pop(0)]
             while days and days[0] == run[-1] + 1 and by_day[days[0]] == by_day[run[0]]:
                 run.append(days.pop(0))
-            names = DAYS[run[0]].capitalize() + (f"-{DAYS[run[-1]].capitalize()}" if len(run) > 1 else "")
-            parts.append((run[0] * 1440, f"{names} {', '.join(by_day[run[0]])}"))
+            parts.append((run[0] * 1440, f"{_day_names(run)} {', '.join(by_day[run[0]])}"))
         own = f"{'; '.join(text for _, text in sorted(parts)) or 'never open'} ({self.timezone.key})"
-        return "; ".join([own, *(f"{_day_names(sorted(days))} "
-                                 + ", ".join(f"{s:%H:%M}-" + ("24:00" if e is None else f"{e:%H:%M}") for s, e in hours)
-                                 + f" ({where.key})" for days, hours, where in self.elsewhere)])
+        return "; ".join([own, *(f"{_day_names(sorted(days))} {hours_text(hours)} ({where.key})"
+                                 for days, hours, where in self.elsewhere)])
 
     def skipped(self, start: datetime, end: datetime) -> list[str]:
         """The closed days between two moments, as a due time's reader wants them named: `the weekend`, a

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from triage.matrix.durations import human_duration
-from triage.matrix.calendars import WeeklyHours
+from triage.matrix.calendars import WeeklyHours, hours_text
 from triage.matrix.loader import Matrix
 from triage.matrix.wording import describe_cadence, describe_condition, short_title
 from triage.render.output import Output
@@ -74,10 +74,6 @@ def _targets_table(matrix: Matrix, plan: str | None) -> Table:
 def _heading(matrix: Matrix, lvl: Any) -> str:
     name = matrix.level_name(lvl.level)
     return name if name.casefold() == lvl.spec.label.casefold() else f"{name}: {lvl.spec.label}"
-
-
-def _hours(hours: Any) -> str:
-    return ", ".join(f"{s:%H:%M}-" + ("24:00" if e is None else f"{e:%H:%M}") for s, e in hours)
 
 
 def business_calendar(matrix: Matrix, spec: Any) -> bool:
@@ -209,7 +205,7 @@ def _calendar_items(matrix: Matrix, today: date) -> list[str]:
             if isinstance(built, WeeklyHours) else []
         if ahead:
             text += ". Holidays ahead: " + "; ".join(
-                f"{d.isoformat()} {name}".rstrip() + (f" (open {_hours(hours)})" if hours else " (closed)")
+                f"{d.isoformat()} {name}".rstrip() + (f" (open {hours_text(hours)})" if hours else " (closed)")
                 for d, name, hours in ahead)
         cal_items.append(text)
     return cal_items
