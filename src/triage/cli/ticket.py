@@ -13,8 +13,8 @@ import typer
 
 from triage.cli import complete
 from triage.cli.common import (AtOption, Format, HistoryOption, MatrixOption, NoInputOption, OverrideReasonOption,
-                               SeverityOption, TimezoneOption, display_zone, emit, level, load_matrix, moment, pairs,
-                               reported, stderr)
+                               SeverityOption, TimezoneOption, display_zone, emit, home_zone, level, load_matrix,
+                               moment, pairs, reported, stderr)
 from triage.engine import followup
 from triage.engine.followup import TicketState
 from triage.matrix.wording import stored_title
@@ -296,7 +296,7 @@ def pause(
             why = ask_text("What does it wait for from the customer", "--reason", reason, no_input=no_input)
             data = followup.plan_pause(the_matrix, current, at=when, reason=why)
             store.record(ticket, when, "pause", data)
-        emit(render.pause(the_matrix, ticket, when, data), output_format.value)
+        emit(render.pause(ticket, when, data, home_zone(the_matrix)), output_format.value)
 
 
 def resume(
@@ -312,7 +312,7 @@ def resume(
         with open_ticket(ctx, ticket, matrix, history, at) as (the_matrix, store, when, current):
             data = followup.plan_resume(the_matrix, current, at=when)
             store.record(ticket, when, "resume", data)
-        emit(render.resume(the_matrix, ticket, data, render.home(the_matrix)), output_format.value)
+        emit(render.resume(ticket, data, home_zone(the_matrix)), output_format.value)
 
 
 def rename(

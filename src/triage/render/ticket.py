@@ -71,10 +71,9 @@ def handoff(matrix: Matrix, ticket: str, role: str, data: dict[str, Any]) -> Out
                   bodies={"markdown": lambda: "\n".join(f"- {md(x)}" for x in lines) + "\n"})
 
 
-def pause(matrix: Matrix, ticket: str, at: datetime, data: dict[str, Any]) -> Output:
+def pause(ticket: str, at: datetime, data: dict[str, Any], zone: Any) -> Output:
     from triage.engine.followup import PROMISES
 
-    zone = home(matrix)
     lines = [f"Ticket {ticket} waits on the customer from {local_time(at, zone)}: {data['reason']}",
              "Stopped until `triage resume`: " + ", ".join(PROMISES[name] for name in data["targets"]) + "."]
     return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **data},
@@ -82,7 +81,7 @@ def pause(matrix: Matrix, ticket: str, at: datetime, data: dict[str, Any]) -> Ou
                   bodies={"markdown": lambda: "\n".join(f"- {md(x)}" for x in lines) + "\n"})
 
 
-def resume(matrix: Matrix, ticket: str, data: dict[str, Any], zone: Any) -> Output:
+def resume(ticket: str, data: dict[str, Any], zone: Any) -> Output:
     from triage.engine.followup import PROMISES
     from triage.matrix.durations import human_duration
 
@@ -95,12 +94,6 @@ def resume(matrix: Matrix, ticket: str, data: dict[str, Any], zone: Any) -> Outp
     return Output({"schema_version": SCHEMA_VERSION, "ticket": ticket, **data},
                   text=lambda: panel("Resumed", "\n".join(lines)),
                   bodies={"markdown": lambda: "\n".join(f"- {md(x)}" for x in lines) + "\n"})
-
-
-def home(matrix: Matrix) -> Any:
-    from triage.matrix.calendars import zone
-
-    return zone(matrix.model.matrix.timezone)
 
 
 def close(ticket: str, data: dict[str, Any]) -> Output:
