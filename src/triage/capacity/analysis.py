@@ -84,35 +84,114 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
 
 
 def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster, zone: ZoneInfo, goal: float,
-                  monday: date, *, rounds: int = 12, first: Replay | None = None, vary: int | None = None,
-                  budget: int = SEARCH_TICKETS) -> dict[str, Any]:
-    """The replay's own answer to "what would it take": add one person of the role that does the work, in
-    the hours of the week where the replay misses most, and replay again, until every target reaches the
-    goal, or `rounds` replays have been run, or the next would take the tickets replayed past `budget`."""
-    extra: dict[str, list[int]] = {}
+                  monday: date, need: dict[str, list[int]], *, rounds: int = 12, first: Replay | None = None,
+                  vary: int | None = None, budget: int = SEARCH_TICKETS) -> dict[str, Any]:
+    """The replay's own answer to "what would it take", in the roster's shifts.
+
+    Each round, for every role that held up work of a target short of the goal (see `Replay.blame`: late work
+    is charged to the hours it waited while it could still have started on time, and to the receiving role
+    when an assignment waited on a late acknowledgement), each shift of that role with blamed hours gets as
+    many more people as the queueing estimate (`need`) finds missing in those hours; blamed hours that no
+    shift covers get a new block of hours, from the first to the last blamed hour of a stretch no shift
+    covers. Where the estimate finds nothing missing, the one shift (or block) with the most blame per hour
+    gets one more person. Then the changed roster is replayed, off on
+    its shifts' holidays, until every target reaches the goal, or `rounds` replays have been run, or the
+    next would take the tickets replayed past `budget`, or no role is to blame (only out-of-reach work)."""
+    adds: dict[tuple[str, int], int] = {}
+    new_hours: dict[str, list[int]] = {}
     rounds = min(rounds, budget // max(1, len(demand.arrivals)))
     result = first if first is not None else replay(demand, plan, roster, zone, vary=vary)
-    used = 0
+    changed, used = roster, 0
+    roles = sorted({r for p in plan.values() for r in (p.receives, p.owner)})
     while True:
-        short = [(lvl, step) for (lvl, step), (good, total) in result.met.items() if total and good / total < goal]
+        short = [key for key, (good, total) in result.met.items() if total and good / total < goal]
         if not short or used >= rounds:
             break
-        for level, step in short:
-            p = plan[level]
-            role = p.role_for(step)
-            misses = sorted(((c[1] - c[0], how) for how, c in result.by_hour[(level, step)].items() if c[1] > c[0]),
-                            reverse=True)
-            if not misses:
+        grew = False
+        for role in roles:
+            blame = [sum(result.blame[key].get(role, _QUIET)[how] for key in short) for how in range(WEEK)]
+            if not any(blame):
                 continue
-            hours = extra.setdefault(role, [0] * WEEK)
-            for _, how in misses[:max(1, min(8, len(misses) // 4))]:
-                hours[how] += 1
+            now, wanted = changed.week(role, monday), need.get(role, [0] * WEEK)
+            covers = _covers(roster, role, blame, monday)
+            # first what the queueing estimate finds missing in each blamed cover; once it finds nothing
+            # missing, one more person where the blame per hour is highest
+            gaps = [(index, hours, max([wanted[h] - now[h] for h in hours if blame[h] > 0] + [0]))
+                    for _, index, hours in covers]
+            if not any(gap > 0 for _, _, gap in gaps):
+                _, index, hours = max(covers, key=lambda c: c[0])
+                gaps = [(index, hours, 1)]
+            for index, hours, gap in gaps:
+                if gap <= 0:
+                    continue
+                if index is None:
+                    extra = new_hours.setdefault(role, [0] * WEEK)
+                    for how in hours:
+                        extra[how] += gap
+                else:
+                    adds[(role, index)] = adds.get((role, index), 0) + gap
+                grew = True
+        if not grew:
+            break
         used += 1
-        result = replay(demand, plan, roster.with_extra(extra, monday), zone, vary=vary)
-    shares = {f"{plan[lvl].id}.{step}": _share(pair) for (lvl, step), pair in result.met.items() if pair[1]}
-    return {"add": extra, "reached": all(v is None or v >= goal for v in shares.values()), "replays": used,
-            "most_replays": rounds,
-            "shares": shares}
+        changed = roster.with_shift_people(adds, new_hours, monday)
+        result = replay(demand, plan, changed, zone, vary=vary)
+    shares = _shares_after(result, plan)
+    # the queueing amounts cover each shift's busiest hour, and the replay may show that fewer do: for each
+    # shift, largest addition first, the fewest people that still keep every target at the goal (bisection)
+    for key in sorted(adds, key=lambda k: (-adds[k], k)):
+        low, high = 0, adds[key]
+        while low < high and used < rounds and _all_reach(shares, goal):
+            middle = (low + high) // 2
+            trial = roster.with_shift_people({**adds, key: middle}, new_hours, monday)
+            used += 1
+            after = _shares_after(replay(demand, plan, trial, zone, vary=vary), plan)
+            if _all_reach(after, goal):
+                high, adds, changed, shares = middle, {**adds, key: middle}, trial, after
+            else:
+                low = middle + 1
+    adds = {key: n for key, n in adds.items() if n}
+    delta = {role: [after - before for after, before in zip(changed.week(role, monday), roster.week(role, monday),
+                                                            strict=True)] for role in roles}
+    return {"add": {role: hours for role, hours in delta.items() if any(hours)}, "shifts": adds,
+            "new_hours": new_hours, "reached": _all_reach(shares, goal), "replays": used, "most_replays": rounds,
+            "targets": shares}
+
+
+_QUIET = [0.0] * WEEK
+
+
+def _covers(roster: Roster, role: str, blame: list[float], monday: date
+            ) -> list[tuple[tuple[float, int], int | None, list[int]]]:
+    """Where more people of `role` could go: each of the roster's shifts whose hours carry blame, and each
+    block of blamed hours no shift covers (from the first to the last blamed hour of such a stretch), as
+    ((blame per hour, preference), shift index or None, hours). Ties prefer the roster's own shifts, in order."""
+    options: list[tuple[tuple[float, int], int | None, list[int]]] = []
+    covered: set[int] = set()
+    for index in range(len(roster.model.roles.get(role, []))):
+        hours = roster.shift_hours(role, index, monday)
+        covered.update(hours)
+        if hours and any(blame[h] for h in hours):
+            options.append(((sum(blame[h] for h in hours) / len(hours), -index), index, hours))
+    for stretch in _stretches([h for h in range(WEEK) if h not in covered]):
+        blamed = [i for i, h in enumerate(stretch) if blame[h]]
+        if blamed:
+            block = stretch[blamed[0]:blamed[-1] + 1]
+            options.append(((sum(blame[h] for h in block) / len(block), -WEEK), None, block))
+    return options
+
+
+def _stretches(hours: list[int]) -> list[list[int]]:
+    """Runs of consecutive hours of the week (Sunday night runs on into Monday morning)."""
+    runs: list[list[int]] = []
+    for how in hours:
+        if runs and runs[-1][-1] == how - 1:
+            runs[-1].append(how)
+        else:
+            runs.append([how])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == WEEK - 1:
+        runs[0] = runs.pop() + runs[0]
+    return runs
 
 
 def blocks(delta: dict[str, list[int]]) -> list[dict[str, Any]]:
@@ -279,15 +358,12 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         change["replay_meets_goal"] = _all_reach(change["replay_after"], goal)
         change["per_shift_replay"] = shift_replay(demand, plan, roster, zone, goal, additions, monday, vary)
     search = (
-        replay_search(demand, plan, roster, zone, goal, monday, first=rep, rounds=search_rounds, vary=vary)
+        replay_search(demand, plan, roster, zone, goal, monday, need, first=rep, rounds=search_rounds, vary=vary)
         if search_rounds
         else None
     )
     if search is not None:
         change["replay_search"] = _found(search, roster, monday)
-        if verify_goal and change["replay_search"]["add"]:
-            change["replay_search"]["per_shift_replay"] = shift_replay(demand, plan, roster, zone, goal, search["add"],
-                                                                       monday, vary)
     data["goal_change"] = change
     data["what_if"] = []
     for sev_id, target, seconds in what_ifs or []:
@@ -317,9 +393,11 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
                              for r, h, lvl, why in unreachable_w],
             "out_of_reach_hours": describe_hours(sorted({h for _, h, _, _ in unreachable_w})),
         }
+        if verify_goal and entry["cost_per_shift"]:  # the cost by shift, replayed as a lead would roster it
+            entry["cost_per_shift_replay"] = shift_replay(demand, changed, roster, zone, goal, more, monday, vary)
         if search is not None and not unreachable_w:  # no search for what no number of people reaches
-            found = _found(replay_search(demand, changed, roster, zone, goal, monday, first=rep_w, rounds=search_rounds,
-                                         vary=vary), roster, monday)
+            found = _found(replay_search(demand, changed, roster, zone, goal, monday, need_w, first=rep_w,
+                                         rounds=search_rounds, vary=vary), roster, monday)
             found["extra_over_today"] = (found["people_hours_per_week"]
                                          - change["replay_search"]["people_hours_per_week"])
             entry["replay_search"] = found
@@ -328,10 +406,21 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
 
 
 def _found(search: dict[str, Any], roster: Roster, monday: date) -> dict[str, Any]:
-    """What a replay search found, as the report shows it."""
-    return {"add": blocks(search["add"]), "reached": search["reached"],
-            "per_shift": per_shift(roster, search["add"], monday), "replays": search["replays"],
-            "most_replays": search["most_replays"], "people_hours_per_week": sum(map(sum, search["add"].values()))}
+    """What a replay search found, as the report shows it: the shifts it changed (with what the replay of
+    them reaches), and the same change by hours of the week."""
+    shifts = []
+    for (role, index), add in sorted(search["shifts"].items()):
+        item = roster.model.roles[role][index]
+        shifts.append({"role": role, "shift": f"{item.days} {item.hours}", "note": item.note, "people": item.people,
+                       "add": add})
+    for role, hours in sorted(search["new_hours"].items()):
+        for stretch in _stretches([h for h, v in enumerate(hours) if v]):
+            shifts.append({"role": role, "shift": None, "note": describe_hours(stretch), "people": 0,
+                           "add": max(hours[h] for h in stretch)})
+    return {"add": blocks(search["add"]), "reached": search["reached"], "per_shift": shifts,
+            "per_shift_replay": {"meets_goal": search["reached"], "targets": search["targets"]},
+            "replays": search["replays"], "most_replays": search["most_replays"],
+            "people_hours_per_week": sum(map(sum, search["add"].values()))}
 
 
 def _minutes(seconds: float) -> str:

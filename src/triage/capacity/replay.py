@@ -19,6 +19,9 @@ from triage.capacity.roster import Roster
 class Replay:
     met: dict[tuple[int, str], list[int]]  # (level, step) -> [on time, total]
     by_hour: dict[tuple[int, str], dict[int, list[int]]]  # ... per hour of the week the work appeared
+    # (level, step) -> role -> per hour of the week: the late work of that target, one per task, spread over
+    # the hours it waited while it could still have started on time, and charged to the role that held it up
+    blame: dict[tuple[int, str], dict[str, list[float]]]
     busy: dict[str, list[float]]  # role -> effort seconds started in each hour of the week
     staffed: dict[str, list[float]]  # role -> people-seconds on duty in each hour of the week
     never_started: int
@@ -37,6 +40,7 @@ class Task(NamedTuple):
     effort: float  # seconds of work (the average; drawn around it with `vary`)
     base: float  # the ticket's start, in seconds of the severity's calendar
     hour: int  # hour of the week it appeared in
+    since: float  # an assignment: when its acknowledgement appeared (else: as `appeared`)
 
 
 class LevelSpec(NamedTuple):
@@ -90,6 +94,7 @@ class Replayer:
         # on-time and total counts per (level, step, hour of the week) in flat lists
         self.good = [0] * (len(self.levels) * 3 * WEEK)
         self.total = [0] * (len(self.levels) * 3 * WEEK)
+        self.late = [0.0] * (len(self.levels) * 3 * len(self.roles) * WEEK)  # blame, per (level, step, role, hour)
         self.working: list[list[float]] = [[] for _ in self.roles]  # per role: when each busy person finishes
         self.on_duty = [0] * len(self.roles)
         self.queues: list[list[Any]] = [[] for _ in self.roles]  # per role: (level, appeared, seq, task), a heap
@@ -102,13 +107,13 @@ class Replayer:
     def run(self) -> Replay:
         met: dict[tuple[int, str], list[int]] = {(lvl, s): [0, 0] for lvl in self.plan for s in STEP_TARGETS}
         if not self.demand.arrivals:
-            return Replay(met, {key: {} for key in met}, self.busy, self.staffed, 0, 0)
+            return Replay(met, {key: {} for key in met}, {key: {} for key in met}, self.busy, self.staffed, 0, 0)
         first_day, last_day = horizon(self.demand, self.zone)
         staff = self.staff_changes(first_day, last_day)
         self.spec = self.level_specs(first_day, last_day)
         self.simulate(staff)
         never = self.never_started()
-        return Replay(met, self.counts(met), self.busy, self.staffed, never, self.started + never)
+        return Replay(met, self.counts(met), self.blames(), self.busy, self.staffed, never, self.started + never)
 
     def staff_changes(self, first_day: Any, last_day: Any) -> list[tuple[float, int, int]]:
         """(moment, role index, people on duty from then) for every change of the roster, in time order."""
@@ -152,6 +157,8 @@ class Replayer:
         self.total[cell] += 1
         if position <= task.due:
             self.good[cell] += 1
+        else:
+            self.charge(task, now)
         if task.step != ACK or s.assign_owner is None:
             return
         if s.owner_receives:  # acknowledging is taking ownership
@@ -159,11 +166,14 @@ class Replayer:
             self.total[cell] += 1
             if position <= task.base + s.assign_owner:
                 self.good[cell] += 1
+            else:
+                self.charge(task._replace(step=ASSIGN, due=task.base + s.assign_owner), now)
         else:
             self.seq += 1
             done = now + effort
             self.push_event(done, APPEARS, Task(task.level, done, self.seq, s.owner, ASSIGN,
-                                                task.base + s.assign_owner, s.assign_effort, task.base, task.hour))
+                                                task.base + s.assign_owner, s.assign_effort, task.base, task.hour,
+                                                task.appeared))
 
     def free(self, r: int, now: float) -> list[float]:
         """The role's people still busy at `now`."""
@@ -208,7 +218,7 @@ class Replayer:
             return math.inf  # beyond the replayed span
         self.seq += 1
         self.offer(Task(level, now, self.seq, s.owner, UPDATE, total_due - s.update_effort, s.update_effort, base,
-                        self.hour(now)), now)
+                        self.hour(now), now), now)
         return due if k + 1 < len(offsets) else math.inf
 
     def arrive(self, created: float, level: int, lifetime: float) -> None:
@@ -217,7 +227,7 @@ class Replayer:
         base = created if s.position is None else s.position(created)
         self.seq += 1
         self.offer(Task(level, created, self.seq, s.receives, ACK, base + s.acknowledge, s.ack_effort, base,
-                        self.hour(created)), created)
+                        self.hour(created), created), created)
         offsets = self.plan[level].update_offsets(lifetime if lifetime >= 0 else self.lifetimes[level])
         if offsets:
             due = self.open_update(level, base, offsets, 0, created)
@@ -277,8 +287,45 @@ class Replayer:
             for entry in queue:
                 task = entry[3]
                 self.total[(self.spec[task.level].cells + task.step) * WEEK + task.hour] += 1
+                self.charge(task, math.inf)
                 never += 1
         return never
+
+    def charge(self, task: Task, started: float) -> None:
+        """Blame a late task on the hours it waited while it could still have started on time: adding someone
+        on duty then would have saved it. An assignment that appeared already late waited on its
+        acknowledgement: the receiving role's hours are blamed for it, not the owner's."""
+        s = self.spec[task.level]
+        due = task.due if s.moment is None else s.moment(task.appeared, task.due)  # the last on-time start
+        role, start, end = task.role, task.appeared, min(started, due)
+        if end <= start and task.step == ASSIGN:
+            role, start, end = s.receives, task.since, min(task.appeared, due)
+        if s.moment is not None and end > start:  # waiting while the calendar is closed costs nothing
+            start = max(start, s.moment(start, s.position(start) + 1.0) - 1.0)
+        if end <= start:
+            return  # no time to start it at all: the target is shorter than the work (out of reach)
+        end = min(end, start + WEEK * 3600.0)
+        base = ((s.cells + task.step) * len(self.roles) + role) * WEEK
+        step = 900.0 if end - start <= 21600 else 3600.0
+        span, t = end - start, start
+        while t < end:
+            edge = min(end, (t // step + 1) * step)
+            self.late[base + self.hour(t)] += (edge - t) / span
+            t = edge
+
+    def blames(self) -> dict[tuple[int, str], dict[str, list[float]]]:
+        """The blame for late work, per (level, step) and role, by hour of the week (roles with none left out)."""
+        out: dict[tuple[int, str], dict[str, list[float]]] = {}
+        n = len(self.roles)
+        for slot, lvl in enumerate(self.levels):
+            for k, name in enumerate(STEP_TARGETS):
+                table = out.setdefault((lvl, name), {})
+                for r, role in enumerate(self.roles):
+                    base = ((slot * 3 + k) * n + r) * WEEK
+                    hours = self.late[base:base + WEEK]
+                    if any(hours):
+                        table[role] = hours
+        return out
 
     def counts(self, met: dict[tuple[int, str], list[int]]) -> dict[tuple[int, str], dict[int, list[int]]]:
         """On time and total per (level, step), overall into `met` and by hour of the week."""

@@ -159,7 +159,7 @@ def shift_lines(items: list[dict[str, Any]], replayed: dict[str, Any] | None = N
     return out
 
 
-def what_if_lines(w: dict[str, Any]) -> list[str]:
+def what_if_lines(w: dict[str, Any], goal: float) -> list[str]:
     rows = [r for r in w["targets"] if r["severity"] == w["severity"] and r["target"] == w["target"]]
     lines = [f"{r['severity']} {STEPS[r['target']]} within {_target(r['minutes'])}: queueing {pct(r['queueing'])}, "
              f"replay {pct(r['replay'])} with today's roster" for r in rows]
@@ -172,7 +172,10 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
                      + (" overall (more people in some hours, fewer in others)" if w.get("saving") else ""))
         lines += ["  " + line for line in change_lines(w["cost"])]
         lines += ["  " + line for line in change_lines(w.get("saving", []), "-")]
-        lines += ["  by shift: " + line for line in shift_lines(w.get("cost_per_shift", []))]
+        shifts = w.get("cost_per_shift", [])
+        lines += ["  by shift: " + line for line in shift_lines(shifts)]
+        if w.get("cost_per_shift_replay") is not None:
+            lines += ["  " + line for line in shift_lines([], w["cost_per_shift_replay"], goal)]
     elif w["people_hours_per_week"] < 0:
         lines.append(f"queueing estimate: a looser target frees {-w['people_hours_per_week']:,} people-hours a week")
         lines += ["  " + line for line in change_lines(w["saving"], "-")]
@@ -184,7 +187,7 @@ def what_if_lines(w: dict[str, Any]) -> list[str]:
         lines.append(f"replay: {extra:,} more people-hours a week than today's targets need" if extra > 0 else
                      "replay: no more people than today's targets need" if extra == 0 else
                      f"replay: {-extra:,} fewer people-hours a week than today's targets need")
-        lines += ["  " + line for line in change_lines(found["add"])]
+        lines += ["  " + line for line in shift_lines(found["per_shift"])]
         if not found["reached"]:
             lines.append(f"replay: still short of the goal after {found['replays']} replays")
     return lines
@@ -201,11 +204,9 @@ def change_sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
                                                       data["goal"])))
     found = change.get("replay_search")
     if found and found["add"]:
-        out.append(("Smallest change found by replaying (one person at a time where work is missed most)",
-                    change_lines(found["add"]) + ([] if found["reached"] else
-                                                  [f"still short of {goal} after {found['replays']} replays"])))
-        out.append(("The same, by shift", shift_lines(found["per_shift"], found.get("per_shift_replay"),
-                                                      data["goal"])))
+        out.append(("Change found by replaying (people added to the shifts where late work waited)",
+                    shift_lines(found["per_shift"], found.get("per_shift_replay"), data["goal"])))
+        out.append(("The same, by hours of the week", change_lines(found["add"])))
     return out
 
 
@@ -284,7 +285,7 @@ def text(data: dict[str, Any]) -> Any:
     for w in data["what_if"]:
         parts.append(Text(""))
         parts.append(Text(visible(f"What if {w['change']} (now {_target(w['from_minutes'])})"), style="bold"))
-        parts += [indented(visible(line), 2) for line in what_if_lines(w)]
+        parts += [indented(visible(line), 2) for line in what_if_lines(w, data["goal"])]
     return Group(*parts)
 
 
@@ -354,7 +355,7 @@ def markdown(data: dict[str, Any]) -> str:
         out += ["", f"## {md(title)}", ""] + [f"- {md(line, line_start=False)}" for line in items]
     for w in data["what_if"]:
         out += ["", f"## What if {md(w['change'], line_start=False)} (now {_target(w['from_minutes'])})", ""]
-        out += [f"- {md(line, line_start=False)}" for line in what_if_lines(w)]
+        out += [f"- {md(line, line_start=False)}" for line in what_if_lines(w, data["goal"])]
     return "\n".join(out) + "\n"
 
 
@@ -417,7 +418,8 @@ def page(data: dict[str, Any]) -> str:
             )
         out.append("</tbody></table>")
         for w in data["what_if"]:
-            out.append(f"<h3>{e(w['change'])}</h3><ul>" + "".join(f"<li>{e(line)}</li>" for line in what_if_lines(w))
+            out.append(f"<h3>{e(w['change'])}</h3><ul>"
+                       + "".join(f"<li>{e(line)}</li>" for line in what_if_lines(w, data["goal"]))
                        + "</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
