@@ -54,7 +54,7 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
         step == "assign_owner" and plan[lvl].owner != plan[lvl].receives for lvl, step, _ in work.groups[key]))
     for role, how in owners_last:
         tasks = work.count.get((role, how), 0.0)
-        load = work.effort.get((role, how), 0.0) / 3600
+        load = work.effort.get((role, how), 0.0) / 3600 * work.pooling.get((role, how), 1.0)
         n = max(1, math.floor(load) + 1) if tasks else 0
         n = max(n, (floor or {}).get(role, [0] * WEEK)[how])
         short = [(lvl, st) for lvl, st, a in work.groups[(role, how)] if a < 0]

@@ -103,9 +103,10 @@ def hour_estimate(work: Workload, role: str, how: int, people: int) -> HourEstim
     if not tasks:
         return None
     handle = work.effort[(role, how)] / tasks
-    load = tasks * handle / 3600
+    scale = work.pooling.get((role, how), 1.0)  # the rate of a thinly measured hour, as its neighbours have it
+    load = tasks * handle / 3600 * scale
     levels = {lvl: 0.0 for lvl, _, _ in work.groups[(role, how)]}  # deadlines without work of their own
-    levels.update({lvl: n * handle / 3600 for lvl, n in work.by_level[(role, how)].items()})
+    levels.update({lvl: n * handle / 3600 * scale for lvl, n in work.by_level[(role, how)].items()})
     return HourEstimate(people, load, handle, erlang_c(people, load), load / people if people else math.inf,
                         by_priority(people, levels, handle))
 
