@@ -57,11 +57,12 @@ def needed(work: Workload, plan: dict[int, SeverityPlan], people: dict[str, list
         load = work.effort.get((role, how), 0.0) / 3600 * work.pooling.get((role, how), 1.0)
         n = max(1, math.floor(load) + 1) if tasks else 0
         n = max(n, (floor or {}).get(role, [0] * WEEK)[how])
-        short = [(lvl, st) for lvl, st, a in work.groups[(role, how)] if a < 0]
+        # no slack at all: the work could be on time only if it never waited, and no queue promises that
+        short = [(lvl, st) for lvl, st, a in work.groups[(role, how)] if a <= 0]
         if short:
             level, step = short[0]
             out_of_reach.append((role, how, level, f"{plan[level].id} {step.replace('_', ' ')}: the target leaves "
-                                 "less time than the work itself takes"))
+                                 "no more time than the work itself takes"))
             n = max(people.get(role, [0] * WEEK)[how], n)
             estimates[(role, how)] = hour_estimate(work, role, how, n)
             result[role][how] = n

@@ -84,6 +84,27 @@ def within(waits: float, conditional: float, allowance: float) -> float:
     return 1.0 - waits * math.exp(-allowance / conditional)
 
 
+def within_both(first: tuple[float, float], second: tuple[float, float], allowance: float) -> float:
+    """Share of work that starts within `allowance` after waiting twice, one wait after the other (an
+    assignment waits for its acknowledgement to be taken, then for its owner): each wait is (probability of
+    waiting, mean wait of those who wait), exponential as in Erlang C, and the two are independent."""
+    if allowance < 0:
+        return 0.0
+    (w1, c1), (w2, c2) = first, second
+    if w1 <= 0 or c1 <= 0:
+        return within(w2, c2, allowance)
+    if w2 <= 0 or c2 <= 0:
+        return within(w1, c1, allowance)
+    one, two = within(1.0, c1, allowance), within(1.0, c2, allowance)  # each wait alone, when it happens
+    if math.isinf(c1) or math.isinf(c2):
+        both = 0.0
+    elif abs(c1 - c2) <= 1e-9 * max(c1, c2):
+        both = 1.0 - math.exp(-allowance / c1) * (1.0 + allowance / c1)
+    else:  # the sum of two exponential waits (hypoexponential)
+        both = 1.0 - (c1 * math.exp(-allowance / c1) - c2 * math.exp(-allowance / c2)) / (c1 - c2)
+    return ((1 - w1) * (1 - w2) + (1 - w1) * w2 * two + w1 * (1 - w2) * one + w1 * w2 * max(0.0, both))
+
+
 @dataclass
 class HourEstimate:
     people: int
@@ -92,10 +113,6 @@ class HourEstimate:
     waits: float  # probability of waiting
     occupancy: float
     levels: dict[int, tuple[float, float]]  # level -> (probability of waiting, mean wait when waiting)
-
-    def mean_wait(self, level: int) -> float:
-        waits, conditional = self.levels.get(level, (0.0, 0.0))
-        return waits * conditional if waits else 0.0
 
 
 def hour_estimate(work: Workload, role: str, how: int, people: int) -> HourEstimate | None:
@@ -120,10 +137,15 @@ def group_shares(work: Workload, plan: dict[int, SeverityPlan], role: str, how: 
         if h is None:
             out.append((level, step, tasks, 1.0))
             continue
-        if step == "assign_owner" and plan[level].owner != plan[level].receives:
-            receiver = estimates.get((plan[level].receives, how))
-            allowance -= receiver.mean_wait(level) if receiver is not None else 0.0
         waits, conditional = h.levels.get(level, (h.waits, 0.0))
+        if step == "assign_owner" and plan[level].owner != plan[level].receives:
+            # the owner's wait comes on top of the acknowledgement's: the two waits' sum must fit the allowance
+            # (taking the acknowledgement's mean wait off the allowance whole gave 0% whenever that mean was
+            # longer, though most acknowledgements do not wait at all)
+            receiver = estimates.get((plan[level].receives, how))
+            first = receiver.levels.get(level, (receiver.waits, 0.0)) if receiver is not None else (0.0, 0.0)
+            out.append((level, step, tasks, within_both(first, (waits, conditional), allowance)))
+            continue
         out.append((level, step, tasks, within(waits, conditional, allowance)))
     return out
 
