@@ -367,14 +367,23 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
         change["replay_search"] = _found(search, roster, monday)
     data["goal_change"] = change
     data["what_if"] = []
-    for sev_id, target, seconds in what_ifs or []:
+    entries: dict[int, dict[str, Any]] = {}
+    looser: dict[tuple[str, str], list[tuple[float, dict[str, list[int]]]]] = {}  # what-ifs priced, by target
+    # the loosest what-if of a target first: a tighter one is priced up from what the looser ones need, so of
+    # two what-ifs on one target the tighter never costs less
+    items = list(what_ifs or [])
+    for index in sorted(range(len(items)), key=lambda i: (items[i][0], items[i][1], -items[i][2])):
+        sev_id, target, seconds = items[index]
         level = matrix.model.severities[sev_id].level
         changed = plans(matrix, roster, {(sev_id, target): seconds})
         before = plan[level].targets().get(target, math.inf)  # a step not promised before is being promised
         work_w = workload(demand, changed, zone, people)
         est_w = estimate(work_w, changed, people)
         rep_w = replay(demand, changed, roster, zone, vary=vary)
-        need_w, unreachable_w = needed(work_w, changed, people, goal, floor=need if seconds < before else None)
+        floors = [need] if seconds < before else []
+        floors += [other for limit, other in looser.get((sev_id, target), []) if limit > seconds]
+        need_w, unreachable_w = needed(work_w, changed, people, goal, floor=_highest(floors) if floors else None)
+        looser.setdefault((sev_id, target), []).append((seconds, need_w))
         roles_w = sorted(set(need) | set(need_w))
         # an hour no number of people can fix is neither a cost nor a saving: it is out of reach
         beyond = {(r, h) for r, h, _, _ in unreachable_w} | {(r, h) for r, h, _, _ in unreachable}
@@ -402,8 +411,15 @@ def analyse(matrix: Matrix, roster: Roster, demand: Demand, *, goal: float,
             found["extra_over_today"] = (found["people_hours_per_week"]
                                          - change["replay_search"]["people_hours_per_week"])
             entry["replay_search"] = found
-        data["what_if"].append(entry)
+        entries[index] = entry
+    data["what_if"] = [entries[i] for i in range(len(entries))]
     return data
+
+
+def _highest(needs: list[dict[str, list[int]]]) -> dict[str, list[int]]:
+    """The most people any of several needs asks for, per role and hour."""
+    roles = sorted({role for n in needs for role in n})
+    return {role: [max(n.get(role, [0] * WEEK)[h] for n in needs) for h in range(WEEK)] for role in roles}
 
 
 def _found(search: dict[str, Any], roster: Roster, monday: date) -> dict[str, Any]:
