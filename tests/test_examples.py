@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import jsonschema
@@ -135,6 +136,14 @@ PLANS = EXAMPLES / "plan-tiered-first-response.yaml"
     # Premium P4, 8 open hours from Thursday 31 December 11:00: 1 h until noon (New Year's Eve), New Year's
     # Day and the weekend closed, 7 h from Monday 08:00.
     ("2026-12-31T11:00:00+01:00", "premium", "question", "2027-01-04T15:00:00+01:00"),
+    # Standard P4, by the end of the next business day: from Thursday 10:00, Friday's close.
+    ("2026-12-17T10:00:00+01:00", "standard", "question", "2026-12-18T18:00:00+01:00"),
+    # Friday 19:00 is after the close: the ticket arrives on Monday, and the next business day is Tuesday.
+    ("2026-12-18T19:00:00+01:00", "standard", "question", "2026-12-22T18:00:00+01:00"),
+    # Wednesday 23rd: the next business day is Christmas Eve, which closes at noon.
+    ("2026-12-23T11:00:00+01:00", "standard", "question", "2026-12-24T12:00:00+01:00"),
+    # Christmas Day is closed: the ticket arrives on Monday 28th, due at Tuesday's close.
+    ("2026-12-25T03:00:00+01:00", "standard", "question", "2026-12-29T18:00:00+01:00"),
 ])
 def test_plan_due_times_worked_out_by_hand(at, plan, impact, due):
     data = ask(PLANS, at, f"support_plan={plan}", f"impact={impact}")
@@ -203,6 +212,68 @@ def test_the_audit_measures_each_ticket_against_its_plan(tmp_path):
     assert data["plans"]["chosen_by"] == "support_plan"
     shown = invoke("audit", str(export), "--matrix", str(PLANS)).stdout
     assert "each ticket is measured against its plan's" in " ".join(shown.split())
+
+
+def test_the_end_of_the_next_business_day_is_a_due_time_per_ticket(tmp_path):
+    """`end of next business day` leaves each ticket the open time until a close (18 h from Thursday 10:00, 11 h
+    from Wednesday 11:00 before Christmas Eve's noon close), where `1bd` or `20h` would leave every ticket the
+    same; text and JSON give the close and the open time it leaves."""
+    data = ask(PLANS, "2026-12-23T11:00:00+01:00", "support_plan=standard", "impact=question")
+    assert data["targets"]["acknowledge"] == {"within": "PT11H", "due": "2026-12-24T12:00:00+01:00"}
+    shown = invoke("ask", "--matrix", str(PLANS), "--no-input", "--no-record", "--at", "2026-12-17T10:00:00+01:00",
+                   "-a", "support_plan=standard", "-a", "impact=question", "--format", "markdown").stdout
+    assert "end of next business day (18 h)" in shown
+    published = invoke("show", "--matrix", str(PLANS), "--format", "markdown").stdout
+    assert "| end of next business day |" in published
+    twenty = tmp_path / "twenty.yaml"  # as many open hours as the close can leave, but the same for every ticket
+    twenty.write_text(PLANS.read_text().replace("acknowledge: end of next business day}", "acknowledge: 20h}"))
+    assert "acknowledge target changed from 20 h to end of next business day" in invoke("diff", str(twenty),
+                                                                                       str(PLANS)).stdout
+    # an audit measures each ticket against its own close
+    export = tmp_path / "p4.csv"
+    export.write_text("ticket,severity,created_at,acknowledged_at,resolved_at\n"
+                      "A,4,2026-12-17T10:00:00+01:00,2026-12-18T17:30:00+01:00,2026-12-19T10:00:00+01:00\n"
+                      "B,4,2026-12-18T19:00:00+01:00,2026-12-23T09:00:00+01:00,\n"
+                      "C,4,2026-12-23T11:00:00+01:00,,\n"
+                      "D,4,2026-12-23T11:00:00+01:00,2026-12-24T11:00:00+01:00,\n")
+    audit = json.loads(invoke("audit", str(export), "--matrix", str(PLANS), "--as-of", "2026-12-30T00:00:00Z",
+                              "--format", "json").stdout)
+    # B was due at Tuesday's close and answered at Wednesday 09:00, one open hour late; C, due at Christmas
+    # Eve's noon close, was never answered: Monday and Tuesday's 20 open hours late by the as-of time
+    assert [(b["ticket"], b["due"], b["late_minutes"]) for b in audit["breaches"]] == [
+        ("B", "2026-12-22T18:00:00+01:00", 60), ("C", "2026-12-24T12:00:00+01:00", 1200)]
+    assert audit["severities"]["4"]["targets"]["acknowledge"]["met"] == 2
+
+
+def test_capacity_replays_the_end_of_the_next_business_day_per_ticket(tmp_path):
+    """From Thursday 09:00 the next business day closes on Friday at 18:00; a desk that first works on Monday
+    at 08:30 is late, though it is within 20 open hours (the most the target can leave)."""
+    from triage.capacity import demand as demand_mod
+    from triage.capacity import replay as replay_mod
+    from triage.capacity.roster import read_roster
+    from triage.matrix.loader import read_matrix
+
+    matrix = read_matrix(PLANS.read_bytes(), str(PLANS))
+    roster = read_roster(b'roster_version: 1\nname: Monday mornings\ntimezone: Europe/Berlin\nroles:\n'
+                         b'  help_desk:\n    - {days: mon, hours: "08:30-09:30", people: 1}\n', "r.yaml", matrix)
+    plan = {4: demand_mod.plans(matrix, roster)[4]}
+    assert plan[4].by_day == {"acknowledge": 1} and plan[4].acknowledge == 20 * 3600
+    thursday = datetime.fromisoformat("2026-11-05T09:00:00+01:00").timestamp()
+    assert plan[4].allowance("acknowledge", thursday) == 19 * 3600
+    result = replay_mod.replay(demand_mod.Demand([(thursday, 4, 0.0)], "history"), plan, roster,
+                               roster.zone)
+    assert result.met[(4, "acknowledge")] == [0, 1]
+    sunday = thursday + 3 * 86400  # a closed day: the ticket arrives on Monday, due at Tuesday's close
+    in_time = replay_mod.replay(demand_mod.Demand([(sunday, 4, 0.0)], "history"), plan, roster, roster.zone)
+    assert in_time.met[(4, "acknowledge")] == [1, 1]
+
+
+def test_a_cadence_cannot_be_the_end_of_a_business_day(tmp_path):
+    bad = tmp_path / "cadence.yaml"
+    bad.write_text(PLANS.read_text().replace("update_every: [{every: 1h}]", "update_every: [{every: eod}]"))
+    result = invoke("validate", str(bad))
+    assert result.exit_code == 1
+    assert "cadence.yaml:103:" in result.stdout and "`end of business day` is a due time, not an interval" in result.stdout
 
 
 def test_capacity_says_it_models_the_default_plan(tmp_path):

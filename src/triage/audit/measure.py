@@ -19,7 +19,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
@@ -29,7 +29,7 @@ from triage.exports.measure import Clock, Measure, Part, cadence_gaps, parts, st
 from triage.exports.moments import (EPOCH, MICROSECOND, MomentLists, Moments, instant, iso_texts, micros_of, update_at,
                                     zone_at, zone_of)
 from triage.exports.tickets import BadRow, Batch, Ticket, batched
-from triage.matrix.durations import iso_moment
+from triage.matrix.durations import EndOfDay, iso_moment
 from triage.matrix.loader import Matrix
 
 TARGETS = ("acknowledge", "assign_owner", "escalate", "resolution", "update")
@@ -160,7 +160,9 @@ def _targets(matrix: Matrix) -> tuple[dict[tuple[int, str], float | None], dict[
                                        [(step.every.total_seconds() / 60, None if step.for_ is None
                                          else step.for_.total_seconds() / 60) for step in t.update_every],
                                        frozenset("update" if name == "next_update" else name
-                                                 for name in matrix.model.matrix.pauses))
+                                                 for name in matrix.model.matrix.pauses),
+                                       {name: limit.after for name, limit in limits.items()
+                                        if isinstance(limit, EndOfDay)})
     return target_minutes, plans
 
 
@@ -252,6 +254,22 @@ class _Plan:
     limits: dict[str, float | None]
     cadence: list[tuple[float, float | None]]  # (every, for how long) in minutes, the last for the rest
     pauses: frozenset[str] = frozenset()  # the targets (`update` for the cadence) whose clock a wait stops
+    # targets due at the close of a business day (`end of next business day`: 1), whose limit is per ticket;
+    # their `limits` hold the most they can leave
+    by_day: dict[str, int] = field(default_factory=dict)
+
+    def limit_for(self, name: str, measure: Measure, created: Any) -> Any:
+        """The target's limit in minutes for tickets created at `created` (an array): one figure for all, or,
+        for the close of a business day, the open time each ticket had until it."""
+        import numpy as np
+
+        after = self.by_day.get(name)
+        limit = self.limits[name]
+        if after is None or limit is None:
+            return limit
+        ends = np.array([measure.calendar.end_of_day(datetime.fromtimestamp(ts, UTC), after).timestamp()
+                         for ts in created.tolist()], dtype=np.float64)
+        return measure.between(created, ends) / 60
 
 
 def _measure_batch(report: Partial, options: Options, batch: Batch, plans: dict[tuple[int, str | None], _Plan],
@@ -431,6 +449,7 @@ def _measure_target(report: Partial, batch: Batch, plan: _Plan, part: Part, meas
     if limit is None or not have.any():
         return
     where = np.flatnonzero(have)
+    limit = plan.limit_for(name, measure, created[where])
     spent = measure.between(created[where], actual[where]) / 60
     waits = _waits(batch, rows[where]) if name in plan.pauses else []
     if any(waits):
@@ -442,7 +461,7 @@ def _measure_target(report: Partial, batch: Batch, plan: _Plan, part: Part, meas
     report.met[(lvl, name)] += int(len(spent) - np.count_nonzero(late))
     if late.any():
         positions = where[late]
-        due = measure.due(created[positions], np.full(len(positions), limit * 60))
+        due = measure.due(created[positions], np.broadcast_to(limit * 60, spent.shape)[late].astype(np.float64))
         if any(waits):  # each wait that began before a due time moves it on by the open time it lasted
             due = pushed(measure, created[positions], due, [waits[k] for k in np.flatnonzero(late).tolist()])
         late_rows, moments = rows[positions], getattr(batch, attr)
@@ -454,7 +473,8 @@ def _measure_target(report: Partial, batch: Batch, plan: _Plan, part: Part, meas
             texts = ([iso_moment(datetime.fromtimestamp(d, zone_at(batch.created, i)))
                       for d, i in zip(due.tolist(), late_rows.tolist())],
                      [iso_moment(moments[i]) for i in late_rows.tolist()])
-        for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, (spent[late] - limit).tolist()):
+        over = spent[late] - np.broadcast_to(limit, spent.shape)[late]
+        for i, due_text, actual_text, minutes in zip(late_rows.tolist(), *texts, over.tolist()):
             found.breaches.append((i, order, 0, (batch.ticket[i], lvl, name, due_text, actual_text,
                                                  _round(minutes))))
 
@@ -513,7 +533,8 @@ def _unkept(report: Partial, batch: Batch, plan: _Plan, part: Part, measure: Mea
     where = np.flatnonzero(missing)
     if not len(where):
         return
-    due = measure.due(part.created[where], np.full(len(where), limit * 60))
+    limits = plan.limit_for(name, measure, part.created[where])
+    due = measure.due(part.created[where], np.broadcast_to(limits * 60, where.shape).astype(np.float64))
     waits = _waits(batch, part.rows[where]) if name in plan.pauses else []
     if any(waits):  # waiting on the customer moves the due time on; a wait still open: not due at all
         due = pushed(measure, part.created[where], due, waits)

@@ -10,11 +10,12 @@ import random
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from triage.capacity.roster import Roster
+from triage.matrix.durations import EndOfDay
 from triage.matrix.loader import Matrix
 
 STEP_TARGETS = ("acknowledge", "assign_owner", "update")
@@ -50,7 +51,19 @@ class SeverityPlan:
     resolution: float | None
     effort: dict[str, float]
     name: str = ""  # how the level is shown: `P1`, or `Severity 2`
+    # steps due at the close of a business day (`end of next business day`: 1): their allowance is per ticket,
+    # and `acknowledge` / `assign_owner` hold the most it can be
+    by_day: dict[str, int] = field(default_factory=dict)
     _offsets: list[float] = field(default_factory=list, repr=False)
+
+    def allowance(self, step: str, created: float) -> float:
+        """A step's target in calendar seconds for a ticket created at `created`."""
+        after = self.by_day.get(step)
+        fixed = self.acknowledge if step == "acknowledge" else self.assign_owner
+        if after is None or fixed is None:
+            return fixed if fixed is not None else math.inf
+        close = self.calendar.end_of_day(datetime.fromtimestamp(created, UTC), after).timestamp()
+        return float(self.calendar.seconds_between(created, close))
 
     def targets(self) -> dict[str, float]:
         """The steps this level promises a time for, in calendar seconds."""
@@ -106,7 +119,9 @@ def plans(matrix: Matrix, roster: Roster, changes: dict[tuple[str, str], float] 
             changes.get((sev.id, "acknowledge"), t.acknowledge.total_seconds()),
             changes.get((sev.id, "assign_owner"), _seconds(t.assign_owner)),
             cadence, None if t.resolution is None else _seconds(t.resolution.within),
-            {step: roster.effort(sev.id, step) for step in STEP_TARGETS}, matrix.level_name(level))
+            {step: roster.effort(sev.id, step) for step in STEP_TARGETS}, matrix.level_name(level),
+            {step: limit.after for step, limit in (("acknowledge", t.acknowledge), ("assign_owner", t.assign_owner))
+             if isinstance(limit, EndOfDay) and (sev.id, step) not in changes})
     return out
 
 
@@ -342,11 +357,13 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
         base = calendar.open_until(created)
         how = hours(created)
         e_ack = p.effort["acknowledge"]
-        ack_left = calendar.moment(created, base + p.acknowledge) - created
+        ack_left = calendar.moment(created, base + (p.allowance("acknowledge", created) if p.by_day
+                                                    else p.acknowledge)) - created
         key = (p.receives, how, level, "acknowledge", _grouped(ack_left), e_ack, True)
         raw[key] = raw.get(key, 0.0) + 1.0
         if p.assign_owner is not None:
-            assign_left = calendar.moment(created, base + p.assign_owner) - created
+            assign_left = calendar.moment(created, base + (p.allowance("assign_owner", created) if p.by_day
+                                                           else p.assign_owner)) - created
             if p.owner != p.receives:
                 key = (p.owner, hours(created + e_ack), level, "assign_owner",
                        _grouped(assign_left - e_ack), p.effort["assign_owner"], True)

@@ -161,18 +161,20 @@ class Replayer:
             self.charge(task, now)
         if task.step != ACK or s.assign_owner is None:
             return
+        p = self.plan[task.level]
+        assign = p.allowance("assign_owner", task.appeared) if p.by_day else s.assign_owner
         if s.owner_receives:  # acknowledging is taking ownership
             cell += WEEK
             self.total[cell] += 1
-            if position <= task.base + s.assign_owner:
+            if position <= task.base + assign:
                 self.good[cell] += 1
             else:
-                self.charge(task._replace(step=ASSIGN, due=task.base + s.assign_owner), now)
+                self.charge(task._replace(step=ASSIGN, due=task.base + assign), now)
         else:
             self.seq += 1
             done = now + effort
             self.push_event(done, APPEARS, Task(task.level, done, self.seq, s.owner, ASSIGN,
-                                                task.base + s.assign_owner, s.assign_effort, task.base, task.hour,
+                                                task.base + assign, s.assign_effort, task.base, task.hour,
                                                 task.appeared))
 
     def free(self, r: int, now: float) -> list[float]:
@@ -226,7 +228,9 @@ class Replayer:
         s = self.spec[level]
         base = created if s.position is None else s.position(created)
         self.seq += 1
-        self.offer(Task(level, created, self.seq, s.receives, ACK, base + s.acknowledge, s.ack_effort, base,
+        p = self.plan[level]
+        acknowledge = p.allowance("acknowledge", created) if p.by_day else s.acknowledge
+        self.offer(Task(level, created, self.seq, s.receives, ACK, base + acknowledge, s.ack_effort, base,
                         self.hour(created), created), created)
         offsets = self.plan[level].update_offsets(lifetime if lifetime >= 0 else self.lifetimes[level])
         if offsets:

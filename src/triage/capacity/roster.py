@@ -18,7 +18,7 @@ from pydantic import Field
 from triage.errors import MatrixError, Problem
 from triage.matrix import calendars as cal
 from triage.matrix.loader import Matrix
-from triage.matrix.model import Duration, Model
+from triage.matrix.model import Interval, Model
 
 STEPS = ("acknowledge", "assign_owner", "update")
 DEFAULT_EFFORT = {"acknowledge": 600.0, "assign_owner": 600.0, "update": 600.0}
@@ -36,9 +36,9 @@ class ShiftModel(Model):
 
 
 class EffortModel(Model):
-    acknowledge: Duration | None = None
-    assign_owner: Duration | None = None
-    update: Duration | None = None
+    acknowledge: Interval | None = None
+    assign_owner: Interval | None = None
+    update: Interval | None = None
 
 
 class RosterModel(Model):

@@ -335,8 +335,21 @@ def terms(matrix: Matrix, level: int, *, account: str | None = None, segment: st
         if sev.id in exc.changes.update_every:
             cadence = ((matrix.open_time(exc.changes.update_every[sev.id], t.calendar), None),)
         notify += [r for r in exc.changes.notify if r not in notify]
+    values = {name: on_ticket(matrix, within, t.calendar, at) for name, within in values.items()}
+    resolution = on_ticket(matrix, resolution, t.calendar, at)
     return Terms(values["acknowledge"], values["assign_owner"], values["escalate"], resolution,  # type: ignore[arg-type]
                  cadence, tuple(notify), tuple(in_force), tuple(ignored))
+
+
+def on_ticket(matrix: Matrix, within: Any, calendar_id: str, at: datetime) -> Any:
+    """A target for a ticket whose clock starts `at`: the close of a business day (`end of next business day`)
+    as the open time it leaves this ticket; any other target as it is."""
+    from triage.matrix.durations import EndOfDay
+
+    if not isinstance(within, EndOfDay):
+        return within
+    calendar = matrix.calendars[calendar_id]
+    return within.for_ticket(calendar.elapsed(at, calendar.end_of_day(at, within.after)))
 
 
 def choose_plan(matrix: Matrix, answers: Mapping[str, Any], given: str | None) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from triage.engine.decide import evaluate
-from triage.matrix.durations import human_duration
+from triage.matrix.durations import EndOfDay, human_duration
 from triage.matrix.loader import Matrix
 from triage.matrix.wording import describe_cadence, describe_condition, level_title
 
@@ -31,9 +31,10 @@ def _span(d: Any, business: bool = False) -> str:
 
 
 def _timing(section: str, what: str, old: Any, new: Any, business: bool = False) -> list[Change]:
-    if old == new:
+    closes = [d.after if isinstance(d, EndOfDay) else None for d in (old, new)]
+    if old == new and closes[0] == closes[1]:
         return []
-    if old is None or new is None:
+    if old is None or new is None or closes != [None, None]:  # a close of day leaves each ticket its own time
         return [Change(section, "changed", f"{what} changed from {_span(old, business)} to {_span(new, business)}")]
     kind = "shortened" if new < old else "lengthened"
     return [Change(section, kind, f"{what} {kind} from {_span(old, business)} to {_span(new, business)}")]

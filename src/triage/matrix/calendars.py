@@ -93,6 +93,9 @@ class Calendar(Protocol):
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
 
+    def end_of_day(self, start: datetime, after: int) -> datetime:
+        """The close of the business day a ticket arriving at `start` arrives in, or of the `after`-th after it."""
+
     def seconds_between(self, start: float, end: float) -> float: ...
 
     def compiled(self, first: date, last: date) -> Any:
@@ -119,6 +122,12 @@ class AlwaysOpen:
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         return max(end - start, timedelta(0))
+
+    def end_of_day(self, start: datetime, after: int) -> datetime:
+        """Around the clock a business day is a calendar day, closing at midnight (in the calendar's zone)."""
+        where = self.timezone or start.tzinfo or UTC
+        day = start.astimezone(where).date() + timedelta(days=after + 1)
+        return datetime.combine(day, time(0), where).astimezone(start.tzinfo)
 
     def seconds_between(self, start: float, end: float) -> float:
         return end - start if end > start else 0.0
@@ -289,6 +298,22 @@ class WeeklyHours:
                     return out
                 used += available
                 now = e
+            day += timedelta(days=1)
+        raise ValueError(f"calendar `{self.name}` has no open hours within ten years of {start.isoformat()}")
+
+    def end_of_day(self, start: datetime, after: int) -> datetime:
+        """The close of the business day a ticket arriving at `start` arrives in (the day's last open hour; one
+        arriving after the close, or on a day the calendar is closed, arrives in the next open day), or of the
+        `after`-th open day after that one."""
+        now = start.astimezone(UTC)
+        day = now.astimezone(self.timezone).date()
+        for _ in range(_MAX_DAYS):
+            hours = self._intervals(day)
+            if hours and hours[-1][1] > now:
+                if after == 0:
+                    return hours[-1][1].astimezone(start.tzinfo)
+                after -= 1
+                now = hours[-1][1]
             day += timedelta(days=1)
         raise ValueError(f"calendar `{self.name}` has no open hours within ten years of {start.isoformat()}")
 

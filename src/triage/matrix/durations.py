@@ -32,12 +32,53 @@ class BusinessDays(timedelta):
         return (BusinessDays, (self.count, self.day))
 
 
+_END_OF_DAY = re.compile(r"^\s*(?:end of (next )?business day|eod(?:\s*\+\s*(\d+))?)\s*$", re.IGNORECASE)
+
+
+class EndOfDay(timedelta):
+    """A target that falls at the close of a business day of its calendar rather than after a fixed time:
+    `end of business day` (the close of the business day a ticket arrives in; one that arrives after the close,
+    or on a closed day, arrives in the next) and `end of next business day` (`eod+1`: one business day later).
+
+    How much open time that leaves depends on when the ticket arrives, so it is worked out per ticket
+    (`for_ticket`). Read from the file, its value is `after + 1` days, the most it can leave, until the loader
+    gives it its calendar's business day (`with_day`); a ticket's form carries the open time it leaves."""
+
+    after: int
+    day: timedelta | None
+    ticket: bool  # the value is one ticket's open time
+
+    def __new__(cls, after: int, day: timedelta | None = None, open_time: timedelta | None = None) -> EndOfDay:
+        seconds = (open_time.total_seconds() if open_time is not None
+                   else (after + 1) * (day or timedelta(days=1)).total_seconds())
+        made = super().__new__(cls, seconds=seconds)
+        made.after, made.day, made.ticket = after, day, open_time is not None
+        return made
+
+    def with_day(self, day: timedelta) -> EndOfDay:
+        return EndOfDay(self.after, day)
+
+    def for_ticket(self, open_time: timedelta) -> EndOfDay:
+        return EndOfDay(self.after, self.day, open_time)
+
+    def words(self) -> str:
+        return ("end of business day" if self.after == 0 else "end of next business day" if self.after == 1
+                else f"end of business day + {self.after}")
+
+    def __reduce__(self) -> tuple[type, tuple[int, timedelta | None, timedelta | None]]:
+        return (EndOfDay, (self.after, self.day, timedelta(seconds=self.total_seconds()) if self.ticket else None))
+
+
 def parse_duration(text: str) -> timedelta:
-    """Parse `90m`, `1h 30m`, `2d`, or business days, `1bd`; raise ValueError on anything else."""
+    """Parse `90m`, `1h 30m`, `2d`, business days, `1bd`, or the close of a business day, `end of next business
+    day` (`eod+1`); raise ValueError on anything else."""
     if isinstance(text, str) and (days := _BUSINESS_DAYS.match(text)):
         return BusinessDays(int(days.group(1)))
+    if isinstance(text, str) and (end := _END_OF_DAY.match(text)):
+        return EndOfDay(1 if end.group(1) else int(end.group(2) or 0))
     if not isinstance(text, str) or not _WHOLE.match(text):
-        raise ValueError(f"not a duration: {text!r} (write it like 15m, 2h, 1d 4h, or 1bd for a business day)")
+        raise ValueError(f"not a duration: {text!r} (write it like 15m, 2h, 1d 4h, 1bd for a business day, or end of "
+                         "next business day)")
     seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
     return timedelta(seconds=seconds)
 
@@ -77,6 +118,11 @@ def human_duration(delta: timedelta, *, business: bool = False, named: bool = Tr
     (`40 h of business time`), because a business day is not 24 hours. Without `named`, the words "of business
     time" are left off, for a place that says business hours once for many durations (a table row, a message).
     Business days read as written, with their open hours: `1 business day (8 h)`."""
+    if isinstance(delta, EndOfDay):
+        if not delta.ticket:
+            return delta.words()
+        left = human_duration(timedelta(seconds=delta.total_seconds()), business=True, named=False)
+        return f"{delta.words()} ({left})"
     if isinstance(delta, BusinessDays):
         written = f"{delta.count} business day{'s' if delta.count != 1 else ''}"
         if delta.day is None:

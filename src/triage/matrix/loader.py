@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from triage.errors import AnswerError, MatrixError, Problem
 from triage.matrix import calendars as cal
 from triage.matrix.answers import parse_answer
-from triage.matrix.durations import BusinessDays
+from triage.matrix.durations import BusinessDays, EndOfDay
 from triage.matrix.conditions import normalise
 from triage.matrix.model import Calendar, MatrixModel, Question, Route, Severity, SeverityRule, Targets
 from triage.matrix.yamlsafe import Document
@@ -131,10 +131,12 @@ class Matrix:
         return found
 
     def open_time(self, delta: Any, calendar_id: str) -> Any:
-        """A duration as open time on a calendar: business days (`1bd`) become that many of its business days."""
-        if isinstance(delta, BusinessDays):
+        """A duration as open time on a calendar: business days (`1bd`) become that many of its business days,
+        and the close of a business day counts at most as many business days as it can leave."""
+        if isinstance(delta, BusinessDays | EndOfDay):
             calendar = self.calendars.get(calendar_id)
-            return delta.with_day(calendar.business_day() if calendar is not None else timedelta(days=1))
+            day = calendar.business_day() if calendar is not None else timedelta(days=1)
+            return delta.with_day(day)
         return delta
 
     def _open_time(self, t: Targets) -> Targets:
@@ -143,12 +145,12 @@ class Matrix:
             return self.open_time(d, t.calendar)
         changes: dict[str, Any] = {}
         for name in ("acknowledge", "assign_owner", "escalate"):
-            if isinstance(getattr(t, name), BusinessDays):
+            if isinstance(getattr(t, name), BusinessDays | EndOfDay):
                 changes[name] = days(getattr(t, name))
         if any(isinstance(s.every, BusinessDays) or isinstance(s.for_, BusinessDays) for s in t.update_every):
             changes["update_every"] = [s.model_copy(update={"every": days(s.every), "for_": days(s.for_)})
                                        for s in t.update_every]
-        if t.resolution is not None and isinstance(t.resolution.within, BusinessDays):
+        if t.resolution is not None and isinstance(t.resolution.within, BusinessDays | EndOfDay):
             changes["resolution"] = t.resolution.model_copy(update={"within": days(t.resolution.within)})
         return t.model_copy(update=changes) if changes else t
 

@@ -6,15 +6,18 @@ them as objects instead of evaluating their text, which makes importing the mode
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from triage.matrix.durations import parse_duration
+from triage.matrix.durations import EndOfDay, parse_duration
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-DURATION_PATTERN = r"^\s*(?:(?:\d+\s*[wdhms]\s*)+|\d+\s*bd\s*)$"
+DURATION_PATTERN = (r"^\s*(?:(?:\d+\s*[wdhms]\s*)+|\d+\s*bd\s*|end of (?:next )?business day\s*"
+                    r"|eod(?:\s*\+\s*\d+)?\s*)$")
 
 
 def _minutes(value: timedelta) -> str:
+    if isinstance(value, EndOfDay):
+        return value.words()
     return f"{int(value.total_seconds() // 60)}m"
 
 
@@ -29,7 +32,8 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
     PlainSerializer(_minutes, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["15m", "2h", "1d 4h", "1bd"]}),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["15m", "2h", "1d 4h", "1bd",
+                                                                           "end of next business day"]}),
 ]
 # Conditions are checked against the questionnaire after structure (they need the question kinds).
 Condition = Annotated[
@@ -118,9 +122,19 @@ class SeverityRule(Model):
         "deliberate dip in a published grid, which validate then does not warn about"))
 
 
+def _interval(value: timedelta | None) -> timedelta | None:
+    if isinstance(value, EndOfDay):
+        raise ValueError(f"`{value.words()}` is a due time, not an interval: write the cadence as a duration, "
+                         "like 4h or 1bd")
+    return value
+
+
+Interval = Annotated[Duration, AfterValidator(_interval)]
+
+
 class CadenceStep(Model):
-    every: Duration
-    for_: Duration | None = Field(default=None, alias="for")
+    every: Interval
+    for_: Interval | None = Field(default=None, alias="for")
 
 
 class Resolution(Model):
@@ -245,7 +259,7 @@ class ExceptionScope(Model):
 
 class ExceptionChanges(Model):
     targets: dict[str, dict[str, Duration]] = Field(default_factory=dict)
-    update_every: dict[str, Duration] = Field(default_factory=dict)
+    update_every: dict[str, Interval] = Field(default_factory=dict)
     notify: list[Id] = Field(default_factory=list)
 
 
