@@ -840,6 +840,24 @@ def test_a_tighter_target_never_costs_fewer_people() -> None:
     assert w["people_hours_per_week"] >= 0 and w["saving"] == []
 
 
+def test_work_that_can_wait_is_not_put_in_an_hour_the_urgent_work_overloads(matrix) -> None:
+    """Monday 10:00: fifteen urgent tickets of ten minutes each (2.5 Erlangs) on two people, and four that may
+    wait eight hours. The second kind was spread over the staffed hours of its window by the people on duty,
+    so a seventh of it fell in the overloaded hour and counted 0%, though the afternoon is idle."""
+    roster = roster_of(ONE_DESK.replace("people: 1", "people: 2"), matrix)
+    plan = plan_of({"level": 1, "acknowledge": 15 * MIN, "assign_owner": 15 * MIN},
+                   {"level": 3, "acknowledge": 8 * 60 * MIN, "assign_owner": 8 * 60 * MIN})
+    tickets = [(at(f"10:{4 * i:02d}"), 1, 0.0) for i in range(15)] + [(at(f"10:{15 * i:02d}"), 3, 0.0)
+                                                                       for i in range(4)]
+    demand = demand_mod.Demand(sorted(tickets), "history")
+    people = {"frontline": roster.week("frontline", datetime(2027, 1, 4).date())}
+    on_time = cap.estimate(demand_mod.workload(demand, plan, NEW_YORK, people), plan, people)["on_time"]
+    good, total = on_time[(3, "acknowledge")]
+    assert good / total > 0.99, good / total
+    good, total = on_time[(1, "acknowledge")]
+    assert good / total < 0.5  # the urgent work itself is still short of people
+
+
 @pytest.mark.parametrize(("first", "second", "allowance"), [
     ((0.3, 5143.0), (0.025, 308.0), 1200.0), ((0.5, 600.0), (0.5, 600.0), 900.0), ((1.0, 100.0), (1.0, 300.0), 50.0),
     ((0.0, 0.0), (0.4, 200.0), 300.0), ((0.4, 200.0), (0.0, 0.0), 300.0), ((0.2, math.inf), (0.1, 60.0), 600.0)])

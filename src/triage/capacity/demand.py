@@ -342,7 +342,8 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
 
     Work due within the hour counts in the hour it appears. Work with more slack (updates on long
     cadences, business-hours tickets that arrive at night) is spread over the hours of its window in
-    proportion to the people on duty: the team does it when it is there, not all in the hour it appears."""
+    proportion to the people that work leaves free: the team does it when it is there and has time, not all
+    in the hour it appears (an 8-hour target in an hour the urgent work overloads read 0%)."""
     hours = WeekHours(zone)
     exposure = hours.exposure(demand.first, demand.last) if demand.arrivals else [1.0] * WEEK
     lifetimes = typical_lifetimes(demand, plan)
@@ -385,8 +386,19 @@ def workload(demand: Demand, plan: dict[int, SeverityPlan], zone: ZoneInfo, peop
     effort: dict[tuple[str, int], float] = {}
     by_level: dict[tuple[str, int], dict[int, float]] = {}
     groups: dict[tuple[str, int], dict[tuple[int, str, float], float]] = {}
-    for (role, how, level, step, allowance, seconds, loads), n in raw.items():
-        for at, share, left in _spread(people.get(role, [0] * WEEK), how, allowance):
+    # work due within the hour first, where it appears; then work with hours of slack, spread over its window in
+    # proportion to the people the first leaves free (and to the people on duty where none are free), so that an
+    # hour the urgent work overloads does not take work that can wait for a quieter one
+    free: dict[str, list[float]] = {}
+    for (role, how, level, step, allowance, seconds, loads), n in sorted(raw.items(),
+                                                                         key=lambda kv: kv[0][4] > SPREAD_AFTER):
+        week: list[float] | list[int] = people.get(role, [0] * WEEK)
+        if allowance > SPREAD_AFTER:
+            if role not in free:
+                free[role] = [max(0.0, on - effort.get((role, h), 0.0) / 3600) + 1e-6 * on
+                              for h, on in enumerate(week)]
+            week = free[role]
+        for at, share, left in _spread(week, how, allowance):
             weight = n * share / exposure[at]
             cell = (role, at)
             if loads:
@@ -414,9 +426,10 @@ def pooled(count: dict[tuple[str, int], float], effort: dict[tuple[str, int], fl
     from one week of 20 tickets an hour, where .80 is right). So where a role's hours typically hold fewer
     than POOL_TASKS tasks, each of its hours takes in as many neighbours as make up that many, the next
     hours first and then the same hour on the next days; a neighbour whose count is more than three
-    standard deviations from what the rate pooled so far predicts for it (both counted as Poisson) is left
-    out, so a real peak stands on its own while noise is averaged out. Every hour of a role takes in the same
-    number of neighbours: choosing by an hour's own count would pool only the hours that came out low."""
+    standard deviations from what the rate pooled so far predicts for it (both counted as Poisson, compared
+    on the square-root scale) is left out, so a real peak stands on its own while noise is averaged out.
+    Every hour of a role takes in the same number of neighbours: choosing by an hour's own count would pool
+    only the hours that came out low."""
     out: dict[tuple[str, int], float] = {}
     for role in {r for r, _ in count}:
         own = {how: count[(r, how)] * exposure[how] for r, how in count if r == role and effort.get((r, how))}
@@ -430,7 +443,9 @@ def pooled(count: dict[tuple[str, int], float], effort: dict[tuple[str, int], fl
                 near = (how + step) % WEEK
                 seen = count.get((role, near), 0.0) * exposure[near]
                 expected = tasks / weeks * exposure[near]
-                if abs(seen - expected) > 3 * math.sqrt(max(expected + expected * expected / max(tasks, 1.0), 1.0)):
+                # counts compared on the square-root scale, where a Poisson count's spread is about 1/2 whatever
+                # its size (a normal test on the counts themselves lets 19 against 1 pass as noise)
+                if abs(math.sqrt(seen) - math.sqrt(expected)) > 3 * math.sqrt(0.25 + 0.25 * exposure[near] / weeks):
                     continue
                 tasks += seen
                 weeks += exposure[near]
@@ -444,7 +459,7 @@ def pooled(count: dict[tuple[str, int], float], effort: dict[tuple[str, int], fl
 SPREAD_AFTER = 3600.0  # work with more slack than this is spread over the staffed hours of its window
 
 
-def _spread(week: list[int], how: int, allowance: float) -> list[tuple[int, float, float]]:
+def _spread(week: list[float] | list[int], how: int, allowance: float) -> list[tuple[int, float, float]]:
     """(hour of the week, share of the work, slack left from that hour) for work appearing in `how`."""
     if allowance <= SPREAD_AFTER:
         return [(how, 1.0, allowance)]
