@@ -273,7 +273,7 @@ def test_a_cadence_cannot_be_the_end_of_a_business_day(tmp_path):
     bad.write_text(PLANS.read_text().replace("update_every: [{every: 1h}]", "update_every: [{every: eod}]"))
     result = invoke("validate", str(bad))
     assert result.exit_code == 1
-    assert "cadence.yaml:103:" in result.stdout and "`end of business day` is a due time, not an interval" in result.stdout
+    assert "cadence.yaml:104:" in result.stdout and "`end of business day` is a due time, not an interval" in result.stdout
 
 
 def test_capacity_says_it_models_the_default_plan(tmp_path):
