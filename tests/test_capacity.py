@@ -940,6 +940,20 @@ def test_of_two_what_ifs_on_one_target_the_tighter_never_costs_less(order: tuple
     assert cost["sev3.acknowledge=55m"] >= cost["sev3.acknowledge=68m"] > 0
 
 
+def scaled_run(tmp_path_factory, scale: int, goal: str, seed: int, severity: str, target: str
+               ) -> tuple[list[str], float]:
+    """The capacity command's arguments on the shipped roster with `scale` times its people, and the minutes
+    of the target a what-if will change, as today's run reports them."""
+    roster = tmp_path_factory.mktemp("roster") / "roster.yaml"
+    roster.write_text(re.sub(r"people: (\d+)", lambda m: f"people: {int(m.group(1)) * scale}",
+                             ROSTER_PATH.read_text()))
+    args = ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(roster), *QUEUE[:-4], "--weeks", "1",
+            "--start", "2027-01-06", "--seed", str(seed), "--goal", goal, "--format", "json"]
+    today = json.loads(runner.invoke(app, args).stdout)
+    step = {"update_every": "update"}.get(target, target)
+    return args, next(r["minutes"] for r in today["targets"] if (r["severity"], r["target"]) == (severity, step))
+
+
 @pytest.mark.slow
 @settings(max_examples=6, deadline=None)
 @given(st.integers(0, 10_000))
@@ -966,15 +980,8 @@ def test_the_tighter_of_two_what_ifs_never_costs_less(tmp_path_factory, scale: i
                                                       target: str, first: float, second: float, seed: int) -> None:
     """Two what-ifs that tighten the same target, priced in one run: the tighter one needs at least as many
     people-hours a week as the looser one."""
-    matrix_targets = {"acknowledge": "acknowledge", "assign_owner": "assign_owner", "update_every": "update"}
-    roster = tmp_path_factory.mktemp("roster") / "roster.yaml"
-    roster.write_text(re.sub(r"people: (\d+)", lambda m: f"people: {int(m.group(1)) * scale}",
-                             ROSTER_PATH.read_text()))
-    args = ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(roster), *QUEUE[:-4], "--weeks", "1",
-            "--start", "2027-01-06", "--seed", str(seed), "--goal", goal, "--format", "json"]
-    today = json.loads(runner.invoke(app, args).stdout)
-    row = next(r for r in today["targets"] if r["severity"] == severity and r["target"] == matrix_targets[target])
-    minutes = sorted({max(1, int(row["minutes"] * f)) for f in (first, second)})
+    args, today_minutes = scaled_run(tmp_path_factory, scale, goal, seed, severity, target)
+    minutes = sorted({max(1, int(today_minutes * f)) for f in (first, second)})
     if len(minutes) < 2:
         return
     tighter, looser = minutes
@@ -994,16 +1001,8 @@ def test_the_tighter_of_two_what_ifs_never_costs_less(tmp_path_factory, scale: i
        st.integers(0, 1000))
 def test_tighter_targets_never_cost_fewer_people_property(tmp_path_factory, scale: int, goal: str, severity: str,
                                                            target: str, fraction: float, seed: int) -> None:
-    matrix_targets = {"acknowledge": "acknowledge", "assign_owner": "assign_owner", "update_every": "update"}
-    roster = tmp_path_factory.mktemp("roster") / "roster.yaml"
-    roster.write_text(re.sub(r"people: (\d+)", lambda m: f"people: {int(m.group(1)) * scale}",
-                             ROSTER_PATH.read_text()))
-    args = ["capacity", "--matrix", str(MATRIX_PATH), "--roster", str(roster), *QUEUE[:-4], "--weeks", "1",
-            "--start", "2027-01-06", "--seed", str(seed), "--goal", goal, "--format", "json"]
-    today = json.loads(runner.invoke(app, args).stdout)
-    row = next(r for r in today["targets"] if r["severity"] == severity
-               and r["target"] == matrix_targets[target])
-    minutes = max(1, int(row["minutes"] * fraction))
+    args, today_minutes = scaled_run(tmp_path_factory, scale, goal, seed, severity, target)
+    minutes = max(1, int(today_minutes * fraction))
     result = runner.invoke(app, [*args, "--what-if", f"{severity}.{target}={minutes}m"])
     w = json.loads(result.stdout)["what_if"][0]
     assert w["people_hours_per_week"] >= 0 and w["saving"] == [], w["change"]
