@@ -95,9 +95,9 @@ def replay_search(demand: Demand, plan: dict[int, SeverityPlan], roster: Roster,
     many more people as the queueing estimate (`need`) finds missing in those hours; blamed hours that no
     shift covers get a new block of hours, from the first to the last blamed hour of a stretch no shift
     covers. Where the estimate finds nothing missing, the one shift (or block) with the most blame per hour
-    gets one more person. Then the changed roster is replayed, off on
-    its shifts' holidays, until every target reaches the goal, or `rounds` replays have been run, or the
-    next would take the tickets replayed past `budget`, or no role is to blame (only out-of-reach work)."""
+    gets one more person. Then the changed roster is replayed, off on its shifts' holidays, until every
+    target reaches the goal, or `rounds` replays have been run, or the next would take the tickets replayed
+    past `budget`, or no role is to blame (only out-of-reach work)."""
     adds: dict[tuple[str, int], int] = {}
     new_hours: dict[str, list[int]] = {}
     rounds = min(rounds, budget // max(1, len(demand.arrivals)))
